@@ -1,0 +1,190 @@
+import datetime
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .fields import PartialDateField
+from .text import query_terms, search_key
+
+# A record nobody has confirmed for this long is shown as stale.
+REVIEW_INTERVAL = datetime.timedelta(days=365)
+
+wikidata_validator = RegexValidator(
+    r"^Q[1-9]\d*$", _("A Wikidata id is a Q followed by digits, such as Q42.")
+)
+
+
+class RecordQuerySet(models.QuerySet):
+    def stale(self, today=None):
+        """Never reviewed, or not reviewed within the review interval."""
+        today = today or timezone.localdate()
+        return self.filter(
+            models.Q(last_reviewed_on__isnull=True)
+            | models.Q(last_reviewed_on__lt=today - REVIEW_INTERVAL)
+        )
+
+    def reviewed_since(self, day):
+        return self.filter(last_reviewed_on__gte=day)
+
+    def matching(self, terms):
+        """Records whose names contain every folded term (see ``core.text``)."""
+        queryset = self
+        for term in terms:
+            queryset = queryset.filter(search_key__contains=term)
+        return queryset
+
+    def search(self, query):
+        """Records found by what a person typed in a search box: any name, any spelling."""
+        return self.matching(query_terms(query))
+
+
+class Record(models.Model):
+    """What every registry record carries: who made it, when, and when it was checked."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_reviewed_on = models.DateField(
+        _("last reviewed"),
+        null=True,
+        blank=True,
+        help_text=_("The day someone last confirmed that this record is still true."),
+    )
+    search_key = models.TextField(editable=False, blank=True, default="")
+
+    objects = RecordQuerySet.as_manager()
+    # Every concrete record gets its own history table: who changed what, and when.
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+    def all_names(self):
+        """Every name the record goes by; subclasses add their own."""
+        return [str(self)]
+
+    def refresh_search_key(self, save=True):
+        """Recompute the folded key after the record's names changed."""
+        key = search_key(self.all_names())
+        changed = key != self.search_key
+        self.search_key = key
+        if save and changed and self.pk:
+            type(self).objects.filter(pk=self.pk).update(search_key=key)
+        return key
+
+    @property
+    def is_stale(self):
+        return (
+            self.last_reviewed_on is None
+            or self.last_reviewed_on < timezone.localdate() - REVIEW_INTERVAL
+        )
+
+    def mark_reviewed(self, user=None, day=None):
+        self.last_reviewed_on = day or timezone.localdate()
+        if user is not None:
+            self.updated_by = user
+
+
+class Language(models.TextChoices):
+    DANISH = "da", _("Danish")
+    ENGLISH = "en", _("English")
+    CHINESE = "zh", _("Chinese")
+    CHINESE_PINYIN = "zh-Latn", _("Chinese (pinyin)")
+    GERMAN = "de", _("German")
+    SWEDISH = "sv", _("Swedish")
+    DUTCH = "nl", _("Dutch")
+    ITALIAN = "it", _("Italian")
+    NORWEGIAN = "no", _("Norwegian")
+    FRENCH = "fr", _("French")
+    OTHER = "other", _("Other")
+
+
+class AlternativeName(models.Model):
+    """A name a record also goes by: a seed spelling, a former name, a transliteration."""
+
+    class Kind(models.TextChoices):
+        ALTERNATIVE = "alternative", _("alternative spelling")
+        FORMER = "former", _("former name")
+        ABBREVIATION = "abbreviation", _("abbreviation")
+        TRANSLATION = "translation", _("translation")
+        TRANSLITERATION = "transliteration", _("transliteration")
+        SOURCE_SPELLING = "source", _("spelling used in a source")
+
+    name = models.CharField(_("name"), max_length=255)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.ALTERNATIVE
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Source(Record):
+    """A citable document that places, figures, organisations and partnerships cite."""
+
+    title = models.CharField(_("title"), max_length=500)
+    author = models.CharField(
+        _("author or publisher"),
+        max_length=255,
+        blank=True,
+        help_text=_("The person or body that wrote or published the document."),
+    )
+    published = PartialDateField(_("date"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+    url = models.URLField(_("web address"), max_length=500, blank=True)
+    page = models.CharField(
+        _("page"), max_length=50, blank=True, help_text=_("A page or page range, if useful.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["title", "author"], name="source_unique_title_author")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_key(save=False)
+        super().save(*args, **kwargs)
+
+    def all_names(self):
+        return [self.title, self.author]
+
+    def citation(self):
+        parts = [self.author, self.title]
+        if self.published:
+            parts.append(self.published.display())
+        if self.page:
+            parts.append(_("p. %(page)s") % {"page": self.page})
+        return ", ".join(part for part in parts if part)

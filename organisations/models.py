@@ -1,0 +1,167 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from core.models import (
+    AlternativeName,
+    Language,
+    Record,
+    RecordQuerySet,
+    Source,
+    wikidata_validator,
+)
+from places.models import Place
+
+ror_validator = RegexValidator(
+    r"^0[a-z0-9]{6}[0-9]{2}$",
+    _("A ROR id has nine characters and starts with 0, such as 04qtj9h94."),
+)
+
+
+class OrganisationQuerySet(RecordQuerySet):
+    def in_place(self, place):
+        return self.filter(place_id__in=[place.pk, *place.descendant_ids()])
+
+
+class Organisation(Record):
+    class Kind(models.TextChoices):
+        UNIVERSITY = "university", _("university")
+        COMPANY = "company", _("company")
+        BUSINESS_ASSOCIATION = "business_association", _("business association")
+        GOVERNMENT_BODY = "government_body", _("government body")
+        DIPLOMATIC_MISSION = "diplomatic_mission", _("diplomatic mission")
+        INNOVATION_CENTRE = "innovation_centre", _("innovation centre")
+        RESEARCH_INSTITUTE = "research_institute", _("research institute")
+        HOSPITAL = "hospital", _("hospital")
+        NETWORK = "network", _("network")
+        OTHER = "other", _("other")
+
+    name = models.CharField(
+        _("name"),
+        max_length=255,
+        help_text=_("The official English name, e.g. 'Technical University of Denmark'."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text=_("The record's web address. Filled in from the name if left empty."),
+    )
+    short_name = models.CharField(
+        _("short name"), max_length=50, blank=True, help_text=_("An acronym such as DTU or CBS.")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    country = CountryField(_("country"))
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("based in"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        help_text=_("The city or municipality where it is based."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("part of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_("The organisation this one belongs to, if any."),
+    )
+    native_name = models.CharField(
+        _("own-language name"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The name in its own language and script, e.g. 同济大学 or Syddansk Universitet."
+        ),
+    )
+    native_language = models.CharField(
+        _("own language"), max_length=8, choices=Language.choices, blank=True
+    )
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    wikidata_id = models.CharField(
+        _("Wikidata id"), max_length=20, blank=True, validators=[wikidata_validator]
+    )
+    ror_id = models.CharField(_("ROR id"), max_length=9, blank=True, validators=[ror_validator])
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="organisations"
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="organisation_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("organisations:organisation-detail", kwargs={"slug": self.slug})
+
+    def all_names(self):
+        names = [self.name, self.short_name, self.native_name]
+        if self.pk:
+            names += [other.name for other in self.other_names.all()]
+        return names
+
+    def ancestors(self):
+        chain, seen, organisation = [], {self.pk}, self.parent
+        while organisation is not None and organisation.pk not in seen:
+            chain.append(organisation)
+            seen.add(organisation.pk)
+            organisation = organisation.parent
+        return chain
+
+    def clean(self):
+        super().clean()
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk or self.pk in {o.pk for o in self.parent.ancestors()}:
+                raise ValidationError(
+                    {"parent": _("An organisation cannot belong to itself or to one of its parts.")}
+                )
+
+    def save(self, *args, **kwargs):
+        from core.text import unique_slug
+
+        if not self.slug:
+            self.slug = unique_slug(
+                Organisation.objects.exclude(pk=self.pk), self.name, "organisation"
+            )
+        self.refresh_search_key(save=False)
+        super().save(*args, **kwargs)
+
+
+class OrganisationName(AlternativeName):
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="other_names",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(AlternativeName.Meta):
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="organisationname_unique_per_organisation"
+            )
+        ]

@@ -1,0 +1,314 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.dates import parse_or_none
+from core.fields import PartialDateField
+from core.models import Record, RecordQuerySet, Source
+from organisations.models import Organisation
+from places.models import Place
+
+# A partnership ties at least this many participants together.
+MIN_PARTICIPANTS = 2
+
+
+class Theme(models.Model):
+    """The managed list of subjects a partnership can be about."""
+
+    name = models.CharField(_("name (English)"), max_length=100, unique=True)
+    name_da = models.CharField(_("name (Danish)"), max_length=100, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["name"]
+
+    def __str__(self):
+        if (get_language() or "").startswith("da") and self.name_da:
+            return self.name_da
+        return self.name
+
+    def all_names(self):
+        return [self.name, self.name_da, self.slug]
+
+
+class PartnershipQuerySet(RecordQuerySet):
+    def active(self):
+        return self.filter(status=Partnership.Status.ACTIVE)
+
+    def for_place(self, place, include_sub_places=True):
+        """Partnerships of a place and, by default, of the places and organisations in it."""
+        return self.for_places([place.pk, *(place.descendant_ids() if include_sub_places else [])])
+
+    def for_places(self, place_ids):
+        """Partnerships with a participant that is one of the places or is based in one."""
+        # A subquery rather than a join, so that no partnership comes back twice and the
+        # result still combines with other filters on participants.
+        return self.filter(
+            pk__in=Participant.objects.filter(
+                models.Q(place_id__in=place_ids) | models.Q(organisation__place_id__in=place_ids)
+            ).values("partnership_id")
+        )
+
+    def matching(self, terms):
+        """Partnerships whose title, or a name of one of their participants, holds each term.
+
+        Every term must match, but not necessarily the same name: 'aarhus harbin' finds the
+        partnership between Aarhus and Harbin whatever its title says.
+        """
+        queryset = self
+        for term in terms:
+            participant_named = Participant.objects.filter(
+                models.Q(place__search_key__contains=term)
+                | models.Q(organisation__search_key__contains=term),
+                partnership=models.OuterRef("pk"),
+            )
+            queryset = queryset.filter(
+                models.Q(search_key__contains=term) | models.Exists(participant_named)
+            )
+        return queryset
+
+    def for_organisation(self, organisation):
+        return self.filter(participants__organisation=organisation).distinct()
+
+
+class Partnership(Record):
+    class Kind(models.TextChoices):
+        SISTER_CITY = "sister_city", _("sister city")
+        FRIENDSHIP_CITY = "friendship_city", _("friendship city")
+        COOPERATION = "cooperation", _("cooperation")
+        COOPERATION_AGREEMENT = "cooperation_agreement", _("cooperation agreement")
+        EXCHANGE_AGREEMENT = "exchange_agreement", _("exchange agreement")
+        RESEARCH_COLLABORATION = "research_collaboration", _("research collaboration")
+        JOINT_CENTRE = "joint_centre", _("joint centre")
+        OFFICE = "office", _("office")
+        PROGRAMME = "programme", _("programme")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        ACTIVE = "active", _("active")
+        ENDED = "ended", _("ended")
+        UNKNOWN = "unknown", _("unknown")
+
+    title = models.CharField(
+        _("title"),
+        max_length=255,
+        help_text=_("A short name people would recognise, e.g. 'Aarhus–Harbin friendship city'."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text=_("The record's web address. Filled in from the title if left empty."),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.UNKNOWN
+    )
+    start = PartialDateField(_("start"), null=True, blank=True)
+    end = PartialDateField(_("end"), null=True, blank=True)
+    # The first day the start may mean and the last day the end may mean, so that
+    # vague dates sort, filter and compare without pretending to be precise.
+    start_on = models.DateField(null=True, blank=True, editable=False)
+    end_on = models.DateField(null=True, blank=True, editable=False)
+    themes = models.ManyToManyField(
+        Theme, verbose_name=_("themes"), blank=True, related_name="partnerships"
+    )
+    description = models.TextField(_("description"), blank=True)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="partnerships"
+    )
+
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_on__isnull=True)
+                | models.Q(end_on__isnull=True)
+                | models.Q(end_on__gte=models.F("start_on")),
+                name="partnership_end_not_before_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("partnerships:partnership-detail", kwargs={"slug": self.slug})
+
+    def all_names(self):
+        return [self.title]
+
+    def clean(self):
+        super().clean()
+        if self.start and self.end and self.end.latest < self.start.earliest:
+            raise ValidationError(
+                {
+                    "end": _("The end (%(end)s) lies before the start (%(start)s).")
+                    % {"end": self.end, "start": self.start}
+                }
+            )
+        if self.status == self.Status.PLANNED and self.end:
+            raise ValidationError(
+                {
+                    "end": _(
+                        "A planned partnership has not ended; clear the end or change the status."
+                    )
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        from core.text import unique_slug
+
+        if not self.slug:
+            self.slug = unique_slug(
+                Partnership.objects.exclude(pk=self.pk), self.title, "partnership"
+            )
+        # parse_or_none raises a ValidationError for text that is no date at all.
+        start, end = parse_or_none(self.start), parse_or_none(self.end)
+        self.start_on = start.earliest if start else None
+        self.end_on = end.latest if end else None
+        self.refresh_search_key(save=False)
+        super().save(*args, **kwargs)
+
+
+class Participant(models.Model):
+    """One party to a partnership: exactly one place or one organisation."""
+
+    class Role(models.TextChoices):
+        PARTNER = "partner", _("partner")
+        HOST = "host", _("host")
+        COORDINATOR = "coordinator", _("coordinator")
+        FUNDER = "funder", _("funder")
+        MEMBER = "member", _("member")
+
+    partnership = models.ForeignKey(
+        Partnership,
+        verbose_name=_("partnership"),
+        on_delete=models.CASCADE,
+        related_name="participants",
+    )
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("place"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participations",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participations",
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PARTNER)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(place__isnull=False, organisation__isnull=True)
+                | models.Q(place__isnull=True, organisation__isnull=False),
+                name="participant_place_xor_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership", "place"],
+                condition=models.Q(place__isnull=False),
+                name="participant_unique_place",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership", "organisation"],
+                condition=models.Q(organisation__isnull=False),
+                name="participant_unique_organisation",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.party)
+
+    @property
+    def party(self):
+        return self.place or self.organisation
+
+    def clean(self):
+        super().clean()
+        if (self.place_id is None) == (self.organisation_id is None):
+            raise ValidationError(
+                _("Choose either a place or an organisation for each participant, not both."),
+                code="place_xor_organisation",
+            )
+
+
+class Event(models.Model):
+    """Something that happened in a partnership, on the timeline."""
+
+    class Kind(models.TextChoices):
+        SIGNING = "signing", _("signing")
+        DELEGATION_VISIT = "delegation_visit", _("delegation visit")
+        CONFERENCE = "conference", _("conference")
+        MEETING = "meeting", _("meeting")
+        OFFICE_OPENED = "office_opened", _("office opened")
+        OFFICE_CLOSED = "office_closed", _("office closed")
+        PROJECT = "project", _("project")
+        OTHER = "other", _("other")
+
+    partnership = models.ForeignKey(
+        Partnership, verbose_name=_("partnership"), on_delete=models.CASCADE, related_name="events"
+    )
+    date = PartialDateField(_("date"), null=True, blank=True)
+    date_on = models.DateField(null=True, blank=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    text = models.TextField(_("what happened"))
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("where"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["date_on", "pk"]
+
+    def __str__(self):
+        when = self.date.display() if self.date else _("undated")
+        return f"{when}: {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        date = parse_or_none(self.date)
+        self.date_on = date.earliest if date else None
+        super().save(*args, **kwargs)

@@ -1,0 +1,31 @@
+"""Writes that span more than one model, so that every way in applies the same rules."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import MIN_PARTICIPANTS, Participant, Partnership
+
+
+def partnership_create(*, participants, themes=(), sources=(), user=None, **fields):
+    """Create a partnership with its participants in one transaction.
+
+    ``participants`` is a list of dicts with ``place`` or ``organisation`` and an
+    optional ``role``. Fewer than two participants is refused, as in the admin.
+    """
+    if len(participants) < MIN_PARTICIPANTS:
+        raise ValidationError(
+            _("A partnership needs at least %(count)d participants.") % {"count": MIN_PARTICIPANTS},
+            code="too_few_participants",
+        )
+    with transaction.atomic():
+        partnership = Partnership(created_by=user, updated_by=user, **fields)
+        partnership.full_clean()
+        partnership.save()
+        for data in participants:
+            participant = Participant(partnership=partnership, **data)
+            participant.full_clean()
+            participant.save()
+        partnership.themes.set(themes)
+        partnership.sources.set(sources)
+    return partnership

@@ -1,0 +1,255 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from core.models import (
+    AlternativeName,
+    Language,
+    Record,
+    RecordQuerySet,
+    Source,
+    wikidata_validator,
+)
+
+
+class PlaceQuerySet(RecordQuerySet):
+    def with_current_figures(self):
+        """Annotate the newest population and area, one query for any number of places."""
+        newest = PlaceFigure.objects.filter(place=OuterRef("pk")).order_by("-year", "-pk")
+        return self.annotate(
+            current_population=Subquery(
+                newest.filter(kind=PlaceFigure.Kind.POPULATION).values("value")[:1]
+            ),
+            current_population_year=Subquery(
+                newest.filter(kind=PlaceFigure.Kind.POPULATION).values("year")[:1]
+            ),
+            current_area=Subquery(newest.filter(kind=PlaceFigure.Kind.AREA).values("value")[:1]),
+            current_area_year=Subquery(
+                newest.filter(kind=PlaceFigure.Kind.AREA).values("year")[:1]
+            ),
+        )
+
+
+class Place(Record):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", _("country")
+        STATE = "state", _("state")
+        PROVINCE = "province", _("province")
+        PROVINCE_LEVEL_CITY = "province_city", _("province-level city")
+        REGION = "region", _("region")
+        COUNTY = "county", _("county")
+        CITY = "city", _("city")
+        MUNICIPALITY = "municipality", _("municipality")
+        DISTRICT = "district", _("district")
+        OTHER = "other", _("other")
+
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("The official English name, e.g. 'Jiangsu'.")
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text=_("The record's web address. Filled in from the name if left empty."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    country = CountryField(_("country"))
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("part of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_("The place this one lies in: Nanjing is part of Jiangsu."),
+    )
+    capital = models.ForeignKey(
+        "self",
+        verbose_name=_("capital"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="capital_of",
+    )
+    native_name = models.CharField(
+        _("own-language name"),
+        max_length=200,
+        blank=True,
+        help_text=_("The name in the place's own language and script, e.g. 江苏 or København."),
+    )
+    native_language = models.CharField(
+        _("own language"), max_length=8, choices=Language.choices, blank=True
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_("Decimal degrees, −90 to 90 (north is positive)."),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("Decimal degrees, −180 to 180 (east is positive)."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    wikidata_id = models.CharField(
+        _("Wikidata id"), max_length=20, blank=True, validators=[wikidata_validator]
+    )
+    geonames_id = models.PositiveIntegerField(_("GeoNames id"), null=True, blank=True)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="places"
+    )
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90)
+                | models.Q(latitude__isnull=True),
+                name="place_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__gte=-180, longitude__lte=180)
+                | models.Q(longitude__isnull=True),
+                name="place_longitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="place_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("places:place-detail", kwargs={"slug": self.slug})
+
+    def all_names(self):
+        names = [self.name, self.native_name]
+        if self.pk:
+            names += [other.name for other in self.other_names.all()]
+        return names
+
+    def ancestors(self):
+        """From the parent up to the top; stops at a cycle rather than looping."""
+        chain, seen, place = [], {self.pk}, self.parent
+        while place is not None and place.pk not in seen:
+            chain.append(place)
+            seen.add(place.pk)
+            place = place.parent
+        return chain
+
+    def descendant_ids(self):
+        """Ids of every place below this one, one query per level of the hierarchy."""
+        found, level = [], [self.pk]
+        while level:
+            level = list(
+                Place.objects.filter(parent__in=level)
+                .exclude(pk__in=found + [self.pk])
+                .values_list("pk", flat=True)
+            )
+            found += level
+        return found
+
+    def clean(self):
+        super().clean()
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk or self.pk in {p.pk for p in self.parent.ancestors()}:
+                raise ValidationError(
+                    {"parent": _("A place cannot lie inside itself or inside a place it contains.")}
+                )
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(
+                _("Give both latitude and longitude, or neither."), code="half_coordinates"
+            )
+
+    def save(self, *args, **kwargs):
+        from core.text import unique_slug
+
+        if not self.slug:
+            self.slug = unique_slug(Place.objects.exclude(pk=self.pk), self.name, "place")
+        self.refresh_search_key(save=False)
+        super().save(*args, **kwargs)
+
+    def current_figure(self, kind):
+        figures = [figure for figure in self.figures.all() if figure.kind == kind]
+        return max(figures, key=lambda figure: (figure.year, figure.pk), default=None)
+
+
+class PlaceName(AlternativeName):
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="other_names"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(AlternativeName.Meta):
+        verbose_name = _("other name")
+        verbose_name_plural = _("other names")
+        constraints = [
+            models.UniqueConstraint(fields=["place", "name"], name="placename_unique_per_place")
+        ]
+
+
+class PlaceFigure(models.Model):
+    """A dated, sourced figure. Older figures stay; the newest year is the current one."""
+
+    class Kind(models.TextChoices):
+        POPULATION = "population", _("population")
+        AREA = "area_km2", _("area (km²)")
+
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="figures"
+    )
+    kind = models.CharField(_("figure"), max_length=16, choices=Kind.choices)
+    value = models.DecimalField(
+        _("value"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("Inhabitants, or square kilometres. Write 77300000, not 77,3 mio."),
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        validators=[MinValueValidator(1000), MaxValueValidator(2200)],
+        help_text=_("The year the figure refers to, not the year it was published."),
+    )
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="figures"
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("figure")
+        verbose_name_plural = _("figures")
+        ordering = ["kind", "-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="placefigure_value_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["place", "kind", "year", "source"], name="placefigure_unique_per_source"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value} ({self.year})"

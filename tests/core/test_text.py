@@ -1,0 +1,65 @@
+import pytest
+
+from core.text import fold, query_terms, search_key, slug_base
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Ostergotland", "Östergötland"),
+        ("arhus", "Århus"),
+        ("Aarhus", "Århus"),
+        ("AARHUS", "Aarhus"),
+        ("schleswig holstein", "Schleswig-Holstein"),
+        ("Koebenhavn", "København"),
+        ("Kobenhavn", "København"),
+        ("Sjaelland", "Sjælland"),
+        ("Sjalland", "Sjælland"),
+        ("Baden-Wuerttemberg", "Baden-Württemberg"),
+        ("skane", "Skåne"),
+        ("nordrhein westfalen", "Nordrhein-Westfalen"),
+        ("南京", "南京"),
+        ("Region  Midtjylland!", "region midtjylland"),
+    ],
+)
+def test_spellings_fold_to_the_same_key(typed, stored):
+    assert fold(typed) == fold(stored)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Wuxi", "Suzhou"), ("Nanjing", "南京"), ("Odense", "Esbjerg"), ("南京", "北京")],
+)
+def test_different_names_stay_different(first, second):
+    assert fold(first) != fold(second)
+
+
+def test_fold_keeps_native_script_as_written():
+    assert fold("无锡") == "无锡"
+    assert fold("同济大学") == "同济大学"
+
+
+def test_fold_of_nothing_is_empty():
+    assert fold("") == ""
+    assert fold(None) == ""
+    assert fold(" - , ") == ""
+
+
+def test_search_key_holds_every_name_once():
+    key = search_key(["Wuxi", "无锡", "Wutshi", "wuxi", ""])
+    assert key == "|wuxi|无锡|wutshi|"
+
+
+def test_query_terms_fold_each_word():
+    assert query_terms("  Nanjing  Universitet ") == ["nanjing", "universitet"]
+    assert query_terms("") == []
+
+
+def test_slug_keeps_danish_letters_readable():
+    assert slug_base("Region Sjælland") == "region-sjaelland"
+    assert slug_base("Århus Kommune") == "aarhus-kommune"
+    assert slug_base("南京") == ""
+
+
+def test_slug_keeps_names_joined_by_a_dash_apart():
+    assert slug_base("Bycirklen–Wuxi cooperation") == "bycirklen-wuxi-cooperation"
