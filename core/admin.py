@@ -8,7 +8,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import REVIEW_INTERVAL, Source
 from .text import query_terms
 
-
 admin.site.site_header = _("Partnership Atlas administration")
 admin.site.site_title = _("Partnership Atlas")
 admin.site.index_title = _("Keep the registry current")

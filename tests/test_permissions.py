@@ -68,7 +68,8 @@ def test_editor_cannot_delete_or_manage_users(editor_client):
 
 def test_viewer_sees_records_but_cannot_change_them(viewer_client):
     partnership = PartnershipFactory()
-    assert viewer_client.get(reverse("admin:partnerships_partnership_changelist")).status_code == 200
+    changelist = reverse("admin:partnerships_partnership_changelist")
+    assert viewer_client.get(changelist).status_code == 200
     change = reverse("admin:partnerships_partnership_change", args=[partnership.pk])
     response = viewer_client.get(change)
     assert response.status_code == 200
