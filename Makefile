@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt
 
 run: $(BIN)/.installed
 	$(DEV_ENV) $(MANAGE) migrate --no-input
-	$(DEV_ENV) $(MANAGE) loaddata seed
+	$(DEV_ENV) $(MANAGE) load_seed
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
 
 test: $(BIN)/.installed
@@ -31,6 +31,11 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Speed goals, measured side by side in one run (see benchmarks/*.py); prints ratios.
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/pages.py --partnerships 10000
+	@if [ -f benchmarks/imports.py ]; then $(BIN)/python benchmarks/imports.py; fi
 
 superuser: $(BIN)/.installed
 	$(DEV_ENV) $(MANAGE) migrate --no-input

@@ -32,9 +32,12 @@ if not SECRET_KEY:
             "or set DJANGO_DEBUG=1 for local development."
         )
     SECRET_KEY = _DEV_SECRET_KEY
-elif not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32):
+elif not DEBUG and (
+    SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
+):
+    # The same bar as Django's deploy check (security.W009).
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is too weak for DJANGO_DEBUG=0: use at least 32 random "
+        "DJANGO_SECRET_KEY is too weak for DJANGO_DEBUG=0: use at least 50 random "
         "characters that do not start with 'django-insecure'."
     )
 
@@ -55,6 +58,9 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
     "core",
@@ -153,8 +159,69 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
+    # Production serves HTTPS only. Behind a proxy that terminates TLS, set
+    # DJANGO_BEHIND_PROXY=1 so that Django trusts its X-Forwarded-Proto header.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Joining the browsers' preload list is hard to undo: the operator opts in.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if env_bool("DJANGO_BEHIND_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+
+# The API: anyone reads, staff write with the same model permissions as in the admin.
+REST_FRAMEWORK = {
+    # Token first, so that an anonymous write gets 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.rest.RecordSearch",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000/hour"},
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Partnership Atlas API",
+    "DESCRIPTION": (
+        "Places, organisations and the partnerships between them. Anyone may read; staff "
+        "write with a token (`Authorization: Token ...`) or an admin session."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response shapes differ (slugs in, nested records out).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "core.models.Language",
+        "AlternativeNameKindEnum": "core.models.AlternativeName.Kind",
+        "PlaceKindEnum": "places.models.Place.Kind",
+        "PlaceFigureKindEnum": "places.models.PlaceFigure.Kind",
+        "OrganisationKindEnum": "organisations.models.Organisation.Kind",
+        "PartnershipKindEnum": "partnerships.models.Partnership.Kind",
+        "EventKindEnum": "partnerships.models.Event.Kind",
+    },
+}
 
 # Records created or changed through the admin keep the author in their history.
 SIMPLE_HISTORY_REVERT_DISABLED = False
@@ -165,3 +232,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Spreadsheet import (core.importing): limits on what an admin upload may be, and where an
+# upload waits between the preview and the confirmation. Use a shared directory when more
+# than one web process serves the admin.
+ATLAS_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+ATLAS_IMPORT_MAX_ROWS = 20_000
+ATLAS_IMPORT_UPLOAD_DIR = os.environ.get("ATLAS_IMPORT_UPLOAD_DIR", "")

@@ -1,9 +1,71 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.sitemaps import PageSitemap
+from core.views import AboutView, SearchSection, SearchView, robots_txt
+from organisations.sitemaps import OrganisationSitemap
+from organisations.views import OrganisationListView
+from partnerships.sitemaps import PartnershipSitemap
+from partnerships.views import HomeView, PartnershipListView
+from places.sitemaps import PlaceSitemap
+from places.views import PlaceListView
+
+# The search page finds what each list finds; config is where the apps meet.
+search_sections = [
+    SearchSection(_("Places"), PlaceListView, "includes/cards/place.html", "places:place-list"),
+    SearchSection(
+        _("Organisations"),
+        OrganisationListView,
+        "includes/cards/organisation.html",
+        "organisations:organisation-list",
+    ),
+    SearchSection(
+        _("Partnerships"),
+        PartnershipListView,
+        "includes/cards/partnership.html",
+        "partnerships:partnership-list",
+    ),
+]
+
+sitemaps = {
+    "pages": PageSitemap(
+        [
+            "home",
+            "about",
+            "places:place-list",
+            "organisations:organisation-list",
+            "partnerships:partnership-list",
+        ]
+    ),
+    "places": PlaceSitemap,
+    "organisations": OrganisationSitemap,
+    "partnerships": PartnershipSitemap,
+}
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(("config.api", "api"))),
 ]
+
+# Every public page lives under its language, /da/... and /en/..., so that each
+# language version has its own address for readers, search engines and caches; a bare
+# /places/ redirects to the reader's language.
+urlpatterns += i18n_patterns(
+    path("", HomeView.as_view(), name="home"),
+    path("about/", AboutView.as_view(), name="about"),
+    path("search/", SearchView.as_view(sections=search_sections), name="search"),
+    path("places/", include("places.urls")),
+    path("organisations/", include("organisations.urls")),
+    path("partnerships/", include("partnerships.urls")),
+)
+
+handler500 = "core.views.server_error"

@@ -1,6 +1,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -188,3 +189,72 @@ class Source(Record):
         if self.page:
             parts.append(_("p. %(page)s") % {"page": self.page})
         return ", ".join(part for part in parts if part)
+
+
+class ImportBatch(models.Model):
+    """One spreadsheet import: who ran it, on which file, and what it created or changed."""
+
+    created_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.PROTECT
+    )
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    created_count = models.PositiveIntegerField(_("new"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    # The ids of what the import created, per model: {"places.place": [12, 13], ...}.
+    created = models.JSONField(_("created records"), default=dict, blank=True, editable=False)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("import_records", _("Can import places, organisations and partnerships")),
+            ("export_records", _("Can export places, organisations and partnerships")),
+        ]
+
+    def __str__(self):
+        return _("import #%(number)s of %(file)s") % {"number": self.pk, "file": self.file_name}
+
+    @property
+    def change_reason(self):
+        return f"import #{self.pk}"
+
+
+class ImportBatchItem(models.Model):
+    """A record an import changed; ``before`` holds its columns as they were, for an undo."""
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("import"), on_delete=models.CASCADE, related_name="items"
+    )
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    before = models.JSONField(_("columns before the import"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("changed record")
+        verbose_name_plural = _("changed records")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.content_type.model} #{self.object_id}"

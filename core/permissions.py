@@ -12,6 +12,11 @@ GROUP_ACTIONS = {
     EDITORS: ("view", "add", "change"),
     VIEWERS: ("view",),
 }
+# Permissions beyond view/add/change, as (app label, codename); see core.models.ImportBatch.
+GROUP_EXTRA_PERMISSIONS = {
+    EDITORS: [("core", "import_records"), ("core", "export_records")],
+    VIEWERS: [],
+}
 
 
 def sync_staff_groups(apps, schema_editor=None):
@@ -43,3 +48,7 @@ def sync_staff_groups(apps, schema_editor=None):
                 content_type__app_label__in=RECORD_APPS, codename__in=codenames
             )
         )
+        for app_label, codename in GROUP_EXTRA_PERMISSIONS.get(group_name, []):
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RecordAdmin, ReviewStatusFilter
+from core.importing_admin import SpreadsheetAdminMixin
 
 from .models import Organisation, OrganisationName
+from .resources import OrganisationImportSpec
 
 
 class OrganisationNameInline(admin.TabularInline):
@@ -13,7 +15,8 @@ class OrganisationNameInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(RecordAdmin):
+class OrganisationAdmin(SpreadsheetAdminMixin, RecordAdmin):
+    import_spec = OrganisationImportSpec
     list_display = [
         "name",
         "short_name",

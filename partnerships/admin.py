@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import RecordAdmin, ReviewStatusFilter
+from core.importing_admin import SpreadsheetAdminMixin
 
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
+from .resources import PartnershipImportSpec
 
 
 class ParticipantFormSet(BaseInlineFormSet):
@@ -62,7 +64,8 @@ class ThemeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(RecordAdmin):
+class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
+    import_spec = PartnershipImportSpec
     list_display = [
         "title",
         "kind",

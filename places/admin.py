@@ -3,8 +3,10 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RecordAdmin, ReviewStatusFilter
+from core.importing_admin import SpreadsheetAdminMixin
 
 from .models import Place, PlaceFigure, PlaceName
+from .resources import PlaceImportSpec
 
 
 class PlaceNameInline(admin.TabularInline):
@@ -21,7 +23,8 @@ class PlaceFigureInline(admin.TabularInline):
 
 
 @admin.register(Place)
-class PlaceAdmin(RecordAdmin):
+class PlaceAdmin(SpreadsheetAdminMixin, RecordAdmin):
+    import_spec = PlaceImportSpec
     list_display = [
         "name",
         "native_name",

@@ -158,11 +158,17 @@ class Place(Record):
 
     def descendant_ids(self):
         """Ids of every place below this one, one query per level of the hierarchy."""
-        found, level = [], [self.pk]
+        return Place.subtree_ids([self.pk])[1:]
+
+    @staticmethod
+    def subtree_ids(place_ids):
+        """The given ids followed by those of every place below them, a query per level."""
+        found = list(dict.fromkeys(place_ids))
+        level = found
         while level:
             level = list(
                 Place.objects.filter(parent__in=level)
-                .exclude(pk__in=found + [self.pk])
+                .exclude(pk__in=found)
                 .values_list("pk", flat=True)
             )
             found += level

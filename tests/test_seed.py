@@ -211,3 +211,18 @@ def test_dansk_erhverv_and_lif_have_no_partnerships(seed):
         organisation = Organisation.objects.get(name=name)
         assert not organisation.participations.exists()
         assert "no separate collaborations" in organisation.description
+
+
+@pytest.mark.django_db
+def test_load_seed_fills_an_empty_registry_and_leaves_a_used_one_alone():
+    output = StringIO()
+    call_command("load_seed", stdout=output)
+    assert "Loaded the seed: 41 places" in output.getvalue()
+    wuxi = Place.objects.get(slug="wuxi")
+    wuxi.description = "Edited by staff"
+    wuxi.save()
+    output = StringIO()
+    call_command("load_seed", stdout=output)
+    assert "already holds records" in output.getvalue()
+    wuxi.refresh_from_db()
+    assert wuxi.description == "Edited by staff"

@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_production_refuses_a_weak_secret_key():
 def test_production_starts_with_a_real_key():
     result = run_django(
         "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)",
-        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="atlas.example.org",
     )
     assert result.returncode == 0, result.stderr
@@ -66,3 +67,20 @@ def test_sqlite_waits_for_the_lock_instead_of_failing(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000"]
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "atlas.example.org",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,30 @@
+"""The API's defaults, named in ``REST_FRAMEWORK``: kept free of views to avoid import cycles."""
+
+from rest_framework import filters, pagination
+
+
+class RecordSearch(filters.SearchFilter):
+    """``?search=`` through the folding search of the public site (``core.text``)."""
+
+    search_description = "Any name or spelling, with or without accents: Wuxi, Wutshi, 无锡."
+
+    def filter_queryset(self, request, queryset, view):
+        query = request.query_params.get(self.search_param, "")
+        return queryset.search(query) if query.strip() else queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.search_param,
+                "required": False,
+                "in": "query",
+                "description": self.search_description,
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100

@@ -1,0 +1,46 @@
+"""The OpenAPI schema says what the API really does: who may call it and how it answers."""
+
+from drf_spectacular import openapi
+from rest_framework import permissions
+
+ERROR = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "Messages keyed by field, or 'detail'.",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_auth(self):
+        auths = super().get_auth()
+        anonymous_reads = any(
+            isinstance(permission, permissions.DjangoModelPermissionsOrAnonReadOnly)
+            for permission in self.view.get_permissions()
+        )
+        if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
+            auths.append({})
+        return auths
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        errors = {}
+        if self.method not in permissions.SAFE_METHODS:
+            errors["401"] = "Not signed in (send 'Authorization: Token ...')."
+            errors["403"] = "Signed in without the model permission for this change."
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            errors["400"] = "Invalid data, or an invalid filter or ordering value."
+        if "{" in self.path:
+            errors["404"] = "No such record."
+            if self.method == "DELETE":
+                errors["409"] = "Other records still refer to this one."
+        elif self._is_list_view():
+            errors["404"] = "No such page."
+        for code, description in errors.items():
+            responses.setdefault(
+                code,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+            )
+        return responses

@@ -1,0 +1,200 @@
+"""What every API representation shares: links, partial dates, writes checked like the admin."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type, build_object_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from .dates import PartialDate
+from .models import Source
+
+
+def validation_error(error):
+    """The admin's messages, keyed the way a DRF client expects them."""
+    if hasattr(error, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": error.messages}
+    return ValidationError(detail)
+
+
+class PartialDateField(serializers.Field):
+    """Written as text ('1980s', 'c. 2008'); read with its precision and the days it spans."""
+
+    def to_internal_value(self, data):
+        if data in ("", None):
+            return None
+        try:
+            return PartialDate.parse(data)
+        except DjangoValidationError as error:
+            raise ValidationError(error.messages) from None
+
+    def to_representation(self, value):
+        value = PartialDate.parse(value)
+        return {
+            "text": str(value),
+            "precision": value.precision,
+            "circa": value.circa,
+            "earliest": value.earliest.isoformat(),
+            "latest": value.latest.isoformat(),
+            "display": str(value.display()),
+        }
+
+
+PARTIAL_DATE_RESPONSE = build_object_type(
+    properties={
+        "text": build_basic_type(OpenApiTypes.STR),
+        "precision": {"type": "string", "enum": ["decade", "year", "month", "day"]},
+        "circa": build_basic_type(OpenApiTypes.BOOL),
+        "earliest": build_basic_type(OpenApiTypes.DATE),
+        "latest": build_basic_type(OpenApiTypes.DATE),
+        "display": build_basic_type(OpenApiTypes.STR),
+    },
+    required=["text", "precision", "circa", "earliest", "latest", "display"],
+)
+
+
+class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = PartialDateField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return {
+                "type": "string",
+                "description": "2007, 2011-05, 2011-05-03, 1980s or c. 2008",
+                "example": "1980s",
+            }
+        return dict(PARTIAL_DATE_RESPONSE)
+
+
+class NestedSlugField(serializers.SlugRelatedField):
+    """Written as a slug (or pk); read as the nested summary of ``summary_class``."""
+
+    def __init__(self, summary_class, **kwargs):
+        self.summary_class = summary_class
+        super().__init__(**kwargs)
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, obj):
+        # One summary serializer per field, not per object: building a ModelSerializer's
+        # fields costs far more than using them, and lists repeat this for every row.
+        if not hasattr(self, "_summary"):
+            self._summary = self.summary_class(context=self.context)
+        return self._summary.to_representation(obj)
+
+
+class NestedSlugFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NestedSlugField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        if direction == "request":
+            kind = OpenApiTypes.INT if field.slug_field == "pk" else OpenApiTypes.STR
+            schema = build_basic_type(kind)
+            schema["description"] = f"the {field.slug_field} of the related record"
+            return schema
+        return auto_schema.resolve_serializer(field.summary_class, direction).ref
+
+
+class LinkedSerializer(serializers.ModelSerializer):
+    """A record with its API address (``url``) and its public page (``public_url``)."""
+
+    public_url = serializers.SerializerMethodField()
+
+    def get_public_url(self, obj) -> str:
+        request = self.context.get("request")
+        url = obj.get_absolute_url()
+        return request.build_absolute_uri(url) if request else url
+
+
+class CleanSerializer(serializers.ModelSerializer):
+    """Writes run the model's ``full_clean``: the admin's rules and messages, no others."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        relations = {
+            name: attrs.pop(name)
+            for name in list(attrs)
+            if self.Meta.model._meta.get_field(name).many_to_many
+        }
+        instance = self.instance or self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as error:
+            raise validation_error(error) from None
+        attrs.update(relations)
+        return attrs
+
+    def save(self, **kwargs):
+        # The history middleware knows the user too; this also covers calls outside a view.
+        if self.instance is not None:
+            self.instance._history_user = self.context["request"].user
+        return super().save(**kwargs)
+
+
+class RecordSerializer(CleanSerializer):
+    """A record also remembers who created it and who changed it last, as in the admin."""
+
+    def save(self, **kwargs):
+        user = self.context["request"].user
+        if self.instance is None:
+            kwargs["created_by"] = user
+        kwargs["updated_by"] = user
+        return super().save(**kwargs)
+
+
+class SourceSummarySerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+    published = PartialDateField(allow_null=True)
+    citation = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = ["id", "url", "title", "author", "published", "citation"]
+
+
+class SourceSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+    published = PartialDateField(required=False, allow_null=True)
+    web_address = serializers.URLField(
+        source="url", max_length=500, required=False, allow_blank=True
+    )
+    citation = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "url",
+            "title",
+            "author",
+            "published",
+            "language",
+            "web_address",
+            "page",
+            "notes",
+            "citation",
+            "last_reviewed_on",
+            "created_at",
+            "updated_at",
+        ]
+
+
+def sources_field():
+    """The ``sources`` of a record: written as source ids, read as citations."""
+    return NestedSlugField(
+        SourceSummarySerializer,
+        slug_field="pk",
+        queryset=Source.objects.all(),
+        many=True,
+        required=False,
+    )

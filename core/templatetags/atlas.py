@@ -1,0 +1,82 @@
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.translation import pgettext
+
+from core import numbers
+
+register = template.Library()
+
+
+@register.filter
+def grouped(value, decimal_pos=None):
+    """10200 -> '10.200' (Danish) or '10,200' (English)."""
+    return numbers.grouped(value, decimal_pos)
+
+
+@register.filter
+def large_number(value):
+    """77300000 -> '77,3 mio.' (Danish) or '77.3 million' (English)."""
+    return numbers.large_number(value)
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path=None):
+    """The full address of ``path`` (the current page's, without its query, by default)."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    return request.build_absolute_uri(path if path is not None else request.path)
+
+
+@register.simple_tag(takes_context=True)
+def page_in_languages(context):
+    """The current page in every interface language, for hreflang links."""
+    request = context.get("request")
+    if request is None:
+        return []
+    return [
+        {
+            "code": code,
+            "name": name,
+            "url": request.build_absolute_uri(translate_url(request.path, code)),
+        }
+        for code, name in settings.LANGUAGES
+    ]
+
+
+@register.filter
+def verbose_name(record):
+    """'place', 'organisation' or 'partnership', in the reader's language."""
+    return record._meta.verbose_name
+
+
+@register.simple_tag(takes_context=True)
+def current_section(context):
+    """The app namespace or URL name of the page, for marking the current menu item."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    return match.namespace or match.url_name or ""
+
+
+@register.filter
+def plain_decimal(value):
+    """A decimal without trailing zeros, in the reader's notation: 119.7 or 119,7."""
+    if value in (None, ""):
+        return ""
+    return numbers.grouped(Decimal(format(Decimal(value).normalize(), "f")))
+
+
+@register.filter
+def coordinates(place):
+    """'33° N, 119,7° E' in the reader's notation; a bare '33, 119,7' is ambiguous in Danish."""
+    if place.latitude is None or place.longitude is None:
+        return ""
+    latitude, longitude = Decimal(place.latitude), Decimal(place.longitude)
+    north = pgettext("compass", "N") if latitude >= 0 else pgettext("compass", "S")
+    east = pgettext("compass", "E") if longitude >= 0 else pgettext("compass", "W")
+    return f"{plain_decimal(abs(latitude))}° {north}, {plain_decimal(abs(longitude))}° {east}"

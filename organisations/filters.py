@@ -1,0 +1,43 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from core.filters import RecordFilterSet, RecordNameFilter, country_choices
+from places.models import Place
+
+from .models import Organisation
+
+
+class OrganisationFilter(RecordFilterSet):
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Organisation.Kind.choices, empty_label=_("Any kind")
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"),
+        choices=country_choices(Organisation.objects.all(), "country"),
+        empty_label=_("Any country"),
+    )
+    place = RecordNameFilter(
+        label=_("Based in"),
+        help_text=_("Any name of the place; includes the places inside it."),
+        queryset=Place.objects.all(),
+        method="filter_place",
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields={"name": "name", "updated_at": "updated", "last_reviewed_on": "reviewed"},
+        choices=[
+            ("name", _("Name, A to Z")),
+            ("-name", _("Name, Z to A")),
+            ("-updated", _("Recently updated first")),
+            ("-reviewed", _("Recently reviewed first")),
+        ],
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "kind", "country", "place"]
+
+    def filter_place(self, queryset, name, value: str):
+        places = self.filters["place"].matching(value).values_list("pk", flat=True)
+        return queryset.filter(place_id__in=Place.subtree_ids(places))

@@ -1,0 +1,83 @@
+from django_countries.serializers import CountryFieldMixin
+from rest_framework import serializers
+
+from core.serializers import (
+    LinkedSerializer,
+    NestedSlugField,
+    RecordSerializer,
+    sources_field,
+)
+from places.models import Place
+from places.serializers import PlaceSummarySerializer
+
+from .models import Organisation, OrganisationName
+
+
+class OrganisationSummarySerializer(CountryFieldMixin, LinkedSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:organisation-detail", lookup_field="slug"
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["url", "public_url", "slug", "name", "short_name", "kind", "country"]
+
+
+class OrganisationNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationName
+        fields = ["name", "language", "kind"]
+
+
+class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:organisation-detail", lookup_field="slug"
+    )
+    place = NestedSlugField(
+        PlaceSummarySerializer,
+        slug_field="slug",
+        queryset=Place.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    parent = NestedSlugField(
+        OrganisationSummarySerializer,
+        slug_field="slug",
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    other_names = OrganisationNameSerializer(many=True, read_only=True)
+    sources = sources_field()
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "url",
+            "public_url",
+            "slug",
+            "name",
+            "short_name",
+            "native_name",
+            "native_language",
+            "kind",
+            "country",
+            "place",
+            "parent",
+            "website",
+            "description",
+            "wikidata_id",
+            "ror_id",
+            "other_names",
+            "sources",
+            "last_reviewed_on",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"slug": {"required": False}}
+
+
+def organisation_queryset():
+    return Organisation.objects.select_related("place", "parent").prefetch_related(
+        "other_names", "sources"
+    )

@@ -1,0 +1,7 @@
+from core.sitemaps import RecordSitemap
+
+from .models import Organisation
+
+
+class OrganisationSitemap(RecordSitemap):
+    model = Organisation

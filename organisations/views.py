@@ -1,0 +1,45 @@
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DetailView
+
+from core.views import CSVExportMixin, RecordListView
+from places.views import ANCESTORS
+
+from .filters import OrganisationFilter
+from .models import Organisation
+from .resources import OrganisationResource
+
+
+class OrganisationListView(RecordListView):
+    search_label = _("Search organisations")
+    filterset_class = OrganisationFilter
+    export_url_name = "organisations:organisation-export"
+
+    def get_queryset(self):
+        return Organisation.objects.select_related("place", "parent")
+
+
+class OrganisationExportView(CSVExportMixin, OrganisationListView):
+    resource_class = OrganisationResource
+    filename_prefix = "organisations"
+
+
+class OrganisationDetailView(DetailView):
+    """An organisation; its partnerships come from ``{% organisation_partnerships %}``."""
+
+    def get_queryset(self):
+        return Organisation.objects.select_related(
+            f"place__{ANCESTORS}", "parent__parent"
+        ).prefetch_related(
+            "other_names",
+            "sources",
+            Prefetch("children", queryset=Organisation.objects.select_related("place")),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = self.object
+        context["place_chain"] = (
+            [organisation.place, *organisation.place.ancestors()] if organisation.place else []
+        )
+        return context

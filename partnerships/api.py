@@ -1,0 +1,24 @@
+from rest_framework import filters
+
+from core.api import RecordViewSet
+
+from .filters import PartnershipFilter
+from .models import Theme
+from .serializers import PartnershipSerializer, ThemeSerializer, partnership_queryset
+
+
+class PartnershipViewSet(RecordViewSet):
+    serializer_class = PartnershipSerializer
+    filterset_class = PartnershipFilter
+    ordering_fields = ["title", "kind", "status", "start_on", "updated_at", "last_reviewed_on"]
+
+    def get_queryset(self):
+        return partnership_queryset()
+
+
+class ThemeViewSet(RecordViewSet):
+    queryset = Theme.objects.all()
+    serializer_class = ThemeSerializer
+    # Themes are a short managed list without a folded search key.
+    filter_backends = [filters.OrderingFilter]
+    ordering_fields = ["name", "slug"]

@@ -1,0 +1,31 @@
+"""Export places, organisations or partnerships as CSV, XLSX or JSON."""
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core.importing import export_table
+from partnerships.importing import IMPORT_SPECS
+
+
+class Command(BaseCommand):
+    help = "Export places, organisations or partnerships in the import's own columns."
+
+    def add_arguments(self, parser):
+        parser.add_argument("record_type", choices=sorted(IMPORT_SPECS))
+        parser.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+        parser.add_argument("-o", "--output", help="file to write; standard output if left out")
+
+    def handle(self, *args, record_type, format, output, **options):
+        spec = IMPORT_SPECS[record_type]
+        data = export_table(spec, spec.model.objects.all(), format)
+        if output:
+            Path(output).write_bytes(data)
+            self.stderr.write(f"Wrote {len(data):,} bytes to {output}.")
+        elif format == "xlsx":
+            if sys.stdout.isatty():
+                raise CommandError("An XLSX file cannot go to a terminal; give -o FILE.")
+            sys.stdout.buffer.write(data)
+        else:
+            self.stdout.write(data.decode("utf-8"), ending="")

@@ -1,0 +1,191 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.reverse import reverse as api_reverse
+
+from core.serializers import (
+    CleanSerializer,
+    LinkedSerializer,
+    NestedSlugField,
+    PartialDateField,
+    RecordSerializer,
+    SourceSummarySerializer,
+    sources_field,
+    validation_error,
+)
+from organisations.models import Organisation
+from places.models import Place
+from places.serializers import PlaceSummarySerializer
+
+from .models import Event, Participant, Partnership, Theme
+from .services import partnership_create
+
+
+class ThemeSerializer(CleanSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:theme-detail", lookup_field="slug")
+    public_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Theme
+        fields = ["url", "public_url", "slug", "name", "name_da", "description"]
+
+    def get_public_url(self, obj) -> str:
+        """Themes have no page of their own: the public list of their partnerships."""
+        url = f"{reverse('partnerships:partnership-list')}?theme={obj.slug}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    """Read: the party as a place or an organisation. Written: a place or organisation slug."""
+
+    type = serializers.SerializerMethodField()
+    slug = serializers.SerializerMethodField()
+    name = serializers.SerializerMethodField()
+    country = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    public_url = serializers.SerializerMethodField()
+    place = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Place.objects.all(),
+        required=False,
+        allow_null=True,
+        write_only=True,
+    )
+    organisation = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        write_only=True,
+    )
+
+    class Meta:
+        model = Participant
+        fields = [
+            "type",
+            "slug",
+            "name",
+            "country",
+            "url",
+            "public_url",
+            "role",
+            "note",
+            "place",
+            "organisation",
+        ]
+
+    def get_type(self, obj) -> str:
+        return "place" if obj.place_id else "organisation"
+
+    def get_slug(self, obj) -> str:
+        return obj.party.slug
+
+    def get_name(self, obj) -> str:
+        return obj.party.name
+
+    def get_country(self, obj) -> str:
+        return str(obj.party.country)
+
+    def get_url(self, obj) -> str:
+        view_name = f"api:{self.get_type(obj)}-detail"
+        return api_reverse(
+            view_name, kwargs={"slug": obj.party.slug}, request=self.context.get("request")
+        )
+
+    def get_public_url(self, obj) -> str:
+        request = self.context.get("request")
+        url = obj.party.get_absolute_url()
+        return request.build_absolute_uri(url) if request else url
+
+
+class EventSerializer(serializers.ModelSerializer):
+    date = PartialDateField(allow_null=True)
+    place = PlaceSummarySerializer(allow_null=True)
+    source = SourceSummarySerializer(allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = ["date", "kind", "text", "place", "source"]
+
+
+class PartnershipSerializer(RecordSerializer, LinkedSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:partnership-detail", lookup_field="slug"
+    )
+    start = PartialDateField(required=False, allow_null=True)
+    end = PartialDateField(required=False, allow_null=True)
+    participants = ParticipantSerializer(
+        many=True,
+        help_text="At least two on creation; change participants in the admin.",
+    )
+    themes = NestedSlugField(
+        ThemeSerializer, slug_field="slug", queryset=Theme.objects.all(), many=True, required=False
+    )
+    events = EventSerializer(many=True, read_only=True)
+    sources = sources_field()
+
+    class Meta:
+        model = Partnership
+        fields = [
+            "url",
+            "public_url",
+            "slug",
+            "title",
+            "kind",
+            "status",
+            "start",
+            "end",
+            "participants",
+            "themes",
+            "description",
+            "events",
+            "sources",
+            "last_reviewed_on",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"slug": {"required": False}}
+
+    def validate(self, attrs):
+        participants = attrs.pop("participants", None)
+        if participants is not None and self.instance is not None:
+            raise serializers.ValidationError(
+                {"participants": ["Participants are changed in the admin, not here."]}
+            )
+        attrs = super().validate(attrs)
+        if participants is not None:
+            attrs["participants"] = participants
+        return attrs
+
+    def create(self, validated_data):
+        user = validated_data.pop("created_by")
+        validated_data.pop("updated_by")
+        participants = [
+            {key: value for key, value in data.items() if value is not None}
+            for data in validated_data.pop("participants")
+        ]
+        try:
+            # The same path as every other way in: at least two participants, all clean.
+            return partnership_create(
+                participants=participants,
+                themes=validated_data.pop("themes", ()),
+                sources=validated_data.pop("sources", ()),
+                user=user,
+                **validated_data,
+            )
+        except DjangoValidationError as error:
+            raise validation_error(error) from None
+
+
+def partnership_queryset():
+    return Partnership.objects.prefetch_related(
+        Prefetch(
+            "participants",
+            queryset=Participant.objects.select_related("place", "organisation"),
+        ),
+        "themes",
+        "sources",
+        Prefetch("events", queryset=Event.objects.select_related("place", "source")),
+    )

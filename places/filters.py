@@ -1,0 +1,46 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from core.filters import RecordFilterSet, country_choices
+
+from .models import Place
+
+
+class PlaceFilter(RecordFilterSet):
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Place.Kind.choices, empty_label=_("Any kind")
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"),
+        choices=country_choices(Place.objects.all(), "country"),
+        empty_label=_("Any country"),
+    )
+    parent = django_filters.ModelChoiceFilter(
+        label=_("Part of"),
+        queryset=Place.objects.filter(children__isnull=False).distinct(),
+        to_field_name="slug",
+        empty_label=_("Anywhere"),
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields={
+            "name": "name",
+            "current_population": "population",
+            "current_area": "area",
+            "updated_at": "updated",
+            "last_reviewed_on": "reviewed",
+        },
+        choices=[
+            ("name", _("Name, A to Z")),
+            ("-name", _("Name, Z to A")),
+            ("-population", _("Population, largest first")),
+            ("-area", _("Area, largest first")),
+            ("-updated", _("Recently updated first")),
+            ("-reviewed", _("Recently reviewed first")),
+        ],
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Place
+        fields = ["q", "kind", "country", "parent"]

@@ -1,0 +1,84 @@
+from django.db.models import Prefetch
+from django_countries.serializers import CountryFieldMixin
+from rest_framework import serializers
+
+from core.serializers import (
+    LinkedSerializer,
+    NestedSlugField,
+    RecordSerializer,
+    SourceSummarySerializer,
+    sources_field,
+)
+
+from .models import Place, PlaceFigure, PlaceName
+
+
+class PlaceSummarySerializer(CountryFieldMixin, LinkedSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:place-detail", lookup_field="slug")
+
+    class Meta:
+        model = Place
+        fields = ["url", "public_url", "slug", "name", "kind", "country"]
+
+
+class PlaceNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaceName
+        fields = ["name", "language", "kind"]
+
+
+class PlaceFigureSerializer(serializers.ModelSerializer):
+    source = SourceSummarySerializer()
+
+    class Meta:
+        model = PlaceFigure
+        fields = ["kind", "value", "year", "source", "note"]
+
+
+class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:place-detail", lookup_field="slug")
+    parent = NestedSlugField(
+        PlaceSummarySerializer,
+        slug_field="slug",
+        queryset=Place.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    other_names = PlaceNameSerializer(many=True, read_only=True)
+    figures = PlaceFigureSerializer(many=True, read_only=True)
+    sources = sources_field()
+
+    class Meta:
+        model = Place
+        fields = [
+            "url",
+            "public_url",
+            "slug",
+            "name",
+            "native_name",
+            "native_language",
+            "kind",
+            "country",
+            "parent",
+            "latitude",
+            "longitude",
+            "description",
+            "wikidata_id",
+            "geonames_id",
+            "other_names",
+            "figures",
+            "sources",
+            "last_reviewed_on",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"slug": {"required": False}}
+
+
+def place_queryset():
+    """Everything a place's representation shows, in a fixed number of queries."""
+    return Place.objects.select_related("parent").prefetch_related(
+        "other_names",
+        Prefetch("figures", queryset=PlaceFigure.objects.select_related("source")),
+        "sources",
+    )

@@ -1,0 +1,7 @@
+from core.sitemaps import RecordSitemap
+
+from .models import Place
+
+
+class PlaceSitemap(RecordSitemap):
+    model = Place

@@ -1,0 +1,73 @@
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DetailView
+
+from core.views import CSVExportMixin, RecordListView
+
+from .filters import PlaceFilter
+from .models import Place, PlaceFigure
+from .resources import PlaceResource
+
+# Deep enough for district < city < province < country; higher ancestors cost a query.
+ANCESTORS = "parent__parent__parent__parent"
+
+
+class PlaceListView(RecordListView):
+    search_label = _("Search places")
+    filterset_class = PlaceFilter
+    export_url_name = "places:place-export"
+
+    def get_queryset(self):
+        return Place.objects.select_related("parent").with_current_figures()
+
+
+class PlaceExportView(CSVExportMixin, PlaceListView):
+    resource_class = PlaceResource
+    filename_prefix = "places"
+
+
+class PlaceDetailView(DetailView):
+    """A place with its figures and children.
+
+    The organisations and partnerships sections come from template tags of those apps
+    (``{% place_organisations %}``, ``{% place_partnerships %}``), because places sits
+    below them and never imports them. The view computes the ids of the place and its
+    sub-places once and hands them on.
+    """
+
+    def get_queryset(self):
+        return Place.objects.select_related(ANCESTORS, "capital").prefetch_related(
+            "other_names",
+            "sources",
+            Prefetch(
+                "figures",
+                queryset=PlaceFigure.objects.select_related("source").order_by(
+                    "kind", "-year", "-pk"
+                ),
+            ),
+            Prefetch(
+                "children",
+                queryset=Place.objects.select_related("parent")
+                .with_current_figures()
+                .order_by("name"),
+            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        place = self.object
+        by_kind = {}
+        for figure in place.figures.all():  # newest first within each kind
+            by_kind.setdefault(figure.kind, []).append(figure)
+        sources = list(place.sources.all())
+        for figure in place.figures.all():
+            if figure.source not in sources:
+                sources.append(figure.source)
+        context.update(
+            ancestors=list(reversed(place.ancestors())),
+            place_ids=[place.pk, *place.descendant_ids()],
+            figure_groups=list(by_kind.values()),
+            older_figures=[figure for figures in by_kind.values() for figure in figures[1:]],
+            sources=sources,
+        )
+        return context

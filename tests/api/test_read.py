@@ -1,0 +1,234 @@
+import pytest
+
+from organisations.models import Organisation
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import (
+    EventFactory,
+    OrganisationFactory,
+    OrganisationNameFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    PlaceFigureFactory,
+    PlaceNameFactory,
+    SourceFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_root_lists_every_endpoint(api):
+    body = api.get("/api/").json()
+    assert set(body) == {"places", "organisations", "partnerships", "themes", "sources"}
+    assert body["places"] == "http://testserver/api/places/"
+
+
+def test_a_partnership_carries_what_a_client_needs_without_a_second_request(api):
+    wuxi = PlaceFactory(name="Wuxi", slug="wuxi", country="CN")
+    university = OrganisationFactory(name="Aarhus University", slug="au", country="DK")
+    theme = ThemeFactory(name="Education", slug="education")
+    source = SourceFactory(title="Annual report")
+    partnership = PartnershipFactory(
+        title="Wuxi–AU", slug="wuxi-au", start="1980s", end="c. 2011-05", parties=[wuxi, university]
+    )
+    partnership.themes.add(theme)
+    partnership.sources.add(source)
+    EventFactory(partnership=partnership, date="2010", text="Signed")
+
+    body = api.get("/api/partnerships/wuxi-au/").json()
+
+    assert body["url"] == "http://testserver/api/partnerships/wuxi-au/"
+    assert body["public_url"] == "http://testserver/en/partnerships/wuxi-au/"
+    assert body["start"] == {
+        "text": "1980s",
+        "precision": "decade",
+        "circa": False,
+        "earliest": "1980-01-01",
+        "latest": "1989-12-31",
+        "display": "1980s",
+    }
+    assert body["end"]["circa"] is True
+    assert body["end"]["latest"] == "2011-05-31"
+    assert body["participants"] == [
+        {
+            "type": "place",
+            "slug": "wuxi",
+            "name": "Wuxi",
+            "country": "CN",
+            "url": "http://testserver/api/places/wuxi/",
+            "public_url": "http://testserver/en/places/wuxi/",
+            "role": "partner",
+            "note": "",
+        },
+        {
+            "type": "organisation",
+            "slug": "au",
+            "name": "Aarhus University",
+            "country": "DK",
+            "url": "http://testserver/api/organisations/au/",
+            "public_url": "http://testserver/en/organisations/au/",
+            "role": "partner",
+            "note": "",
+        },
+    ]
+    assert [t["slug"] for t in body["themes"]] == ["education"]
+    assert body["events"][0]["date"]["text"] == "2010"
+    assert body["events"][0]["text"] == "Signed"
+    assert body["sources"][0]["title"] == "Annual report"
+    assert (body["kind"], body["status"]) == ("cooperation_agreement", "active")
+
+
+def test_an_undated_partnership_has_null_dates(api):
+    PartnershipFactory(slug="undated")
+    body = api.get("/api/partnerships/undated/").json()
+    assert body["start"] is None
+    assert body["end"] is None
+
+
+def test_a_place_carries_parent_other_names_figures_and_coordinates(api):
+    jiangsu = PlaceFactory(name="Jiangsu", slug="jiangsu", kind="province")
+    wuxi = PlaceFactory(
+        name="Wuxi", slug="wuxi", parent=jiangsu, latitude="31.490000", longitude="120.310000"
+    )
+    PlaceNameFactory(place=wuxi, name="Wutshi", kind="source")
+    PlaceFigureFactory(place=wuxi, value=7_462_135, year=2020, source=SourceFactory(title="Census"))
+
+    body = api.get("/api/places/wuxi/").json()
+
+    assert body["parent"]["slug"] == "jiangsu"
+    assert body["parent"]["url"] == "http://testserver/api/places/jiangsu/"
+    assert body["other_names"] == [{"name": "Wutshi", "language": "", "kind": "source"}]
+    figure = body["figures"][0]
+    assert (figure["kind"], figure["year"], figure["source"]["title"]) == (
+        "population",
+        2020,
+        "Census",
+    )
+    assert (body["latitude"], body["longitude"]) == ("31.490000", "120.310000")
+    assert body["public_url"] == "http://testserver/en/places/wuxi/"
+
+
+def test_sources_are_found_by_id_and_themes_by_slug(api):
+    source = SourceFactory(title="Census", url="https://example.org/census")
+    ThemeFactory(slug="health", name="Health")
+    body = api.get(f"/api/sources/{source.pk}/").json()
+    assert body["web_address"] == "https://example.org/census"
+    assert body["url"] == f"http://testserver/api/sources/{source.pk}/"
+    theme = api.get("/api/themes/health/").json()
+    assert theme["public_url"] == "http://testserver/en/partnerships/?theme=health"
+
+
+@pytest.mark.parametrize("endpoint", ["places", "organisations", "partnerships"])
+def test_search_folds_spellings_like_the_public_site(api, endpoint):
+    wuxi = PlaceFactory(name="Wuxi", native_name="无锡")
+    PlaceNameFactory(place=wuxi, name="Wutshi")
+    wuxi.refresh_search_key()  # as the admin does after saving the other names
+    other = PlaceFactory(name="Aarhus")
+    if endpoint == "organisations":
+        OrganisationFactory(name="Wuxi University", short_name="Wutshi U")
+        OrganisationFactory(name="Aarhus University")
+    if endpoint == "partnerships":
+        PartnershipFactory(title="Twin towns", parties=[wuxi, PlaceFactory()])
+        PartnershipFactory(title="Other towns", parties=[other, PlaceFactory()])
+
+    for query in ["wutshi", "WUTSHI", "无锡"] if endpoint != "organisations" else ["wutshi"]:
+        results = api.get(f"/api/{endpoint}/", {"search": query}).json()["results"]
+        assert len(results) == 1, query
+
+
+def test_place_search_finds_aarhus_by_arhus(api):
+    PlaceFactory(name="Århus")
+    PlaceFactory(name="Odense")
+    body = api.get("/api/places/", {"search": "arhus"}).json()
+    assert [place["name"] for place in body["results"]] == ["Århus"]
+
+
+def test_the_public_filters_work_on_the_api(api):
+    jiangsu = PlaceFactory(name="Jiangsu", slug="jiangsu", kind="province")
+    wuxi = PlaceFactory(name="Wuxi", parent=jiangsu)
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    education = ThemeFactory(slug="education")
+    tie = PartnershipFactory(title="Wuxi tie", parties=[wuxi, aarhus], start="1985")
+    tie.themes.add(education)
+    PartnershipFactory(title="Other", status="ended", start="2011")
+
+    def titles(**params):
+        return [p["title"] for p in api.get("/api/partnerships/", params).json()["results"]]
+
+    assert titles(place="jiangsu") == ["Wuxi tie"]
+    assert titles(theme="education") == ["Wuxi tie"]
+    assert titles(country="DK") == ["Wuxi tie"]
+    assert titles(status="ended") == ["Other"]
+    assert titles(start_to="1990") == ["Wuxi tie"]
+    places = api.get("/api/places/", {"parent": "jiangsu"}).json()["results"]
+    assert [p["name"] for p in places] == ["Wuxi"]
+    assert api.get("/api/partnerships/", {"status": "nonsense"}).status_code == 400
+
+
+def test_ordering(api):
+    for name in ["Beta", "Alpha", "Gamma"]:
+        PlaceFactory(name=name)
+    names = [p["name"] for p in api.get("/api/places/", {"ordering": "-name"}).json()["results"]]
+    assert names == ["Gamma", "Beta", "Alpha"]
+    # Fields outside ordering_fields are ignored rather than leaking the model.
+    names = [
+        p["name"] for p in api.get("/api/places/", {"ordering": "search_key"}).json()["results"]
+    ]
+    assert names == ["Alpha", "Beta", "Gamma"]
+
+
+def test_pagination_counts_and_page_size_has_a_ceiling(api):
+    ThemeFactory.create_batch(105)
+    body = api.get("/api/themes/").json()
+    assert body["count"] == 105
+    assert len(body["results"]) == 20
+    assert body["next"].endswith("page=2")
+    assert len(api.get("/api/themes/", {"page_size": 50}).json()["results"]) == 50
+    assert len(api.get("/api/themes/", {"page_size": 1000}).json()["results"]) == 100
+
+
+def make_data(size):
+    source = SourceFactory()
+    for _ in range(size):
+        parent = PlaceFactory()
+        place = PlaceFactory(parent=parent)
+        PlaceNameFactory(place=place)
+        PlaceFigureFactory(place=place, source=source)
+        place.sources.add(source)
+        organisation = OrganisationFactory(place=place, parent=OrganisationFactory())
+        OrganisationNameFactory(organisation=organisation)
+        organisation.sources.add(source)
+        partnership = PartnershipFactory(parties=[place, organisation])
+        partnership.themes.add(ThemeFactory())
+        partnership.sources.add(source)
+        EventFactory(partnership=partnership, place=place, source=source)
+
+
+@pytest.mark.parametrize("size", [2, 12])
+@pytest.mark.parametrize(
+    ("endpoint", "budget"),
+    [("places", 6), ("organisations", 5), ("partnerships", 7), ("themes", 2), ("sources", 2)],
+)
+def test_lists_run_a_fixed_number_of_queries(
+    api, django_assert_max_num_queries, size, endpoint, budget
+):
+    make_data(size)
+    with django_assert_max_num_queries(budget):
+        response = api.get(f"/api/{endpoint}/")
+    assert response.status_code == 200
+    assert response.json()["count"] >= (1 if endpoint == "sources" else size)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "budget"), [("places", 6), ("organisations", 5), ("partnerships", 6)]
+)
+def test_details_run_a_fixed_number_of_queries(
+    api, django_assert_max_num_queries, endpoint, budget
+):
+    make_data(3)
+    model = {"places": Place, "organisations": Organisation, "partnerships": Partnership}[endpoint]
+    record = model.objects.last()
+    with django_assert_max_num_queries(budget):
+        response = api.get(f"/api/{endpoint}/{record.slug}/")
+    assert response.status_code == 200

@@ -1,0 +1,206 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+
+from core.permissions import EDITORS
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    SourceFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = ["places", "organisations", "partnerships", "themes", "sources"]
+
+
+def new_record(endpoint):
+    """A valid body for a POST, and the record the detail requests work on."""
+    if endpoint == "places":
+        return {"name": "Suzhou", "kind": "city", "country": "CN"}, PlaceFactory()
+    if endpoint == "organisations":
+        return {"name": "DTU", "kind": "university", "country": "DK"}, OrganisationFactory()
+    if endpoint == "partnerships":
+        first, second = PlaceFactory(), PlaceFactory()
+        body = {
+            "title": "New tie",
+            "kind": "sister_city",
+            "participants": [{"place": first.slug}, {"place": second.slug}],
+        }
+        return body, PartnershipFactory()
+    if endpoint == "themes":
+        return {"name": "Water", "slug": "water"}, ThemeFactory()
+    return {"title": "A new report"}, SourceFactory()
+
+
+def detail_url(endpoint, record):
+    key = record.pk if endpoint == "sources" else record.slug
+    return f"/api/{endpoint}/{key}/"
+
+
+@pytest.fixture(params=["anonymous", "user", "viewer", "editor", "superuser"])
+def who(request, api):
+    role = request.param
+    if role == "user":
+        api.force_authenticate(UserFactory(username="someone"))
+    elif role == "viewer":
+        api.force_authenticate(request.getfixturevalue("viewer"))
+    elif role == "editor":
+        api.force_authenticate(request.getfixturevalue("editor"))
+    elif role == "superuser":
+        api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return role
+
+
+# Who may do what: anyone reads; Editors add and change; only superusers delete.
+EXPECTED = {
+    "anonymous": {"post": {401}, "patch": {401}, "delete": {401}},
+    "user": {"post": {403}, "patch": {403}, "delete": {403}},
+    "viewer": {"post": {403}, "patch": {403}, "delete": {403}},
+    "editor": {"post": {201}, "patch": {200}, "delete": {403}},
+    "superuser": {"post": {201}, "patch": {200}, "delete": {204}},
+}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_permission_matrix(api, who, endpoint):
+    body, record = new_record(endpoint)
+    url = detail_url(endpoint, record)
+    assert api.get(f"/api/{endpoint}/").status_code == 200
+    assert api.get(url).status_code == 200
+
+    assert api.post(f"/api/{endpoint}/", body, format="json").status_code in EXPECTED[who]["post"]
+    patch = {"description": "Changed"} if endpoint not in ("sources",) else {"notes": "Changed"}
+    assert api.patch(url, patch, format="json").status_code in EXPECTED[who]["patch"]
+    assert api.delete(url).status_code in EXPECTED[who]["delete"]
+
+
+def test_a_token_writes_and_the_history_names_the_author(api):
+    editor = UserFactory(username="tokened", is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    token = Token.objects.create(user=editor)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = api.post("/api/places/", {"name": "Wuxi", "kind": "city", "country": "CN"})
+    assert response.status_code == 201, response.json()
+    place = Place.objects.get(slug="wuxi")
+    assert (place.created_by, place.updated_by) == (editor, editor)
+    assert place.history.get().history_user == editor
+
+    response = api.patch("/api/places/wuxi/", {"native_name": "无锡"})
+    assert response.status_code == 200
+    newest = place.history.first()
+    assert (newest.native_name, newest.history_user) == ("无锡", editor)
+    assert Place.objects.search("无锡").get() == place
+
+
+def test_a_partnership_is_created_through_the_service_with_its_participants(api, editor):
+    api.force_authenticate(editor)
+    place = PlaceFactory(slug="wuxi")
+    organisation = OrganisationFactory(slug="au")
+    ThemeFactory(slug="education")
+    source = SourceFactory()
+    response = api.post(
+        "/api/partnerships/",
+        {
+            "title": "Wuxi–AU",
+            "kind": "cooperation",
+            "start": "c. 1985",
+            "participants": [{"place": "wuxi", "role": "host"}, {"organisation": "au"}],
+            "themes": ["education"],
+            "sources": [source.pk],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [p["slug"] for p in body["participants"]] == ["wuxi", "au"]
+    assert body["start"]["circa"] is True
+    partnership = Partnership.objects.get(slug=body["slug"])
+    assert {p.party for p in partnership.participants.all()} == {place, organisation}
+    assert partnership.created_by == editor
+    assert partnership.history.get().history_user == editor
+
+
+def test_one_participant_is_refused_with_the_admins_message(api, editor):
+    api.force_authenticate(editor)
+    body = {
+        "title": "Alone",
+        "kind": "cooperation",
+        "participants": [{"place": PlaceFactory().slug}],
+    }
+    response = api.post("/api/partnerships/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["A partnership needs at least 2 participants."]}
+    assert not Partnership.objects.exists()
+
+
+def test_an_end_before_the_start_is_refused_with_the_admins_message(api, editor):
+    api.force_authenticate(editor)
+    partnership = PartnershipFactory(slug="tie", start="2010")
+    response = api.patch("/api/partnerships/tie/", {"end": "2005"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"end": ["The end (2005) lies before the start (2010)."]}
+    partnership.refresh_from_db()
+    assert partnership.end is None
+
+
+def test_model_validation_runs_as_in_the_admin(api, editor):
+    api.force_authenticate(editor)
+    response = api.post(
+        "/api/places/",
+        {"name": "Half", "kind": "city", "country": "CN", "latitude": "10.0"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["Give both latitude and longitude, or neither."]
+    }
+    response = api.patch(
+        "/api/partnerships/" + PartnershipFactory().slug + "/", {"start": "someday"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "is not a date this registry understands" in response.json()["start"][0]
+
+
+def test_a_place_cannot_lie_inside_itself(api, editor):
+    api.force_authenticate(editor)
+    parent = PlaceFactory(slug="jiangsu")
+    PlaceFactory(slug="wuxi", parent=parent)
+    response = api.patch("/api/places/jiangsu/", {"parent": "wuxi"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "parent": ["A place cannot lie inside itself or inside a place it contains."]
+    }
+
+
+def test_participants_are_not_replaced_on_update(api, editor):
+    api.force_authenticate(editor)
+    partnership = PartnershipFactory(slug="tie")
+    response = api.patch(
+        "/api/partnerships/tie/", {"participants": [{"place": PlaceFactory().slug}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert partnership.participants.count() == 2
+
+
+def test_anonymous_readers_are_throttled_generously(api, settings):
+    from rest_framework.throttling import AnonRateThrottle
+
+    assert AnonRateThrottle().get_rate() == "1000/hour"
+
+
+def test_a_record_in_use_is_not_deleted(api):
+    api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    partnership = PartnershipFactory()
+    place = partnership.participants.first().place
+    response = api.delete(f"/api/places/{place.slug}/")
+    assert response.status_code == 409
+    assert Place.objects.filter(pk=place.pk).exists()
+    assert api.delete(f"/api/partnerships/{partnership.slug}/").status_code == 204
+    assert partnership.history.first().history_type == "-"

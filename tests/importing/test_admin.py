@@ -1,0 +1,236 @@
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from core.models import ImportBatch
+from places.models import Place
+from tests.factories import PlaceFactory
+
+from .conftest import csv_bytes, run
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["name", "kind", "country", "parent"]
+
+
+def upload(client, data, name="places.csv"):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post(reverse("admin:places_place_import"), {"file": file})
+
+
+def test_editor_uploads_previews_and_confirms(editor_client, editor):
+    PlaceFactory(name="Jiangsu", kind="province", country="CN")
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", "Jiangsu"], ["Jiangsu", "province", "CN", ""]])
+
+    response = upload(editor_client, data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 new, 0 changed, 1 unchanged" in page
+    assert not Place.objects.filter(name="Wuxi").exists()  # nothing written by the preview
+    token = response.context["token"]
+
+    response = editor_client.post(reverse("admin:places_place_import_confirm"), {"token": token})
+
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:core_importbatch_change", args=[batch.pk])
+    wuxi = Place.objects.get(name="Wuxi")
+    assert wuxi.parent.name == "Jiangsu"
+    assert (batch.user, batch.file_name, batch.created_count, batch.unchanged_count) == (
+        editor,
+        "places.csv",
+        1,
+        1,
+    )
+    history = wuxi.history.get()
+    assert history.history_change_reason == f"import #{batch.pk}"
+    assert history.history_user == editor
+    assert (
+        editor_client.get(reverse("admin:core_importbatch_change", args=[batch.pk])).status_code
+        == 200
+    )
+
+
+def test_changelist_shows_import_and_export_to_editors(editor_client):
+    page = editor_client.get(reverse("admin:places_place_changelist")).content.decode()
+    assert reverse("admin:places_place_import") in page
+    assert reverse("admin:places_place_export") in page
+
+
+def test_changelist_shows_no_import_to_viewers(viewer_client):
+    page = viewer_client.get(reverse("admin:places_place_changelist")).content.decode()
+    assert reverse("admin:places_place_import") not in page
+
+
+@pytest.mark.parametrize(
+    "name", ["places_place", "organisations_organisation", "partnerships_partnership"]
+)
+def test_viewer_cannot_import_or_export(viewer_client, name):
+    assert viewer_client.get(reverse(f"admin:{name}_import")).status_code == 403
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]])
+    file = io.BytesIO(data)
+    file.name = "x.csv"
+    assert viewer_client.post(reverse(f"admin:{name}_import"), {"file": file}).status_code == 403
+    assert viewer_client.get(reverse(f"admin:{name}_export")).status_code == 403
+
+
+def test_import_page_and_template_download(editor_client):
+    page = editor_client.get(reverse("admin:organisations_organisation_import")).content.decode()
+    assert "short_name" in page and "name*" in page
+    response = editor_client.get(reverse("admin:organisations_organisation_import_template"))
+    assert response.content.decode("utf-8") == (
+        "\ufeffslug,name,short_name,kind,country,place,parent,website,aliases,description,source\r\n"
+    )
+    response = editor_client.get(
+        reverse("admin:organisations_organisation_import_template") + "?format=xlsx"
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert [cell.value for cell in sheet[1]][:3] == ["slug", "name", "short_name"]
+
+
+def test_errors_are_listed_and_the_failed_rows_download(editor_client):
+    PlaceFactory(name="Anhui", country="CN")
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""], ["Nowhere", "city", "CN", "Atlantis"]])
+    response = upload(editor_client, data)
+    page = response.content.decode()
+    assert "row 3: parent: unknown place &#x27;Atlantis&#x27;" in page
+    assert "Confirm import" not in page
+    failed = editor_client.get(
+        reverse("admin:places_place_import_failed", args=[response.context["token"]])
+    )
+    lines = failed.content.decode("utf-8").splitlines()
+    assert lines[0] == "\ufeffname,kind,country,parent,errors"
+    assert lines[1].startswith("Nowhere,city,CN,Atlantis,row 3: parent: unknown place 'Atlantis'")
+    assert len(lines) == 2
+    assert not Place.objects.filter(name="Wuxi").exists()
+
+
+def test_too_large_upload_is_refused(editor_client, settings):
+    settings.ATLAS_IMPORT_MAX_BYTES = 100
+    response = upload(editor_client, csv_bytes([HEADER] + [["Wuxi", "city", "CN", ""]] * 20))
+    assert "at most" in response.content.decode()
+    assert "token" not in response.context
+
+
+def test_confirm_needs_the_uploaders_session(editor_client, client, editor):
+    response = upload(editor_client, csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]]))
+    token = response.context["token"]
+    client.logout()
+    other = type(editor).objects.create(username="other", is_staff=True, is_superuser=True)
+    client.force_login(other)
+    response = client.post(reverse("admin:places_place_import_confirm"), {"token": token})
+    assert response.status_code == 404
+
+
+def test_export_of_the_filtered_list(editor_client):
+    PlaceFactory(name="Wuxi", kind="city", country="CN")
+    PlaceFactory(name="Aarhus", kind="municipality", country="DK")
+    url = reverse("admin:places_place_export")
+    response = editor_client.get(url + "?country__exact=DK&format=csv")
+    lines = response.content.decode("utf-8").splitlines()
+    assert len(lines) == 2 and ",Aarhus," in lines[1]
+    response = editor_client.get(url + "?format=json")
+    assert {row["name"] for row in response.json()} == {"Wuxi", "Aarhus"}
+    response = editor_client.get(url + "?format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 3
+
+
+def test_undo_restores_values_and_removes_created_records(editor_client, editor):
+    wuxi = PlaceFactory(name="Wuxi", kind="city", country="CN", description="Old text")
+    data = csv_bytes(
+        [
+            ["slug", "name", "kind", "country", "description", "aliases"],
+            [wuxi.slug, "Wuxi", "city", "CN", "New text", "Wutshi"],
+            ["", "Suzhou", "city", "CN", "", ""],
+        ]
+    )
+    report = run("places", data, user=editor)
+    batch = report.batch
+    assert report.counts == {"new": 1, "updated": 1, "unchanged": 0}
+    wuxi.refresh_from_db()
+    assert wuxi.description == "New text"
+    assert list(wuxi.other_names.values_list("name", flat=True)) == ["Wutshi"]
+
+    response = editor_client.post(reverse("admin:core_importbatch_undo", args=[batch.pk]))
+
+    assert response.status_code == 302
+    wuxi.refresh_from_db()
+    assert wuxi.description == "Old text"
+    assert not wuxi.other_names.exists()
+    assert not Place.objects.filter(name="Suzhou").exists()
+    batch.refresh_from_db()
+    assert batch.undone_at is not None and batch.undone_by == editor
+    reasons = list(wuxi.history.values_list("history_change_reason", flat=True))
+    assert reasons[:2] == [f"undo of import #{batch.pk}", f"import #{batch.pk}"]
+
+
+def test_viewer_cannot_undo(viewer_client, editor):
+    report = run("places", csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]]), user=editor)
+    response = viewer_client.post(reverse("admin:core_importbatch_undo", args=[report.batch.pk]))
+    assert response.status_code == 403
+    assert Place.objects.filter(name="Wuxi").exists()
+
+
+def test_undo_of_a_partnership_import_restores_participants_and_themes(editor_client, editor):
+    from partnerships.models import Partnership
+    from tests.factories import OrganisationFactory, ThemeFactory
+
+    wuxi, ballerup = PlaceFactory(name="Wuxi"), PlaceFactory(name="Ballerup", country="DK")
+    bycirklen = OrganisationFactory(name="Bycirklen")
+    ThemeFactory(name="Elderly care", slug="elderly-care")
+    ThemeFactory(name="Education", slug="education")
+    header = ["title", "kind", "status", "participants", "start", "themes"]
+    first = run(
+        "partnerships",
+        csv_bytes(
+            [header, ["Tie", "cooperation", "active", "Wuxi; Ballerup", "2007", "Education"]]
+        ),
+        user=editor,
+    )
+    assert first.problems == []
+    second = run(
+        "partnerships",
+        csv_bytes(
+            [
+                header,
+                [
+                    "Tie",
+                    "cooperation",
+                    "ended",
+                    "Wuxi; Bycirklen (coordinator)",
+                    "2008",
+                    "Elderly care",
+                ],
+            ]
+        ),
+        user=editor,
+    )
+    assert second.counts == {"new": 0, "updated": 1, "unchanged": 0}
+
+    editor_client.post(reverse("admin:core_importbatch_undo", args=[second.batch.pk]))
+
+    tie = Partnership.objects.get()
+    assert (tie.status, str(tie.start)) == ("active", "2007")
+    assert {(p.place, p.organisation, p.role) for p in tie.participants.all()} == {
+        (wuxi, None, "partner"),
+        (ballerup, None, "partner"),
+    }
+    assert [theme.slug for theme in tie.themes.all()] == ["education"]
+    assert bycirklen.participations.count() == 0
+
+
+def test_xlsx_bomb_upload_is_refused(editor_client):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", "<row/>" * 1_000_000)
+    response = upload(editor_client, buffer.getvalue(), name="bomb.xlsx")
+    assert response.status_code == 200
+    assert "refused unread" in response.content.decode()
+    assert "token" not in response.context

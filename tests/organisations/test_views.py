@@ -1,0 +1,173 @@
+import datetime
+
+import pytest
+
+from organisations.models import Organisation
+from places.models import Place
+from tests.factories import (
+    EventFactory,
+    OrganisationFactory,
+    OrganisationNameFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    SourceFactory,
+)
+from tests.pages import queries_for, url
+
+pytestmark = pytest.mark.django_db
+
+LIST_QUERY_BUDGET = 6
+DETAIL_QUERY_BUDGET = 9
+
+
+@pytest.fixture
+def tongji():
+    shanghai = PlaceFactory(name="Shanghai", kind=Place.Kind.PROVINCE_LEVEL_CITY)
+    tongji = OrganisationFactory(
+        name="Tongji University",
+        short_name="Tongji",
+        native_name="同济大学",
+        place=shanghai,
+        country="CN",
+    )
+    OrganisationNameFactory(organisation=tongji, name="Tonqui universitetet")
+    tongji.refresh_search_key()
+    return tongji
+
+
+def names_in(response):
+    return [organisation.name for organisation in response.context["object_list"]]
+
+
+def test_list_and_detail_answer(client, tongji):
+    assert names_in(client.get(url("organisations:organisation-list"))) == ["Tongji University"]
+    response = client.get(url("organisations:organisation-detail", slug=tongji.slug))
+    assert response.status_code == 200
+    assert "同济大学" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["tongji", "Tonqui", "同济", "tongji university"])
+def test_search_finds_any_name(client, tongji, query):
+    OrganisationFactory(name="Aarhus University")
+    assert names_in(client.get(url("organisations:organisation-list", query=f"q={query}"))) == [
+        "Tongji University"
+    ]
+
+
+def test_filters_by_kind_country_and_place_with_sub_places(client, tongji):
+    denmark = PlaceFactory(name="Denmark", kind=Place.Kind.COUNTRY, country="DK")
+    aarhus = PlaceFactory(name="Aarhus", parent=denmark, country="DK")
+    au = OrganisationFactory(name="Aarhus University", place=aarhus)
+    di = OrganisationFactory(
+        name="Confederation of Danish Industry",
+        kind=Organisation.Kind.BUSINESS_ASSOCIATION,
+        place=PlaceFactory(name="Copenhagen", parent=denmark, country="DK"),
+    )
+    assert names_in(
+        client.get(url("organisations:organisation-list", query="kind=business_association"))
+    ) == [di.name]
+    assert names_in(client.get(url("organisations:organisation-list", query="country=CN"))) == [
+        tongji.name
+    ]
+    assert names_in(
+        client.get(url("organisations:organisation-list", query=f"place={aarhus.slug}"))
+    ) == [au.name]
+    # A country includes the organisations of the places inside it.
+    assert names_in(
+        client.get(url("organisations:organisation-list", query=f"place={denmark.slug}"))
+    ) == [au.name, di.name]
+
+
+def test_sorting(client, tongji):
+    OrganisationFactory(name="Aarhus University")
+    response = client.get(url("organisations:organisation-list", query="sort=-name"))
+    assert names_in(response) == ["Tongji University", "Aarhus University"]
+
+
+def test_empty_state(client, tongji):
+    page = client.get(url("organisations:organisation-list", query="q=nowhere")).content
+    assert "Nothing here matches “nowhere”".encode() in page
+
+
+def test_detail_shows_place_parent_partnerships_timeline_and_review(client, tongji):
+    parent = OrganisationFactory(name="Ministry of Education of China", country="CN")
+    tongji.parent = parent
+    tongji.last_reviewed_on = datetime.date(2024, 1, 15)
+    tongji.save()
+    tongji.sources.add(SourceFactory(title="Background note"))
+    partnership = PartnershipFactory(
+        title="CBS–Tongji exchange", parties=[tongji, OrganisationFactory(name="CBS")]
+    )
+    EventFactory(partnership=partnership, date="2011-05", text="Agreement renewed")
+
+    page = client.get(url("organisations:organisation-detail", slug=tongji.slug)).content
+    page = page.decode()
+
+    assert "Shanghai" in page
+    assert "Ministry of Education of China" in page
+    assert "CBS–Tongji exchange" in page
+    assert "Agreement renewed" in page
+    assert "May 2011" in page
+    assert "Jan. 15, 2024" in page
+    assert "Background note" in page
+
+
+def test_csv_download(client, tongji):
+    OrganisationFactory(name="-Dash Ltd", kind=Organisation.Kind.COMPANY)
+    response = client.get(url("organisations:organisation-export", query="sort=name"))
+    lines = response.content.decode("utf-8").splitlines()
+    assert lines[0] == (
+        "\ufeffslug,name,short_name,kind,country,place,parent,website,aliases,description,source"
+    )
+    assert lines[1].startswith("dash-ltd,'-Dash Ltd,,company,DK,")
+    assert lines[2].startswith(
+        "tongji-university,Tongji University,Tongji,university,CN,Shanghai,,,Tonqui universitetet,"
+    )
+
+
+def build_organisations(size):
+    parent = OrganisationFactory()
+    source = SourceFactory()
+    for _ in range(size):
+        organisation = OrganisationFactory(place=PlaceFactory(), parent=parent)
+        OrganisationNameFactory(organisation=organisation)
+        organisation.sources.add(source)
+
+
+def build_organisation_page(size):
+    organisation = OrganisationFactory(place=PlaceFactory(parent=PlaceFactory()))
+    for _ in range(size):
+        OrganisationFactory(parent=organisation)
+        OrganisationNameFactory(organisation=organisation)
+        organisation.sources.add(SourceFactory())
+        partnership = PartnershipFactory(parties=[organisation, PlaceFactory()])
+        EventFactory(partnership=partnership, place=PlaceFactory())
+    return organisation
+
+
+@pytest.mark.parametrize("query", ["", "q=organisation", "kind=university&country=DK"])
+def test_list_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries, query):
+    build_organisations(3)
+    small = queries_for(client, url("organisations:organisation-list", query=query))
+    build_organisations(27)
+    with django_assert_max_num_queries(LIST_QUERY_BUDGET):
+        large = queries_for(client, url("organisations:organisation-list", query=query))
+    assert small == large
+
+
+def test_export_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries):
+    build_organisations(3)
+    small = queries_for(client, url("organisations:organisation-export"))
+    build_organisations(27)
+    with django_assert_max_num_queries(LIST_QUERY_BUDGET):
+        large = queries_for(client, url("organisations:organisation-export"))
+    assert small == large
+
+
+def test_detail_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries):
+    small = build_organisation_page(3)
+    count_small = queries_for(client, url("organisations:organisation-detail", slug=small.slug))
+    large = build_organisation_page(30)
+    with django_assert_max_num_queries(DETAIL_QUERY_BUDGET):
+        count_large = queries_for(client, url("organisations:organisation-detail", slug=large.slug))
+    assert count_small == count_large

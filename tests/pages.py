@@ -1,0 +1,21 @@
+"""Helpers for tests that read the public pages through the client."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+
+def url(name, language="en", query="", **kwargs):
+    """The address of a public page in ``language``, as a reader would follow it."""
+    with translation.override(language):
+        path = reverse(name, kwargs=kwargs or None)
+    return f"{path}?{query}" if query else path
+
+
+def queries_for(client, address):
+    """How many SQL queries answering ``address`` takes; the page must answer 200."""
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(address)
+    assert response.status_code == 200, address
+    return len(context.captured_queries)

@@ -1,0 +1,182 @@
+from decimal import Decimal
+
+import pytest
+from django.test import RequestFactory
+from django.utils import translation
+
+from core.exports import csv_text, neutralise
+from core.numbers import large_number
+from core.views import server_error
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
+from tests.pages import queries_for, url
+
+HOME_QUERY_BUDGET = 7
+
+
+@pytest.mark.django_db
+def test_home_shows_counts_search_recent_records_and_kinds(client):
+    wuxi = PlaceFactory(name="Wuxi")
+    OrganisationFactory(name="Jiangnan University")
+    PartnershipFactory(title="Bycirklen cooperation", parties=[wuxi, PlaceFactory()])
+    PartnershipFactory(kind=Partnership.Kind.SISTER_CITY, status=Partnership.Status.PLANNED)
+
+    response = client.get(url("home"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["counts"] == {"places": 4, "organisations": 1, "partnerships": 2}
+    assert '<input type="search" id="q" name="q"' in page
+    assert 'action="/en/search/"' in page
+    assert "Bycirklen cooperation" in page  # recently updated
+    assert "/en/partnerships/?kind=sister_city&amp;status=planned" in page
+
+
+@pytest.mark.django_db
+def test_home_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries):
+    def build(size):
+        for _ in range(size):
+            PartnershipFactory(parties=[PlaceFactory(), OrganisationFactory()])
+
+    build(3)
+    small = queries_for(client, url("home"))
+    build(27)
+    with django_assert_max_num_queries(HOME_QUERY_BUDGET):
+        large = queries_for(client, url("home"))
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_about_page_runs_no_query(client, django_assert_num_queries):
+    # The benchmark's baseline: the base template alone, no database.
+    with django_assert_num_queries(0):
+        response = client.get(url("about"))
+    assert response.status_code == 200
+    assert "About the registry" in response.content.decode()
+
+
+def test_every_page_has_landmarks_labels_and_a_language_switcher(client):
+    page = client.get(url("about")).content.decode()
+    assert '<a class="skip-link" href="#main">' in page
+    assert '<main id="main"' in page
+    assert "<header" in page and "<footer" in page
+    assert '<nav class="site-nav" aria-label="Main">' in page
+    assert '<form id="language-form"' in page
+    assert '<label for="language">Language</label>' in page
+    assert 'aria-current="page"' in page  # "About" is marked in the menu
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in page
+
+
+def test_switching_language_keeps_the_page(client):
+    response = client.post(
+        "/i18n/setlang/", {"language": "da", "next": "/en/about/?x=1"}, follow=False
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/da/about/?x=1"
+
+
+def test_danish_interface(client):
+    page = client.get(url("about", "da")).content.decode()
+    assert '<html lang="da">' in page
+    assert 'hreflang="en" href="http://testserver/en/about/"' in page
+    assert '<link rel="canonical" href="http://testserver/da/about/">' in page
+
+
+@pytest.mark.django_db
+def test_unknown_address_is_the_sites_404(client):
+    for address in ["/en/no-such-page/", "/no-such-page/"]:
+        response = client.get(address)
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert "Page not found" in page
+        assert "Partnership Atlas" in page
+        assert 'id="q"' in page
+
+
+def test_server_error_page_is_in_the_sites_style():
+    request = RequestFactory().get("/en/places/")
+    with translation.override("en"):
+        response = server_error(request)
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong" in page
+    assert "/static/css/site.css" in page
+
+
+@pytest.mark.django_db
+def test_sitemap_lists_every_record_in_both_languages(client):
+    place = PlaceFactory(name="Wuxi")
+    organisation = OrganisationFactory(name="Jiangnan University")
+    partnership = PartnershipFactory(title="Bycirklen cooperation")
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for language in ["en", "da"]:
+        assert f"http://testserver/{language}/places/{place.slug}/" in body
+        assert f"http://testserver/{language}/organisations/{organisation.slug}/" in body
+        assert f"http://testserver/{language}/partnerships/{partnership.slug}/" in body
+        assert f"<loc>http://testserver/{language}/about/</loc>" in body
+    assert 'hreflang="da"' in body
+
+
+def test_robots_txt_points_at_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert "Disallow: /admin/" in body
+    assert "Sitemap: http://testserver/sitemap.xml" in body
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ("=1+1", "'=1+1"),
+        ("+45 12 34", "'+45 12 34"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("-8.25", "-8.25"),
+        ("-12", "-12"),
+        ("+3.5e2", "+3.5e2"),
+        (-35.5, "-35.5"),
+        ("Aarhus", "Aarhus"),
+        ("a=b", "a=b"),
+        (None, ""),
+    ],
+)
+def test_neutralise(value, cell):
+    assert neutralise(value) == cell
+
+
+def test_csv_text_starts_with_a_bom_and_uses_crlf():
+    text = csv_text(["name", "longitude"], [["=cmd", "-8.2"]])
+    assert text == "\ufeffname,longitude\r\n'=cmd,-8.2\r\n"
+
+
+@pytest.mark.parametrize(
+    "language, value, text",
+    [
+        ("en", 77_300_000, "77.3\N{NO-BREAK SPACE}million"),
+        ("da", 77_300_000, "77,3\N{NO-BREAK SPACE}mio."),
+        ("en", Decimal("8000000.00"), "8\N{NO-BREAK SPACE}million"),
+        ("da", 1_400_000_000, "1,4\N{NO-BREAK SPACE}mia."),
+        ("en", 102_600, "102,600"),
+        ("da", 102_600, "102.600"),
+        ("da", Decimal("4.5"), "4,5"),
+    ],
+)
+def test_large_numbers_in_the_readers_language(language, value, text):
+    with translation.override(language):
+        assert large_number(value) == text
+
+
+@pytest.mark.django_db
+def test_place_kind_labels_follow_the_language(client):
+    place = PlaceFactory(name="Wuxi", kind=Place.Kind.CITY)
+    english = client.get(url("places:place-detail", slug=place.slug)).content.decode()
+    danish = client.get(url("places:place-detail", "da", slug=place.slug)).content.decode()
+    assert "City" in english
+    assert '<label for="language">Sprog</label>' in danish
