@@ -11,6 +11,7 @@ import io
 import re
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from import_export.resources import ModelResource
 
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
@@ -42,7 +43,7 @@ def csv_response(dataset, filename):
     response = HttpResponse(
         csv_text(dataset.headers or [], dataset), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

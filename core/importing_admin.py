@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -241,7 +242,8 @@ class SpreadsheetAdminMixin:
                 )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         stem = Path(file_name).stem or "import"
-        response["Content-Disposition"] = f'attachment; filename="{stem}-failed-rows.csv"'
+        filename = f"{stem}-failed-rows.csv"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
 
     def template_view(self, request):
@@ -271,5 +273,5 @@ class SpreadsheetAdminMixin:
     def _download(self, data, stem, file_format):
         content_type, extension = FORMATS[file_format]
         response = HttpResponse(data, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{stem}.{extension}"'
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{extension}")
         return response
