@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .fields import PartialDateField
-from .text import query_terms, search_key
+from .text import query_terms, search_key, unique_slug
 
 # A record nobody has confirmed for this long is shown as stale.
 REVIEW_INTERVAL = datetime.timedelta(days=365)
@@ -77,9 +77,21 @@ class Record(models.Model):
     objects = RecordQuerySet.as_manager()
     # Every concrete record gets its own history table: who changed what, and when.
     history = HistoricalRecords(inherit=True)
+    # The field a new record's slug is made from; None for records without a slug.
+    slug_from = None
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.slug_from and not self.slug:
+            self.slug = unique_slug(
+                type(self)._default_manager.exclude(pk=self.pk),
+                getattr(self, self.slug_from),
+                self._meta.model_name,
+            )
+        self.refresh_search_key(save=False)
+        super().save(*args, **kwargs)
 
     def all_names(self):
         """Every name the record goes by; subclasses add their own."""
@@ -105,6 +117,23 @@ class Record(models.Model):
         self.last_reviewed_on = day or timezone.localdate()
         if user is not None:
             self.updated_by = user
+
+
+def ancestors_of(record):
+    """A record's parent, its parent, and so on up; stops at a cycle rather than looping."""
+    chain, seen, current = [], {record.pk}, record.parent
+    while current is not None and current.pk not in seen:
+        chain.append(current)
+        seen.add(current.pk)
+        current = current.parent
+    return chain
+
+
+def would_contain_itself(record):
+    """True when the record's parent is the record itself or lies inside it."""
+    if not (record.parent_id and record.pk):
+        return False
+    return record.parent_id == record.pk or record.pk in {a.pk for a in ancestors_of(record.parent)}
 
 
 class Language(models.TextChoices):
@@ -174,10 +203,6 @@ class Source(Record):
 
     def __str__(self):
         return self.title
-
-    def save(self, *args, **kwargs):
-        self.refresh_search_key(save=False)
-        super().save(*args, **kwargs)
 
     def all_names(self):
         return [self.title, self.author]

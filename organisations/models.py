@@ -12,7 +12,9 @@ from core.models import (
     Record,
     RecordQuerySet,
     Source,
+    ancestors_of,
     wikidata_validator,
+    would_contain_itself,
 )
 from places.models import Place
 
@@ -96,6 +98,7 @@ class Organisation(Record):
         Source, verbose_name=_("sources"), blank=True, related_name="organisations"
     )
 
+    slug_from = "name"
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
@@ -121,30 +124,14 @@ class Organisation(Record):
         return names
 
     def ancestors(self):
-        chain, seen, organisation = [], {self.pk}, self.parent
-        while organisation is not None and organisation.pk not in seen:
-            chain.append(organisation)
-            seen.add(organisation.pk)
-            organisation = organisation.parent
-        return chain
+        return ancestors_of(self)
 
     def clean(self):
         super().clean()
-        if self.parent_id and self.pk:
-            if self.parent_id == self.pk or self.pk in {o.pk for o in self.parent.ancestors()}:
-                raise ValidationError(
-                    {"parent": _("An organisation cannot belong to itself or to one of its parts.")}
-                )
-
-    def save(self, *args, **kwargs):
-        from core.text import unique_slug
-
-        if not self.slug:
-            self.slug = unique_slug(
-                Organisation.objects.exclude(pk=self.pk), self.name, "organisation"
+        if would_contain_itself(self):
+            raise ValidationError(
+                {"parent": _("An organisation cannot belong to itself or to one of its parts.")}
             )
-        self.refresh_search_key(save=False)
-        super().save(*args, **kwargs)
 
 
 class OrganisationName(AlternativeName):

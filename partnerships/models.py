@@ -132,6 +132,7 @@ class Partnership(Record):
         Source, verbose_name=_("sources"), blank=True, related_name="partnerships"
     )
 
+    slug_from = "title"
     objects = PartnershipQuerySet.as_manager()
 
     class Meta:
@@ -175,17 +176,10 @@ class Partnership(Record):
             )
 
     def save(self, *args, **kwargs):
-        from core.text import unique_slug
-
-        if not self.slug:
-            self.slug = unique_slug(
-                Partnership.objects.exclude(pk=self.pk), self.title, "partnership"
-            )
         # parse_or_none raises a ValidationError for text that is no date at all.
         start, end = parse_or_none(self.start), parse_or_none(self.end)
         self.start_on = start.earliest if start else None
         self.end_on = end.latest if end else None
-        self.refresh_search_key(save=False)
         super().save(*args, **kwargs)
 
 

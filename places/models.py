@@ -13,7 +13,9 @@ from core.models import (
     Record,
     RecordQuerySet,
     Source,
+    ancestors_of,
     wikidata_validator,
+    would_contain_itself,
 )
 
 
@@ -113,6 +115,7 @@ class Place(Record):
         Source, verbose_name=_("sources"), blank=True, related_name="places"
     )
 
+    slug_from = "name"
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
@@ -148,13 +151,8 @@ class Place(Record):
         return names
 
     def ancestors(self):
-        """From the parent up to the top; stops at a cycle rather than looping."""
-        chain, seen, place = [], {self.pk}, self.parent
-        while place is not None and place.pk not in seen:
-            chain.append(place)
-            seen.add(place.pk)
-            place = place.parent
-        return chain
+        """From the parent up to the top."""
+        return ancestors_of(self)
 
     def descendant_ids(self):
         """Ids of every place below this one, one query per level of the hierarchy."""
@@ -176,23 +174,14 @@ class Place(Record):
 
     def clean(self):
         super().clean()
-        if self.parent_id and self.pk:
-            if self.parent_id == self.pk or self.pk in {p.pk for p in self.parent.ancestors()}:
-                raise ValidationError(
-                    {"parent": _("A place cannot lie inside itself or inside a place it contains.")}
-                )
+        if would_contain_itself(self):
+            raise ValidationError(
+                {"parent": _("A place cannot lie inside itself or inside a place it contains.")}
+            )
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError(
                 _("Give both latitude and longitude, or neither."), code="half_coordinates"
             )
-
-    def save(self, *args, **kwargs):
-        from core.text import unique_slug
-
-        if not self.slug:
-            self.slug = unique_slug(Place.objects.exclude(pk=self.pk), self.name, "place")
-        self.refresh_search_key(save=False)
-        super().save(*args, **kwargs)
 
     def current_figure(self, kind):
         figures = [figure for figure in self.figures.all() if figure.kind == kind]
