@@ -21,13 +21,6 @@ YEAR = "year"
 MONTH = "month"
 DAY = "day"
 
-PRECISION_CHOICES = [
-    (DECADE, gettext_lazy("decade")),
-    (YEAR, gettext_lazy("year")),
-    (MONTH, gettext_lazy("month")),
-    (DAY, gettext_lazy("day")),
-]
-
 _CIRCA = re.compile(
     r"^(?:circa|cirka|omkring|approx\.?|about|ca\.?|c\.?)\s*(?=\d|the\s)", re.IGNORECASE
 )

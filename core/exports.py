@@ -12,7 +12,11 @@ import re
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from import_export.fields import Field
 from import_export.resources import ModelResource
+from import_export.widgets import ManyToManyWidget
+
+from .models import Source
 
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff"
@@ -78,3 +82,12 @@ def plain_number(value):
     if value is None:
         return ""
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
+def sources_column():
+    """The ``source`` column every record exports: its sources' titles, joined by '; '."""
+    return Field(
+        attribute="sources",
+        column_name="source",
+        widget=ManyToManyWidget(Source, separator="; ", field="title"),
+    )

@@ -40,4 +40,4 @@ class OrganisationFilter(RecordFilterSet):
 
     def filter_place(self, queryset, name, value: str):
         places = self.filters["place"].matching(value).values_list("pk", flat=True)
-        return queryset.filter(place_id__in=Place.subtree_ids(places))
+        return queryset.in_places(places)

@@ -25,8 +25,12 @@ ror_validator = RegexValidator(
 
 
 class OrganisationQuerySet(RecordQuerySet):
+    def in_places(self, place_ids):
+        """Organisations based in one of the places or in a place inside one of them."""
+        return self.filter(place_id__in=Place.subtree_ids(place_ids))
+
     def in_place(self, place):
-        return self.filter(place_id__in=[place.pk, *place.descendant_ids()])
+        return self.in_places([place.pk])
 
 
 class Organisation(Record):

@@ -3,11 +3,10 @@ from collections import defaultdict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
-from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
+from import_export.widgets import ForeignKeyWidget
 
-from core.exports import ExportResource, join
+from core.exports import ExportResource, join, sources_column
 from core.importing import NamedRecordSpec, NameIndex
-from core.models import Source
 from places.models import Place, PlaceName
 
 from .models import Organisation, OrganisationName
@@ -21,11 +20,7 @@ class OrganisationResource(ExportResource):
         attribute="parent", column_name="parent", widget=ForeignKeyWidget(Organisation, "name")
     )
     aliases = Field(column_name="aliases", readonly=True)
-    source = Field(
-        attribute="sources",
-        column_name="source",
-        widget=ManyToManyWidget(Source, separator="; ", field="title"),
-    )
+    source = sources_column()
 
     class Meta:
         model = Organisation

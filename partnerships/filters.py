@@ -112,12 +112,7 @@ class PartnershipFilter(RecordFilterSet):
         return queryset.for_places(Place.subtree_ids(places))
 
     def filter_organisation(self, queryset, name, value: str):
-        organisations = self.filters["organisation"].matching(value)
-        return queryset.filter(
-            pk__in=Participant.objects.filter(organisation__in=organisations).values(
-                "partnership_id"
-            )
-        )
+        return queryset.for_organisations(self.filters["organisation"].matching(value))
 
     # A vague start counts by the first year it may mean: '1980s' starts in 1980.
     def filter_start_from(self, queryset, name, value):

@@ -40,9 +40,6 @@ class Theme(models.Model):
 
 
 class PartnershipQuerySet(RecordQuerySet):
-    def active(self):
-        return self.filter(status=Partnership.Status.ACTIVE)
-
     def for_place(self, place, include_sub_places=True):
         """Partnerships of a place and, by default, of the places and organisations in it."""
         return self.for_places([place.pk, *(place.descendant_ids() if include_sub_places else [])])
@@ -79,8 +76,13 @@ class PartnershipQuerySet(RecordQuerySet):
             )
         return queryset
 
-    def for_organisation(self, organisation):
-        return self.filter(participants__organisation=organisation).distinct()
+    def for_organisations(self, organisations):
+        """Partnerships in which one of ``organisations`` (records or a queryset) takes part."""
+        return self.filter(
+            pk__in=Participant.objects.filter(organisation__in=organisations).values(
+                "partnership_id"
+            )
+        )
 
 
 class Partnership(Record):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
 
-from core.exports import ExportResource, join
+from core.exports import ExportResource, join, sources_column
 from core.importing import (
     CANDIDATES,
     NEW,
@@ -41,11 +41,7 @@ class PartnershipResource(ExportResource):
         column_name="themes",
         widget=ManyToManyWidget(Theme, separator="; ", field="name"),
     )
-    source = Field(
-        attribute="sources",
-        column_name="source",
-        widget=ManyToManyWidget(Source, separator="; ", field="title"),
-    )
+    source = sources_column()
 
     class Meta:
         model = Partnership

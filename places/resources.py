@@ -4,9 +4,9 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
-from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
+from import_export.widgets import ForeignKeyWidget
 
-from core.exports import ExportResource, join, plain_number
+from core.exports import ExportResource, join, plain_number, sources_column
 from core.importing import (
     NamedRecordSpec,
     parse_coordinate,
@@ -14,7 +14,6 @@ from core.importing import (
     parse_number,
     target_pk,
 )
-from core.models import Source
 
 from .models import Place, PlaceFigure, PlaceName
 
@@ -27,11 +26,7 @@ class PlaceResource(ExportResource):
     population = Field(column_name="population", readonly=True)
     population_year = Field(column_name="population_year", readonly=True)
     area_km2 = Field(column_name="area_km2", readonly=True)
-    source = Field(
-        attribute="sources",
-        column_name="source",
-        widget=ManyToManyWidget(Source, separator="; ", field="title"),
-    )
+    source = sources_column()
 
     class Meta:
         model = Place

@@ -94,7 +94,7 @@ def place_partnerships(place, place_ids):
 
 @register.inclusion_tag("includes/_partnerships_section.html")
 def organisation_partnerships(organisation):
-    partnerships = Partnership.objects.filter(participants__organisation=organisation)
+    partnerships = Partnership.objects.for_organisations([organisation])
     events = Event.objects.filter(partnership__in=partnerships.values("pk"))
     return _section(
         partnerships,
