@@ -235,7 +235,7 @@ def bulk_partnerships(rows, places, organisations, themes, history=False):
 
 
 def ours(spec, data, dry_run=False):
-    from core.importing import Importer
+    from importing.engine import Importer
 
     report = Importer(spec).run(data, "bench.csv", dry_run=dry_run)
     assert not report.problems, [str(problem) for problem in report.problems[:5]]

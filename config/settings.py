@@ -64,9 +64,11 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "core",
+    "importing",
     "places",
     "organisations",
     "partnerships",
+    "atlas",
 ]
 
 MIDDLEWARE = [
@@ -233,7 +235,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# Spreadsheet import (core.importing): limits on what an admin upload may be, and where an
+# Spreadsheet import (importing.engine): limits on what an admin upload may be, and where an
 # upload waits between the preview and the confirmation. Use a shared directory when more
 # than one web process serves the admin.
 ATLAS_IMPORT_MAX_BYTES = 5 * 1024 * 1024

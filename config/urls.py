@@ -5,12 +5,13 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from atlas.views import HomeView
 from core.sitemaps import PageSitemap
 from core.views import AboutView, SearchSection, SearchView, robots_txt
 from organisations.sitemaps import OrganisationSitemap
 from organisations.views import OrganisationListView
 from partnerships.sitemaps import PartnershipSitemap
-from partnerships.views import HomeView, PartnershipListView
+from partnerships.views import PartnershipListView
 from places.sitemaps import PlaceSitemap
 from places.views import PlaceListView
 

@@ -224,7 +224,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _undo(self, request, batch):
-        from .importing import SPECS, undo_batch
+        from importing.engine import SPECS, undo_batch
 
         if batch.undone_at is not None:
             self.message_user(request, _("%(batch)s was already undone.") % {"batch": batch})

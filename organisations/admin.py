@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RecordAdmin, ReviewStatusFilter
-from core.importing_admin import SpreadsheetAdminMixin
+from importing.admin import SpreadsheetAdminMixin
 
 from .models import Organisation, OrganisationName
 from .resources import OrganisationImportSpec

@@ -6,7 +6,7 @@ from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget
 
 from core.exports import ExportResource, join, sources_column
-from core.importing import NamedRecordSpec, NameIndex
+from importing.engine import NamedRecordSpec, NameIndex
 from places.models import Place, PlaceName
 
 from .models import Organisation, OrganisationName

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import RecordAdmin, ReviewStatusFilter
-from core.importing_admin import SpreadsheetAdminMixin
+from importing.admin import SpreadsheetAdminMixin
 
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
 from .resources import PartnershipImportSpec

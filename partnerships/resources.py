@@ -10,22 +10,18 @@ from import_export.fields import Field
 from import_export.widgets import ManyToManyWidget
 
 from core.exports import ExportResource, join, sources_column
-from core.importing import (
+from core.models import Source
+from core.text import search_key
+from importing.engine import (
     CANDIDATES,
     NEW,
     UNCHANGED,
     UPDATED,
-    CellError,
-    ChoiceReader,
     ImportSpec,
     NamedRecordSpec,
     NameIndex,
-    fold,
-    parse_date,
-    split_list,
 )
-from core.models import Source
-from core.text import search_key
+from importing.readers import CellError, ChoiceReader, fold, parse_date, split_list
 from organisations.models import Organisation, OrganisationName
 from places.models import Place, PlaceName
 

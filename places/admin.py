@@ -3,7 +3,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RecordAdmin, ReviewStatusFilter
-from core.importing_admin import SpreadsheetAdminMixin
+from importing.admin import SpreadsheetAdminMixin
 
 from .models import Place, PlaceFigure, PlaceName
 from .resources import PlaceImportSpec

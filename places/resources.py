@@ -7,13 +7,8 @@ from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget
 
 from core.exports import ExportResource, join, plain_number, sources_column
-from core.importing import (
-    NamedRecordSpec,
-    parse_coordinate,
-    parse_integer,
-    parse_number,
-    target_pk,
-)
+from importing.engine import NamedRecordSpec, target_pk
+from importing.readers import parse_coordinate, parse_integer, parse_number
 
 from .models import Place, PlaceFigure, PlaceName
 

@@ -4,7 +4,7 @@ import io
 import openpyxl
 import pytest
 
-from core.importing import Importer
+from importing.engine import Importer
 from organisations.resources import OrganisationImportSpec
 from partnerships.resources import PartnershipImportSpec
 from places.resources import PlaceImportSpec

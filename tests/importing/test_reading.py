@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.importing import CellError, parse_coordinate, parse_number
-from core.spreadsheets import UnreadableFile, read_table
+from importing.readers import CellError, parse_coordinate, parse_number
+from importing.spreadsheets import UnreadableFile, read_table
 from places.models import Place
 
 from .conftest import csv_bytes, run, xlsx_bytes

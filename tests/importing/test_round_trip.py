@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from core.importing import export_table
+from importing.engine import export_table
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place

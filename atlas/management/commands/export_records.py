@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.importing import export_table
-from partnerships.importing import IMPORT_SPECS
+from atlas.registry import IMPORT_SPECS
+from importing.engine import export_table
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .exports import csv_text, neutralise
+from core.exports import csv_text, neutralise
 
 XLSX_MAGIC = b"PK\x03\x04"
 # An XLSX file is a zip archive; these keep a small upload from unpacking into gigabytes.

@@ -1,13 +1,12 @@
 """The record types the importer and exporter know, gathered where all apps are visible.
 
-partnerships sits at the top of the dependency chain (core <- places <- organisations <-
-partnerships), so the commands and the admin look the specs up here.
+atlas sits on top of the record apps (core <- importing <- places <- organisations <-
+partnerships <- atlas), so the commands look the specs up here.
 """
 
 from organisations.resources import OrganisationImportSpec
+from partnerships.resources import PartnershipImportSpec
 from places.resources import PlaceImportSpec
-
-from .resources import PartnershipImportSpec
 
 IMPORT_SPECS = {
     "places": PlaceImportSpec,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.importing import Importer
-from core.spreadsheets import UnreadableFile
-from partnerships.importing import IMPORT_SPECS
+from atlas.registry import IMPORT_SPECS
+from importing.engine import Importer
+from importing.spreadsheets import UnreadableFile
 
 
 class Command(BaseCommand):

@@ -24,8 +24,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .exports import BOM, neutralise
-from .importing import Importer, export_table
+from core.exports import BOM, neutralise
+
+from .engine import Importer, export_table
 from .spreadsheets import FORMATS, UnreadableFile, write_table
 
 PREVIEW_ROWS = 1000
