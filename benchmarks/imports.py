@@ -74,7 +74,8 @@ def partnership_rows(count, towns, organisations):
             f"Partnership {n}",
             "sister_city" if n % 2 else "cooperation_agreement",
             "active" if n % 3 else "ended",
-            f"Town {n % towns}; Organisation {n % organisations}",
+            # Each row its own pair: the same participants and kind are one partnership.
+            f"Town {n % towns}; Organisation {(n // towns) % organisations}",
             str(1990 + n % 30),
             "" if n % 3 else str(2021 + n % 3),
             f"Theme {n % 10}",
@@ -281,11 +282,11 @@ def main():
         from django.db import transaction
 
         from organisations.models import Organisation
-        from organisations.resources import OrganisationImportSpec  # noqa: F401
+        from organisations.resources import OrganisationType  # noqa: F401
         from partnerships.models import Theme
-        from partnerships.resources import PartnershipImportSpec
+        from partnerships.resources import PartnershipType
         from places.models import Place
-        from places.resources import PlaceImportSpec
+        from places.resources import PlaceType
 
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -298,8 +299,8 @@ def main():
         )
         results = best_of(
             {
-                "ours": lambda: ours(PlaceImportSpec, place_data),
-                "ours dry run": lambda: ours(PlaceImportSpec, place_data, True),
+                "ours": lambda: ours(PlaceType, place_data),
+                "ours dry run": lambda: ours(PlaceType, place_data, True),
                 "bulk_create": lambda: bulk_places(places),
                 "bulk + history": lambda: bulk_places(places, history=True),
             },
@@ -311,8 +312,8 @@ def main():
 
         # Re-import of an unchanged file: import once for real, then time the second.
         with transaction.atomic():
-            ours(PlaceImportSpec, place_data)
-            results["ours unchanged"], report = timed(lambda: ours(PlaceImportSpec, place_data))
+            ours(PlaceType, place_data)
+            results["ours unchanged"], report = timed(lambda: ours(PlaceType, place_data))
             assert report.counts["unchanged"] == rows_count
             transaction.set_rollback(True)
         with transaction.atomic():
@@ -350,8 +351,8 @@ def main():
         )
         results = best_of(
             {
-                "ours": lambda: ours(PartnershipImportSpec, data),
-                "ours dry run": lambda: ours(PartnershipImportSpec, data, True),
+                "ours": lambda: ours(PartnershipType, data),
+                "ours dry run": lambda: ours(PartnershipType, data, True),
                 "bulk_create": lambda: bulk_partnerships(
                     partnerships, place_ids, organisation_ids, theme_ids
                 ),
@@ -365,8 +366,8 @@ def main():
         seconds, _result = timed(lambda: default_partnership_import(default_data))
         results["default"] = seconds * rows_count / default_rows
         with transaction.atomic():
-            ours(PartnershipImportSpec, data)
-            results["ours unchanged"], report = timed(lambda: ours(PartnershipImportSpec, data))
+            ours(PartnershipType, data)
+            results["ours unchanged"], report = timed(lambda: ours(PartnershipType, data))
             assert report.counts["unchanged"] == rows_count
             transaction.set_rollback(True)
         report_results("partnerships", results, rows_count, default_rows)

@@ -1,20 +1,33 @@
+import datetime
+
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, models, transaction
+from django.forms.models import _get_foreign_key
 from django.http import Http404
-from django.shortcuts import redirect
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .models import REVIEW_INTERVAL, ImportBatch, Source
+from .forms import LocalizedNumbersMixin
+from .history import (
+    MARKED_REVIEWED,
+    describe_reason,
+    history_manager,
+    is_revert,
+    revert_reason,
+)
+from .models import REVIEW_INTERVAL
 from .text import query_terms
-
-# The import batch page lists this many of the records a batch created or changed.
-RECORDS_SHOWN = 100
 
 admin.site.site_header = _("Partnership Atlas administration")
 admin.site.site_title = _("Partnership Atlas")
@@ -43,7 +56,242 @@ class ReviewStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecordAdmin(SimpleHistoryAdmin):
+# Fields that change on every save or are computed; listing them in a diff is noise.
+UNSHOWN_IN_HISTORY = {
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "search_key",
+    "start_on",
+    "end_on",
+    "date_on",
+}
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History pages that show the changes made in inlines too, and revert them with the record.
+
+    The state of the inlines "at version V" is their state just before the record's next
+    history row: an admin save writes the record first and its inlines a moment later, so
+    the inlines saved with V belong to V.
+    """
+
+    object_history_list_template = "simple_history/record_history_list.html"
+
+    def tracked_inlines(self):
+        """(model, foreign key) of every inline whose rows keep a history."""
+        tracked = []
+        for inline in self.inlines:
+            if history_manager(inline.model) is not None:
+                fk = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+                tracked.append((inline.model, fk))
+        return tracked
+
+    def history_entries(self, request, object_id):
+        """Every history row of the record and of its inline rows, newest first."""
+        sources = [(self.model, {self.model._meta.pk.attname: object_id}, True)]
+        sources += [(model, {fk.attname: object_id}, False) for model, fk in self.tracked_inlines()]
+        can_revert = not self.revert_disabled(request)
+        entries = []
+        for model, lookup, own in sources:
+            rows = list(
+                history_manager(model)
+                .filter(**lookup)
+                .select_related("history_user")
+                ._select_related_history_tracked_objs()
+                .order_by("history_date", "history_id")
+            )
+            previous = {}
+            for row in rows:
+                row.model_label = "" if own else capfirst(model._meta.verbose_name)
+                row.reason_text = describe_reason(row.history_change_reason)
+                row.action = self.action_label(row)
+                row.can_revert = own and can_revert
+                before = previous.get(original_pk(row)) if row.history_type == "~" else None
+                if before is not None:
+                    delta = row.diff_against(
+                        before, excluded_fields=UNSHOWN_IN_HISTORY, foreign_keys_are_objs=True
+                    )
+                    helper = HistoricalRecordContextHelper(model, row)
+                    row.history_delta_changes = helper.context_for_delta_changes(delta)
+                previous[original_pk(row)] = row
+            entries += rows
+        entries.sort(key=lambda row: row.history_date, reverse=True)
+        return entries
+
+    @staticmethod
+    def action_label(row):
+        if is_revert(row.history_change_reason):
+            return _("Reverted")
+        return {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}[row.history_type]
+
+    def history_view(self, request, object_id, extra_context=None):
+        object_id = unquote(object_id)
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            latest = versions_of(self.model, object_id).order_by("-history_date")
+            if not latest:
+                raise Http404
+            obj = latest[0].instance
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        paginator = Paginator(self.history_entries(request, object_id), self.history_list_per_page)
+        page_obj = paginator.get_page(request.GET.get(PAGE_VAR))
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History of %(record)s") % {"record": obj},
+            "object_history_list_template": self.object_history_list_template,
+            "page_obj": page_obj,
+            "page_range": paginator.get_elided_page_range(page_obj.number),
+            "page_var": PAGE_VAR,
+            "pagination_required": paginator.num_pages > 1,
+            "module_name": capfirst(opts.verbose_name_plural),
+            "object": obj,
+            "app_label": opts.app_label,
+            "opts": opts,
+            "revert_disabled": self.revert_disabled(request, obj),
+            **(extra_context or {}),
+        }
+        return self.render_history_view(request, self.object_history_template, context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history lets anyone who may view the record post this form and save it.
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_change_history_permission(request, obj):
+            raise PermissionDenied
+        version = get_object_or_404(
+            versions_of(self.model, unquote(object_id)), history_id=version_id
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "inline_versions": [
+                (model._meta.verbose_name_plural, children)
+                for model, children in self.inlines_at(version)
+            ],
+        }
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        request.reverting_to = version
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except (IntegrityError, ValidationError) as error:
+            messages_text = getattr(error, "messages", None) or [str(error)]
+            self.message_user(
+                request,
+                _("The earlier version could not be restored: %(problem)s")
+                % {"problem": "; ".join(messages_text)},
+                messages.ERROR,
+            )
+            return redirect(
+                reverse(
+                    f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_history",
+                    args=[original_pk(version)],
+                )
+            )
+
+    def history_form_view_title(self, request, obj):
+        return _("Revert %(record)s to an earlier version") % {"record": obj}
+
+    def version_cutoff(self, version):
+        """The moment the inlines are read at for ``version`` (see the class docstring)."""
+        later = (
+            versions_of(self.model, original_pk(version))
+            .filter(history_date__gt=version.history_date)
+            .order_by("history_date")
+            .values_list("history_date", flat=True)
+            .first()
+        )
+        return later - datetime.timedelta(microseconds=1) if later else timezone.now()
+
+    def inlines_at(self, version):
+        """[(model, [the inline rows as they were at ``version``])] for each tracked inline."""
+        cutoff = self.version_cutoff(version)
+        return [
+            (
+                model,
+                list(
+                    history_manager(model)
+                    .as_of(cutoff)
+                    .filter(**{fk.attname: original_pk(version)})
+                ),
+            )
+            for model, fk in self.tracked_inlines()
+        ]
+
+    def restore_inlines(self, request, obj, version, reason):
+        for model, then in self.inlines_at(version):
+            fk = next(fk for other, fk in self.tracked_inlines() if other is model)
+            then = {child.pk: child for child in then}
+            # Rows that never had a history (loaded raw) are left alone rather than dropped.
+            known = set(
+                history_manager(model)
+                .filter(**{fk.attname: obj.pk})
+                .values_list(model._meta.pk.attname, flat=True)
+            )
+            current = {child.pk: child for child in model._default_manager.filter(**{fk.name: obj})}
+            for pk in (current.keys() & known) - then.keys():
+                stamp(current[pk], request.user, reason).delete()
+            fields = [field.attname for field in model._meta.concrete_fields]
+            for pk, child in then.items():
+                now = current.get(pk)
+                if now is not None and all(
+                    getattr(now, name) == getattr(child, name) for name in fields
+                ):
+                    continue
+                setattr(child, fk.name, obj)
+                child.full_clean(validate_unique=False, validate_constraints=False)
+                stamp(child, request.user, reason).save()
+
+    def save_model(self, request, obj, form, change):
+        version = getattr(request, "reverting_to", None)
+        if version is None:
+            super().save_model(request, obj, form, change)
+            return
+        reason = revert_reason(version, request.user)
+        obj._change_reason = reason
+        super().save_model(request, obj, form, change)
+        self.restore_inlines(request, obj, version, reason)
+
+    def response_change(self, request, obj):
+        version = getattr(request, "reverting_to", None)
+        if version is None:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            _("%(record)s was reverted to the version of %(date)s.")
+            % {
+                "record": obj,
+                "date": formats.date_format(
+                    timezone.localtime(version.history_date), "DATETIME_FORMAT"
+                ),
+            },
+            messages.SUCCESS,
+        )
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
+
+
+def versions_of(model, pk):
+    """The history rows of the record ``pk`` of ``model``."""
+    return history_manager(model).filter(**{model._meta.pk.attname: pk})
+
+
+def original_pk(row):
+    """The primary key of the record a history row is a version of."""
+    return getattr(row, row.instance_type._meta.pk.attname)
+
+
+def stamp(instance, user, reason):
+    """Tell simple-history who wrote ``instance`` and why, for its next history row."""
+    instance._history_user = user
+    instance._change_reason = reason
+    return instance
+
+
+class RecordAdmin(LocalizedNumbersMixin, HistoryAdmin):
     """What every record's admin shares: who changed it, search by any name, review."""
 
     # Staff paste addresses without a scheme; assume the secure one, as Django 6 will.
@@ -77,11 +325,6 @@ class RecordAdmin(SimpleHistoryAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Other names live in inlines saved after the record itself.
-        form.instance.refresh_search_key()
-
     @admin.action(description=_("Mark as reviewed today"), permissions=["change"])
     def mark_reviewed(self, request, queryset):
         today = timezone.localdate()
@@ -89,7 +332,7 @@ class RecordAdmin(SimpleHistoryAdmin):
         for record in queryset:
             # One save per record so each review shows in the record's history.
             record.mark_reviewed(user=request.user, day=today)
-            record._change_reason = "Marked as reviewed"
+            record._change_reason = MARKED_REVIEWED
             record.save()
             count += 1
         self.message_user(
@@ -113,145 +356,26 @@ class RecordAdmin(SimpleHistoryAdmin):
         return text
 
 
-@admin.register(Source)
+# Registered by importing.admin, which adds spreadsheet import and export to it: core sits
+# below the import engine and cannot use it itself.
 class SourceAdmin(RecordAdmin):
     list_display = ["title", "author", "published", "language", "review_status", "updated_at"]
     list_filter = ["language", ReviewStatusFilter]
     fieldsets = [
-        (None, {"fields": ["title", "author", "published", "language", "url", "page", "notes"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "short_title",
+                    "author",
+                    "published",
+                    "language",
+                    "url",
+                    "page",
+                    "notes",
+                ]
+            },
+        ),
         RecordAdmin.record_fieldset,
     ]
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
-    """Every spreadsheet import, with what it did; a whole import can be undone here."""
-
-    list_display = [
-        "__str__",
-        "content_type",
-        "user",
-        "created_at",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "undone_at",
-    ]
-    list_filter = ["content_type", "created_at", "undone_at"]
-    search_fields = ["file_name", "user__username"]
-    list_select_related = ["user", "content_type"]
-    readonly_fields = [
-        "created_at",
-        "user",
-        "content_type",
-        "file_name",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "undone_at",
-        "undone_by",
-        "records",
-    ]
-    fields = readonly_fields
-    actions = ["undo"]
-
-    def has_add_permission(self, request):
-        return False  # imports are made by importing a file, not by hand
-
-    @admin.display(description=_("records created or changed"))
-    def records(self, batch):
-        # A batch may hold thousands of records; the first ones show, with their links.
-        from django.apps import apps
-
-        listed = [
-            (_("created"), apps.get_model(label), pk)
-            for label, pks in (batch.created or {}).items()
-            for pk in pks
-        ]
-        listed += [
-            (_("changed"), item.content_type.model_class(), item.object_id)
-            for item in batch.items.select_related("content_type")[:RECORDS_SHOWN]
-        ]
-        shown = listed[:RECORDS_SHOWN]
-        found = {}
-        for model in {model for _action, model, _pk in shown}:
-            pks = [pk for _action, other, pk in shown if other is model]
-            for record in model._base_manager.filter(pk__in=pks):
-                found[(model, record.pk)] = record
-        lines = []
-        for action, model, pk in shown:
-            record = found.get((model, pk))
-            if record is None:
-                label = _("%(type)s #%(id)s (removed)") % {
-                    "type": model._meta.verbose_name,
-                    "id": pk,
-                }
-                lines.append(format_html("{}: {}", action, label))
-                continue
-            url = reverse(
-                f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]
-            )
-            lines.append(format_html('{}: <a href="{}">{}</a>', action, url, record))
-        total = sum(len(pks) for pks in (batch.created or {}).values()) + batch.items.count()
-        if total > len(shown):
-            lines.append(_("… and %(count)d more") % {"count": total - len(shown)})
-        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the record of what was imported stays
-
-    def has_undo_permission(self, request):
-        return request.user.has_perm("core.import_records") and self.has_change_permission(request)
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/undo/",
-                self.admin_site.admin_view(self.undo_view),
-                name="core_importbatch_undo",
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        batch = self.get_object(request, object_id)
-        extra_context = {
-            **(extra_context or {}),
-            "can_undo": batch is not None
-            and batch.undone_at is None
-            and self.has_undo_permission(request),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _undo(self, request, batch):
-        from importing.engine import SPECS, undo_batch
-
-        if batch.undone_at is not None:
-            self.message_user(request, _("%(batch)s was already undone.") % {"batch": batch})
-            return
-        spec = SPECS[batch.content_type.model_class()._meta.label_lower]
-        report = undo_batch(batch, spec, user=request.user)
-        if report.problems:
-            self.message_user(
-                request,
-                _("%(batch)s could not be undone: %(problems)s")
-                % {"batch": batch, "problems": "; ".join(str(p) for p in report.problems[:5])},
-                messages.ERROR,
-            )
-        else:
-            self.message_user(request, _("%(batch)s was undone.") % {"batch": batch})
-
-    def undo_view(self, request, pk):
-        if request.method != "POST" or not self.has_undo_permission(request):
-            raise PermissionDenied
-        batch = self.get_object(request, str(pk))
-        if batch is None:
-            raise Http404
-        self._undo(request, batch)
-        return redirect(reverse("admin:core_importbatch_change", args=[pk]))
-
-    @admin.action(description=_("Undo the selected imports"), permissions=["undo"])
-    def undo(self, request, queryset):
-        # Newest first, so that a later import is undone before the one it built on.
-        for batch in queryset.order_by("-pk"):
-            self._undo(request, batch)

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Sources and shared records")
+
+    def ready(self):
+        from .history import record_raw_save
+
+        post_save.connect(record_raw_save, dispatch_uid="core.history.record_raw_save")

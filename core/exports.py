@@ -4,6 +4,11 @@ Spreadsheets run a cell that starts with = + - or @ (and, in some, a tab or carr
 return) as a formula, so a record named '=HYPERLINK(...)' would become a live link on
 a reader's machine. Such cells get a leading apostrophe, which Excel shows as text.
 Plain numbers, negative ones included (a longitude of -8.2), stay numbers.
+
+The importer takes the apostrophe off again (``importing.readers.clean_cell``). So that
+every value comes back exactly, text that itself starts with an apostrophe, or with
+whitespace the importer would otherwise trim (a tab, a line break; not a plain space),
+gets one too: "'quoted" is written "''quoted".
 """
 
 import csv
@@ -21,15 +26,23 @@ from .models import Source
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def needs_apostrophe(text):
+    """Whether ``text`` must be written behind an apostrophe to come back as it is."""
+    first = text[:1]
+    return (
+        bool(first)
+        and (first in "=+-@'" or (first.isspace() and first != " "))
+        and not _NUMBER.fullmatch(text)
+    )
 
 
 def neutralise(value):
     """The cell text for ``value``, with a formula-like start disarmed."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
-        return "'" + text
-    return text
+    return "'" + text if needs_apostrophe(text) else text
 
 
 def csv_text(headers, rows):

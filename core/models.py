@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -42,6 +43,17 @@ class RecordQuerySet(models.QuerySet):
         """Records found by what a person typed in a search box: any name, any spelling."""
         return self.matching(query_terms(query))
 
+    def formerly_at(self, slug):
+        """The record whose slug was ``slug`` before it changed, or None.
+
+        The old slugs come from the history table (its slug column is indexed), so every
+        write through ``save()`` counts, whatever path made it. A ``queryset.update()`` of
+        slugs writes no history: the slug it replaces is found only if the history holds it.
+        """
+        versions = self.model.history.filter(slug=slug).order_by("-history_date")
+        pk = versions.values_list(self.model._meta.pk.attname, flat=True).first()
+        return None if pk is None else self.filter(pk=pk).exclude(slug=slug).first()
+
 
 class Record(models.Model):
     """What every registry record carries: who made it, when, and when it was checked."""
@@ -84,14 +96,29 @@ class Record(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self.derive()
+        super().save(*args, **kwargs)
+
+    def derive(self, names=None, taken_slugs=None):
+        """Fill the fields computed from others on the same row; ``save()`` and bulk writers
+        both call it.
+
+        ``names`` stands in for ``all_names()`` when the caller already knows them (a record
+        not yet saved has no other names to read). ``taken_slugs`` is the set of slugs in
+        use, for a bulk writer that cannot ask the database row by row; it gains the new slug.
+        """
         if self.slug_from and not self.slug:
+            # A bulk writer's set of taken slugs spares building a queryset per row.
+            others = None if taken_slugs is not None else type(self)._default_manager
             self.slug = unique_slug(
-                type(self)._default_manager.exclude(pk=self.pk),
+                others.exclude(pk=self.pk) if others is not None else None,
                 getattr(self, self.slug_from),
                 self._meta.model_name,
+                taken=taken_slugs,
             )
-        self.refresh_search_key(save=False)
-        super().save(*args, **kwargs)
+            if taken_slugs is not None:
+                taken_slugs.add(self.slug)
+        self.search_key = search_key(self.all_names() if names is None else names)
 
     def all_names(self):
         """Every name the record goes by; subclasses add their own."""
@@ -129,11 +156,50 @@ def ancestors_of(record):
     return chain
 
 
+class ParentsInDatabase(Mapping):
+    """``{pk: parent pk}`` read from the database as a walk up the tree asks for it."""
+
+    def __init__(self, model):
+        self.model, self.known = model, {}
+
+    def __getitem__(self, pk):
+        if pk not in self.known:
+            found = list(
+                self.model._default_manager.filter(pk=pk).values_list("parent_id", flat=True)
+            )
+            if not found:
+                raise KeyError(pk)
+            self.known[pk] = found[0]
+        return self.known[pk]
+
+    def __iter__(self):
+        return iter(self.known)
+
+    def __len__(self):
+        return len(self.known)
+
+
+def contains_itself(pk, parent_id, parent_of):
+    """True when giving record ``pk`` the parent ``parent_id`` would put it inside itself.
+
+    ``parent_of`` maps a pk to its parent's pk (or None). A bulk writer passes the parents
+    its rows are about to have, for example ``ChainMap(new_parents, ParentsInDatabase(Place))``,
+    so that rows not yet saved are checked by the same rule as ``clean()``.
+    """
+    if pk is None or parent_id is None:
+        return False
+    seen, current = set(), parent_id
+    while current is not None and current not in seen:
+        if current == pk:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False
+
+
 def would_contain_itself(record):
     """True when the record's parent is the record itself or lies inside it."""
-    if not (record.parent_id and record.pk):
-        return False
-    return record.parent_id == record.pk or record.pk in {a.pk for a in ancestors_of(record.parent)}
+    return contains_itself(record.pk, record.parent_id, ParentsInDatabase(type(record)))
 
 
 class Language(models.TextChoices):
@@ -148,6 +214,18 @@ class Language(models.TextChoices):
     NORWEGIAN = "no", _("Norwegian")
     FRENCH = "fr", _("French")
     OTHER = "other", _("Other")
+
+
+class AlternativeNameQuerySet(models.QuerySet):
+    def delete(self):
+        # A bulk delete skips the model's delete(); the records named still need new keys.
+        field = self.model.record_field
+        record_model = self.model._meta.get_field(field).related_model
+        record_ids = set(self.values_list(f"{field}_id", flat=True))
+        deleted = super().delete()
+        for record in record_model._default_manager.filter(pk__in=record_ids):
+            record.refresh_search_key()
+        return deleted
 
 
 class AlternativeName(models.Model):
@@ -167,6 +245,10 @@ class AlternativeName(models.Model):
         _("kind"), max_length=16, choices=Kind.choices, default=Kind.ALTERNATIVE
     )
 
+    objects = AlternativeNameQuerySet.as_manager()
+    # The foreign key to the record this is a name of; concrete subclasses set it.
+    record_field = None
+
     class Meta:
         abstract = True
         ordering = ["name"]
@@ -174,11 +256,34 @@ class AlternativeName(models.Model):
     def __str__(self):
         return self.name
 
+    # Every write of a name passes here (admin inline, API, shell), so the record stays
+    # findable by it. Bulk writers set the record's key themselves with Record.derive().
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.refresh_record()
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        self.refresh_record()
+        return deleted
+
+    def refresh_record(self):
+        record = getattr(self, self.record_field)
+        # Names prefetched before this write are stale now.
+        getattr(record, "_prefetched_objects_cache", {}).pop("other_names", None)
+        record.refresh_search_key()
+
 
 class Source(Record):
     """A citable document that places, figures, organisations and partnerships cite."""
 
     title = models.CharField(_("title"), max_length=500)
+    short_title = models.CharField(
+        _("short title"),
+        max_length=100,
+        blank=True,
+        help_text=_("What staff call it in a spreadsheet's source column, e.g. 'DST 2024'."),
+    )
     author = models.CharField(
         _("author or publisher"),
         max_length=255,
@@ -205,7 +310,7 @@ class Source(Record):
         return self.title
 
     def all_names(self):
-        return [self.title, self.author]
+        return [self.title, self.short_title, self.author]
 
     def citation(self):
         parts = [self.author, self.title]

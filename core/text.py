@@ -46,6 +46,29 @@ def fold(text):
     return _NOT_WORD.sub("", text)
 
 
+# Identity keeps every letter a person wrote: only Danish letters are spelled out the way
+# Danes write them without the key ('Århus' = 'Aarhus', 'Sjælland' = 'Sjaelland').
+_IDENTITY_LETTERS = str.maketrans({"å": "aa", "æ": "ae", "ø": "oe", "œ": "oe", "ß": "ss"})
+
+
+def identity(text):
+    """Return the form under which two names are the same record's name.
+
+    Stricter than ``fold``: no digraph collapse, so 'Shanxi' and 'Shaanxi', 'Haarlem' and
+    'Harlem' stay different, while case, accents, punctuation and spaces do not count and
+    'Århus', 'Aarhus' and 'AARHUS' are one name. ``fold`` stays for finding; this decides
+    that a spreadsheet row is an existing record.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", str(text)).casefold().translate(_IDENTITY_LETTERS)
+    text = text.translate(_LETTERS)
+    text = "".join(
+        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+    )
+    return _NOT_WORD.sub("", text)
+
+
 def search_key(names):
     """The stored key that finds a record by any of ``names``."""
     folded = []
@@ -56,9 +79,41 @@ def search_key(names):
     return KEY_SEPARATOR + KEY_SEPARATOR.join(folded) + KEY_SEPARATOR if folded else ""
 
 
+# Every term adds a scan of the search keys: a bounded query keeps a search's cost bounded.
+SEARCH_MAX_CHARACTERS = 200
+SEARCH_MAX_TERMS = 12
+
+
+def search_query_error(query):
+    """Why ``query`` is too long to search, or None. Forms and the API show this message."""
+    from django.utils.translation import gettext
+
+    query = str(query or "")
+    if len(query) > SEARCH_MAX_CHARACTERS:
+        return gettext("Search for at most %(limit)d characters (this search has %(count)d).") % {
+            "limit": SEARCH_MAX_CHARACTERS,
+            "count": len(query),
+        }
+    if len(query.split(None, SEARCH_MAX_TERMS)) > SEARCH_MAX_TERMS:
+        return gettext("Search for at most %(limit)d words.") % {"limit": SEARCH_MAX_TERMS}
+    return None
+
+
+def validate_search_query(query):
+    from django.core.exceptions import ValidationError
+
+    if message := search_query_error(query):
+        raise ValidationError(message, code="search_too_long")
+
+
 def query_terms(query):
-    """Split a search box entry into folded terms; every term must match."""
-    return [term for term in (fold(part) for part in str(query or "").split()) if term]
+    """Split a search box entry into folded terms; every term must match.
+
+    A query over the limits is cut to them, so that no caller can run an unbounded search;
+    callers that show a form validate first with ``validate_search_query``.
+    """
+    parts = str(query or "")[:SEARCH_MAX_CHARACTERS].split(None, SEARCH_MAX_TERMS)
+    return [term for term in (fold(part) for part in parts[:SEARCH_MAX_TERMS]) if term]
 
 
 # En and em dashes join names in titles ('Aarhus–Harbin'); slugify would drop them.
@@ -74,10 +129,11 @@ def slug_base(text):
     return slugify(text)[:80].strip("-")
 
 
-def unique_slug(queryset, text, fallback="record"):
-    """``slug_base(text)``, numbered when ``queryset`` already uses it."""
+def unique_slug(queryset, text, fallback="record", taken=None):
+    """``slug_base(text)``, numbered when ``queryset`` (or the set ``taken``) already uses it."""
     base = slug_base(text) or fallback
-    taken = set(queryset.filter(slug__startswith=base).values_list("slug", flat=True))
+    if taken is None:
+        taken = set(queryset.filter(slug__startswith=base).values_list("slug", flat=True))
     slug, number = base, 2
     while slug in taken:
         slug = f"{base}-{number}"

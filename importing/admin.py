@@ -5,29 +5,30 @@ unchanged, or every problem by row and column); confirming reads the same stored
 again and writes it in one transaction. Nothing is written before the confirmation.
 """
 
-import csv
-import io
 import tempfile
 import uuid
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.exports import BOM, neutralise
+from core.admin import SourceAdmin as BaseSourceAdmin
+from core.models import ImportBatch, Source
 
-from .engine import Importer, export_table
-from .spreadsheets import FORMATS, UnreadableFile, write_table
+from .engine import TYPES, ImportBusy, Importer, export_table, undo_batch
+from .resources import SourceType
+from .spreadsheets import FORMATS, UnreadableFile, file_type, write_failed_rows, write_table
 
 PREVIEW_ROWS = 1000
 SESSION_KEY = "atlas_imports"
@@ -47,6 +48,16 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet"),
         help_text=gettext_lazy("A CSV file (comma or semicolon) or an Excel workbook (.xlsx)."),
+    )
+    source = forms.CharField(
+        label=gettext_lazy("Source of the figures"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy(
+            "Optional: the title, short title or web address of the source that figures "
+            "without a source of their own cite (a new title or address creates it). Left "
+            "empty, they cite the import itself."
+        ),
     )
 
     def clean_file(self):
@@ -90,7 +101,7 @@ class SpreadsheetAdminMixin:
                 name=f"{prefix}_import_confirm",
             ),
             path(
-                "import/<str:token>/failed-rows.csv",
+                "import/<str:token>/failed-rows/",
                 wrap(self.failed_rows_view),
                 name=f"{prefix}_import_failed",
             ),
@@ -118,18 +129,18 @@ class SpreadsheetAdminMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Import %(records)s") % {"records": self.opts.verbose_name_plural},
-            "columns": self.import_spec.columns(),
-            "required": self.import_spec.required,
+            "columns": self.import_spec.column_names(),
+            "required": self.import_spec.required(),
             "template_url": self._url("import_template"),
             "max_mb": round(max_bytes() / 1024 / 1024, 1),
             **context,
         }
 
-    def _store(self, request, data, file_name):
+    def _store(self, request, data, file_name, source=""):
         token = uuid.uuid4().hex
         (upload_dir() / token).write_bytes(data)
         stored = request.session.get(SESSION_KEY, {})
-        stored[token] = {"file_name": file_name, "model": self.opts.label_lower}
+        stored[token] = {"file_name": file_name, "model": self.opts.label_lower, "source": source}
         request.session[SESSION_KEY] = stored
         return token
 
@@ -139,7 +150,8 @@ class SpreadsheetAdminMixin:
         if not info or info["model"] != self.opts.label_lower:
             raise Http404(_("This upload has expired; upload the file again."))
         try:
-            return (upload_dir() / uuid.UUID(token).hex).read_bytes(), info["file_name"]
+            data = (upload_dir() / uuid.UUID(token).hex).read_bytes()
+            return data, info["file_name"], info.get("source", "")
         except (OSError, ValueError):
             raise Http404(_("This upload has expired; upload the file again.")) from None
 
@@ -152,21 +164,31 @@ class SpreadsheetAdminMixin:
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
             )
         upload = form.cleaned_data["file"]
+        source = form.cleaned_data["source"].strip()
         data = upload.read()
         try:
-            report = Importer(self.import_spec, user=request.user).run(
-                data, upload.name, dry_run=True
-            )
+            report = self._importer(request, source).run(data, upload.name, dry_run=True)
         except UnreadableFile as error:
             form.add_error("file", str(error))
             return TemplateResponse(
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
             )
-        token = self._store(request, data, upload.name)
+        token = self._store(request, data, upload.name, source)
         return self._preview(request, report, token, upload.name)
 
+    def _importer(self, request, source=""):
+        return Importer(self.import_spec, user=request.user, source=source or None)
+
     def _preview(self, request, report, token, file_name):
-        rows = [row for row in report.rows if row.problems or row.action]
+        rows = [
+            {
+                "row": row,
+                "diffs": report.diffs(row),
+                "record": row.instance if row.instance is not None else "",
+            }
+            for row in report.rows
+            if row.problems or row.action
+        ]
         return TemplateResponse(
             request,
             "admin/spreadsheet_import_preview.html",
@@ -177,6 +199,8 @@ class SpreadsheetAdminMixin:
                 token=token,
                 file_name=file_name,
                 shown_rows=rows[:PREVIEW_ROWS],
+                warnings=report.warnings,
+                warned_rows=sum(1 for row in report.rows if row.warnings),
                 more_rows=max(0, len(rows) - PREVIEW_ROWS),
                 problems=report.problems[:PREVIEW_ROWS],
                 more_problems=max(0, len(report.problems) - PREVIEW_ROWS),
@@ -191,10 +215,14 @@ class SpreadsheetAdminMixin:
         if request.method != "POST":
             return redirect(self._url("import"))
         token = request.POST.get("token", "")
-        data, file_name = self._load(request, token)
+        data, file_name, source = self._load(request, token)
         try:
-            report = Importer(self.import_spec, user=request.user).run(data, file_name)
+            report = self._importer(request, source).run(data, file_name)
         except UnreadableFile as error:
+            messages.error(request, str(error))
+            return redirect(self._url("import"))
+        except ImportBusy as error:
+            # Nothing was written; the import page is where trying again starts.
             messages.error(request, str(error))
             return redirect(self._url("import"))
         if report.problems:
@@ -216,35 +244,26 @@ class SpreadsheetAdminMixin:
         return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk]))
 
     def failed_rows_view(self, request, token):
-        """The rows with problems as CSV, with an 'errors' column, to correct and upload."""
+        """The rows with problems in the uploaded file's own format, with an errors column."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        data, file_name = self._load(request, token)
-        importer = Importer(self.import_spec, user=request.user)
+        data, file_name, source = self._load(request, token)
+        importer = self._importer(request, source)
         try:
-            header, table = importer.read(data, file_name)
+            table = importer.read(data, file_name)
         except UnreadableFile as error:
             raise Http404(str(error)) from None
-        report = importer.run_table(header, table, file_name, dry_run=True)
+        report = importer.run_table(table, file_name, dry_run=True)
         by_row = {}
         for problem in report.problems:
             by_row.setdefault(problem.row, []).append(str(problem))
-        buffer = io.StringIO()
-        buffer.write(BOM)
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([neutralise(cell) for cell in [*header, "errors"]])
-        if 1 in by_row:
-            writer.writerow([""] * len(header) + [neutralise("\n".join(by_row[1]))])
-        for number, cells in table:
-            if number in by_row:
-                padded = list(cells) + [""] * (len(header) - len(cells))
-                writer.writerow(
-                    [neutralise(cell) for cell in padded] + [neutralise("\n".join(by_row[number]))]
-                )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        content = write_failed_rows(table, by_row, _("errors"))
+        content_type, extension = file_type(table, content)
+        response = HttpResponse(content, content_type=content_type)
         stem = Path(file_name).stem or "import"
-        filename = f"{stem}-failed-rows.csv"
-        response["Content-Disposition"] = content_disposition_header(True, filename)
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"{stem}-failed-rows.{extension}"
+        )
         return response
 
     def template_view(self, request):
@@ -253,7 +272,7 @@ class SpreadsheetAdminMixin:
         file_format = request.GET.get("format", "csv")
         if file_format not in ("csv", "xlsx"):
             file_format = "csv"
-        data = write_table(self.import_spec.columns(), [], file_format)
+        data = write_table(self.import_spec.column_names(), [], file_format)
         return self._download(data, f"{self.opts.model_name}-template", file_format)
 
     def export_view(self, request):
@@ -276,3 +295,164 @@ class SpreadsheetAdminMixin:
         response = HttpResponse(data, content_type=content_type)
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{extension}")
         return response
+
+
+# The list of imports, where a whole import can be undone ---------------------------------
+
+
+@admin.register(Source)
+class SourceAdmin(SpreadsheetAdminMixin, BaseSourceAdmin):
+    import_spec = SourceType
+
+
+# The import batch page lists this many of the records a batch created or changed.
+RECORDS_SHOWN = 100
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Every spreadsheet import, with what it did: a read-only page with an Undo button."""
+
+    list_display = [
+        "__str__",
+        "content_type",
+        "user",
+        "created_at",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "undone_at",
+    ]
+    list_filter = ["content_type", "created_at", "undone_at"]
+    search_fields = ["file_name", "user__username"]
+    list_select_related = ["user", "content_type"]
+    readonly_fields = [
+        "created_at",
+        "user",
+        "content_type",
+        "file_name",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "undone_at",
+        "undone_by",
+        "records",
+    ]
+    fields = readonly_fields
+    actions = ["undo"]
+
+    def has_add_permission(self, request):
+        return False  # imports are made by importing a file, not by hand
+
+    def has_change_permission(self, request, obj=None):
+        return False  # what an import did is a record; Undo is the only thing to do here
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was imported stays
+
+    def has_undo_permission(self, request):
+        return request.user.has_perm("core.import_records") and self.has_view_permission(request)
+
+    @admin.display(description=gettext_lazy("records created or changed"))
+    def records(self, batch):
+        # A batch may hold thousands of records; the first ones show, linked where the
+        # admin has a page for them (a figure, for one, is edited inside its place).
+        from django.apps import apps
+
+        listed = [
+            (_("created"), apps.get_model(label), pk)
+            for label, pks in (batch.created or {}).items()
+            for pk in pks
+        ][:RECORDS_SHOWN]
+        listed += [
+            (_("changed"), item.content_type.model_class(), item.object_id)
+            for item in batch.items.select_related("content_type")[:RECORDS_SHOWN]
+        ]
+        shown = listed[:RECORDS_SHOWN]
+        found = {}
+        for model in {model for _action, model, _pk in shown}:
+            pks = [pk for _action, other, pk in shown if other is model]
+            for record in model._base_manager.filter(pk__in=pks):
+                found[(model, record.pk)] = record
+        lines = []
+        for action, model, pk in shown:
+            record = found.get((model, pk))
+            if record is None:
+                label = _("%(type)s #%(id)s (removed)") % {
+                    "type": model._meta.verbose_name,
+                    "id": pk,
+                }
+                lines.append(format_html("{}: {}", action, label))
+                continue
+            text = f"{model._meta.verbose_name}: {record}"
+            url = self._change_url(model, pk)
+            if url:
+                lines.append(format_html('{}: <a href="{}">{}</a>', action, url, text))
+            else:
+                lines.append(format_html("{}: {}", action, text))
+        total = sum(len(pks) for pks in (batch.created or {}).values()) + batch.items.count()
+        if total > len(shown):
+            lines.append(_("… and %(count)d more") % {"count": total - len(shown)})
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+    def _change_url(self, model, pk):
+        if not self.admin_site.is_registered(model):
+            return ""
+        try:
+            return reverse(
+                f"{self.admin_site.name}:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[pk],
+            )
+        except NoReverseMatch:
+            return ""
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/undo/",
+                self.admin_site.admin_view(self.undo_view),
+                name="core_importbatch_undo",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_undo": batch is not None
+            and batch.undone_at is None
+            and self.has_undo_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _undo(self, request, batch):
+        if batch.undone_at is not None:
+            self.message_user(request, _("%(batch)s was already undone.") % {"batch": batch})
+            return
+        record_type = TYPES[batch.content_type.model_class()._meta.label_lower]
+        report = undo_batch(batch, record_type, user=request.user)
+        if report.problems:
+            self.message_user(
+                request,
+                _("%(batch)s could not be undone: %(problems)s")
+                % {"batch": batch, "problems": "; ".join(str(p) for p in report.problems[:5])},
+                messages.ERROR,
+            )
+        else:
+            self.message_user(request, _("%(batch)s was undone.") % {"batch": batch})
+
+    def undo_view(self, request, pk):
+        if request.method != "POST" or not self.has_undo_permission(request):
+            raise PermissionDenied
+        batch = self.get_object(request, str(pk))
+        if batch is None:
+            raise Http404
+        self._undo(request, batch)
+        return redirect(reverse("admin:core_importbatch_change", args=[pk]))
+
+    @admin.action(description=gettext_lazy("Undo the selected imports"), permissions=["undo"])
+    def undo(self, request, queryset):
+        # Newest first, so that a later import is undone before the one it built on.
+        for batch in queryset.order_by("-pk"):
+            self._undo(request, batch)

@@ -7,3 +7,7 @@ class ImportingConfig(AppConfig):
 
     name = "importing"
     verbose_name = _("Spreadsheet import")
+
+    def ready(self):
+        # Registers the sources record type, which core cannot declare itself.
+        from . import resources  # noqa: F401

@@ -1,83 +1,61 @@
 """The spreadsheet importer: rows in, records checked in memory, then all or nothing.
 
-The steps, for every record type alike:
+Record types (``importing.types``) declare their columns (``importing.columns``) once, in
+``<app>/resources.py``; names are found through ``importing.names``. For every type alike:
 
-1. read the file (``importing.spreadsheets``) and map its headers, in English or Danish, to
-   the columns the type's export resource defines;
-2. parse every cell (numbers as Danish or English spreadsheets write them, choices by
-   value or label, countries by code or name, partial dates);
-3. find which record each row is (slug, else name) and put every row's names into
-   the name index, so that a reference may point to a row earlier or later in the file;
-4. resolve references by folded name from indexes loaded once, validate in memory and
-   compare with the stored record: new, updated or unchanged;
-5. if no row has a problem and this is no dry run, write everything in one transaction
-   with bulk writes, history rows and an ``ImportBatch``.
-
-Each record type describes its columns in an ``ImportSpec`` subclass in its app's
-``resources.py``.
+1. read the file (``importing.spreadsheets``) and map its headers, in English or Danish,
+   to the type's columns; an unknown column is ignored with a warning, a near miss of a
+   known one ('populaton') is an error;
+2. read every cell with its column's reader;
+3. find which record each row is (``RecordType.identify``) and index the rows' names, so
+   that a reference may point to a row earlier or later in the file;
+4. resolve references from name indexes loaded once, compare every column with the stored
+   record, apply the row to the record and check it with the model's own rules;
+5. if no row has a problem and this is no dry run, write everything in one transaction,
+   in bulk, with history rows and an ``ImportBatch``.
 """
 
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from import_export.fields import Field as ExportField
+from import_export.resources import ModelDeclarativeMetaclass
 
-from core.models import ImportBatch, ImportBatchItem
-from core.text import slug_base
+from core.exports import ExportResource
+from core.models import ImportBatch, ImportBatchItem, Source
 
-from .readers import CellError, ChoiceReader, CountryReader, fold, split_list
-from .spreadsheets import read_table
+from .names import identity
+from .readers import CellError, clean_cell, fold
+from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
+from .spreadsheets import Table, read_table, write_table
+from .types import TYPES
 
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
-# Every ImportSpec with a model, by model label ('places.place'); filled as apps load.
-SPECS = {}
-CANDIDATES = 3
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str
-    value: str
-    message: str
-
-    def __str__(self):
-        if not self.row:
-            return self.message
-        if not self.column:
-            return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-        return _("row %(row)s: %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
+BATCH_SIZE = 500
 
 
-@dataclass(eq=False)
-class Row:
-    number: int
-    cells: dict
-    values: dict = field(default_factory=dict)
-    existing: object = None
-    instance: object = None
-    action: str = ""
-    changes: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    before: dict | None = None
+class ImportBusy(Exception):
+    """Another import holds the registry's write lock."""
 
-    @property
-    def target(self):
-        """What a reference to this row means: the stored record's pk, or the row itself."""
-        return self.existing.pk if self.existing is not None else self
 
-    def error(self, column, value, message):
-        self.problems.append(Problem(self.number, column, str(value), message))
+def busy_message():
+    return _("Another import is running; try again in a moment. Nothing was imported.")
+
+
+def import_user():
+    """The user an import is recorded under when nobody is named: never nobody."""
+    username = getattr(settings, "ATLAS_IMPORT_USER", "import")
+    user, _created = get_user_model()._default_manager.get_or_create(
+        username=username, defaults={"is_active": False}
+    )
+    return user
 
 
 @dataclass
@@ -85,8 +63,11 @@ class Report:
     header: list
     rows: list
     problems: list
+    warnings: list = field(default_factory=list)
     batch: ImportBatch | None = None
     dry_run: bool = True
+    job: object = None
+    table: Table | None = None
 
     def count(self, action):
         return sum(1 for row in self.rows if row.action == action)
@@ -95,368 +76,436 @@ class Report:
     def counts(self):
         return {action: self.count(action) for action in (NEW, UPDATED, UNCHANGED)}
 
-    @property
-    def failed_rows(self):
-        return [row for row in self.rows if row.problems]
+    def label(self, column_name):
+        return self.job.label(column_name) if self.job else column_name
+
+    def diffs(self, row):
+        """``[(column as the file names it, old text, new text)]`` of a new or changed row."""
+        if self.job is None or row.action not in (NEW, UPDATED):
+            return []
+        return self.job.diffs(row)
+
+    def lines(self, row):
+        """The row as the dry run prints it: what happens, each change, notes, warnings."""
+        record = str(row.instance) if row.instance is not None else ""
+        head = {
+            NEW: _("row %(row)s: new %(noun)s %(record)s"),
+            UPDATED: _("row %(row)s: changes %(noun)s %(record)s"),
+            UNCHANGED: _("row %(row)s: %(noun)s %(record)s unchanged"),
+        }.get(row.action)
+        if head is None:
+            return []
+        noun = self.job.type.noun if self.job else ""
+        lines = [head % {"row": row.number, "noun": noun, "record": record}]
+        empty, warning = _("(empty)"), _("warning")
+        for label, old, new in self.diffs(row):
+            if row.action == NEW:
+                lines.append(f"  {label}: {new}")
+            else:
+                lines.append(f"  {label}: {old or empty} → {new or empty}")
+        lines += [f"  {note}" for note in row.notes]
+        lines += [f"  {warning}: {text}" for text in row.warnings]
+        return lines
 
 
-# Names -----------------------------------------------------------------------------------
+# The job: one import or export ---------------------------------------------------------
 
 
-class NameIndex:
-    """Folded names of one record type, loaded once; a row's names join those stored.
+class Job:
+    """What one import or export reads from the database once, and what it is writing."""
 
-    Targets are primary keys for stored records and ``Row`` objects for new rows.
-    """
-
-    def __init__(self, noun):
-        self.noun = noun
-        self.slugs = {}
-        self.primary = defaultdict(set)
-        self.other = defaultdict(set)
-        self.display = {}
-        self.labels = {}
-
-    def add(self, target, name, other_names=(), slug=""):
-        if slug:
-            self.slugs[slug] = target
-        folded = fold(name)
-        if folded:
-            self.primary[folded].add(target)
-            self.display.setdefault(folded, name)
-        for other in other_names:
-            folded_other = fold(other)
-            if folded_other:
-                self.other[folded_other].add(target)
-                self.display.setdefault(folded_other, other)
-        self.labels.setdefault(target, name)
-
-    def name_of(self, target):
-        return self.labels.get(target, "")
-
-    def matches(self, text):
-        """The targets ``text`` names: by slug, else by main name, else by any name."""
-        text = text.strip()
-        if text in self.slugs:
-            return {self.slugs[text]}
-        folded = fold(text)
-        if not folded:
-            return set()
-        return set(self.primary.get(folded) or self.other.get(folded) or ())
-
-    def closest(self, text):
-        names = list(self.primary) + list(self.other)
-        found = difflib.get_close_matches(fold(text), names, n=CANDIDATES, cutoff=0.6)
-        return sorted({self.display[name] for name in found})
-
-    def unknown(self, text):
-        closest = self.closest(text)
-        message = _("unknown %(noun)s '%(value)s'") % {"noun": self.noun, "value": text}
-        if closest:
-            message += " (" + _("closest: %(names)s") % {"names": ", ".join(closest)} + ")"
-        return message
-
-    def ambiguous(self, text, targets):
-        names = sorted(self.name_of(target) or "?" for target in targets)
-        return _("'%(value)s' names more than one %(noun)s (%(names)s); write the slug instead") % {
-            "value": text,
-            "noun": self.noun,
-            "names": ", ".join(names),
-        }
-
-    def resolve(self, text):
-        targets = self.matches(text)
-        if len(targets) == 1:
-            return next(iter(targets))
-        if not targets:
-            raise CellError(self.unknown(text))
-        raise CellError(self.ambiguous(text, targets))
-
-
-def target_pk(target):
-    """The primary key a resolved reference stands for, once new rows are saved."""
-    if isinstance(target, Row):
-        return target.instance.pk
-    return target
-
-
-# The importer ----------------------------------------------------------------------------
-
-
-class ImportSpec:
-    """How one record type is read from a spreadsheet; subclasses live in resources.py.
-
-    ``resource_class`` is the export resource; its fields are the columns, so the admin,
-    the command line and the public CSV download share one definition.
-    """
-
-    model = None
-    resource_class = None
-    noun = "record"
-    required = ()
-    # Danish (and other) header names, besides the column names themselves.
-    header_aliases = {}
-    numeric_columns = ()
-    # Columns holding several values separated by ';' or line breaks.
-    list_columns = ()
-
-    def __init__(self, user=None):
+    def __init__(
+        self,
+        record_type,
+        user=None,
+        file_name="",
+        source=None,
+        change_reason=None,
+        replace_lists=False,
+        progress=None,
+    ):
+        self.type = record_type(self)
         self.user = user
-        self.today = timezone.now()
+        self.file_name = file_name
+        self.source_text = source
+        self.change_reason = change_reason
+        self.replace_lists = replace_lists
+        self.progress = progress or (lambda stage, done, total: None)
+        self.now = timezone.now()
+        self.slug_references = False
+        self.exporting = False
+        self.header_labels = {}
+        self.new_sources = {}
+        self._import_source = None
+        self.chosen_source = None
+        self._names, self._other_names, self._links = {}, {}, {}
+        self._slugs = None
+        self._similar = {}
+        self._cache = {}
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.model is not None:
-            SPECS[cls.model._meta.label_lower] = cls
+    # Lookups, each loaded once and only when asked for.
+    def cached(self, key, load):
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
 
-    @classmethod
-    def columns(cls):
-        return list(cls.resource_class._meta.export_order)
+    def names(self, label):
+        if label not in self._names:
+            self._names[label] = TYPES[label].build_names(self)
+        return self._names[label]
 
-    @classmethod
-    def header_map(cls):
-        lookup = {fold(column): column for column in cls.columns()}
-        for alias, column in cls.header_aliases.items():
-            lookup.setdefault(fold(alias), column)
-        return lookup
+    def other_names(self, label):
+        if label not in self._other_names:
+            record_type = TYPES[label]
+            found = defaultdict(list)
+            if getattr(record_type, "name_model", None) is not None:
+                owner = f"{record_type.name_owner}_id"
+                for pk, name in record_type.name_model.objects.values_list(owner, "name"):
+                    found[pk].append(name)
+            self._other_names[label] = found
+        return self._other_names[label]
 
-    # Hooks for subclasses.
-    def load(self):
-        """Read what the import needs from the database, once."""
+    def links(self, label, field_name):
+        key = (label, field_name)
+        if key not in self._links:
+            model_field = TYPES[label].model._meta.get_field(field_name)
+            through = model_field.remote_field.through
+            owner = model_field.m2m_field_name() + "_id"
+            other = model_field.m2m_reverse_field_name() + "_id"
+            found = defaultdict(set)
+            for pk, other_pk in through.objects.values_list(owner, other):
+                found[pk].add(other_pk)
+            self._links[key] = found
+        return self._links[key]
 
-    def parse(self, row):
-        """Fill ``row.values`` from ``row.cells``; report problems on the row."""
+    @property
+    def slugs(self):
+        """Slugs in use by the type's records and by the rows checked so far."""
+        if self._slugs is None:
+            if any(f.name == "slug" for f in self.type.model._meta.fields):
+                self._slugs = set(self.type.model._default_manager.values_list("slug", flat=True))
+            else:
+                self._slugs = set()
+        return self._slugs
 
-    def identify(self, row):
-        """Set ``row.existing``; return (key that must be unique in the file, its column)."""
+    def similar(self, label, name, country, exclude):
+        """Stored records whose name is close to ``name`` in the same country: the same
+        loose form ('Laeso' and 'Læsø'), or one name the other's first words
+        ('Ballerup' and 'Ballerup Municipality')."""
+        if label not in self._similar:
+            whole, starts = defaultdict(list), defaultdict(list)
+            for record in TYPES[label].model._default_manager.values("pk", "name", "country"):
+                words = record["name"].split()
+                whole[(fold(record["name"]), record["country"])].append(record["pk"])
+                for end in range(1, len(words)):
+                    starts[(fold(" ".join(words[:end])), record["country"])].append(record["pk"])
+            self._similar[label] = whole, starts
+        whole, starts = self._similar[label]
+        words = name.split()
+        found = list(whole.get((fold(name), country), ()))
+        found += starts.get((fold(name), country), ())[:3]
+        for end in range(1, len(words)):
+            found += whole.get((fold(" ".join(words[:end])), country), ())
+        exclude_pk = exclude if isinstance(exclude, int) else None
+        return [pk for pk in dict.fromkeys(found) if pk != exclude_pk][:3]
 
-    def index(self, row):
-        """Add the row's names to the indexes that references search."""
+    # Targets: stored records are primary keys, new rows are Row objects.
+    def pk_of(self, target):
+        if target is None:
+            return None
+        if isinstance(target, Row):
+            return target.instance.pk if target.instance is not None else None
+        if isinstance(target, NewSource):
+            return target.instance.pk
+        return target
 
-    def resolve(self, row):
-        """Turn names in ``row.values`` into targets."""
+    def pk_or_row(self, target):
+        if isinstance(target, Row):
+            return target.target
+        return target
 
-    def check(self, rows):
-        """Build ``row.instance``, validate it, and set ``row.action`` and ``row.changes``."""
+    def resolve(self, label, text, row, column, exclude=None):
+        target, how = self.names(label).resolve(text, exclude=exclude)
+        if how == "spelling":
+            row.warn(
+                _("%(column)s: read '%(value)s' as %(record)s")
+                % {
+                    "column": self.label(column),
+                    "value": text,
+                    "record": self.names(label).describe(target),
+                }
+            )
+        return target
 
-    def write(self, rows, batch, change_reason):
-        """Save new and updated rows; return extra ``ImportBatchItem``s (created objects)."""
-        return []
-
-    def snapshot(self, instance):
-        """The row of cells that would restore ``instance`` (references by slug)."""
-        return {}
-
-    # Shared helpers.
-    def parse_cells(self, row, parsers):
-        for column, parser in parsers.items():
-            if column not in row.cells:
-                continue
-            text = row.cells[column]
-            if column in self.required and not text:
-                row.error(column, text, _("a value is required"))
-                continue
-            if not text:
-                # Empty clears: no value, no list, or empty text for a plain text column.
-                row.values[column] = (
-                    [] if column in self.list_columns else "" if parser is None else None
+    def source_for(self, text, row, column):
+        """The source a cell names, or a new one made from the cell."""
+        names = self.names("core.source")
+        targets, how = names.find(text)
+        if len(targets) > 1:
+            row.error(column, text, names.ambiguous(text, targets))
+            return None
+        if targets:
+            if how == "spelling":
+                row.warn(
+                    _("%(column)s: read '%(value)s' as %(record)s")
+                    % {
+                        "column": self.label(column),
+                        "value": text,
+                        "record": names.name_of(targets[0]),
+                    }
                 )
-                continue
-            try:
-                row.values[column] = parser(text) if parser else text
-            except CellError as error:
-                row.error(column, text, str(error))
+            return targets[0]
+        source = self.create_source(text)
+        row.warn(_("a new source will be created: %(source)s") % {"source": source})
+        return source
 
-    def resolve_cell(self, row, column, index):
-        if not row.values.get(column):
-            if column in row.values:
-                row.values[column] = None
-            return
-        try:
-            row.values[column] = index.resolve(row.values[column])
-        except CellError as error:
-            row.error(column, row.cells[column], str(error))
-            row.values.pop(column)
+    def create_source(self, text, **fields):
+        key = identity(text)
+        if key not in self.new_sources:
+            is_url = text.startswith(("http://", "https://"))
+            instance = Source(title=text[:500], url=text[:500] if is_url else "", **fields)
+            source = self.new_sources[key] = NewSource(instance)
+            self.names("core.source").add(source, text, [], "", _("new"))
+        return self.new_sources[key]
 
-    def resolve_list(self, row, column, index):
-        if not row.values.get(column):
-            return
-        resolved = []
-        for name in row.values[column]:
-            try:
-                resolved.append(index.resolve(name))
-            except CellError as error:
-                row.error(column, name, str(error))
-        row.values[column] = resolved
+    @property
+    def import_source(self):
+        """What figures without a source cite: the source chosen for the import, or the
+        import itself (its file, who ran it and when)."""
+        if self.chosen_source is not None:
+            return self.chosen_source
+        if self._import_source is None:
+            user = self.user.get_username() if self.user else ""
+            title = _("Spreadsheet import of %(file)s by %(user)s, %(date)s") % {
+                "file": self.file_name or "-",
+                "user": user,
+                "date": timezone.localtime(self.now).strftime("%Y-%m-%d %H:%M"),
+            }
+            self._import_source = self.create_source(title, author=user)
+        return self._import_source
 
-    def validate_fields(self, row, instance, fields, column_of=None):
-        """Run the model fields' own checks (length, choices, validators) in memory.
+    def label(self, column_name):
+        """A column as the file names it ('indbyggere'), else its translated label."""
+        if column_name in self.header_labels:
+            return self.header_labels[column_name]
+        column = self.type.by_name.get(column_name)
+        return column.label if column else column_name
 
-        What ``Model.clean_fields`` does, for the named fields only: it is called once per
-        row, and looping over every field of the model each time costs more than the checks.
-        """
-        column_of = column_of or {}
-        for model_field in self._fields_to_validate(type(instance), frozenset(fields)):
-            raw = getattr(instance, model_field.attname)
-            if model_field.blank and raw in model_field.empty_values:
-                continue
-            try:
-                setattr(instance, model_field.attname, model_field.clean(raw, instance))
-            except ValidationError as error:
-                column = column_of.get(model_field.name, model_field.name)
-                row.error(column, row.cells.get(column, raw), " ".join(error.messages))
-
-    _field_cache = {}
-
-    @classmethod
-    def _fields_to_validate(cls, model, names):
-        key = (model, names)
-        if key not in cls._field_cache:
-            cls._field_cache[key] = [f for f in model._meta.concrete_fields if f.name in names]
-        return cls._field_cache[key]
-
-    def validation_error(self, row, error, default_column=""):
+    def validation_error(self, row, error):
+        column_of = {column.field_name: column.name for column in self.type.columns}
         if hasattr(error, "error_dict"):
             for name, messages in error.message_dict.items():
-                column = default_column if name == "__all__" else name
+                column = column_of.get(name, "")
                 row.error(column, row.cells.get(column, ""), " ".join(messages))
         else:
-            row.error(default_column, "", " ".join(error.messages))
+            row.error("", "", " ".join(error.messages))
 
-    def new_slug(self, text, taken, fallback):
-        base = slug_base(text) or fallback
-        slug, number = base, 2
-        while slug in taken:
-            slug = f"{base}-{number}"
-            number += 1
-        taken.add(slug)
-        return slug
+    def changed_rows(self, rows, column_name):
+        return [
+            row
+            for row in rows
+            if column_name in row.wanted
+            and (row.action == NEW and row.wanted[column_name] or column_name in row.changes)
+        ]
+
+    def cell_text(self, value):
+        return "" if value is None else str(value)
+
+    def diffs(self, row):
+        result = []
+        for name in row.changes:
+            column = self.type.by_name[name]
+            new = column.show(row.wanted[name], self)
+            old = column.show(row.current.get(name), self) if row.action == UPDATED else ""
+            result.append((self.label(name), old, new))
+        return result
+
+    # Writing, with history rows under one user, reason and moment.
+    def bulk_create(self, model, objects):
+        from simple_history.utils import bulk_create_with_history
+
+        if not objects:
+            return []
+        if hasattr(model, "history") and connection.features.can_return_rows_from_bulk_insert:
+            created = model._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
+            self.record_history(model, [obj.pk for obj in created])
+            return created
+        if hasattr(model, "history"):
+            return bulk_create_with_history(
+                objects,
+                model,
+                batch_size=BATCH_SIZE,
+                default_user=self.user,
+                default_change_reason=self.change_reason,
+                default_date=self.now,
+            )
+        return model._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
+
+    def record_history(self, model, pks):
+        """The first history row of each new record, copied by the database itself: one
+        INSERT … SELECT per batch instead of building every history row in Python."""
+        history = model.history.model
+        quote = connection.ops.quote_name
+        columns = ", ".join(
+            quote(field.column)
+            for field in history._meta.concrete_fields
+            if not field.name.startswith("history_")
+        )
+        stamp = connection.ops.adapt_datetimefield_value(self.now)
+        user = self.user.pk if self.user else None
+        with connection.cursor() as cursor:
+            for start in range(0, len(pks), BATCH_SIZE):
+                chunk = pks[start : start + BATCH_SIZE]
+                cursor.execute(
+                    f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
+                    "history_change_reason, history_type, history_user_id) "
+                    f"SELECT {columns}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
+                    f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})",
+                    [stamp, self.change_reason, user, *chunk],
+                )
+
+    def bulk_update(self, model, objects, fields):
+        from simple_history.utils import bulk_update_with_history
+
+        bulk_update_with_history(
+            objects,
+            model,
+            fields=fields,
+            batch_size=BATCH_SIZE,
+            default_user=self.user,
+            default_change_reason=self.change_reason,
+            default_date=self.now,
+        )
+
+    def write_sources(self):
+        """Create the sources the cells named for the first time; return them."""
+        created = [
+            source.instance for source in self.new_sources.values() if source.instance.pk is None
+        ]
+        for source in created:
+            source.created_by = source.updated_by = self.user
+            source.derive()
+        return self.bulk_create(Source, created)
+
+
+# Running an import -----------------------------------------------------------------------
 
 
 class Importer:
-    def __init__(self, spec_class, user=None, progress=None):
-        self.spec_class = spec_class
+    def __init__(self, record_type, user=None, progress=None, source=None):
+        self.record_type = record_type
         self.user = user
         self.progress = progress or (lambda stage, done, total: None)
+        self.source = source
 
     def read(self, data, file_name=""):
-        """``(header, rows)`` of the file; ``UnreadableFile`` if it is no spreadsheet."""
+        """The file as a ``Table``; ``UnreadableFile`` if it is no spreadsheet."""
         return read_table(data, file_name)
 
     def run(self, data, file_name="", dry_run=False):
-        header, table = self.read(data, file_name)
-        return self.run_table(header, table, file_name, dry_run)
+        return self.run_table(self.read(data, file_name), file_name, dry_run)
 
-    def run_table(self, header, table, file_name="", dry_run=False, change_reason=None):
-        problems = []
-        columns = self.map_header(header, problems)
-        report = self.check_and_write(
-            header, table, columns, problems, file_name, dry_run, change_reason
+    def run_table(
+        self, table, file_name="", dry_run=False, change_reason=None, replace_lists=False
+    ):
+        if not isinstance(table, Table):
+            header, rows = table
+            table = Table(header=list(header), rows=list(rows))
+        user = self.user or import_user()
+        job = Job(
+            self.record_type,
+            user=user,
+            file_name=file_name,
+            source=self.source,
+            change_reason=change_reason,
+            replace_lists=replace_lists,
+            progress=self.progress,
         )
-        # Name each column as the file does ('overordnet', not 'parent'), so that a
-        # message points at the column the person sees in their spreadsheet.
-        as_in_file = {column: header[position] for position, column in columns.items()}
-        for problem in report.problems:
-            problem.column = as_in_file.get(problem.column, problem.column)
+        problems, warnings = [], []
+        columns = self.map_header(table.header, problems, warnings)
+        job.header_labels = {column: table.header[position] for position, column in columns.items()}
+        rows = self.rows(table, columns)
+        report = Report(
+            table.header, rows, problems, warnings, dry_run=dry_run, job=job, table=table
+        )
+        if problems:
+            return report
+        if dry_run:
+            self.check(job, report)
+            return report
+        try:
+            with import_lock():
+                self.check(job, report)
+                if not report.problems:
+                    report.batch = self.write(job, rows, file_name, change_reason)
+        except IntegrityError as error:
+            report.problems.append(
+                Problem(
+                    0,
+                    "",
+                    "",
+                    _(
+                        "the registry changed while this file was imported (%(error)s); "
+                        "nothing was written, import it again"
+                    )
+                    % {"error": error},
+                )
+            )
+            report.batch = None
         return report
 
-    def check_and_write(self, header, table, columns, problems, file_name, dry_run, change_reason):
-        spec = self.spec_class(user=self.user)
+    def rows(self, table, columns):
         rows = []
-        total = len(table)
-        for done, (number, cells) in enumerate(table, start=1):
+        total = len(table.rows)
+        for done, (number, cells) in enumerate(table.rows, start=1):
             row = Row(number, {})
             for position, column in columns.items():
-                text = cells[position] if position < len(cells) else ""
-                text = text.strip().replace("\r\n", "\n")
-                # Our exports put an apostrophe before formula-like text; take it off again.
-                if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-                    text = text[1:]
-                row.cells[column] = text
+                row.cells[column] = clean_cell(cells[position] if position < len(cells) else "")
             rows.append(row)
             if done % 1000 == 0:
                 self.progress("read", done, total)
         self.progress("read", total, total)
-        if problems:
-            return Report(header, rows, problems, dry_run=dry_run)
-        if dry_run:
-            return self.check(spec, header, rows, problems, dry_run=True)
-        # A real import reads, checks and writes in one transaction, so that what it
-        # checked is what it writes (SQLite takes the write lock at the start: see
-        # DATABASES' transaction_mode).
-        try:
-            with transaction.atomic():
-                report = self.check(spec, header, rows, problems, dry_run=False)
-                if not report.problems:
-                    report.batch = self.write(spec, rows, file_name, change_reason)
-        except IntegrityError as error:
-            problem = Problem(
-                0,
-                "",
-                "",
-                _(
-                    "the registry changed while this file was imported (%(error)s); "
-                    "nothing was written, import it again"
-                )
-                % {"error": error},
-            )
-            return Report(header, rows, [problem], dry_run=False)
-        return report
+        return rows
 
-    def check(self, spec, header, rows, problems, dry_run):
-        total = len(rows)
-        spec.load()
-        keys = {}
-        for row in rows:
-            spec.parse(row)
-            key, column = spec.identify(row) or (None, None)
-            if key is not None:
-                if key in keys:
-                    row.error(
-                        column,
-                        row.cells.get(column, ""),
-                        _("the same record as row %(row)d; each record may appear once")
-                        % {"row": keys[key].number},
-                    )
-                else:
-                    keys[key] = row
-        for row in rows:
-            spec.index(row)
-        for done, row in enumerate(rows, start=1):
-            spec.resolve(row)
-            if done % 1000 == 0:
-                self.progress("checked", done, total)
-        spec.check(rows)
-        self.progress("checked", total, total)
-        for row in rows:
-            problems.extend(row.problems)
-        return Report(header, rows, problems, dry_run=dry_run)
-
-    def map_header(self, header, problems):
-        lookup = self.spec_class.header_map()
+    def map_header(self, header, problems, warnings):
+        record_type = self.record_type
+        lookup = record_type.header_map()
         columns, seen = {}, {}
         for position, name in enumerate(header):
-            if not name.strip():
+            name = str(name or "").strip()
+            if not name:
                 continue
             column = lookup.get(fold(name))
             if column is None:
+                meant = difflib.get_close_matches(fold(name), list(lookup), n=1, cutoff=0.8)
+                if meant:
+                    problems.append(
+                        Problem(
+                            1,
+                            name,
+                            name,
+                            _("unknown column '%(name)s'; did you mean '%(column)s'?")
+                            % {"name": name, "column": lookup[meant[0]]},
+                        )
+                    )
+                else:
+                    warnings.append(
+                        _("the column '%(name)s' is not one the import knows; it is ignored")
+                        % {"name": name}
+                    )
+            elif column in seen:
                 problems.append(
                     Problem(
                         1,
                         name,
                         name,
-                        _("unknown column '%(name)s'; the columns are: %(columns)s")
-                        % {"name": name, "columns": ", ".join(self.spec_class.columns())},
+                        _("column '%(name)s' appears twice; keep one of them") % {"name": column},
                     )
-                )
-            elif column in seen:
-                problems.append(
-                    Problem(1, name, name, _("column '%(name)s' appears twice") % {"name": column})
                 )
             else:
                 columns[position] = column
                 seen[column] = name
-        for column in self.spec_class.required:
+        for column in record_type.required():
             if column not in seen:
                 problems.append(
                     Problem(
@@ -468,57 +517,298 @@ class Importer:
                 )
         return columns
 
-    def write(self, spec, rows, file_name, change_reason=None):
-        model = spec.model
-        with transaction.atomic():
-            batch = None
-            if change_reason is None:
-                batch = ImportBatch.objects.create(
-                    user=self.user,
-                    content_type=ContentType.objects.get_for_model(model),
-                    file_name=file_name[:255],
-                    created_count=sum(1 for row in rows if row.action == NEW),
-                    updated_count=sum(1 for row in rows if row.action == UPDATED),
-                    unchanged_count=sum(1 for row in rows if row.action == UNCHANGED),
+    def check(self, job, report):
+        record_type, rows = job.type, report.rows
+        total = len(rows)
+        record_type.load()
+        if job.source_text:
+            dummy = Row(0, {})
+            job.chosen_source = job.source_for(job.source_text, dummy, "source")
+            for problem in dummy.problems:
+                report.problems.append(Problem(0, "", "", problem.message))
+            report.warnings += dummy.warnings
+        for row in rows:
+            self.parse(record_type, row)
+            # A row with a bad cell is still identified and indexed, so that rows naming
+            # it get no error of their own: one mistake, one message.
+            record_type.identify(row)
+        keys = {}
+        self.unique(rows, keys)
+        for row in rows:
+            if row.key is not None or row.existing is not None:
+                record_type.index(row)
+        for done, row in enumerate(rows, start=1):
+            self.resolve(record_type, row, job)
+            if done % 1000 == 0:
+                self.progress("checked", done // 2, total)
+        for row in rows:
+            if not row.problems:
+                record_type.identify_late(row)
+        self.unique(rows, keys)
+        for done, row in enumerate(rows, start=1):
+            if not row.problems:
+                self.compare(record_type, row, job)
+            if done % 1000 == 0:
+                self.progress("checked", (total + done) // 2, total)
+        record_type.check_rows(rows)
+        for row in rows:
+            if row.action == NEW:
+                record_type.warn(row)
+        self.progress("checked", total, total)
+        for row in rows:
+            report.problems.extend(row.problems)
+        for problem in report.problems:
+            problem.column = job.label(problem.column) if problem.column else ""
+
+    def unique(self, rows, keys):
+        for row in rows:
+            if row.key is None or row.problems or row.key_checked:
+                continue
+            row.key_checked = True
+            if row.key in keys:
+                first = keys[row.key]
+                column = "slug" if row.key[0] in ("pk", "slug") and "slug" in row.values else ""
+                row.error(
+                    column or self.identity_column(),
+                    row.cells.get(column or self.identity_column(), ""),
+                    _(
+                        "the same %(noun)s as row %(row)d; each record may appear once: "
+                        "remove one of the rows, or give each its own slug if they are "
+                        "different records"
+                    )
+                    % {"noun": self.record_type.noun, "row": first.number},
                 )
-                change_reason = batch.change_reason
-            extra_objects = spec.write(rows, batch, change_reason)
-            if batch is not None:
-                # What the import created is a list of ids per model (one row, however
-                # many records); what it changed keeps its earlier columns, for an undo.
-                created = {
-                    model._meta.label_lower: [r.instance.pk for r in rows if r.action == NEW]
-                }
-                for obj in extra_objects:
-                    created.setdefault(obj._meta.label_lower, []).append(obj.pk)
-                batch.created = {label: pks for label, pks in created.items() if pks}
-                batch.save(update_fields=["created"])
-                content_type = ContentType.objects.get_for_model(model)
-                ImportBatchItem.objects.bulk_create(
-                    [
-                        ImportBatchItem(
-                            batch=batch,
-                            content_type=content_type,
-                            object_id=row.instance.pk,
-                            before=row.before,
-                        )
-                        for row in rows
-                        if row.action == UPDATED
-                    ],
-                    batch_size=1000,
-                )
+            else:
+                keys[row.key] = row
+
+    def identity_column(self):
+        return self.record_type.identity_column
+
+    def parse(self, record_type, row):
+        for name, value in row.cells.items():
+            column = record_type.by_name[name]
+            if value == "":
+                if not column.keep_empty:
+                    continue
+                if column.required:
+                    row.error(name, "", _("a value is required"))
+                else:
+                    row.values[name] = column.empty()
+                continue
+            try:
+                row.values[name] = column.read(value)
+            except CellError as error:
+                row.error(name, value, str(error))
+
+    def resolve(self, record_type, row, job):
+        for name in list(row.values):
+            column = record_type.by_name[name]
+            try:
+                row.values[name] = column.resolve(row.values[name], row, job)
+            except CellError as error:
+                row.error(name, row.cells.get(name, ""), str(error))
+                row.values.pop(name)
+
+    def compare(self, record_type, row, job):
+        record = row.existing
+        if record is not None:
+            record = record_type.records.get(record.pk, record)
+        columns = [record_type.by_name[name] for name in row.values]
+        for column in columns:
+            if record is not None:
+                row.current[column.name] = column.current(record, job)
+            row.wanted[column.name] = column.wanted(
+                row.values[column.name], row.current.get(column.name), row, job
+            )
+        if record is None:
+            row.changes = [
+                column.name
+                for column in columns
+                if row.wanted[column.name] not in (None, "", frozenset(), [], ())
+            ]
+            instance = record_type.new_instance(row)
+        else:
+            row.changes = [
+                column.name
+                for column in columns
+                if column.differs(row.current[column.name], row.wanted[column.name])
+            ]
+            instance = record
+        row.instance = instance
+        if record is not None and not row.changes:
+            row.action = UNCHANGED
+            return
+        if record is not None:
+            # The columns as they are, for an undo: taken before the row is applied.
+            row.before = record_type.snapshot(record)
+        for column in columns:
+            if column.fields:
+                column.apply(instance, row.wanted[column.name], job)
+            if column.name in row.changes:
+                column.validate(row, row.wanted[column.name], job)
+        slug = getattr(instance, "slug", None)
+        if record is None and slug:
+            if slug in job.slugs:
+                row.error("slug", slug, _("another record uses this slug; choose another"))
+                return
+            job.slugs.add(slug)
+        elif record is not None and "slug" in row.changes and slug in job.slugs:
+            row.error("slug", slug, _("another record uses this slug; choose another"))
+            return
+        record_type.derive(row, instance)
+        fields = {f for column in columns for f in column.fields}
+        # Readers of choices only return valid choices, and references are resolved:
+        # checking those again (against 250 countries, or by a query) would cost more
+        # than every other check.
+        trusted = {f for column in columns if column.reader_validates for f in column.fields}
+        validated = {
+            model_field.name
+            for model_field in instance._meta.concrete_fields
+            if model_field.attname in fields - trusted and not model_field.is_relation
+        }
+        exclude = [f.name for f in instance._meta.fields if f.name not in validated]
+        try:
+            instance.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            job.validation_error(row, error)
+        if not row.problems:
+            record_type.validate(row, instance)
+        if row.problems:
+            return
+        row.action = NEW if record is None else UPDATED
+
+    def write(self, job, rows, file_name, change_reason=None):
+        record_type = job.type
+        batch = None
+        if change_reason is None:
+            batch = ImportBatch.objects.create(
+                user=job.user,
+                content_type=ContentType.objects.get_for_model(record_type.model),
+                file_name=file_name[:255],
+                created_count=sum(1 for row in rows if row.action == NEW),
+                updated_count=sum(1 for row in rows if row.action == UPDATED),
+                unchanged_count=sum(1 for row in rows if row.action == UNCHANGED),
+            )
+            job.change_reason = batch.change_reason
+        sources = job.write_sources()
+        extra = record_type.write(rows)
+        if batch is not None:
+            # What the import created is a list of ids per model (one row, however many
+            # records); what it changed keeps its earlier columns, for an undo.
+            created = {record_type.label: [row.instance.pk for row in rows if row.action == NEW]}
+            for obj in [*extra, *sources]:
+                created.setdefault(obj._meta.label_lower, []).append(obj.pk)
+            batch.created = {label: pks for label, pks in created.items() if pks}
+            batch.save(update_fields=["created"])
+            content_type = ContentType.objects.get_for_model(record_type.model)
+            ImportBatchItem.objects.bulk_create(
+                [
+                    ImportBatchItem(
+                        batch=batch,
+                        content_type=content_type,
+                        object_id=row.instance.pk,
+                        before=row.before,
+                    )
+                    for row in rows
+                    if row.action == UPDATED
+                ],
+                batch_size=1000,
+            )
         return batch
 
 
-def export_table(spec_class, queryset, file_format):
-    """The bytes of ``queryset`` exported through the spec's resource, in the import's columns."""
-    from .spreadsheets import write_table
+class import_lock:
+    """One import writes at a time: the second waits, then stops with ``ImportBusy``.
 
-    dataset = spec_class.resource_class().export(queryset=queryset)
-    return write_table(dataset.headers, list(dataset), file_format, spec_class.numeric_columns)
+    SQLite takes its write lock at BEGIN (``transaction_mode`` IMMEDIATE in settings) and
+    waits up to its busy timeout; PostgreSQL waits for a transaction-scoped advisory lock
+    up to ``lock_timeout``. Either way the wait ends in an ``OperationalError``.
+    """
+
+    LOCK_ID = 0x41544C53  # 'ATLS'
+
+    def __enter__(self):
+        self.atomic = transaction.atomic()
+        try:
+            self.atomic.__enter__()
+            if connection.vendor == "postgresql":
+                wait = int(getattr(settings, "ATLAS_IMPORT_WAIT_SECONDS", 20) * 1000)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {wait}")
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [self.LOCK_ID])
+        except OperationalError as error:
+            self.atomic.__exit__(type(error), error, error.__traceback__)
+            raise ImportBusy(busy_message()) from error
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        try:
+            result = self.atomic.__exit__(kind, error, traceback)
+        except OperationalError as busy:
+            if is_busy(busy):
+                raise ImportBusy(busy_message()) from busy
+            raise
+        if isinstance(error, OperationalError) and is_busy(error):
+            raise ImportBusy(busy_message()) from error
+        return result
 
 
-def undo_batch(batch, spec_class, user=None):
+def is_busy(error):
+    text = str(error).lower()
+    return "locked" in text or "lock timeout" in text or "lock_timeout" in text
+
+
+# Exporting ------------------------------------------------------------------------------
+
+
+class DeclaredResource(ExportResource):
+    """A ``ModelResource`` whose columns are a record type's: each cell comes from the
+    column's own export rendering, with names looked up once per export."""
+
+    record_type = None
+
+    def before_export(self, queryset, **kwargs):
+        self.job = Job(self.record_type)
+        self.job.exporting = True
+
+    def export_queryset(self, queryset):
+        return self.record_type.export_queryset(queryset)
+
+    def export_field(self, field, instance, **kwargs):
+        column = self.record_type.by_name[field.column_name]
+        job = self.job
+        return column.cell(column.current(instance, job), job)
+
+
+def resource_for(record_type):
+    names = record_type.column_names()
+    attributes = {
+        name: ExportField(attribute=None, column_name=name, readonly=True) for name in names
+    }
+    meta = type("Meta", (), {"model": record_type.model, "fields": names, "export_order": names})
+    return ModelDeclarativeMetaclass(
+        f"{record_type.model.__name__}Resource",
+        (DeclaredResource,),
+        {
+            "Meta": meta,
+            "record_type": record_type,
+            "__module__": record_type.__module__,
+            **attributes,
+        },
+    )
+
+
+def export_table(record_type, queryset, file_format):
+    """The bytes of ``queryset`` in the record type's columns, as CSV, XLSX or JSON."""
+    dataset = record_type.resource()().export(queryset=queryset)
+    numeric = [column.name for column in record_type.columns if column.numeric]
+    return write_table(dataset.headers, list(dataset), file_format, numeric)
+
+
+# Undo ------------------------------------------------------------------------------------
+
+
+def undo_batch(batch, record_type, user=None):
     """Put back what ``batch`` changed and remove what it created, in one transaction.
 
     Returns a ``Report`` of restoring the changed records; its problems, if any, mean
@@ -527,448 +817,62 @@ def undo_batch(batch, spec_class, user=None):
     from django.apps import apps
     from django.db.models import ProtectedError
 
-    model = spec_class.model
+    model = record_type.model
     restore = [item.before for item in batch.items.all() if item.before]
     created = {apps.get_model(label): pks for label, pks in (batch.created or {}).items()}
     reason = f"undo of import #{batch.pk}"
-    with transaction.atomic():
-        # Figures and other dependants the import added go first, then restore, then the
-        # records it created (which restored records may have pointed to).
-        for extra_model, pks in created.items():
-            if extra_model is not model:
-                extra_model.objects.filter(pk__in=pks).delete()
-        report = None
-        if restore:
-            header = spec_class.columns()
-            table = [
-                (number, [cells.get(column, "") for column in header])
-                for number, cells in enumerate(restore, start=2)
-            ]
-            report = Importer(spec_class, user=user).run_table(
-                header, table, batch.file_name, change_reason=reason
-            )
-            if report.problems:
-                transaction.set_rollback(True)
-                return report
-        to_delete = model.objects.filter(pk__in=created.get(model, []))
-        try:
+    user = user or import_user()
+    try:
+        with transaction.atomic():
+            # Figures and other dependants the import added go first, then restore, then
+            # the records it created, then the sources its cells created.
+            for extra_model, pks in created.items():
+                if extra_model not in (model, Source):
+                    delete_with_history(extra_model.objects.filter(pk__in=pks), reason, user)
+            report = None
+            if restore:
+                header = record_type.column_names()
+                table = Table(
+                    header=header,
+                    rows=[
+                        (number, [cells.get(column, "") for column in header])
+                        for number, cells in enumerate(restore, start=2)
+                    ],
+                )
+                report = Importer(record_type, user=user).run_table(
+                    table, batch.file_name, change_reason=reason, replace_lists=True
+                )
+                if report.problems:
+                    transaction.set_rollback(True)
+                    return report
             # Newest first: rows created later may lie inside rows created earlier.
-            for record in sorted(to_delete, key=lambda r: -r.pk):
-                record._change_reason = reason
-                record.delete()
-        except ProtectedError as error:
-            transaction.set_rollback(True)
-            names = ", ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
-            return Report(
-                [],
-                [],
-                [
-                    Problem(
-                        0,
-                        "",
-                        "",
-                        _("records made by the import are now used by: %(names)s")
-                        % {"names": names},
-                    )
-                ],
-            )
-        batch.undone_at = timezone.now()
-        batch.undone_by = user
-        batch.save(update_fields=["undone_at", "undone_by"])
+            delete_with_history(model.objects.filter(pk__in=created.get(model, [])), reason, user)
+            if model is not Source:
+                delete_with_history(
+                    Source.objects.filter(pk__in=created.get(Source, [])), reason, user
+                )
+            batch.undone_at = timezone.now()
+            batch.undone_by = user
+            batch.save(update_fields=["undone_at", "undone_by"])
+    except ProtectedError as error:
+        names = ", ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
+        return Report(
+            [],
+            [],
+            [
+                Problem(
+                    0,
+                    "",
+                    "",
+                    _("records made by the import are now used by: %(names)s") % {"names": names},
+                )
+            ],
+        )
     return report or Report([], [], [])
 
 
-# Specs shared by records with names, kinds, countries, parents and other names -------------
-
-
-class NamedRecordSpec(ImportSpec):
-    """Places and organisations: a name in a country, other names, a parent, sources."""
-
-    alias_model = None
-    alias_field = ""
-    required = ("name", "kind", "country")
-    list_columns = ("aliases", "source")
-    # Columns copied straight onto model fields of the same name.
-    plain_fields = ("name", "kind", "country", "description")
-    # Columns naming another record: column -> (model field, name of the index attribute).
-    reference_fields = {"parent": ("parent", "own_index")}
-    slug_fallback = "record"
-
-    def parsers(self):
-        return {
-            "slug": self.parse_slug,
-            "name": None,
-            "kind": ChoiceReader(self.model.Kind.choices),
-            "country": self.countries,
-            "parent": None,
-            "aliases": split_list,
-            "description": None,
-            "source": split_list,
-        }
-
-    def parse_slug(self, text):
-        from django.core.validators import validate_slug
-
-        try:
-            validate_slug(text)
-        except ValidationError:
-            raise CellError(
-                _("'%(value)s' is not a slug (letters, digits, hyphens)") % {"value": text}
-            ) from None
-        limit = self.model._meta.get_field("slug").max_length
-        if len(text) > limit:
-            raise CellError(
-                _("'%(value)s' is longer than %(limit)d characters")
-                % {"value": text, "limit": limit}
-            )
-        return text
-
-    def load(self):
-        from core.models import Source
-
-        self.countries = CountryReader()
-        self.records = {record.pk: record for record in self.model.objects.all()}
-        self.aliases = defaultdict(list)
-        for owner, name in self.alias_model.objects.values_list(f"{self.alias_field}_id", "name"):
-            self.aliases[owner].append(name)
-        self.sources = defaultdict(set)
-        through = self.model.sources.through
-        for owner, source in through.objects.values_list(f"{self.alias_field}_id", "source_id"):
-            self.sources[owner].add(source)
-        self.by_slug = {record.slug: record for record in self.records.values()}
-        self.taken_slugs = set(self.by_slug)
-        self.by_name = defaultdict(list)
-        self.by_other_name = defaultdict(list)
-        self.own_index = NameIndex(self.noun)
-        for record in self.records.values():
-            self.by_name[(fold(record.name), record.country.code)].append(record)
-            for other in self.other_names(record):
-                if other:
-                    self.by_other_name[(fold(other), record.country.code)].append(record)
-            self.own_index.add(record.pk, record.name, self.other_names(record), record.slug)
-        self._parsers = self.parsers()
-        self.source_index = NameIndex(_("source"))
-        self.source_titles = {}
-        for pk, title in Source.objects.values_list("pk", "title"):
-            self.source_index.add(pk, title)
-            self.source_titles[pk] = title
-
-    def other_names(self, record):
-        return [record.native_name, *self.aliases.get(record.pk, [])]
-
-    def row_other_names(self, row):
-        values = row.values
-        return [values.get("native_name") or "", *(values.get("aliases") or [])]
-
-    def parse(self, row):
-        self.parse_cells(row, self._parsers)
-
-    def identify(self, row):
-        slug = row.values.get("slug")
-        if slug:
-            row.existing = self.by_slug.get(slug)
-            key = ("pk", row.existing.pk) if row.existing else ("slug", slug)
-            return key, "slug"
-        name, country = row.values.get("name"), row.values.get("country")
-        if not name or not country:
-            return None
-        matches = self.by_name.get((fold(name), country), [])
-        if len(matches) > 1:
-            row.error(
-                "name",
-                name,
-                _("%(count)d records are named '%(name)s' in %(country)s; add a slug column")
-                % {"count": len(matches), "noun": self.noun, "name": name, "country": country},
-            )
-            return None
-        if matches:
-            row.existing = matches[0]
-            return ("pk", row.existing.pk), "name"
-        known_as = self.by_other_name.get((fold(name), country), [])
-        if known_as:
-            # Most likely the same record under an older or other spelling: creating a
-            # second one would duplicate it, updating it would rename it. Ask.
-            row.error(
-                "name",
-                name,
-                _(
-                    "'%(name)s' is another name of %(records)s; to update it, put its slug "
-                    "in a slug column; to add a new %(noun)s, give it its own name"
-                )
-                % {
-                    "name": name,
-                    "records": ", ".join(f"{r.name} ({r.slug})" for r in known_as),
-                    "noun": self.noun,
-                },
-            )
-            return None
-        return ("name", fold(name), country), "name"
-
-    def index(self, row):
-        name = row.values.get("name")
-        if name:
-            self.own_index.add(
-                row.target, name, self.row_other_names(row), row.values.get("slug") or ""
-            )
-
-    def resolve(self, row):
-        for column, (_field, index_name) in self.reference_fields.items():
-            self.resolve_cell(row, column, getattr(self, index_name))
-        self.resolve_list(row, "source", self.source_index)
-
-    # What the stored record holds, in the form parsed rows take.
-    def current(self, record):
-        values = {column: getattr(record, column) for column in self.plain_fields}
-        values["country"] = record.country.code
-        values["slug"] = record.slug
-        values["description"] = (record.description or "").strip()
-        for column, (field_name, _index) in self.reference_fields.items():
-            values[column] = getattr(record, f"{field_name}_id")
-        values["aliases"] = tuple(sorted(self.aliases.get(record.pk, [])))
-        values["source"] = frozenset(self.sources.get(record.pk, ()))
-        return values
-
-    def wanted(self, row):
-        values = dict(row.values)
-        if "aliases" in values:
-            values["aliases"] = tuple(sorted(set(values["aliases"] or [])))
-        if "source" in values:
-            values["source"] = frozenset(values["source"] or [])
-        for column in self.reference_fields:
-            if (
-                column in values
-                and values[column] is not None
-                and not isinstance(values[column], Row)
-            ):
-                values[column] = int(values[column])
-        return values
-
-    def check(self, rows):
-        for row in rows:
-            if row.problems:
-                continue
-            record = row.existing
-            current = self.current(record) if record is not None else {}
-            wanted = self.wanted(row)
-            if record is None:
-                record = self.model()
-            else:
-                row.before = self.snapshot(record)
-            row.instance = record
-            row.changes = [
-                column
-                for column, value in wanted.items()
-                if column in current and current[column] != value
-            ]
-            if row.existing is not None:
-                row.changes += self.extra_changes(row, record, wanted)
-            for column in self.plain_fields:
-                if column in wanted:
-                    value = wanted[column]
-                    if value is None and not self.model._meta.get_field(column).null:
-                        value = ""
-                    setattr(record, column, value)
-            if wanted.get("slug"):
-                record.slug = wanted["slug"]
-            self.apply_extra(row, record, wanted)
-            if row.existing is None:
-                if not record.slug:
-                    record.slug = self.new_slug(
-                        wanted.get("name", ""), self.taken_slugs, self.slug_fallback
-                    )
-                elif record.slug in self.taken_slugs:
-                    row.error("slug", record.slug, _("another record uses this slug"))
-                else:
-                    self.taken_slugs.add(record.slug)
-            self.validate_fields(row, record, self.validated_fields())
-            self.check_extra(row, record, wanted)
-            if row.problems:
-                continue
-            row.action = NEW if row.existing is None else UPDATED if row.changes else UNCHANGED
-        self.check_cycles(rows)
-
-    def extra_changes(self, row, record, wanted):
-        """Columns that ``current`` cannot compare, such as figures kept as history."""
-        return []
-
-    def apply_extra(self, row, record, wanted):
-        pass
-
-    def check_extra(self, row, record, wanted):
-        pass
-
-    def validated_fields(self):
-        # kind and country come from readers that only return valid choices, and slugs
-        # are checked as they are read or made; checking them again against 250 countries
-        # per row would cost more than everything else.
-        return {"name", "description"}
-
-    def check_cycles(self, rows):
-        parents = {pk: record.parent_id for pk, record in self.records.items()}
-        for row in rows:
-            if "parent" in row.values and not row.problems:
-                parents[row.target] = row.values["parent"]
-        for row in rows:
-            if row.problems or row.values.get("parent") is None:
-                continue
-            seen, node = {row.target}, row.values["parent"]
-            while node is not None:
-                if node in seen:
-                    row.action = ""
-                    row.error(
-                        "parent",
-                        row.cells.get("parent", ""),
-                        _(
-                            "'%(value)s' lies inside this %(noun)s; "
-                            "a %(noun)s cannot lie inside itself"
-                        )
-                        % {"value": row.cells.get("parent", ""), "noun": self.noun},
-                    )
-                    break
-                seen.add(node)
-                node = parents.get(node)
-
-    def names_for_search(self, record, row):
-        if "aliases" in row.values:
-            aliases = row.values["aliases"] or []
-        else:
-            aliases = self.aliases.get(record.pk, [])
-        return [*self.base_names(record), *aliases]
-
-    def base_names(self, record):
-        return [record.name]
-
-    def write(self, rows, batch, change_reason):
-        from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
-        from core.text import search_key
-
-        # One moment for the whole import, in the records and in their history.
-        self.now = now = timezone.now()
-        new = [row for row in rows if row.action == NEW]
-        updated = [row for row in rows if row.action == UPDATED]
-        for row in new + updated:
-            record = row.instance
-            record.search_key = search_key(self.names_for_search(record, row))
-            record.updated_by = self.user
-            record.updated_at = now
-            if row.action == NEW:
-                record.created_by = self.user
-        # Create parents before the rows inside them, one bulk insert per level.
-        levels = defaultdict(list)
-        for row in new:
-            depth, node = 0, row.values.get("parent")
-            while isinstance(node, Row) and node.action == NEW and depth <= len(new):
-                depth, node = depth + 1, node.values.get("parent")
-            levels[depth].append(row)
-        for depth in sorted(levels):
-            for row in levels[depth]:
-                self.bind(row)
-            bulk_create_with_history(
-                [row.instance for row in levels[depth]],
-                self.model,
-                batch_size=500,
-                default_user=self.user,
-                default_change_reason=change_reason,
-                default_date=self.now,
-            )
-        for row in updated:
-            self.bind(row)
-        if updated:
-            bulk_update_with_history(
-                [row.instance for row in updated],
-                self.model,
-                fields=self.update_fields(),
-                batch_size=500,
-                default_user=self.user,
-                default_change_reason=change_reason,
-                default_date=self.now,
-            )
-        self.write_aliases(new + updated, change_reason)
-        self.write_sources(new + updated)
-        return self.write_extra(new + updated, change_reason)
-
-    def bind(self, row):
-        for column, (field_name, _index) in self.reference_fields.items():
-            if column in row.values:
-                value = row.values[column]
-                setattr(
-                    row.instance,
-                    f"{field_name}_id",
-                    target_pk(value) if value is not None else None,
-                )
-
-    def update_fields(self):
-        fields = list(self.plain_fields)
-        fields += [field_name for field_name, _index in self.reference_fields.values()]
-        return [*fields, "slug", "search_key", "updated_by", "updated_at"]
-
-    def write_aliases(self, rows, change_reason):
-        from simple_history.utils import bulk_create_with_history
-
-        rows = [
-            row
-            for row in rows
-            if "aliases" in row.values and (row.action == NEW or "aliases" in row.changes)
-        ]
-        stale_filter = []
-        new_names = []
-        for row in rows:
-            wanted = list(dict.fromkeys(row.values["aliases"] or []))
-            have = set(self.aliases.get(row.instance.pk, [])) if row.action == UPDATED else set()
-            if have - set(wanted):
-                stale_filter.append((row.instance.pk, have - set(wanted)))
-            for name in wanted:
-                if name not in have:
-                    new_names.append(
-                        self.alias_model(**{self.alias_field: row.instance, "name": name})
-                    )
-        for pk, names in stale_filter:
-            self.alias_model.objects.filter(
-                **{f"{self.alias_field}_id": pk, "name__in": names}
-            ).delete()
-        bulk_create_with_history(
-            new_names,
-            self.alias_model,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason=change_reason,
-            default_date=self.now,
-        )
-
-    def write_sources(self, rows):
-        through = self.model.sources.through
-        owner = f"{self.alias_field}_id"
-        rows = [
-            row
-            for row in rows
-            if "source" in row.values and (row.action == NEW or "source" in row.changes)
-        ]
-        changed = [row.instance.pk for row in rows if row.action == UPDATED]
-        if changed:
-            through.objects.filter(**{f"{owner}__in": changed}).delete()
-        links = [
-            through(**{owner: row.instance.pk, "source_id": target_pk(source)})
-            for row in rows
-            for source in dict.fromkeys(row.values["source"] or [])
-        ]
-        through.objects.bulk_create(links, batch_size=1000)
-
-    def write_extra(self, rows, change_reason):
-        return []
-
-    def snapshot(self, record):
-        cells = {column: str(getattr(record, column) or "") for column in self.plain_fields}
-        cells["country"] = record.country.code
-        cells["slug"] = record.slug
-        for column, (field_name, index_name) in self.reference_fields.items():
-            pk = getattr(record, f"{field_name}_id")
-            cells[column] = self.slug_of(index_name, pk) if pk else ""
-        cells["aliases"] = "; ".join(self.aliases.get(record.pk, []))
-        cells["source"] = "; ".join(
-            self.source_titles[pk] for pk in self.sources.get(record.pk, ())
-        )
-        return cells
-
-    def slug_of(self, index_name, pk):
-        return self.records[pk].slug if index_name == "own_index" else ""
+def delete_with_history(queryset, reason, user):
+    for record in sorted(queryset, key=lambda record: -record.pk):
+        record._change_reason = reason
+        record._history_user = user
+        record.delete()

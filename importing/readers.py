@@ -2,9 +2,16 @@
 
 Numbers as Danish or English spreadsheets write them, choices by value or label in either
 language, countries by code or name, partial dates and lists.
+
+A cell comes from ``clean_cell``: text, or what a workbook typed it as (a whole number
+as ``int``, other numbers as ``Decimal``, a day as ``datetime.date``). Every reader takes
+either; a number a workbook stored is used as it is, never re-read as text.
 """
 
+import datetime
+import difflib
 import functools
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -14,6 +21,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from core.dates import PartialDate
+from core.exports import needs_apostrophe
 from core.text import fold as fold_uncached
 
 # Multi-valued cells separate values with ';' or a line break.
@@ -26,6 +34,67 @@ class CellError(Exception):
 
 # The same names come back row after row (every town names its province).
 fold = functools.lru_cache(maxsize=65_536)(fold_uncached)
+
+_NUMBER_TYPES = (int, float, Decimal)
+
+
+def clean_cell(value):
+    """A raw cell as the readers take it: trimmed text, or a number or date as typed.
+
+    Text loses the whitespace around it and the apostrophe our exports put in front
+    (the exact inverse of ``core.exports.neutralise``); whitespace right behind that
+    apostrophe belongs to the value and stays. Windows line breaks become '\\n'.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").lstrip()
+        if text.startswith("'") and needs_apostrophe(text[1:]):
+            return text[1:].rstrip()
+        return text.rstrip()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        # repr() is the shortest text that reads back as the same float: 18.125, not
+        # 18.12499999999999928945726423989981412887573242187500.
+        number = Decimal(repr(value))
+        return int(number) if number == number.to_integral_value() else number
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
+        return value.date()
+    if isinstance(value, (int, Decimal, datetime.date)):
+        return value
+    if isinstance(value, datetime.time):
+        return value.isoformat()
+    return clean_cell(str(value))
+
+
+def cell_text(value):
+    """The text of a cleaned cell: 2009 -> '2009', 18.125 -> '18.125', a day in ISO form."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        value = clean_cell(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_number(value):
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
+
+
+def _not_a_number(value):
+    return CellError(_("'%(value)s' is not a number") % {"value": cell_text(value)})
 
 
 _MULTIPLIERS = [
@@ -40,8 +109,16 @@ def parse_number(text):
 
     1.234.567, 1,234,567 and 1234567 are the same number; '77,3 mio.' is 77300000. A lone
     separator followed by exactly three digits ('102,600', '102.600') groups thousands;
-    any other lone separator ('55,6761', '7.5') is the decimal point.
+    any other lone separator ('55,6761', '7.5') is the decimal point. A number cell is
+    taken as it is: Excel's 18.125 is eighteen and an eighth, not 18125.
     """
+    if _is_number(text):
+        number = clean_cell(text)
+        if not isinstance(number, (int, Decimal)) or not Decimal(number).is_finite():
+            raise _not_a_number(text)
+        return Decimal(number)
+    if not isinstance(text, str):
+        raise _not_a_number(text)
     raw = text
     text = text.strip().lower().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
     multiplier = 1
@@ -83,28 +160,42 @@ def parse_number(text):
 def parse_integer(text):
     number = parse_number(text)
     if number != number.to_integral_value():
-        raise CellError(_("'%(value)s' is not a whole number") % {"value": text})
+        raise CellError(_("'%(value)s' is not a whole number") % {"value": cell_text(text)})
     return int(number)
 
 
 def parse_coordinate(text):
     """Decimal degrees with a decimal comma or point: '55,6761', '-8.2'."""
-    value = text.strip().replace("\u2212", "-").replace(" ", "")
-    if value.count(",") == 1 and "." not in value:
-        value = value.replace(",", ".")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise CellError(
-            _("'%(value)s' is not a coordinate in decimal degrees") % {"value": text}
-        ) from None
-    if not number.is_finite():
-        raise CellError(_("'%(value)s' is not a coordinate in decimal degrees") % {"value": text})
+    error = CellError(
+        _("'%(value)s' is not a coordinate in decimal degrees") % {"value": cell_text(text)}
+    )
+    if _is_number(text):
+        number = clean_cell(text)
+        if not isinstance(number, (int, Decimal)):
+            raise error
+        number = Decimal(number)
+    elif isinstance(text, str):
+        value = text.strip().replace("\u2212", "-").replace(" ", "")
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise error from None
+    else:
+        raise error
     # Coordinates are stored to six decimals (about 10 cm); spreadsheets often carry more.
+    # A number too large to quantize is no coordinate either (the model checks the range).
+    if not number.is_finite() or abs(number) >= 10**9:
+        raise error
     return number.quantize(Decimal("0.000001"))
 
 
 def parse_date(text):
+    if _is_number(text):
+        # A year typed into a number cell: 2009, or 2009.0 from some programs.
+        number = clean_cell(text)
+        text = number if isinstance(number, int) else cell_text(number)
     try:
         return PartialDate.parse(text)
     except ValidationError as error:
@@ -112,7 +203,7 @@ def parse_date(text):
 
 
 def split_list(text):
-    return [part for part in _LIST_SPLIT.split(text.strip()) if part]
+    return [part for part in _LIST_SPLIT.split(cell_text(text).strip()) if part]
 
 
 class ChoiceReader:
@@ -128,6 +219,7 @@ class ChoiceReader:
                     self.lookup.setdefault(fold(str(label)), value)
 
     def __call__(self, text):
+        text = cell_text(text)
         value = self.lookup.get(fold(text))
         if value is None:
             raise CellError(
@@ -137,23 +229,94 @@ class ChoiceReader:
         return value
 
 
+# Names people write for countries that django-countries knows by another name, in
+# English and Danish. England, Scotland, Wales and Northern Ireland have no ISO 3166-1
+# code of their own: a town there is in the United Kingdom (GB), which is all a country
+# field can hold, and twin-town lists write 'England' far more often than 'UK'.
+COUNTRY_ALIASES = {
+    "US": [
+        "United States",
+        "America",
+        "U.S.",
+        "U.S.A.",
+        "De Forenede Stater",
+        "Forenede Stater",
+        "Amerika",
+    ],
+    "GB": [
+        "UK",
+        "U.K.",
+        "Great Britain",
+        "Britain",
+        "England",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+        "Det Forenede Kongerige",
+        "Britannien",
+        "Skotland",
+        "Nordirland",
+    ],
+    "CZ": ["Czech Republic", "Den Tjekkiske Republik", "Tjekkiske Republik"],
+    "TR": ["Turkey", "Tyrkiet"],
+    "NL": ["The Netherlands", "Holland", "Nederlandene", "Nederland"],
+    "KR": ["Korea", "Republic of Korea", "Korea, Republic of", "Sydkorea"],
+    "RU": ["Russian Federation", "Rusland"],
+    "VN": ["Viet Nam"],
+    "HK": ["Hongkong"],
+    "MO": ["Macau"],
+    "CN": ["PRC", "People's Republic of China", "Folkerepublikken Kina", "Mainland China"],
+    "CI": ["Ivory Coast", "Elfenbenskysten"],
+    "CV": ["Cape Verde", "Kap Verde"],
+    "MM": ["Burma"],
+    "MK": ["Macedonia", "Makedonien", "Nordmakedonien"],
+    "VA": ["Vatican", "Vatican City", "Vatikanstaten"],
+    "AE": ["UAE", "United Arab Emirates", "Emirates", "De Forenede Arabiske Emirater"],
+    "BA": ["Bosnia", "Bosnien"],
+}
+# How many close names an unknown country lists, and how close (difflib ratio): at 0.6
+# "Atlantis" would suggest Albania.
+CLOSEST = 3
+
+
 class CountryReader:
-    """A country by ISO code or by its name in English or Danish: 'CN', 'China', 'Kina'."""
+    """A country by ISO code or by its name in English or Danish: 'CN', 'China', 'Kina'.
+
+    Codes must match exactly (in any case), names after folding: folding collapses 'ae',
+    so 'UAE' would otherwise be read as 'UA', Ukraine.
+    """
 
     def __init__(self):
-        self.lookup = {}
+        self.codes = {}
+        self.names = {}
+        self.display = {}
+        for code, _name in countries:
+            self.codes[code] = code
+            alpha3 = countries.alpha3(code)
+            if alpha3:
+                self.codes.setdefault(alpha3, code)
         for language in ("en", "da"):
             with translation.override(language):
                 for code, name in countries:
-                    self.lookup.setdefault(fold(code), code)
-                    self.lookup.setdefault(fold(name), code)
-        for code, _name in countries:
-            alpha3 = countries.alpha3(code)
-            if alpha3:
-                self.lookup.setdefault(fold(alpha3), code)
+                    self._add(name, code)
+        for code, names in COUNTRY_ALIASES.items():
+            for name in names:
+                self._add(name, code)
+
+    def _add(self, name, code):
+        folded = fold(str(name))
+        self.names.setdefault(folded, code)
+        self.display.setdefault(folded, str(name))
 
     def __call__(self, text):
-        code = self.lookup.get(fold(text))
+        text = cell_text(text).strip()
+        code = self.codes.get(text.upper()) or self.names.get(fold(text))
         if code is None:
-            raise CellError(_("'%(value)s' is not a country code or name") % {"value": text})
+            message = _("'%(value)s' is not a country code or name") % {"value": text}
+            closest = difflib.get_close_matches(fold(text), self.names, n=CLOSEST, cutoff=0.7)
+            if closest:
+                # Best match first, as difflib ranks them.
+                names = ", ".join(dict.fromkeys(self.display[name] for name in closest))
+                message += " (" + _("closest: %(names)s") % {"names": names} + ")"
+            raise CellError(message)
         return code

@@ -1,32 +1,66 @@
 """Reading spreadsheets as offices save them, and writing ones Excel opens safely.
 
 Reading turns CSV (comma or semicolon, UTF-8 with or without BOM, or Windows-1252) and
-XLSX into a header and a list of ``(row number, cells)`` pairs, numbered as the
-spreadsheet shows them (the header is row 1). Anything that cannot be read raises
-``UnreadableFile`` with a sentence a person understands.
+XLSX into a ``Table``: a header and a list of ``(row number, cells)`` pairs, numbered as
+the spreadsheet shows them (the header is row 1), with what the file was (format,
+delimiter, encoding) so that the failed rows can go back in the same form. Cells are raw:
+text from CSV; from XLSX, text or what the workbook typed (``int``, ``Decimal``,
+``datetime.date``...). ``importing.readers.clean_cell`` makes a cell ready for reading.
+Anything that cannot be read raises ``UnreadableFile`` with a sentence a person
+understands.
 """
 
 import csv
 import datetime
 import io
 import json
+import re
 import zipfile
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.exports import csv_text, neutralise
+from core.exports import BOM, FORMULA_STARTS, csv_text, neutralise
+
+from .readers import cell_text, clean_cell
 
 XLSX_MAGIC = b"PK\x03\x04"
 # An XLSX file is a zip archive; these keep a small upload from unpacking into gigabytes.
 XLSX_MAX_ENTRIES = 1000
 XLSX_MAX_UNPACKED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 100
+# The XML parts are what gets parsed (the shared strings all at once, on opening): a
+# sheet of 20,000 rows and 15 columns unpacks to about 17 MB.
+XLSX_MAX_XML = 64 * 1024 * 1024
+# Reading stops at these, counted as the cells are read: openpyxl reads some tens of
+# thousands of cells a second, so a sheet far wider or longer than any import would tie
+# up a worker. The sheet's own size claim (its <dimension>) is not used: whatever program
+# saved the file wrote it, often wrongly, and openpyxl would pad every row to it.
+XLSX_MAX_COLUMNS = 200
+XLSX_MAX_CELLS = 1_000_000
+# OOXML writes characters XML cannot hold (and a carriage return, which XML parsers
+# turn into a line feed) as _xHHHH_, and a literal '_xHHHH_' as '_x005F_xHHHH_'.
+_OOXML_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_OOXML_NEEDS_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
 class UnreadableFile(Exception):
     """The file is no spreadsheet we can read; the message says why."""
+
+
+@dataclass
+class Table:
+    header: list
+    rows: list = field(default_factory=list)
+    format: str = "csv"
+    delimiter: str | None = ","
+    encoding: str | None = "utf-8"
+
+    def __iter__(self):
+        # Callers written for the older ``header, rows = read_table(...)`` keep working.
+        return iter((self.header, self.rows))
 
 
 def max_rows():
@@ -34,36 +68,46 @@ def max_rows():
 
 
 def read_table(data, filename=""):
-    """``(header, rows)`` from the bytes of a CSV or XLSX file; blank rows are skipped."""
+    """The ``Table`` in the bytes of a CSV or XLSX file; blank rows are skipped."""
     if not data or not data.strip():
         raise UnreadableFile(_("The file is empty."))
     if data.startswith(XLSX_MAGIC):
-        header, rows = _read_xlsx(data)
+        table = _read_xlsx(data)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) that can be read."))
     else:
-        header, rows = _read_csv(_decode(data))
-    if not header or not any(cell.strip() for cell in header):
+        text, encoding = _decode(data)
+        delimiter = _delimiter(text)
+        table = _read_csv(text, delimiter)
+        table.encoding = encoding
+    if not table.header or not any(table.header):
         raise UnreadableFile(_("The file has no header row."))
-    if len(rows) > max_rows():
+    if len(table.rows) > max_rows():
         raise UnreadableFile(
             _("The file has %(count)d rows; at most %(limit)d can be imported at once.")
-            % {"count": len(rows), "limit": max_rows()}
+            % {"count": len(table.rows), "limit": max_rows()}
         )
-    return header, rows
+    return table
 
 
 def _decode(data):
+    """The text of a CSV file and the encoding it was saved in."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnreadableFile(
             _("The file is saved as UTF-16 text; save it as CSV UTF-8 or as an Excel workbook.")
         )
-    if b"\x00" in data[:4096]:
+    # NUL is in no text; a late one would otherwise reach the database (PostgreSQL refuses it).
+    if b"\x00" in data:
         raise UnreadableFile(_("The file is not a spreadsheet (CSV or XLSX)."))
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            raise UnreadableFile(
+                _("The file's text encoding is unknown; save it as CSV UTF-8 or as CSV (Windows).")
+            ) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
@@ -75,84 +119,142 @@ def _decode(data):
     # cp1252 decodes nearly any bytes; control characters mean it was no text at all.
     if any(ord(char) < 32 and char not in "\r\n\t" for char in text):
         raise UnreadableFile(_("The file is not a spreadsheet (CSV or XLSX)."))
-    return text
+    return text, "cp1252"
 
 
 def _delimiter(text):
     sample = text[:8192]
+    # Header names hold neither separator, so a header line with only one of them
+    # settles it; the cells below may hold either (a list cell 'Aarhus; Odense').
+    first_line = sample.splitlines()[0] if sample else ""
+    if (";" in first_line) != ("," in first_line):
+        return ";" if ";" in first_line else ","
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;").delimiter
     except csv.Error:
-        first_line = sample.splitlines()[0] if sample else ""
         return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-def _read_csv(text):
+def _read_csv(text, delimiter):
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-        lines = list(reader)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        table = _table(enumerate(reader, start=1))
     except csv.Error as error:
         raise UnreadableFile(
             _("The CSV file cannot be read: %(error)s") % {"error": error}
         ) from None
-    return _table(enumerate(lines, start=1))
+    table.format, table.delimiter = "csv", delimiter
+    return table
 
 
 def _check_zip(data):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise UnreadableFile(
-            _("The file is not an Excel workbook (.xlsx) that can be read.")
-        ) from None
+        raise UnreadableFile(_damaged_workbook()) from None
     entries = archive.infolist()
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
+    xml = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
     if (
         len(entries) > XLSX_MAX_ENTRIES
         or unpacked > XLSX_MAX_UNPACKED
         or unpacked / packed > XLSX_MAX_RATIO
+        or xml > XLSX_MAX_XML
     ):
         raise UnreadableFile(
             _("The workbook unpacks to far more than its size; it was refused unread.")
         )
 
 
+def _damaged_workbook():
+    return _(
+        "The file is not an Excel workbook (.xlsx) that can be read: it is damaged or in "
+        "another format. Open it in Excel and save it again as a workbook or as CSV UTF-8."
+    )
+
+
 def _read_xlsx(data):
     import openpyxl
+    from defusedxml import DefusedXmlException
 
     _check_zip(data)
+    workbook = None
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged workbook
-        raise UnreadableFile(
-            _("The file is not an Excel workbook (.xlsx) that can be read.")
-        ) from None
-    try:
+        if not workbook.worksheets:
+            raise UnreadableFile(_("The workbook has no worksheet."))
         sheet = workbook.worksheets[0]
-        lines = (
-            (number, [_xlsx_text(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
-        return _table(lines)
+        # Read the cells that are there, not the size the sheet claims (see XLSX_MAX_CELLS).
+        sheet.reset_dimensions()
+        table = _table(_xlsx_lines(sheet.iter_rows(values_only=True)))
+    except UnreadableFile:
+        raise
+    except Exception as error:  # openpyxl, zipfile and XML parsers raise many kinds
+        # openpyxl wraps what the XML parser raised in a ValueError of its own.
+        chain = [error]
+        while chain[-1] is not None and len(chain) < 10:
+            chain.append(chain[-1].__cause__ or chain[-1].__context__)
+        if any(isinstance(link, DefusedXmlException) for link in chain):
+            raise UnreadableFile(
+                _(
+                    "The workbook contains XML entity declarations, which Excel never "
+                    "writes; it was refused unread."
+                )
+            ) from None
+        raise UnreadableFile(_damaged_workbook()) from None
     finally:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
+    table.format, table.delimiter, table.encoding = "xlsx", None, None
+    return table
 
 
-def _xlsx_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if value == value else ""
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+def _xlsx_lines(rows):
+    cells_read = 0
+    for number, values in enumerate(rows, start=1):
+        cells_read += len(values)
+        if cells_read > XLSX_MAX_CELLS:
+            raise UnreadableFile(
+                _("The worksheet has more than %(count)d cells; it was refused unread.")
+                % {"count": XLSX_MAX_CELLS}
+            )
+        values = list(values)
+        while values and values[-1] is None:
+            values.pop()
+        if len(values) > XLSX_MAX_COLUMNS:
+            raise UnreadableFile(
+                _(
+                    "Row %(row)d has values in %(count)d columns; at most %(limit)d columns "
+                    "can be imported."
+                )
+                % {"row": number, "count": len(values), "limit": XLSX_MAX_COLUMNS}
+            )
+        yield number, [_xlsx_value(value) for value in values]
+
+
+def _xlsx_value(value):
+    if isinstance(value, str):
+        if "_x" in value:
+            value = _OOXML_ESCAPED.sub(_ooxml_character, value)
+        return value
+    if isinstance(value, float) or (
+        isinstance(value, datetime.datetime) and value.time() == datetime.time(0)
+    ):
+        return clean_cell(value)
+    if isinstance(value, datetime.timedelta):
+        return str(value)
+    return value
+
+
+def _ooxml_character(match):
+    code = int(match.group(1), 16)
+    # NUL is no text (and PostgreSQL refuses it); surrogates cannot be stored either.
+    return "" if code == 0 or 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def _is_blank(cell):
+    return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
 def _table(numbered_lines):
@@ -165,16 +267,15 @@ def _table(numbered_lines):
                 _("The file has more than %(count)d lines; at most %(limit)d rows can be imported.")
                 % {"count": 10 * limit, "limit": limit}
             )
-        cells = [str(cell) for cell in cells]
-        if not any(cell.strip() for cell in cells):
+        if all(_is_blank(cell) for cell in cells):
             continue
         if header is None:
-            header = [cell.strip() for cell in cells]
+            header = [cell_text(clean_cell(cell)) for cell in cells]
             continue
         rows.append((number, cells))
         if len(rows) > limit:
             break
-    return header or [], rows
+    return Table(header or [], rows)
 
 
 # Writing ------------------------------------------------------------------------------
@@ -200,16 +301,24 @@ def write_table(headers, rows, file_format, numeric_columns=()):
 
 
 def _xlsx_bytes(headers, rows, numeric_columns):
+    numeric = [header in numeric_columns for header in headers]
+    return _workbook_bytes(
+        headers,
+        (
+            [_xlsx_cell(cell, is_number) for cell, is_number in zip(row, numeric, strict=True)]
+            for row in rows
+        ),
+    )
+
+
+def _workbook_bytes(headers, rows):
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append([neutralise(header) for header in headers])
-    numeric = [header in numeric_columns for header in headers]
+    sheet.append([_xlsx_text(header) for header in headers])
     for row in rows:
-        sheet.append(
-            [_xlsx_cell(cell, is_number) for cell, is_number in zip(row, numeric, strict=True)]
-        )
+        sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -219,7 +328,98 @@ def _xlsx_cell(value, is_number):
     if is_number and value not in ("", None):
         number = Decimal(str(value))
         return int(number) if number == number.to_integral_value() else float(number)
-    text = neutralise(value)
-    # openpyxl writes a string starting with '=' as a formula; neutralise() has already
-    # put an apostrophe in front of it, so no cell here is ever a formula.
+    return _xlsx_text(value)
+
+
+def _xlsx_text(value):
+    # openpyxl writes a string starting with '=' as a formula; neutralise() puts an
+    # apostrophe in front of it, so no cell here is ever a formula.
+    return _xlsx_escape(neutralise(value))
+
+
+def _xlsx_escape(text):
+    if _OOXML_NEEDS_ESCAPE.search(text):
+        text = _OOXML_NEEDS_ESCAPE.sub(lambda match: f"_x{ord(match.group(0)):04X}_", text)
     return text
+
+
+# The failed rows, to correct and upload again ----------------------------------------
+
+
+def write_failed_rows(table, problems_by_row, errors_header):
+    """The file's own header and failed rows, with an errors column, as the file was.
+
+    ``problems_by_row`` maps a row number to its messages; those for rows that are not
+    data rows (1, the header; 0, the whole file) come first, beside empty cells. A CSV
+    keeps its delimiter and encoding; text that Windows-1252 cannot hold (a Chinese name
+    in a message) turns the whole file into UTF-8 with a BOM, which Excel reads too,
+    rather than losing the characters.
+    """
+    numbers = {number for number, _cells in table.rows}
+    lines = [
+        (cells, problems_by_row[number])
+        for number, cells in table.rows
+        if problems_by_row.get(number)
+    ]
+    file_problems = [
+        problems_by_row[number]
+        for number in sorted(problems_by_row)
+        if number not in numbers and problems_by_row[number]
+    ]
+    width = max([len(table.header), *(_width(cells) for cells, _messages in lines)])
+    header = [*table.header, *[""] * (width - len(table.header)), errors_header]
+    rows = [([""] * width, _joined(messages)) for messages in file_problems]
+    for cells, messages in lines:
+        rows.append((list(cells[:width]) + [None] * (width - len(cells)), _joined(messages)))
+    if table.format == "xlsx":
+        return _workbook_bytes(
+            header,
+            ([*map(_failed_xlsx_cell, cells), _xlsx_escape(errors)] for cells, errors in rows),
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=table.delimiter or ",", lineterminator="\r\n")
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([*map(_failed_csv_cell, cells), errors] for cells, errors in rows)
+    text = buffer.getvalue()
+    if table.encoding == "cp1252":
+        try:
+            return text.encode("cp1252")
+        except UnicodeEncodeError:
+            pass
+    elif table.encoding == "utf-8":
+        return text.encode("utf-8")
+    return (BOM + text).encode("utf-8")
+
+
+def file_type(table, data=b""):
+    """``(content type, extension)`` for a file written in ``table``'s form."""
+    if table.format == "xlsx":
+        return FORMATS["xlsx"]
+    utf8 = table.encoding != "cp1252" or data.startswith(BOM.encode("utf-8"))
+    return ("text/csv; charset=" + ("utf-8" if utf8 else "windows-1252"), "csv")
+
+
+def _width(cells):
+    width = len(cells)
+    while width and _is_blank(cells[width - 1]):
+        width -= 1
+    return width
+
+
+def _joined(messages):
+    text = messages if isinstance(messages, str) else "\n".join(str(m) for m in messages)
+    # Messages are never imported, so unlike values they need no apostrophe of their own
+    # ("'lots' is not a number" stays as it is), only one against formulas.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _failed_csv_cell(cell):
+    # What the importer reads back is the cleaned cell, so write that, disarmed again.
+    return neutralise(cell_text(clean_cell(cell)))
+
+
+def _failed_xlsx_cell(cell):
+    cell = clean_cell(cell)
+    if isinstance(cell, str):
+        return _xlsx_text(cell)
+    return cell

@@ -5,7 +5,7 @@ from core.admin import RecordAdmin, ReviewStatusFilter
 from importing.admin import SpreadsheetAdminMixin
 
 from .models import Organisation, OrganisationName
-from .resources import OrganisationImportSpec
+from .resources import OrganisationType
 
 
 class OrganisationNameInline(admin.TabularInline):
@@ -16,7 +16,7 @@ class OrganisationNameInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(SpreadsheetAdminMixin, RecordAdmin):
-    import_spec = OrganisationImportSpec
+    import_spec = OrganisationType
     list_display = [
         "name",
         "short_name",

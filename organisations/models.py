@@ -146,6 +146,7 @@ class OrganisationName(AlternativeName):
         related_name="other_names",
     )
 
+    record_field = "organisation"
     history = HistoricalRecords()
 
     class Meta(AlternativeName.Meta):

@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView
 
+from core.detail import RecordDetailView
 from core.views import CSVExportMixin, RecordListView
 from places.views import ANCESTORS
 
@@ -24,7 +24,7 @@ class OrganisationExportView(CSVExportMixin, OrganisationListView):
     filename_prefix = "organisations"
 
 
-class OrganisationDetailView(DetailView):
+class OrganisationDetailView(RecordDetailView):
     """An organisation; its partnerships come from ``{% organisation_partnerships %}``."""
 
     def get_queryset(self):

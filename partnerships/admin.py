@@ -1,15 +1,13 @@
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import RecordAdmin, ReviewStatusFilter
+from core.admin import HistoryAdmin, RecordAdmin, ReviewStatusFilter
 from importing.admin import SpreadsheetAdminMixin
 
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
-from .resources import PartnershipImportSpec
+from .resources import PartnershipType, ThemeType
 
 
 class ParticipantFormSet(BaseInlineFormSet):
@@ -24,12 +22,7 @@ class ParticipantFormSet(BaseInlineFormSet):
                 form.add_error(None, _("%(party)s is already a participant.") % {"party": party})
             parties.add(party)
         parties.discard(None)
-        if len(parties) < MIN_PARTICIPANTS:
-            raise ValidationError(
-                _("A partnership needs at least %(count)d participants.")
-                % {"count": MIN_PARTICIPANTS},
-                code="too_few_participants",
-            )
+        Partnership.check_participant_count(len(parties))
 
 
 class ParticipantInline(admin.TabularInline):
@@ -50,7 +43,8 @@ class EventInline(admin.StackedInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(SimpleHistoryAdmin):
+class ThemeAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+    import_spec = ThemeType
     list_display = ["name", "name_da", "slug", "partnership_count"]
     search_fields = ["name", "name_da", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -65,7 +59,7 @@ class ThemeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Partnership)
 class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
-    import_spec = PartnershipImportSpec
+    import_spec = PartnershipType
     list_display = [
         "title",
         "kind",
@@ -89,7 +83,7 @@ class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
                 "fields": [
                     "title",
                     "slug",
-                    ("kind", "status"),
+                    ("kind", "status", "status_as_of"),
                     ("start", "end"),
                     "themes",
                     "description",

@@ -120,12 +120,24 @@ class Partnership(Record):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.UNKNOWN
     )
+    status_as_of = PartialDateField(
+        _("status as of"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a source last confirmed the status, as precise as the source is: 2012, "
+            "2012-05. An active or planned status not confirmed for five years shows as "
+            "unconfirmed."
+        ),
+    )
     start = PartialDateField(_("start"), null=True, blank=True)
     end = PartialDateField(_("end"), null=True, blank=True)
     # The first day the start may mean and the last day the end may mean, so that
     # vague dates sort, filter and compare without pretending to be precise.
     start_on = models.DateField(null=True, blank=True, editable=False)
     end_on = models.DateField(null=True, blank=True, editable=False)
+    # The first day the status confirmation may mean, for "as of" views in SQL.
+    status_as_of_on = models.DateField(null=True, blank=True, editable=False)
     themes = models.ManyToManyField(
         Theme, verbose_name=_("themes"), blank=True, related_name="partnerships"
     )
@@ -177,12 +189,24 @@ class Partnership(Record):
                 }
             )
 
-    def save(self, *args, **kwargs):
+    def derive(self, names=None, taken_slugs=None):
+        super().derive(names=names, taken_slugs=taken_slugs)
         # parse_or_none raises a ValidationError for text that is no date at all.
         start, end = parse_or_none(self.start), parse_or_none(self.end)
         self.start_on = start.earliest if start else None
         self.end_on = end.latest if end else None
-        super().save(*args, **kwargs)
+        status_as_of = parse_or_none(self.status_as_of)
+        self.status_as_of_on = status_as_of.earliest if status_as_of else None
+
+    @staticmethod
+    def check_participant_count(count):
+        """The one rule on how many parties a partnership ties; every write path calls it."""
+        if count < MIN_PARTICIPANTS:
+            raise ValidationError(
+                _("A partnership needs at least %(count)d participants.")
+                % {"count": MIN_PARTICIPANTS},
+                code="too_few_participants",
+            )
 
 
 class Participant(models.Model):
@@ -309,6 +333,10 @@ class Event(models.Model):
         return f"{when}: {self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
+        self.derive()
+        super().save(*args, **kwargs)
+
+    def derive(self):
+        """Fill ``date_on`` from the partial date; ``save()`` and bulk writers both call it."""
         date = parse_or_none(self.date)
         self.date_on = date.earliest if date else None
-        super().save(*args, **kwargs)

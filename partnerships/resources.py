@@ -1,218 +1,65 @@
+"""The partnerships and themes spreadsheets: their columns, declared once."""
+
 import re
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from import_export.fields import Field
-from import_export.widgets import ManyToManyWidget
 
-from core.exports import ExportResource, join, sources_column
-from core.models import Source
-from core.text import search_key
-from importing.engine import (
-    CANDIDATES,
-    NEW,
-    UNCHANGED,
-    UPDATED,
-    ImportSpec,
-    NamedRecordSpec,
-    NameIndex,
+from core.text import unique_slug
+from importing.columns import (
+    LIST_SEPARATOR,
+    Column,
+    ListColumn,
+    ManyReference,
+    Reference,
+    RemoveSources,
+    Slug,
+    SourceReference,
+    Sources,
 )
-from importing.readers import CellError, ChoiceReader, fold, parse_date, split_list
-from organisations.models import Organisation, OrganisationName
-from places.models import Place, PlaceName
+from importing.names import CANDIDATES, Names, identity
+from importing.readers import CellError, ChoiceReader
+from importing.rows import UPDATED
+from importing.types import RecordType
 
-from .models import MIN_PARTICIPANTS, Participant, Partnership, Theme
-
-
-class PartnershipResource(ExportResource):
-    """The columns of the partnerships spreadsheet; participants and themes by name."""
-
-    participants = Field(column_name="participants", readonly=True)
-    themes = Field(
-        attribute="themes",
-        column_name="themes",
-        widget=ManyToManyWidget(Theme, separator="; ", field="name"),
-    )
-    source = sources_column()
-
-    class Meta:
-        model = Partnership
-        import_id_fields = ["slug"]
-        fields = [
-            "slug",
-            "title",
-            "kind",
-            "status",
-            "participants",
-            "start",
-            "end",
-            "themes",
-            "description",
-            "source",
-        ]
-        export_order = fields
-
-    def export_queryset(self, queryset):
-        return queryset.prefetch_related(
-            Prefetch(
-                "participants",
-                queryset=Participant.objects.select_related("place", "organisation"),
-            ),
-            "themes",
-            "sources",
-        )
-
-    def dehydrate_participants(self, partnership):
-        # A role other than the usual 'partner' rides along so that it imports back.
-        return join(
-            participant.party
-            if participant.role == Participant.Role.PARTNER
-            else f"{participant.party} ({participant.role})"
-            for participant in partnership.participants.all()
-        )
-
-    # The canonical text of a partial date ('1980s', 'c. 2008'), which the importer reads.
-    def dehydrate_start(self, partnership):
-        return str(partnership.start) if partnership.start else ""
-
-    def dehydrate_end(self, partnership):
-        return str(partnership.end) if partnership.end else ""
-
+from .models import Event, Participant, Partnership, Theme
 
 _ROLE_SUFFIX = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)$")
+PARTIES = {"place": "places.place", "organisation": "organisations.organisation"}
+PREFIXES = {"place": "place", "sted": "place", "organisation": "organisation"}
+PREFIXES["organization"] = "organisation"
 
 
-class PartnershipImportSpec(ImportSpec):
-    """Reads the partnerships spreadsheet; see IMPORTING.md for the columns."""
+def parties(job):
+    """``{partnership pk: {(kind, place or organisation pk, role): participant pk}}``."""
 
-    model = Partnership
-    resource_class = PartnershipResource
-    noun = gettext_lazy("partnership")
-    required = ("kind", "participants")
-    list_columns = ("participants", "themes", "source")
-    plain_fields = ("title", "kind", "status", "start", "end", "description")
-    header_aliases = {
-        "titel": "title",
-        "navn": "title",
-        "type": "kind",
-        "art": "kind",
-        "deltagere": "participants",
-        "parter": "participants",
-        "start": "start",
-        "begyndt": "start",
-        "slut": "end",
-        "ophørt": "end",
-        "temaer": "themes",
-        "tema": "themes",
-        "beskrivelse": "description",
-        "kilde": "source",
-        "kilder": "source",
-        "sources": "source",
-    }
-
-    def load(self):
-        self.kinds = ChoiceReader(Partnership.Kind.choices)
-        self.statuses = ChoiceReader(Partnership.Status.choices)
-        self.roles = ChoiceReader(Participant.Role.choices)
-        self.records = {record.pk: record for record in Partnership.objects.all()}
-        self.by_slug = {record.slug: record for record in self.records.values()}
-        self.taken_slugs = set(self.by_slug)
-        self.by_title = defaultdict(list)
-        for record in self.records.values():
-            self.by_title[fold(record.title)].append(record)
-        self.participants = defaultdict(list)
-        for values in Participant.objects.values(
+    def load():
+        found = defaultdict(dict)
+        for party in Participant.objects.values(
             "pk", "partnership_id", "place_id", "organisation_id", "role"
         ):
-            self.participants[values["partnership_id"]].append(values)
-        self.themes = self._links(Partnership.themes.through, "theme_id")
-        self.sources = self._links(Partnership.sources.through, "source_id")
+            kind = "place" if party["place_id"] else "organisation"
+            key = (kind, party["place_id"] or party["organisation_id"], party["role"])
+            found[party["partnership_id"]][key] = party["pk"]
+        return found
 
-        self.place_index, self.place_slugs = NameIndex(_("place")), {}
-        aliases = defaultdict(list)
-        for owner, name in PlaceName.objects.values_list("place_id", "name"):
-            aliases[owner].append(name)
-        for pk, name, native, slug in Place.objects.values_list(
-            "pk", "name", "native_name", "slug"
-        ):
-            self.place_index.add(pk, name, [native, *aliases[pk]], slug)
-            self.place_slugs[pk] = slug
-        self.organisation_index, self.organisation_slugs = NameIndex(_("organisation")), {}
-        aliases = defaultdict(list)
-        for owner, name in OrganisationName.objects.values_list("organisation_id", "name"):
-            aliases[owner].append(name)
-        for pk, name, short, native, slug in Organisation.objects.values_list(
-            "pk", "name", "short_name", "native_name", "slug"
-        ):
-            self.organisation_index.add(pk, name, [short, native, *aliases[pk]], slug)
-            self.organisation_slugs[pk] = slug
-        self.theme_index, self.theme_names = NameIndex(_("theme")), {}
-        for pk, name, name_da, slug in Theme.objects.values_list("pk", "name", "name_da", "slug"):
-            self.theme_index.add(pk, name, [name_da], slug)
-            self.theme_names[pk] = name
-        self.source_index, self.source_titles = NameIndex(_("source")), {}
-        for pk, title in Source.objects.values_list("pk", "title"):
-            self.source_index.add(pk, title)
-            self.source_titles[pk] = title
+    return job.cached("parties", load)
 
-    def _links(self, through, column):
-        links = defaultdict(set)
-        for owner, other in through.objects.values_list("partnership_id", column):
-            links[owner].add(other)
-        return links
 
-    def parse(self, row):
-        self.parse_cells(
-            row,
-            {
-                "slug": self.parse_slug,
-                "title": None,
-                "kind": self.kinds,
-                "status": self.statuses,
-                "participants": split_list,
-                "start": parse_date,
-                "end": parse_date,
-                "themes": split_list,
-                "description": None,
-                "source": split_list,
-            },
-        )
-        if "status" in row.values and row.values["status"] is None:
-            row.values["status"] = Partnership.Status.UNKNOWN
-        row.made_title = self.made_title(row)
+class Participants(ListColumn):
+    """The places and organisations taking part, each maybe with its role in brackets:
+    'Bycirklen (coordinator)'. Where a name fits both a place and an organisation, or
+    several of either, 'place:' or 'organisation:' and the slug choose."""
 
-    parse_slug = NamedRecordSpec.parse_slug
+    def __init__(self, name="participants", **kwargs):
+        super().__init__(name, field="", **kwargs)
+        self.roles = ChoiceReader(Participant.Role.choices)
 
-    def identify(self, row):
-        slug = row.values.get("slug")
-        if slug:
-            row.existing = self.by_slug.get(slug)
-            return (("pk", row.existing.pk) if row.existing else ("slug", slug)), "slug"
-        title = row.values.get("title") or row.made_title
-        if not title:
-            return None
-        matches = self.by_title.get(fold(title), [])
-        if len(matches) > 1:
-            row.error(
-                "title",
-                title,
-                _("%(count)d partnerships have the title '%(title)s'; add a slug column")
-                % {"count": len(matches), "title": title},
-            )
-            return None
-        if matches:
-            row.existing = matches[0]
-            return ("pk", row.existing.pk), "title"
-        return ("title", fold(title)), "title"
-
-    def made_title(self, row):
-        """A title from the participants' names when the row has none: 'Aarhus – Harbin'."""
-        names = [self.split_role(text)[0] for text in row.values.get("participants") or []]
-        return " – ".join(names)[:255]
+    @property
+    def label(self):
+        return str(self._label or Participant._meta.verbose_name_plural)
 
     def split_role(self, text):
         match = _ROLE_SUFFIX.match(text)
@@ -220,256 +67,362 @@ class PartnershipImportSpec(ImportSpec):
             try:
                 return match["name"], self.roles(match["role"])
             except CellError:
-                pass  # a name that itself ends in parentheses
+                pass  # a name that itself ends in brackets
         return text, Participant.Role.PARTNER
 
-    def resolve(self, row):
-        self.resolve_list(row, "themes", self.theme_index)
-        self.resolve_list(row, "source", self.source_index)
-        if not row.values.get("participants"):
-            return
+    def resolve(self, value, row, job):
         parties, seen = [], set()
-        for text in row.values["participants"]:
+        for text in value or ():
             name, role = self.split_role(text)
             try:
-                kind, pk = self.resolve_party(name)
+                kind, target = self.party(name, row, job)
             except CellError as error:
-                row.error("participants", text, str(error))
+                row.error(self.name, text, str(error))
                 continue
-            if (kind, pk) in seen:
-                row.error("participants", text, _("'%(value)s' is named twice") % {"value": name})
-            seen.add((kind, pk))
-            parties.append((kind, pk, role))
-        row.values["participants"] = parties
-        if len(seen) < MIN_PARTICIPANTS and not row.problems:
-            row.error(
-                "participants",
-                row.cells["participants"],
-                _("a partnership needs at least %(count)d participants")
-                % {"count": MIN_PARTICIPANTS},
-            )
+            if (kind, target) in seen:
+                row.error(self.name, text, _("'%(value)s' is named twice") % {"value": name})
+            seen.add((kind, target))
+            parties.append((kind, target, role))
+        if not row.problems:
+            try:
+                Partnership.check_participant_count(len(seen))
+            except ValidationError as error:
+                row.error(self.name, row.cells.get(self.name, ""), " ".join(error.messages))
+        return frozenset(parties)
 
-    def resolve_party(self, name):
-        prefix, _colon, rest = name.partition(":")
-        if rest and prefix.strip().lower() in ("place", "sted"):
-            return "place", self.place_index.resolve(rest.strip())
-        if rest and prefix.strip().lower() in ("organisation", "organization"):
-            return "organisation", self.organisation_index.resolve(rest.strip())
-        places = self.place_index.matches(name)
-        organisations = self.organisation_index.matches(name)
-        found = [("place", pk) for pk in places] + [("organisation", pk) for pk in organisations]
-        if len(found) == 1:
-            return found[0]
-        if not found:
+    def party(self, name, row, job):
+        prefix, colon, rest = name.partition(":")
+        kind = PREFIXES.get(prefix.strip().lower()) if colon else None
+        if kind:
+            return kind, job.resolve(PARTIES[kind], rest.strip(), row, self.name)
+        found = []
+        for kind, label in PARTIES.items():
+            targets, how = job.names(label).find(name)
+            found.append((kind, targets, how))
+        # A slug or a name beats another name or a loose spelling of the other kind.
+        rank = {"slug": 0, "name": 1, "other name": 2, "spelling": 3}
+        best = min((rank[how] for _kind, targets, how in found if targets), default=None)
+        matches = [
+            (kind, target, how)
+            for kind, targets, how in found
+            if targets and rank[how] == best
+            for target in targets
+        ]
+        if len(matches) == 1:
+            kind, target, how = matches[0]
+            if how == "spelling":
+                job.resolve(PARTIES[kind], name, row, self.name)  # warns of the reading
+            return kind, target
+        if not matches:
             closest = sorted(
-                {*self.place_index.closest(name), *self.organisation_index.closest(name)}
+                {*job.names(PARTIES["place"]).closest(name)}
+                | {*job.names(PARTIES["organisation"]).closest(name)}
             )[:CANDIDATES]
             message = _("unknown place or organisation '%(value)s'") % {"value": name}
             if closest:
                 message += " (" + _("closest: %(names)s") % {"names": ", ".join(closest)} + ")"
             raise CellError(message)
-        names = [self.place_index.name_of(pk) for pk in places] + [
-            self.organisation_index.name_of(pk) for pk in organisations
-        ]
         raise CellError(
-            _("'%(value)s' names more than one place or organisation (%(names)s); write the slug")
-            % {"value": name, "names": ", ".join(sorted(names))}
-        )
-
-    def index(self, row):
-        pass  # partnerships are never referred to by other rows
-
-    def current(self, record):
-        return {
-            "slug": record.slug,
-            "title": record.title,
-            "kind": record.kind,
-            "status": record.status,
-            "start": record.start,
-            "end": record.end,
-            "description": (record.description or "").strip(),
-            "participants": frozenset(
-                (
-                    "place" if party["place_id"] else "organisation",
-                    party["place_id"] or party["organisation_id"],
-                    party["role"],
-                )
-                for party in self.participants.get(record.pk, [])
-            ),
-            "themes": frozenset(self.themes.get(record.pk, ())),
-            "source": frozenset(self.sources.get(record.pk, ())),
-        }
-
-    def check(self, rows):
-        for row in rows:
-            if row.problems:
-                continue
-            wanted = dict(row.values)
-            for column in ("participants", "themes", "source"):
-                if column in wanted:
-                    wanted[column] = frozenset(wanted[column] or [])
-            if not wanted.get("title"):
-                wanted.pop("title", None)
-            record = row.existing
-            if record is None:
-                record = Partnership(title=row.made_title)
-            else:
-                current = self.current(record)
-                row.before = self.snapshot(record)
-                row.changes = [
-                    column
-                    for column, value in wanted.items()
-                    if column in current and current[column] != value
-                ]
-            row.instance = record
-            for column in self.plain_fields:
-                if column in wanted:
-                    value = wanted[column]
-                    setattr(
-                        record,
-                        column,
-                        "" if value is None and column not in ("start", "end") else value,
+            _(
+                "'%(value)s' names more than one place or organisation: %(candidates)s; "
+                "write place: or organisation: and the slug of the one you mean"
+            )
+            % {
+                "value": name,
+                "candidates": "; ".join(
+                    sorted(
+                        f"{kind}: {job.names(PARTIES[kind]).describe(target)}"
+                        for kind, target, _how in matches
                     )
-            if wanted.get("slug"):
-                record.slug = wanted["slug"]
-            if row.existing is None:
-                if not record.slug:
-                    record.slug = self.new_slug(record.title, self.taken_slugs, "partnership")
-                elif record.slug in self.taken_slugs:
-                    row.error("slug", record.slug, _("another record uses this slug"))
-                else:
-                    self.taken_slugs.add(record.slug)
-            self.validate_fields(row, record, {"title", "description", "start", "end"})
-            if not row.problems:
-                try:
-                    record.clean()
-                except ValidationError as error:
-                    self.validation_error(row, error, "end")
-            if row.problems:
-                continue
-            row.action = NEW if row.existing is None else UPDATED if row.changes else UNCHANGED
-
-    def write(self, rows, batch, change_reason):
-        from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
-        # One moment for the whole import, in the records and in their history.
-        self.now = now = timezone.now()
-        new = [row for row in rows if row.action == NEW]
-        updated = [row for row in rows if row.action == UPDATED]
-        for row in new + updated:
-            record = row.instance
-            record.start_on = record.start.earliest if record.start else None
-            record.end_on = record.end.latest if record.end else None
-            record.search_key = search_key(record.all_names())
-            record.updated_by, record.updated_at = self.user, now
-            if row.action == NEW:
-                record.created_by = self.user
-        bulk_create_with_history(
-            [row.instance for row in new],
-            Partnership,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason=change_reason,
-            default_date=self.now,
+                ),
+            }
         )
-        if updated:
-            bulk_update_with_history(
-                [row.instance for row in updated],
-                Partnership,
-                fields=[
-                    *self.plain_fields,
-                    "slug",
-                    "start_on",
-                    "end_on",
-                    "search_key",
-                    "updated_by",
-                    "updated_at",
-                ],
-                batch_size=500,
-                default_user=self.user,
-                default_change_reason=change_reason,
-                default_date=self.now,
-            )
-        changed = new + updated
-        self.write_participants(
-            [row for row in changed if row.action == NEW or "participants" in row.changes],
-            change_reason,
+
+    def current(self, record, job):
+        return frozenset(parties(job).get(record.pk, {}))
+
+    def wanted(self, value, current, row, job):
+        return frozenset(value or ())
+
+    def show_item(self, item, job):
+        kind, target, role = item
+        name = job.names(PARTIES[kind]).name_of(target)
+        if role == Participant.Role.PARTNER:
+            return name
+        return f"{name} ({Participant.Role(role).label})"
+
+    def cell_item(self, item, job):
+        kind, target, role = item
+        names = job.names(PARTIES[kind])
+        text = names.slug_reference(target) if job.slug_references else names.reference(target)
+        other = job.names(PARTIES["organisation" if kind == "place" else "place"])
+        if job.slug_references or other.find(text)[0] or text != names.name_of(target):
+            text = f"{kind}:{names.slug_of(target)}"
+        return text if role == Participant.Role.PARTNER else f"{text} ({role})"
+
+    def show(self, value, job):
+        return LIST_SEPARATOR.join(self.show_item(item, job) for item in self.ordered(value, job))
+
+    def cell(self, value, job):
+        return LIST_SEPARATOR.join(self.cell_item(item, job) for item in self.ordered(value, job))
+
+    def ordered(self, value, job):
+        return sorted(
+            value or (),
+            key=lambda item: (
+                job.names(PARTIES[item[0]]).name_of(item[1]),
+                job.names(PARTIES[item[0]]).slug_of(item[1]),
+                item[0],
+                item[2],
+            ),
         )
-        for column, through, other in (
-            ("themes", Partnership.themes.through, "theme_id"),
-            ("source", Partnership.sources.through, "source_id"),
-        ):
-            linked = [
-                row
-                for row in changed
-                if column in row.values and (row.action == NEW or column in row.changes)
-            ]
-            through.objects.filter(
-                partnership_id__in=[row.instance.pk for row in linked if row.action == UPDATED]
-            ).delete()
-            through.objects.bulk_create(
-                [
-                    through(partnership_id=row.instance.pk, **{other: pk})
-                    for row in linked
-                    for pk in row.values[column] or []
-                ],
-                batch_size=1000,
-            )
-        return []
 
-    def write_participants(self, rows, change_reason):
-        from simple_history.utils import bulk_create_with_history
-
+    def write(self, rows, job):
         stale, new = [], []
-        for row in rows:
-            have = (
-                {
-                    (
-                        "place" if party["place_id"] else "organisation",
-                        party["place_id"] or party["organisation_id"],
-                        party["role"],
-                    ): party["pk"]
-                    for party in self.participants.get(row.instance.pk, [])
-                }
-                if row.action == UPDATED
-                else {}
-            )
-            wanted = row.values["participants"]
+        for row in job.changed_rows(rows, self.name):
+            have = parties(job).get(row.instance.pk, {}) if row.action == UPDATED else {}
+            wanted = {
+                (kind, job.pk_of(target), role) for kind, target, role in row.wanted[self.name]
+            }
             stale += [pk for key, pk in have.items() if key not in wanted]
-            for kind, pk, role in wanted:
+            for kind, pk, role in sorted(wanted):
                 if (kind, pk, role) not in have:
                     new.append(
                         Participant(partnership_id=row.instance.pk, role=role, **{f"{kind}_id": pk})
                     )
         for participant in Participant.objects.filter(pk__in=stale):
-            participant._change_reason = change_reason
+            participant._change_reason = job.change_reason
+            participant._history_user = job.user
             participant.delete()
-        bulk_create_with_history(
-            new,
-            Participant,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason=change_reason,
-            default_date=self.now,
+        job.bulk_create(Participant, new)
+        return []
+
+
+class ThemeType(RecordType):
+    model = Theme
+    noun = gettext_lazy("theme")
+    columns = [
+        Slug(),
+        Column("name", required=True, aliases=["navn", "name (english)", "navn (engelsk)"]),
+        Column("name_da", aliases=["dansk navn", "navn (dansk)", "name (danish)"]),
+        Column("description", aliases=["beskrivelse"]),
+    ]
+
+    def load(self):
+        super().load()
+        self.by_slug = {theme.slug: theme for theme in self.records.values()}
+        self.by_identity = defaultdict(list)
+        for theme in self.records.values():
+            for name in {identity(theme.name), identity(theme.name_da)} - {""}:
+                self.by_identity[name].append(theme)
+
+    @classmethod
+    def build_names(cls, job):
+        names = Names(Theme._meta.verbose_name)
+        for pk, name, name_da, slug in Theme.objects.values_list("pk", "name", "name_da", "slug"):
+            names.add(pk, name, [name_da], slug)
+        return names
+
+    def identify(self, row):
+        slug, name = row.values.get("slug"), row.values.get("name")
+        if slug:
+            row.existing = self.by_slug.get(slug)
+        elif name:
+            found = self.by_identity.get(identity(name), [])
+            if len(found) == 1:
+                row.existing = found[0]
+                # Without a slug the name only finds the theme; renaming takes the slug.
+                row.values.pop("name")
+        row.key = ("pk", row.existing.pk) if row.existing else ("name", identity(name or slug))
+
+    def index(self, row):
+        if row.existing is None and row.values.get("name"):
+            self.job.names(self.label).add(
+                row,
+                row.values["name"],
+                [row.values.get("name_da") or ""],
+                row.values.get("slug", ""),
+            )
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        return queryset.order_by("name")
+
+    def derive(self, row, instance):
+        if not instance.slug:
+            instance.slug = unique_slug(None, instance.name, "theme", taken=self.job.slugs)
+            self.job.slugs.add(instance.slug)
+
+
+class PartnershipType(RecordType):
+    model = Partnership
+    identity_column = "participants"
+    noun = gettext_lazy("partnership")
+    columns = [
+        Slug(),
+        Column("title", aliases=["titel", "navn"]),
+        Column("kind", required=True, aliases=["type", "art"]),
+        Column("status", empty=Partnership.Status.UNKNOWN),
+        Column("status_as_of", aliases=["status pr.", "status per", "status bekræftet"]),
+        Participants(required=True, aliases=["deltagere", "parter"]),
+        Column("start", aliases=["begyndt"]),
+        Column("end", aliases=["slut", "ophørt"]),
+        ManyReference("themes", target="partnerships.theme", aliases=["temaer", "tema"]),
+        Column("description", aliases=["beskrivelse"]),
+        Sources(aliases=["kilde", "kilder", "sources"]),
+        RemoveSources(aliases=["fjern kilde", "fjern kilder"]),
+    ]
+    covered_fields = ["sources", "themes"]
+    excluded_fields = {
+        # A review is a person confirming the record in the admin, not a fact a file holds.
+        "last_reviewed_on": "review",
+    }
+    # Participants' notes are edited in the admin; the cell holds each party and role.
+
+    def load(self):
+        super().load()
+        self.by_slug = {record.slug: record for record in self.records.values()}
+        self.by_parties = defaultdict(list)
+        stored = parties(self.job)
+        for record in self.records.values():
+            key = frozenset((kind, pk) for kind, pk, _role in stored.get(record.pk, {}))
+            self.by_parties[key].append(record)
+
+    def identify_late(self, row):
+        values, job = row.values, self.job
+        slug = values.get("slug")
+        parties = frozenset(
+            (kind, job.pk_or_row(target)) for kind, target, _role in values.get("participants", ())
+        )
+        same_parties = [
+            record for record in self.by_parties.get(parties, ()) if not slug or record.slug == slug
+        ]
+        if slug:
+            row.existing = self.by_slug.get(slug)
+            row.key = ("pk", row.existing.pk) if row.existing else ("slug", slug)
+        else:
+            kind = values.get("kind")
+            candidates = [record for record in same_parties if record.kind == kind]
+            if len(candidates) > 1:
+                row.error(
+                    "participants",
+                    row.cells.get("participants", ""),
+                    _(
+                        "%(count)d partnerships of this kind tie these participants: "
+                        "%(candidates)s; add a slug column and write the slug of the one "
+                        "you mean"
+                    )
+                    % {
+                        "count": len(candidates),
+                        "candidates": "; ".join(
+                            sorted(f"{record.title} (slug {record.slug})" for record in candidates)
+                        ),
+                    },
+                )
+                return
+            if candidates:
+                row.existing = candidates[0]
+                row.notes.append(
+                    _("matched %(record)s (slug %(slug)s) by its participants and kind")
+                    % {"record": row.existing.title, "slug": row.existing.slug}
+                )
+            row.key = ("pk", row.existing.pk) if row.existing else ("parties", kind, parties)
+        if not values.get("title"):
+            values.pop("title", None)
+            if row.existing is None:
+                values["title"] = self.made_title(values.get("participants", ()))
+        row.same_parties = [record for record in same_parties if record is not row.existing]
+
+    def made_title(self, parties):
+        """'Aarhus – Harbin': the participants' names as the registry writes them."""
+        column = self.by_name["participants"]
+        names = [
+            column.show_item((kind, target, Participant.Role.PARTNER), self.job)
+            for kind, target, _role in column.ordered(parties, self.job)
+        ]
+        return " – ".join(names)[:255]
+
+    def warn(self, row):
+        for record in getattr(row, "same_parties", []):
+            row.warn(
+                _(
+                    "possible duplicate: %(record)s (slug %(slug)s, %(kind)s) ties the same "
+                    "participants; if it is the same partnership, write its slug"
+                )
+                % {"record": record.title, "slug": record.slug, "kind": record.get_kind_display()}
+            )
+
+    def names_for_search(self, row, instance):
+        return None
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        return queryset.order_by("title", "slug")
+
+    @classmethod
+    def build_names(cls, job):
+        names = Names(Partnership._meta.verbose_name)
+        kinds = dict(Partnership.Kind.choices)
+        for pk, title, slug, kind in Partnership.objects.values_list("pk", "title", "slug", "kind"):
+            names.add(pk, title, [], slug, str(kinds.get(kind, kind)))
+        return names
+
+
+class EventType(RecordType):
+    """What happened in each partnership, on its timeline."""
+
+    model = Event
+    noun = gettext_lazy("event")
+    identity_column = "partnership"
+    columns = [
+        Reference(
+            "partnership",
+            target="partnerships.partnership",
+            required=True,
+            aliases=["partnerskab", "samarbejde"],
+        ),
+        Column("date", aliases=["dato"]),
+        Column("kind", required=True, aliases=["type", "art"]),
+        Column("text", required=True, aliases=["what happened", "hvad skete", "tekst"]),
+        Reference("place", target="places.place", aliases=["where", "sted", "hvor"]),
+        SourceReference(cites_import=False, aliases=["kilde"]),
+    ]
+
+    def load(self):
+        super().load()
+        self.by_key = {
+            self.key_of(e.partnership_id, e.kind, e.date, e.text): e for e in self.records.values()
+        }
+
+    @staticmethod
+    def key_of(partnership, kind, date, text):
+        return (partnership, kind, str(date or ""), identity(text))
+
+    def identify_late(self, row):
+        values = row.values
+        key = self.key_of(
+            self.job.pk_or_row(values.get("partnership")),
+            values.get("kind"),
+            values.get("date"),
+            values.get("text") or "",
+        )
+        row.existing = self.by_key.get(key)
+        row.key = ("pk", row.existing.pk) if row.existing else key
+        if row.existing is not None:
+            # The text finds the event; a new spelling of it does not rewrite it.
+            values.pop("text")
+
+    def derive(self, row, instance):
+        instance.derive()
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        return queryset.order_by(
+            "partnership__title", "partnership__slug", "date_on", "date", "kind", "text"
         )
 
-    def snapshot(self, record):
-        parties = []
-        for party in self.participants.get(record.pk, []):
-            if party["place_id"]:
-                text = "place:" + self.place_slugs[party["place_id"]]
-            else:
-                text = "organisation:" + self.organisation_slugs[party["organisation_id"]]
-            parties.append(f"{text} ({party['role']})")
-        return {
-            "slug": record.slug,
-            "title": record.title,
-            "kind": record.kind,
-            "status": record.status,
-            "participants": "; ".join(parties),
-            "start": str(record.start or ""),
-            "end": str(record.end or ""),
-            "themes": "; ".join(self.theme_names[pk] for pk in self.themes.get(record.pk, ())),
-            "description": record.description,
-            "source": "; ".join(self.source_titles[pk] for pk in self.sources.get(record.pk, ())),
-        }
+
+# The django-import-export resources, for the public CSV download.
+PartnershipResource = PartnershipType.resource()
+ThemeResource = ThemeType.resource()
+EventResource = EventType.resource()

@@ -1,10 +1,8 @@
 """Writes that span more than one model, so that every way in applies the same rules."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
-from .models import MIN_PARTICIPANTS, Participant, Partnership
+from .models import Participant, Partnership
 
 
 def partnership_create(*, participants, themes=(), sources=(), user=None, **fields):
@@ -13,11 +11,7 @@ def partnership_create(*, participants, themes=(), sources=(), user=None, **fiel
     ``participants`` is a list of dicts with ``place`` or ``organisation`` and an
     optional ``role``. Fewer than two participants is refused, as in the admin.
     """
-    if len(participants) < MIN_PARTICIPANTS:
-        raise ValidationError(
-            _("A partnership needs at least %(count)d participants.") % {"count": MIN_PARTICIPANTS},
-            code="too_few_participants",
-        )
+    Partnership.check_participant_count(len(participants))
     with transaction.atomic():
         partnership = Partnership(created_by=user, updated_by=user, **fields)
         partnership.full_clean()

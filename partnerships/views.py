@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView
 
+from core.detail import RecordDetailView
 from core.views import CSVExportMixin, RecordListView
 
 from .filters import PartnershipFilter
@@ -30,7 +30,7 @@ class PartnershipExportView(CSVExportMixin, PartnershipListView):
     filename_prefix = "partnerships"
 
 
-class PartnershipDetailView(DetailView):
+class PartnershipDetailView(RecordDetailView):
     def get_queryset(self):
         return Partnership.objects.prefetch_related(
             Prefetch(

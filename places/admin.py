@@ -3,10 +3,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import RecordAdmin, ReviewStatusFilter
+from core.forms import LocalizedNumbersMixin
 from importing.admin import SpreadsheetAdminMixin
 
 from .models import Place, PlaceFigure, PlaceName
-from .resources import PlaceImportSpec
+from .resources import PlaceType
 
 
 class PlaceNameInline(admin.TabularInline):
@@ -15,7 +16,7 @@ class PlaceNameInline(admin.TabularInline):
     fields = ["name", "language", "kind"]
 
 
-class PlaceFigureInline(admin.TabularInline):
+class PlaceFigureInline(LocalizedNumbersMixin, admin.TabularInline):
     model = PlaceFigure
     extra = 1
     fields = ["kind", "value", "year", "source", "note"]
@@ -24,7 +25,7 @@ class PlaceFigureInline(admin.TabularInline):
 
 @admin.register(Place)
 class PlaceAdmin(SpreadsheetAdminMixin, RecordAdmin):
-    import_spec = PlaceImportSpec
+    import_spec = PlaceType
     list_display = [
         "name",
         "native_name",

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +19,7 @@ from core.models import (
     wikidata_validator,
     would_contain_itself,
 )
+from core.numbers import grouped
 
 
 class PlaceQuerySet(RecordQuerySet):
@@ -193,6 +196,7 @@ class PlaceName(AlternativeName):
         Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="other_names"
     )
 
+    record_field = "place"
     history = HistoricalRecords()
 
     class Meta(AlternativeName.Meta):
@@ -247,4 +251,6 @@ class PlaceFigure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.value} ({self.year})"
+        value = Decimal(self.value)
+        number = grouped(value, 0 if value == value.to_integral_value() else None)
+        return f"{self.get_kind_display()} {number} ({self.year})"

@@ -1,238 +1,312 @@
+"""The places spreadsheet, and the figures spreadsheet: their columns, declared once."""
+
+from collections import namedtuple
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from import_export.fields import Field
-from import_export.widgets import ForeignKeyWidget
 
-from core.exports import ExportResource, join, plain_number, sources_column
-from importing.engine import NamedRecordSpec, target_pk
-from importing.readers import parse_coordinate, parse_integer, parse_number
+from importing.columns import (
+    Column,
+    Coordinate,
+    OtherNames,
+    Reference,
+    RemoveSources,
+    Slug,
+    SourceReference,
+    Sources,
+    show_number,
+)
+from importing.readers import CellError, parse_integer, parse_number
+from importing.rows import NEW
+from importing.types import NamedRecordType, RecordType
 
 from .models import Place, PlaceFigure, PlaceName
 
+Figure = namedtuple("Figure", "value year source")
 
-class PlaceResource(ExportResource):
-    """The columns of the places spreadsheet; references are by name, lists joined by '; '."""
 
-    parent = Field(attribute="parent", column_name="parent", widget=ForeignKeyWidget(Place, "name"))
-    aliases = Field(column_name="aliases", readonly=True)
-    population = Field(column_name="population", readonly=True)
-    population_year = Field(column_name="population_year", readonly=True)
-    area_km2 = Field(column_name="area_km2", readonly=True)
-    source = sources_column()
+class FigureValue(Column):
+    """A place's current figure of one kind. A value that differs from it adds a dated,
+    sourced figure; figures are history, so an import never removes one."""
 
-    class Meta:
-        model = Place
-        import_id_fields = ["slug"]
-        fields = [
-            "slug",
-            "name",
-            "kind",
-            "country",
-            "parent",
-            "native_name",
-            "aliases",
-            "population",
-            "population_year",
-            "area_km2",
-            "latitude",
-            "longitude",
-            "description",
-            "source",
+    numeric = True
+
+    def __init__(self, name, *, kind, year_column, source_column, **kwargs):
+        super().__init__(name, field="", **kwargs)
+        self.kind, self.year_column, self.source_column = kind, year_column, source_column
+
+    @property
+    def label(self):
+        return str(PlaceFigure.Kind(self.kind).label)
+
+    def default_reader(self):
+        return parse_number
+
+    def empty(self):
+        return None
+
+    def current(self, record, job):
+        figure = record.current_figure(self.kind)
+        return Figure(figure.value, figure.year, figure.source_id) if figure else None
+
+    def wanted(self, value, current, row, job):
+        if value is None:
+            return current  # an empty cell leaves the figures as they are
+        year = row.values.get(self.year_column)
+        source = row.values.get(self.source_column)
+        if (
+            current
+            and value == current.value
+            and year in (None, current.year)
+            and source in (None, current.source)
+        ):
+            return current
+        cited = row.values.get("source") or []
+        source = source or (cited[0] if cited else None) or job.import_source
+        # The README's rule: a figure without a year is this year's.
+        return Figure(value, year or job.now.year, source)
+
+    def validate(self, row, wanted, job):
+        figure = PlaceFigure(kind=self.kind, value=wanted.value, year=wanted.year)
+        try:
+            figure.clean_fields(exclude=["place", "source", "note"])
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                column = self.year_column if name == "year" else self.name
+                row.error(column, row.cells.get(column, ""), " ".join(messages))
+        else:
+            row.figures = [*getattr(row, "figures", []), (self.kind, wanted)]
+
+    def show(self, value, job):
+        if value is None:
+            return ""
+        source = job.names("core.source").name_of(value.source)
+        return f"{show_number(value.value)} ({value.year}, {source})"
+
+    def cell(self, value, job):
+        return "" if value is None else super().cell(value.value, job)
+
+    def write(self, rows, job):
+        wanted = [
+            (row, figure)
+            for row in rows
+            if row.action in (NEW, "updated")
+            for kind, figure in getattr(row, "figures", [])
+            if kind == self.kind
         ]
-        export_order = fields
-
-    def export_queryset(self, queryset):
-        return queryset.select_related("parent").prefetch_related(
-            "other_names",
-            "sources",
-            Prefetch("figures", queryset=PlaceFigure.objects.order_by("kind", "-year", "-pk")),
-        )
-
-    def _current(self, place, kind):
-        # Figures are prefetched newest first, so the first of a kind is the current one.
-        return next((figure for figure in place.figures.all() if figure.kind == kind), None)
-
-    def dehydrate_aliases(self, place):
-        return join(other.name for other in place.other_names.all())
-
-    def dehydrate_population(self, place):
-        figure = self._current(place, PlaceFigure.Kind.POPULATION)
-        return plain_number(figure.value) if figure else ""
-
-    def dehydrate_population_year(self, place):
-        figure = self._current(place, PlaceFigure.Kind.POPULATION)
-        return figure.year if figure else ""
-
-    def dehydrate_area_km2(self, place):
-        figure = self._current(place, PlaceFigure.Kind.AREA)
-        return plain_number(figure.value) if figure else ""
-
-    def dehydrate_latitude(self, place):
-        return plain_number(place.latitude)
-
-    def dehydrate_longitude(self, place):
-        return plain_number(place.longitude)
+        if not wanted:
+            return []
+        stored = {
+            (figure.place_id, figure.year, figure.source_id): figure
+            for figure in PlaceFigure.objects.filter(
+                kind=self.kind, place_id__in=[row.instance.pk for row, _figure in wanted]
+            )
+        }
+        created = []
+        for row, figure in wanted:
+            source = job.pk_of(figure.source)
+            value = figure.value.quantize(Decimal("0.01"))
+            same = stored.get((row.instance.pk, figure.year, source))
+            if same is not None:
+                # The same year and source: the figure is corrected, as the constraint asks.
+                same.value = value
+                same._change_reason = job.change_reason
+                same._history_user = job.user
+                same.save(update_fields=["value"])
+                continue
+            created.append(
+                PlaceFigure(
+                    place_id=row.instance.pk,
+                    kind=self.kind,
+                    value=value,
+                    year=figure.year,
+                    source_id=source,
+                )
+            )
+        return job.bulk_create(PlaceFigure, created)
 
 
-class PlaceImportSpec(NamedRecordSpec):
-    """Reads the places spreadsheet; see IMPORTING.md for the columns."""
+class FigurePart(Column):
+    """The year or source of a figure column; changes show on the figure's own column."""
 
-    model = Place
-    resource_class = PlaceResource
-    noun = gettext_lazy("place")
-    alias_model = PlaceName
-    alias_field = "place"
-    slug_fallback = "place"
-    plain_fields = (
-        "name",
-        "kind",
-        "country",
-        "native_name",
-        "latitude",
-        "longitude",
-        "description",
-    )
-    numeric_columns = ("population", "population_year", "area_km2", "latitude", "longitude")
-    header_aliases = {
-        "navn": "name",
-        "type": "kind",
-        "art": "kind",
-        "land": "country",
-        "overordnet": "parent",
-        "del af": "parent",
-        "part of": "parent",
-        "eget navn": "native_name",
-        "lokalt navn": "native_name",
-        "andre navne": "aliases",
-        "indbyggere": "population",
-        "indbyggertal": "population",
-        "befolkning": "population",
-        "indbyggere år": "population_year",
-        "år": "population_year",
-        "areal": "area_km2",
-        "areal km2": "area_km2",
-        "area": "area_km2",
-        "breddegrad": "latitude",
-        "længdegrad": "longitude",
-        "beskrivelse": "description",
-        "kilde": "source",
-        "kilder": "source",
-        "sources": "source",
-    }
+    def __init__(self, name, *, kind, part, value_column, **kwargs):
+        super().__init__(name, field="", **kwargs)
+        self.kind, self.part, self.value_column = kind, part, value_column
 
-    def parsers(self):
-        return {
-            **super().parsers(),
-            "native_name": None,
-            "population": parse_number,
-            "population_year": parse_integer,
-            "area_km2": parse_number,
-            "latitude": parse_coordinate,
-            "longitude": parse_coordinate,
+    @property
+    def label(self):
+        kind = PlaceFigure.Kind(self.kind).label
+        return str(_("%(figure)s year") if self.part == "year" else _("%(figure)s source")) % {
+            "figure": kind
         }
 
-    def load(self):
-        super().load()
-        self.figures = {}
-        figures = PlaceFigure.objects.order_by("place_id", "kind", "-year", "-pk")
-        for figure in figures.values("place_id", "kind", "value", "year", "source_id"):
-            self.figures.setdefault((figure["place_id"], figure["kind"]), figure)
+    @property
+    def numeric(self):
+        return self.part == "year"
 
-    def base_names(self, record):
-        return [record.name, record.native_name]
+    def default_reader(self):
+        return parse_integer if self.part == "year" else str
 
-    def validated_fields(self):
-        return {*super().validated_fields(), "native_name", "latitude", "longitude"}
+    def empty(self):
+        return None
 
-    def current(self, record):
-        values = super().current(record)
-        values["native_name"] = record.native_name
-        return values
-
-    def figure_wanted(self, row, record, wanted):
-        """(kind, value, year) of each figure the row gives that the record lacks."""
-        figures = []
-        year = wanted.get("population_year")
-        for column, kind in (
-            ("population", PlaceFigure.Kind.POPULATION),
-            ("area_km2", PlaceFigure.Kind.AREA),
-        ):
-            value = wanted.get(column)
-            if value is None:
-                continue
-            current = self.figures.get((record.pk, kind)) if record.pk else None
-            if (
-                current
-                and current["value"] == value
-                and (kind == PlaceFigure.Kind.AREA or year in (None, current["year"]))
-            ):
-                continue
-            figure_year = year or (current["year"] if current else None) or self.today.year
-            figures.append((column, kind, value, figure_year))
-        return figures
-
-    def extra_changes(self, row, record, wanted):
-        return [column for column, *_rest in self.figure_wanted(row, record, wanted)]
-
-    def check_extra(self, row, record, wanted):
-        if (record.latitude is None) != (record.longitude is None):
-            row.error(
-                "latitude" if record.latitude is None else "longitude",
-                "",
-                _("give both latitude and longitude, or neither"),
+    def resolve(self, value, row, job):
+        if value is None:
+            return None
+        if row.values.get(self.value_column) is None:
+            raise CellError(
+                _("a figure's %(part)s needs its value in %(column)s")
+                % {"part": job.label(self.name), "column": job.label(self.value_column)}
             )
-        if wanted.get("population_year") is not None and wanted.get("population") is None:
-            row.error("population", "", _("a population_year needs a population"))
-        figures = self.figure_wanted(row, record, wanted)
-        sources = wanted["source"] if "source" in wanted else self.sources.get(record.pk, ())
-        row.figures = []
-        for column, kind, value, year in figures:
-            if value < 0 or value >= 10**14:
-                row.error(
-                    column,
-                    row.cells[column],
-                    _("'%(value)s' is out of range") % {"value": row.cells[column]},
-                )
-            elif not 1000 <= year <= 2200:
-                row.error("population_year", year, _("the year must lie between 1000 and 2200"))
-            elif not sources:
-                row.error(column, row.cells[column], _("a figure needs a source; fill in source"))
-            else:
-                row.figures.append(
-                    (kind, value.quantize(Decimal("0.01")), year, min(sources, key=str))
-                )
+        if self.part == "source":
+            return job.source_for(value, row, self.name)
+        return value
 
-    def write_extra(self, rows, change_reason):
-        from simple_history.utils import bulk_create_with_history
+    def current(self, record, job):
+        figure = record.current_figure(self.kind)
+        if figure is None:
+            return None
+        return figure.year if self.part == "year" else figure.source_id
 
-        figures = []
-        for row in rows:
-            for kind, value, year, source in getattr(row, "figures", []):
-                figures.append(
-                    PlaceFigure(
-                        place_id=row.instance.pk,
-                        kind=kind,
-                        value=value,
-                        year=year,
-                        source_id=target_pk(source),
-                    )
-                )
-        # A figure for the same year and source is replaced, as the constraint demands.
-        for figure in figures:
-            PlaceFigure.objects.filter(
-                place_id=figure.place_id,
-                kind=figure.kind,
-                year=figure.year,
-                source_id=figure.source_id,
-            ).delete()
-        return bulk_create_with_history(
-            figures,
-            PlaceFigure,
-            batch_size=500,
-            default_user=self.user,
-            default_change_reason=change_reason,
-            default_date=self.now,
+    def differs(self, current, wanted):
+        return False
+
+    def show(self, value, job):
+        if value is None:
+            return ""
+        return str(value) if self.part == "year" else job.names("core.source").name_of(value)
+
+    def cell(self, value, job):
+        if value is None:
+            return ""
+        return value if self.part == "year" else job.names("core.source").reference(value)
+
+
+def figure_columns(kind, value, year, source, value_aliases, year_aliases, source_aliases):
+    return [
+        FigureValue(
+            value, kind=kind, year_column=year, source_column=source, aliases=value_aliases
+        ),
+        FigurePart(year, kind=kind, part="year", value_column=value, aliases=year_aliases),
+        FigurePart(source, kind=kind, part="source", value_column=value, aliases=source_aliases),
+    ]
+
+
+class PlaceType(NamedRecordType):
+    model = Place
+    noun = gettext_lazy("place")
+    name_model = PlaceName
+    name_owner = "place"
+    columns = [
+        Slug(),
+        Column("name", required=True, aliases=["navn"]),
+        Column("kind", required=True, aliases=["type", "art"]),
+        Column("country", required=True, aliases=["land"]),
+        Reference("parent", target="places.place", aliases=["overordnet", "del af", "part of"]),
+        Reference("capital", target="places.place", aliases=["hovedstad"]),
+        Column("native_name", aliases=["eget navn", "lokalt navn", "own-language name"]),
+        Column("native_language", aliases=["eget sprog", "own language"]),
+        OtherNames(
+            name_model=PlaceName, owner_field="place", aliases=["andre navne", "other names"]
+        ),
+        *figure_columns(
+            PlaceFigure.Kind.POPULATION,
+            "population",
+            "population_year",
+            "population_source",
+            ["indbyggere", "indbyggertal", "befolkning"],
+            ["indbyggere år", "år", "year"],
+            ["indbyggere kilde", "befolkning kilde"],
+        ),
+        *figure_columns(
+            PlaceFigure.Kind.AREA,
+            "area_km2",
+            "area_year",
+            "area_source",
+            ["areal", "areal km2", "area"],
+            ["areal år"],
+            ["areal kilde"],
+        ),
+        Coordinate("latitude", aliases=["breddegrad"]),
+        Coordinate("longitude", aliases=["længdegrad"]),
+        Column("wikidata_id", aliases=["wikidata"]),
+        Column("geonames_id", aliases=["geonames"]),
+        Column("description", aliases=["beskrivelse"]),
+        Sources(aliases=["kilde", "kilder", "sources"]),
+        RemoveSources(aliases=["fjern kilde", "fjern kilder"]),
+    ]
+    covered_fields = ["sources"]
+    excluded_fields = {
+        # A review is a person confirming the record in the admin, not a fact a file holds.
+        "last_reviewed_on": "review",
+    }
+
+    def queryset(self):
+        return Place.objects.prefetch_related(
+            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"))
         )
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        # Slugs break ties between names, so that the order never depends on primary keys.
+        return queryset.order_by("name", "slug").prefetch_related(
+            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"))
+        )
+
+
+class FigureType(RecordType):
+    """Every dated figure of every place, older ones included: the full history."""
+
+    model = PlaceFigure
+    identity_column = "place"
+    noun = gettext_lazy("figure")
+    columns = [
+        Reference("place", target="places.place", required=True, aliases=["sted"]),
+        Column("kind", required=True, aliases=["figure", "type", "art"]),
+        Column("value", required=True, aliases=["værdi", "tal"], numeric=True),
+        Column("year", aliases=["år"], numeric=True),
+        SourceReference(aliases=["kilde"]),
+        Column("note", aliases=["note", "bemærkning"]),
+    ]
+
+    def load(self):
+        self.records = {}
+        for figure in PlaceFigure.objects.all():
+            self.records[figure.pk] = figure
+        self.by_key = {
+            (figure.place_id, figure.kind, figure.year, figure.source_id): figure
+            for figure in self.records.values()
+        }
+
+    def identify_late(self, row):
+        values = row.values
+        if values.get("year") is None:
+            values["year"] = self.job.now.year
+        if "source" not in values:
+            values["source"] = self.job.import_source
+        # A new source or a new row is its own object here: never a stored figure's.
+        key = (
+            self.job.pk_or_row(values["place"]),
+            values["kind"],
+            values["year"],
+            self.job.pk_of(values["source"]) or values["source"],
+        )
+        row.existing = self.by_key.get(key)
+        row.key = ("pk", row.existing.pk) if row.existing else key
+
+    def derive(self, row, instance):
+        pass  # a figure has no slug or search key
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        return queryset.order_by(
+            "place__name", "place__slug", "kind", "year", "source__title", "source__author"
+        )
+
+
+# The django-import-export resource of each type, for the public CSV downloads.
+PlaceResource = PlaceType.resource()
+FigureResource = FigureType.resource()

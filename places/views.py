@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView
 
+from core.detail import RecordDetailView
 from core.views import CSVExportMixin, RecordListView
 
 from .filters import PlaceFilter
@@ -26,7 +26,7 @@ class PlaceExportView(CSVExportMixin, PlaceListView):
     filename_prefix = "places"
 
 
-class PlaceDetailView(DetailView):
+class PlaceDetailView(RecordDetailView):
     """A place with its figures and children.
 
     The organisations and partnerships sections come from template tags of those apps

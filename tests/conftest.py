@@ -1,5 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.utils import translation
 
 from core.permissions import EDITORS, VIEWERS
 
@@ -10,6 +12,23 @@ def _staff_in(group_name):
     user = UserFactory(username=group_name.lower(), is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    # Throttle counts and token lockouts live in the cache: each test starts with an empty
+    # one of its own process, never the site's shared file cache.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _site_language(settings):
+    # A request to a /da/ page leaves Danish active in the thread; every test starts in the
+    # site's default language, as a new request or command would.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -4,16 +4,8 @@ import io
 import openpyxl
 import pytest
 
+from atlas.registry import IMPORT_SPECS as SPECS
 from importing.engine import Importer
-from organisations.resources import OrganisationImportSpec
-from partnerships.resources import PartnershipImportSpec
-from places.resources import PlaceImportSpec
-
-SPECS = {
-    "places": PlaceImportSpec,
-    "organisations": OrganisationImportSpec,
-    "partnerships": PartnershipImportSpec,
-}
 
 
 def csv_bytes(lines, delimiter=",", encoding="utf-8"):

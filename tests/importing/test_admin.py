@@ -2,6 +2,7 @@ import io
 
 import openpyxl
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from core.models import ImportBatch
@@ -83,7 +84,8 @@ def test_import_page_and_template_download(editor_client):
     assert "short_name" in page and "name*" in page
     response = editor_client.get(reverse("admin:organisations_organisation_import_template"))
     assert response.content.decode("utf-8") == (
-        "\ufeffslug,name,short_name,kind,country,place,parent,website,aliases,description,source\r\n"
+        "\ufeffslug,name,short_name,kind,country,place,parent,native_name,native_language,"
+        "website,wikidata_id,ror_id,aliases,description,source\r\n"
     )
     response = editor_client.get(
         reverse("admin:organisations_organisation_import_template") + "?format=xlsx"
@@ -103,7 +105,8 @@ def test_errors_are_listed_and_the_failed_rows_download(editor_client):
         reverse("admin:places_place_import_failed", args=[response.context["token"]])
     )
     lines = failed.content.decode("utf-8").splitlines()
-    assert lines[0] == "\ufeffname,kind,country,parent,errors"
+    # The upload's own format: this one was UTF-8 without a byte order mark.
+    assert lines[0] == "name,kind,country,parent,errors"
     assert lines[1].startswith("Nowhere,city,CN,Atlantis,row 3: parent: unknown place 'Atlantis'")
     assert len(lines) == 2
     assert not Place.objects.filter(name="Wuxi").exists()
@@ -193,12 +196,14 @@ def test_undo_of_a_partnership_import_restores_participants_and_themes(editor_cl
         user=editor,
     )
     assert first.problems == []
+    slug = Partnership.objects.get().slug
     second = run(
         "partnerships",
         csv_bytes(
             [
-                header,
+                ["slug", *header],
                 [
+                    slug,
                     "Tie",
                     "cooperation",
                     "ended",
@@ -234,3 +239,35 @@ def test_xlsx_bomb_upload_is_refused(editor_client):
     assert response.status_code == 200
     assert "refused unread" in response.content.decode()
     assert "token" not in response.context
+
+
+@pytest.mark.parametrize(
+    ("model", "header", "row", "lookup"),
+    [
+        ("core_source", ["title", "url"], ["Twinning list 2026", "https://example.org/t"], "title"),
+        ("partnerships_theme", ["name", "name_da"], ["Water", "Vand"], "name"),
+    ],
+)
+def test_sources_and_themes_import_through_the_admin_like_the_other_types(
+    editor_client, model, header, row, lookup
+):
+    page = editor_client.get(reverse(f"admin:{model}_changelist")).content.decode()
+    assert reverse(f"admin:{model}_import") in page
+    file = io.BytesIO(csv_bytes([header, row]))
+    file.name = "list.csv"
+
+    preview = editor_client.post(reverse(f"admin:{model}_import"), {"file": file})
+    assert "1 new" in preview.content.decode()
+    editor_client.post(
+        reverse(f"admin:{model}_import_confirm"), {"token": preview.context["token"]}
+    )
+
+    app_label, model_name = model.split("_")
+    assert apps.get_model(app_label, model_name).objects.filter(**{lookup: row[0]}).exists()
+    export = editor_client.get(reverse(f"admin:{model}_export") + "?format=csv")
+    assert row[0] in export.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("model", ["core_source", "partnerships_theme"])
+def test_viewers_cannot_import_sources_or_themes(viewer_client, model):
+    assert viewer_client.get(reverse(f"admin:{model}_import")).status_code == 403

@@ -40,7 +40,13 @@ def test_dry_run_writes_nothing(tmp_path):
     out, _err = import_records(
         tmp_path, csv_bytes([HEADER, ["Nanjing", "city", "CN"]]), "--dry-run"
     )
-    assert out == "Checked 1 rows: 1 new, 0 updated, 0 unchanged places. Nothing was written.\n"
+    assert out == (
+        "row 2: new place Nanjing\n"
+        "  name: Nanjing\n"
+        "  kind: city\n"
+        "  country: China\n"
+        "Checked 1 rows: 1 new, 0 updated, 0 unchanged places. Nothing was written.\n"
+    )
     assert not Place.objects.exists() and not ImportBatch.objects.exists()
 
 

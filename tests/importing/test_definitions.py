@@ -1,10 +1,47 @@
+"""One declaration per record type: every editable field has a column, every column a reader."""
+
 import pytest
 
+from atlas.registry import IMPORT_SPECS
+from importing.columns import Column
+from importing.types import TYPES, RecordType
 from organisations.resources import OrganisationResource
+from partnerships.models import Theme
 from partnerships.resources import PartnershipResource
 from places.resources import PlaceResource
 
-from .conftest import SPECS
+
+@pytest.mark.parametrize("name", list(IMPORT_SPECS))
+def test_every_editable_field_has_a_column_and_every_column_a_reader(name):
+    assert IMPORT_SPECS[name].declaration_problems() == []
+
+
+def test_a_field_without_a_column_or_a_column_without_a_reader_is_found():
+    class Incomplete(RecordType):
+        registered = False
+        model = Theme
+        columns = [Column("name"), Column("slug", reader=None), Column("name_da")]
+
+    # A column whose field type has no reader of its own gets none.
+    Incomplete.by_name["slug"].reader = None
+    assert Incomplete.declaration_problems() == [
+        "partnerships.theme: column 'slug' has no reader",
+        "partnerships.theme: field 'description' has no column",
+    ]
+    assert TYPES["partnerships.theme"] is IMPORT_SPECS["themes"]
+
+
+def test_the_registry_lists_every_type_in_the_order_they_depend_on_each_other():
+    assert list(IMPORT_SPECS) == [
+        "sources",
+        "themes",
+        "places",
+        "figures",
+        "organisations",
+        "partnerships",
+        "events",
+    ]
+    assert set(IMPORT_SPECS.values()) == set(TYPES.values())
 
 
 @pytest.mark.parametrize(
@@ -15,12 +52,10 @@ from .conftest import SPECS
         ("partnerships", PartnershipResource),
     ],
 )
-def test_import_columns_are_the_export_columns(name, resource):
+def test_the_export_resource_is_generated_from_the_columns(name, resource):
     # One definition: the public CSV download, the admin and the commands share it.
-    assert SPECS[name].columns() == resource().get_export_headers()
-    assert set(SPECS[name].required) <= set(SPECS[name].columns())
-    aliases = SPECS[name].header_aliases
-    assert set(aliases.values()) <= set(SPECS[name].columns())
+    assert IMPORT_SPECS[name].column_names() == resource().get_export_headers()
+    assert set(IMPORT_SPECS[name].required()) <= set(IMPORT_SPECS[name].column_names())
 
 
 @pytest.mark.django_db

@@ -53,7 +53,9 @@ def test_ambiguous_reference():
     PlaceFactory(name="Suzhou", country="CN", slug="suzhou-anhui")
     report = run("places", csv_bytes([PLACES, ["Gusu", "district", "CN", "Suzhou"]]))
     assert messages(report) == [
-        "row 2: parent: 'Suzhou' names more than one place (Suzhou, Suzhou); write the slug instead"
+        "row 2: parent: 'Suzhou' names more than one place: Suzhou (city, China, slug "
+        "suzhou-anhui); Suzhou (city, China, slug suzhou-jiangsu); write the slug of the one "
+        "you mean"
     ]
     report = run("places", csv_bytes([PLACES, ["Gusu", "district", "CN", "suzhou-jiangsu"]]))
     assert report.problems == []
@@ -72,7 +74,8 @@ def test_same_record_twice_in_a_file():
         ),
     )
     assert messages(report) == [
-        "row 4: name: the same record as row 2; each record may appear once"
+        "row 4: name: the same place as row 2; each record may appear once: remove one of "
+        "the rows, or give each its own slug if they are different records"
     ]
     assert not Place.objects.exists()
 
@@ -94,38 +97,57 @@ def test_each_kind_of_cell_problem():
         ]
     )
     assert messages(run("places", data)) == [
-        "row 2: slug: 'Not A Slug' is not a slug (letters, digits, hyphens)",
+        "row 2: slug: Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.",
         "row 3: name: a value is required",
         "row 4: kind: 'town' is not one of: country, state, province, province_city, region, "
         "county, city, municipality, district, other",
         "row 5: country: 'Atlantis' is not a country code or name",
         "row 6: latitude: 'north' is not a coordinate in decimal degrees",
         "row 7: latitude: Ensure this value is less than or equal to 90.",
-        "row 8: longitude: give both latitude and longitude, or neither",
+        "row 8: Give both latitude and longitude, or neither.",
         "row 9: population: 'lots' is not a number",
-        "row 10: population: a figure needs a source; fill in source",
         "row 11: name: Ensure this value has at most 200 characters (it has 201).",
     ]
     assert not Place.objects.exists()
 
 
 def test_header_problems():
-    data = csv_bytes([["name", "kind", "colour", "name"], ["A", "city", "red", "B"]])
-    assert messages(run("places", data)) == [
-        "row 1: colour: unknown column 'colour'; the columns are: slug, name, kind, country, "
-        "parent, native_name, aliases, population, population_year, area_km2, latitude, "
-        "longitude, description, source",
-        "row 1: name: column 'name' appears twice",
+    data = csv_bytes(
+        [["name", "kind", "colour", "name", "populaton"], ["A", "city", "red", "B", "1"]]
+    )
+    report = run("places", data)
+    assert messages(report) == [
+        "row 1: name: column 'name' appears twice; keep one of them",
+        "row 1: populaton: unknown column 'populaton'; did you mean 'population'?",
         "row 1: country: the required column 'country' is missing",
     ]
+    assert report.warnings == ["the column 'colour' is not one the import knows; it is ignored"]
 
 
 def test_a_place_cannot_lie_inside_itself():
-    wuxi = PlaceFactory(name="Wuxi", country="CN")
+    wuxi = PlaceFactory(name="Wuxi", country="CN", kind="city")
     PlaceFactory(name="Huishan", country="CN", parent=wuxi)
-    report = run("places", csv_bytes([PLACES, ["Wuxi", "city", "CN", "Huishan"]]))
+    report = run(
+        "places", csv_bytes([["slug", *PLACES], [wuxi.slug, "Wuxi", "city", "CN", "Huishan"]])
+    )
     assert messages(report) == [
-        "row 2: parent: 'Huishan' lies inside this place; a place cannot lie inside itself"
+        "row 2: parent: A place cannot lie inside itself or inside a place it contains."
+    ]
+    # Two rows that put each other inside themselves, as the file has it.
+    nanjing = PlaceFactory(name="Nanjing", country="CN", kind="city")
+    report = run(
+        "places",
+        csv_bytes(
+            [
+                ["slug", *PLACES],
+                [wuxi.slug, "Wuxi", "city", "CN", nanjing.slug],
+                [nanjing.slug, "Nanjing", "city", "CN", wuxi.slug],
+            ]
+        ),
+    )
+    assert messages(report) == [
+        f"row 2: parent: '{nanjing.slug}' lies inside this place (as this file has it)",
+        f"row 3: parent: '{wuxi.slug}' lies inside this place (as this file has it)",
     ]
 
 
@@ -140,14 +162,15 @@ def test_partnership_problems():
             ["A", "Søsterby", "aktiv", "Bycirklen (coordinator); Wutshi", "2007", "", "ældrepleje"],
             ["B", "sister city", "", "Wuxi", "", "", ""],
             ["C", "sister city", "", "Wuxi; Wuxi", "", "", ""],
-            ["D", "sister city", "ended", "Wuxi; Bycirklen", "2011-05", "2010", ""],
-            ["E", "sister city", "planned", "Wuxi; Bycirklen", "", "2010", ""],
-            ["F", "sister city", "", "Wuxi; Bycirklen", "soon", "", "Knitting"],
+            # Each its own kind: the same participants and kind would be one partnership.
+            ["D", "cooperation", "ended", "Wuxi; Bycirklen", "2011-05", "2010", ""],
+            ["E", "friendship city", "planned", "Wuxi; Bycirklen", "", "2010", ""],
+            ["F", "office", "", "Wuxi; Bycirklen", "soon", "", "Knitting"],
             ["G", "sister city", "", "Wuxi; Atlantis", "", "", ""],
         ]
     )
     assert messages(run("partnerships", data)) == [
-        "row 3: participants: a partnership needs at least 2 participants",
+        "row 3: participants: A partnership needs at least 2 participants.",
         "row 4: participants: 'Wuxi' is named twice",
         "row 5: end: The end (2010) lies before the start (2011-05).",
         "row 6: end: A planned partnership has not ended; clear the end or change the status.",
@@ -217,20 +240,21 @@ def test_organisation_update_by_name_in_the_same_country():
     assert Organisation.objects.count() == 1
 
 
-def test_a_row_named_by_another_name_of_a_record_is_neither_duplicated_nor_renamed():
-    wuxi = PlaceFactory(name="Wuxi", country="CN", slug="wuxi")
+def test_a_row_named_by_another_name_of_a_record_is_that_record_and_not_renamed():
+    wuxi = PlaceFactory(name="Wuxi", country="CN", slug="wuxi", kind="city")
     PlaceNameFactory(place=wuxi, name="Wutshi")
-    report = run("places", csv_bytes([PLACES, ["Wutshi", "city", "CN", ""]]))
-    assert messages(report) == [
-        "row 2: name: 'Wutshi' is another name of Wuxi (wuxi); to update it, put its slug "
-        "in a slug column; to add a new place, give it its own name"
+    report = run(
+        "places",
+        csv_bytes([PLACES + ["description"], ["Wutshi", "city", "CN", "", "On the Grand Canal"]]),
+    )
+    assert report.problems == []
+    assert report.counts == {"new": 0, "updated": 1, "unchanged": 0}
+    assert report.rows[0].notes == [
+        "matched Wuxi (city, China, slug wuxi) by its other name 'Wutshi'"
     ]
     assert Place.objects.count() == 1
     wuxi.refresh_from_db()
-    assert wuxi.name == "Wuxi"
-    # With the slug the row updates Wuxi, as the message says.
-    report = run("places", csv_bytes([["slug", *PLACES], ["wuxi", "Wuxi", "city", "CN", ""]]))
-    assert messages(report) == []
+    assert (wuxi.name, wuxi.description) == ("Wuxi", "On the Grand Canal")
 
 
 def test_messages_speak_danish_to_a_danish_reader_and_name_the_files_columns():

@@ -20,9 +20,27 @@ ROWS = [["name", "kind", "country"], ["København", "municipality", "DK"], ["Wux
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("delimiter", [",", ";"])
 def test_encodings_and_delimiters(encoding, delimiter):
-    report = run("places", csv_bytes(ROWS, delimiter, encoding))
+    data = csv_bytes(ROWS, delimiter, encoding)
+    table = read_table(data, "places.csv")
+    assert (table.format, table.delimiter, table.encoding) == ("csv", delimiter, encoding)
+    assert table.header == ROWS[0]
+    assert table.rows == [(2, ROWS[1]), (3, ROWS[2])]
+    report = run("places", data)
     assert report.problems == []
     assert set(Place.objects.values_list("name", flat=True)) == {"København", "Wuxi"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name;aliases;kind\r\nWuxi;Wutsih, Wu-hsi, Wuhsi;city\r\n",
+        "name,aliases,kind\r\nWuxi,Wutsih; Wu-hsi; Wuhsi,city\r\nNanjing,Nanking; Jinling,city\r\n",
+    ],
+)
+def test_the_header_line_decides_the_delimiter(text):
+    table = read_table(text.encode(), "places.csv")
+    assert table.header == ["name", "aliases", "kind"]
+    assert len(table.rows[0][1]) == 3
 
 
 def test_semicolon_file_with_commas_in_cells():
@@ -68,6 +86,7 @@ def test_danish_headers_choice_labels_and_country_names(source):
             "Indbyggere",
             "Areal",
             "År",
+            "Areal år",
             "Breddegrad",
             "Længdegrad",
             "Kilde",
@@ -81,12 +100,13 @@ def test_danish_headers_choice_labels_and_country_names(source):
             "77,3 mio.",
             "102.600",
             "2009",
+            "2009",
             "32,9",
             "119,8",
             "Background note",
             "江苏; Kiangsu",
         ],
-        ["Wuxi", "by", "china", "Kiangsu", "", "", "", "", "", "", ""],
+        ["Wuxi", "by", "china", "Kiangsu", "", "", "", "", "", "", "", ""],
         [
             "Aarhus Kommune",
             "Kommune",
@@ -95,6 +115,7 @@ def test_danish_headers_choice_labels_and_country_names(source):
             "1.234.567",
             "",
             "2020",
+            "",
             "",
             "",
             "Background note",

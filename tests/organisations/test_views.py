@@ -31,7 +31,6 @@ def tongji():
         country="CN",
     )
     OrganisationNameFactory(organisation=tongji, name="Tonqui universitetet")
-    tongji.refresh_search_key()
     return tongji
 
 
@@ -117,11 +116,12 @@ def test_csv_download(client, tongji):
     response = client.get(url("organisations:organisation-export", query="sort=name"))
     lines = response.content.decode("utf-8").splitlines()
     assert lines[0] == (
-        "\ufeffslug,name,short_name,kind,country,place,parent,website,aliases,description,source"
+        "\ufeffslug,name,short_name,kind,country,place,parent,native_name,native_language,"
+        "website,wikidata_id,ror_id,aliases,description,source"
     )
     assert lines[1].startswith("dash-ltd,'-Dash Ltd,,company,DK,")
     assert lines[2].startswith(
-        "tongji-university,Tongji University,Tongji,university,CN,Shanghai,,,Tonqui universitetet,"
+        "tongji-university,Tongji University,Tongji,university,CN,Shanghai,,"
     )
 
 

@@ -26,7 +26,6 @@ def wuxi():
     jiangsu = PlaceFactory(name="Jiangsu", native_name="江苏", kind=Place.Kind.PROVINCE)
     wuxi = PlaceFactory(name="Wuxi", native_name="无锡", parent=jiangsu, native_language="zh")
     PlaceNameFactory(place=wuxi, name="Wutshi")
-    wuxi.refresh_search_key()
     return wuxi
 
 
@@ -131,7 +130,9 @@ def test_detail_shows_hierarchy_figures_and_sources(client, wuxi):
     assert "Statistical yearbook 2010" in page
     # The older figure stays, behind a disclosure.
     assert "Show 1 older figure" in page
-    assert "4,300,000" in page
+    # ... written as the current one is, not as 4,300,000.00.
+    assert "4.3\N{NO-BREAK SPACE}million" in page
+    assert "4,300,000" not in page
     assert "Binhu District" in page
     assert "Jiangnan University" in page
     assert "Last reviewed on" in page
@@ -175,7 +176,10 @@ def test_csv_download_is_filtered_excel_ready_and_defused(client):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     body = response.content.decode("utf-8")
-    assert body.startswith("\ufeffslug,name,kind,country,parent,native_name,aliases,population")
+    assert body.startswith(
+        "\ufeffslug,name,kind,country,parent,capital,native_name,native_language,aliases,"
+        "population,population_year,population_source"
+    )
     assert "Not exported" not in body
     row = body.splitlines()[1]
     assert "'=HYPERLINK(1)" in row
@@ -193,11 +197,12 @@ def test_csv_download_keeps_the_search(client, wuxi):
     response = client.get(url("places:place-export", query="q=wutshi"))
     lines = response.content.decode("utf-8").splitlines()
     assert len(lines) == 2
-    assert lines[1].startswith(f"{wuxi.slug},Wuxi,city,CN,Jiangsu,无锡,Wutshi,")
+    assert lines[1].startswith(f"{wuxi.slug},Wuxi,city,CN,Jiangsu,,无锡,zh,Wutshi,")
 
 
 def test_danish_page_uses_danish_numbers_dates_and_names(client, wuxi):
     PlaceFigureFactory(place=wuxi, value=77_300_000, year=2009)
+    PlaceFigureFactory(place=wuxi, value=7_700_000, year=2000)
     wuxi.last_reviewed_on = datetime.date(2011, 5, 3)
     wuxi.save()
     english = client.get(url("places:place-detail", slug=wuxi.slug)).content.decode()
@@ -206,6 +211,8 @@ def test_danish_page_uses_danish_numbers_dates_and_names(client, wuxi):
     assert '<html lang="da">' in danish
     assert "77.3\N{NO-BREAK SPACE}million" in english
     assert "77,3\N{NO-BREAK SPACE}mio." in danish
+    assert "7,7\N{NO-BREAK SPACE}mio." in danish  # the older figure too
+    assert "7.700.000" not in danish
     assert "3. maj 2011" in danish
     assert "Kina" in danish and "Kina" not in english
 
@@ -299,7 +306,7 @@ def test_a_place_with_many_ties_shows_the_latest_and_links_to_all(client):
     shown = [p.title for p in response.context["partnerships"]]
     assert len(shown) == 20
     assert shown[0] == "Tie 24"  # newest start first
-    assert "See all 25 partnerships, with filters" in content
+    assert "All 25 partnerships here, with filters and “as of”" in content
     more = url("partnerships:partnership-list", query=f"place={jiangsu.slug}")
     assert f'href="{more}"' in content
     assert client.get(more).context["paginator"].count == 25

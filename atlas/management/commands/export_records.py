@@ -1,4 +1,4 @@
-"""Export places, organisations or partnerships as CSV, XLSX or JSON."""
+"""Export one record type as CSV, XLSX or JSON, in the import's own columns."""
 
 import sys
 from pathlib import Path
@@ -10,16 +10,16 @@ from importing.engine import export_table
 
 
 class Command(BaseCommand):
-    help = "Export places, organisations or partnerships in the import's own columns."
+    help = "Export one record type in the import's own columns."
 
     def add_arguments(self, parser):
-        parser.add_argument("record_type", choices=sorted(IMPORT_SPECS))
+        parser.add_argument("record_type", choices=list(IMPORT_SPECS))
         parser.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
         parser.add_argument("-o", "--output", help="file to write; standard output if left out")
 
     def handle(self, *args, record_type, format, output, **options):
         spec = IMPORT_SPECS[record_type]
-        data = export_table(spec, spec.model.objects.all(), format)
+        data = export_table(spec, spec.model._default_manager.all(), format)
         if output:
             Path(output).write_bytes(data)
             self.stderr.write(f"Wrote {len(data):,} bytes to {output}.")

@@ -1,30 +1,58 @@
-"""Import places, organisations or partnerships from a CSV or XLSX file.
+"""Import one record type from a CSV or XLSX file.
 
 Exit codes: 0 imported (or checked, with --dry-run); 1 the data had errors and nothing
-was written; 2 the file could not be read.
+was written; 2 the file (or --user, --report) could not be used; 3 another import was
+running, nothing was written: try again.
 """
 
+import csv
 import sys
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from atlas.registry import IMPORT_SPECS
-from importing.engine import Importer
+from importing.engine import ImportBusy, Importer, busy_message, import_user, is_busy
 from importing.spreadsheets import UnreadableFile
+
+BUSY = 3
 
 
 class Command(BaseCommand):
-    help = "Import places, organisations or partnerships from a CSV or XLSX spreadsheet."
+    help = "Import records of one type from a CSV or XLSX spreadsheet."
 
     def add_arguments(self, parser):
-        parser.add_argument("record_type", choices=sorted(IMPORT_SPECS))
+        parser.add_argument("record_type", choices=list(IMPORT_SPECS))
         parser.add_argument("file", help="a .csv or .xlsx file, or - for standard input")
         parser.add_argument(
-            "--dry-run", action="store_true", help="check every row, but write nothing"
+            "--dry-run",
+            action="store_true",
+            help="check every row and print every change, but write nothing",
         )
+        parser.add_argument(
+            "--user",
+            help="who imports (recorded in the batch and the history); "
+            "default: the ATLAS_IMPORT_USER account",
+        )
+        parser.add_argument(
+            "--source",
+            help="title, short title or web address of the source that figures without "
+            "a source cite (created if new); default: a source for this import",
+        )
+        parser.add_argument("--report", help="write every row's changes to this CSV file")
 
-    def handle(self, *args, record_type, file, dry_run, **options):
+    def handle(self, *args, **options):
+        try:
+            return self.run(**options)
+        except OperationalError as error:
+            # A write lock held by another import, met before the import's own wait.
+            if is_busy(error):
+                raise CommandError(busy_message(), returncode=BUSY) from None
+            raise
+
+    def run(self, *, record_type, file, dry_run, user, source, report, **options):
         try:
             if file == "-":
                 data, name = sys.stdin.buffer.read(), "stdin"
@@ -34,32 +62,81 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: cannot be read ({error.strerror}).", returncode=2
             ) from None
+        if user:
+            try:
+                importer_user = get_user_model()._default_manager.get_by_natural_key(user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"There is no user '{user}'.", returncode=2) from None
+        else:
+            importer_user = import_user()
         self.last_shown = {}
-        importer = Importer(IMPORT_SPECS[record_type], progress=self.progress)
+        importer = Importer(
+            IMPORT_SPECS[record_type], user=importer_user, progress=self.progress, source=source
+        )
         try:
-            report = importer.run(data, name, dry_run=dry_run)
+            result = importer.run(data, name, dry_run=dry_run)
         except UnreadableFile as error:
             raise CommandError(f"{name}: {error}", returncode=2) from None
-        if report.problems:
-            for problem in report.problems:
+        except ImportBusy as error:
+            raise CommandError(str(error), returncode=BUSY) from None
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if report:
+            self.write_report(result, report)
+        if result.problems:
+            for problem in result.problems:
                 self.stderr.write(str(problem))
-            rows = len({problem.row for problem in report.problems})
+            rows = len({problem.row for problem in result.problems})
             raise CommandError(
-                f"{len(report.problems)} problem(s) in {rows} row(s) of {name}; "
+                f"{len(result.problems)} problem(s) in {rows} row(s) of {name}; "
                 "nothing was imported.",
                 returncode=1,
             )
-        counts = report.counts
+        counts = result.counts
         summary = (
             f"{counts['new']} new, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged {record_type}"
         )
         if dry_run:
-            self.stdout.write(f"Checked {len(report.rows)} rows: {summary}. Nothing was written.")
-        else:
-            self.stdout.write(
-                self.style.SUCCESS(f"Imported {name} as import #{report.batch.pk}: {summary}.")
-            )
+            for row in result.rows:
+                if row.action != "unchanged" or row.notes or row.warnings:
+                    for line in result.lines(row):
+                        self.stdout.write(line)
+            self.stdout.write(f"Checked {len(result.rows)} rows: {summary}. Nothing was written.")
+            return
+        warned = sum(1 for row in result.rows if row.warnings)
+        if warned:
+            self.stdout.write(f"{warned} row(s) have warnings; --dry-run or --report shows them.")
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {name} as import #{result.batch.pk}: {summary}.")
+        )
+
+    def write_report(self, result, path):
+        """Every new or changed column of every row, and notes and warnings, as CSV."""
+        try:
+            with open(path, "w", newline="", encoding="utf-8-sig") as out:
+                writer = csv.writer(out)
+                writer.writerow(["row", "action", "record", "column", "old", "new", "note"])
+                for problem in result.problems:
+                    writer.writerow(
+                        [problem.row, "error", "", problem.column, "", "", problem.message]
+                    )
+                for warning in result.warnings:
+                    writer.writerow(["", "warning", "", "", "", "", warning])
+                for row in result.rows:
+                    record = str(row.instance) if row.instance is not None else ""
+                    for column, old, new in result.diffs(row):
+                        writer.writerow([row.number, row.action, record, column, old, new, ""])
+                    if row.action == "unchanged":
+                        writer.writerow([row.number, row.action, record, "", "", "", ""])
+                    for note in row.notes:
+                        writer.writerow([row.number, row.action, record, "", "", "", note])
+                    for warning in row.warnings:
+                        writer.writerow([row.number, "warning", record, "", "", "", warning])
+        except OSError as error:
+            raise CommandError(
+                f"{path}: cannot be written ({error.strerror}).", returncode=2
+            ) from None
 
     def progress(self, stage, done, total):
         # Only worth showing on a file that takes a moment.

@@ -1,6 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from core.history import LOADED_FROM_SEED, loading_reason
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
@@ -17,7 +18,12 @@ class Command(BaseCommand):
         if any(model.objects.exists() for model in (Place, Organisation, Partnership)):
             self.stdout.write("The registry already holds records; the seed was not loaded.")
             return
-        call_command("loaddata", "seed", verbosity=0)
+        # loaddata saves raw rows; core.history gives each its first history row.
+        token = loading_reason.set(LOADED_FROM_SEED)
+        try:
+            call_command("loaddata", "seed", verbosity=0)
+        finally:
+            loading_reason.reset(token)
         self.stdout.write(
             f"Loaded the seed: {Place.objects.count()} places, "
             f"{Organisation.objects.count()} organisations, "

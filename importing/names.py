@@ -1,0 +1,160 @@
+"""Which record a name in a spreadsheet means.
+
+A ``Names`` index holds one model's records (by primary key) and the new rows of the file
+being imported (as ``Row`` objects), under three keys: the slug, the identity of each name
+(``core.text.identity``: case, accents and punctuation do not count, letters do) and the
+loose search form (``core.text.fold``). A name finds a record by slug, else by identity
+(its name before its other names), else by the loose form, which the importer reports as
+a reading to check. More than one candidate is an error that lists each of them.
+"""
+
+import difflib
+import functools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from core.text import identity as identity_uncached
+
+from .readers import CellError, fold
+
+CANDIDATES = 3
+
+identity = functools.lru_cache(maxsize=65_536)(identity_uncached)
+
+
+@dataclass
+class Entry:
+    name: str
+    slug: str = ""
+    # What tells this record from others of the same name: kind, parent or country.
+    detail: str = ""
+    # Other texts an export may write when the name is shared (a source's web address).
+    forms: tuple = ()
+
+
+class Names:
+    def __init__(self, noun):
+        self.noun = noun
+        self.slugs = {}
+        self.primary = defaultdict(list)
+        self.other = defaultdict(list)
+        self.loose = defaultdict(list)
+        self.entries = {}
+
+    def add(self, target, name, others=(), slug="", detail="", forms=()):
+        if slug:
+            self.slugs[slug] = target
+        self.entries[target] = Entry(str(name), slug, detail, tuple(forms))
+        key = identity(name)
+        if key:
+            self.primary[key].append(target)
+            self.loose[fold(name)].append(target)
+        for other in others:
+            other_key = identity(other)
+            if other_key and other_key != key:
+                self.other[other_key].append(target)
+                self.loose[fold(other)].append(target)
+
+    def discard(self, target):
+        """Forget a row that turned out to be a stored record (its pk is indexed already)."""
+        entry = self.entries.pop(target, None)
+        if entry is None:
+            return
+        for mapping in (self.primary, self.other, self.loose):
+            for targets in mapping.values():
+                if target in targets:
+                    targets.remove(target)
+        if self.slugs.get(entry.slug) is target:
+            del self.slugs[entry.slug]
+
+    def name_of(self, target):
+        entry = self.entries.get(target)
+        return entry.name if entry else ""
+
+    def slug_of(self, target):
+        entry = self.entries.get(target)
+        return entry.slug if entry else ""
+
+    def describe(self, target):
+        """'Suzhou (city, Jiangsu, slug suzhou-jiangsu)': enough to tell records apart."""
+        entry = self.entries.get(target)
+        if entry is None:
+            return "?"
+        # Details are made only when a message needs them: most imports need none.
+        detail = entry.detail() if callable(entry.detail) else entry.detail
+        parts = [part for part in (detail,) if part]
+        if entry.slug:
+            parts.append(_("slug %(slug)s") % {"slug": entry.slug})
+        return f"{entry.name} ({', '.join(parts)})" if parts else entry.name
+
+    def find(self, text, exclude=None):
+        """``(targets, how)``; how is 'slug', 'name', 'other name' or 'spelling'."""
+        text = str(text).strip()
+        if text in self.slugs and self.slugs[text] is not exclude:
+            return [self.slugs[text]], "slug"
+        key = identity(text)
+        if not key:
+            return [], ""
+        for mapping, how in ((self.primary, "name"), (self.other, "other name")):
+            found = _distinct(mapping.get(key, ()), exclude)
+            if found:
+                return found, how
+        return _distinct(self.loose.get(fold(text), ()), exclude), "spelling"
+
+    def resolve(self, text, exclude=None):
+        """``(target, how)`` for the one record ``text`` names; ``CellError`` otherwise."""
+        targets, how = self.find(text, exclude)
+        if len(targets) == 1:
+            return targets[0], how
+        if not targets:
+            raise CellError(self.unknown(text))
+        raise CellError(self.ambiguous(text, targets))
+
+    def unknown(self, text):
+        message = _("unknown %(noun)s '%(value)s'") % {"noun": self.noun, "value": text}
+        closest = self.closest(text)
+        if closest:
+            message += " (" + _("closest: %(names)s") % {"names": ", ".join(closest)} + ")"
+        return message
+
+    def ambiguous(self, text, targets):
+        return _(
+            "'%(value)s' names more than one %(noun)s: %(candidates)s; write the slug of "
+            "the one you mean"
+        ) % {
+            "value": text,
+            "noun": self.noun,
+            "candidates": "; ".join(sorted(self.describe(target) for target in targets)),
+        }
+
+    def closest(self, text):
+        names = {}
+        for entry in self.entries.values():
+            names.setdefault(fold(entry.name), entry.name)
+        found = difflib.get_close_matches(fold(text), list(names), n=CANDIDATES, cutoff=0.6)
+        return sorted({names[name] for name in found})
+
+    def reference(self, target):
+        """The text an export writes for ``target``: its name if that names it alone, else
+        its slug, so that the file imports back to the same record."""
+        entry = self.entries.get(target)
+        if entry is None:
+            return ""
+        for text in (entry.name, *entry.forms, entry.slug):
+            if text and self.find(text)[0] == [target]:
+                return text
+        return entry.slug or entry.name
+
+    def slug_reference(self, target):
+        """The slug where there is one: what an undo snapshot writes."""
+        return self.slug_of(target) or self.reference(target)
+
+
+def _distinct(targets, exclude):
+    found = []
+    for target in targets:
+        if target is not exclude and target != exclude and target not in found:
+            found.append(target)
+    return found

@@ -1,0 +1,425 @@
+"""Record types: how one model reads from and writes to a spreadsheet, declared once.
+
+``RecordType`` holds what every type shares (loading, comparing, writing in bulk with
+history, undo snapshots); ``NamedRecordType`` adds what places and organisations share
+(a name in a country, a kind, other names, a parent). Each app subclasses them in its
+``resources.py`` with its model and columns.
+"""
+
+from collections import ChainMap, defaultdict
+from functools import partial
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.translation import gettext as _
+
+from core.models import ParentsInDatabase, contains_itself
+
+from .columns import Reference, check_declaration
+from .names import Names, identity
+from .readers import fold
+from .rows import NEW, UPDATED, Row
+
+# Every record type, by model label ('places.place'); filled as the apps load.
+TYPES = {}
+
+
+class RecordType:
+    """How one record type reads from and writes to a spreadsheet: its columns, once.
+
+    Subclasses in ``<app>/resources.py`` name the model, the columns and which editable
+    model fields are deliberately left out (``excluded_fields``, each with its reason).
+    """
+
+    model = None
+    noun = "record"
+    columns = ()
+    # Editable model fields with no column, and why: a test fails on any field not here.
+    excluded_fields = {}
+    # Fields a column writes under another name (sources via 'source').
+    covered_fields = ()
+    # The self-referencing column whose rows must be created parents first.
+    parent_column = None
+    # The column a message about a row's identity (the same record twice) points at.
+    identity_column = "name"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.model is None:
+            return
+        cls.label = cls.model._meta.label_lower
+        cls.columns = list(cls.columns)
+        for column in cls.columns:
+            column.bind(cls)
+        cls.by_name = {column.name: column for column in cls.columns}
+        if cls.__dict__.get("registered", True):
+            TYPES[cls.label] = cls
+
+    def __init__(self, job):
+        self.job = job
+
+    # The declaration, read by everything else.
+    @classmethod
+    def column_names(cls):
+        return [column.name for column in cls.columns if column.exported]
+
+    @classmethod
+    def required(cls):
+        return [column.name for column in cls.columns if column.required]
+
+    @classmethod
+    def header_map(cls):
+        lookup = {fold(column.name): column.name for column in cls.columns}
+        for column in cls.columns:
+            for alias in column.aliases:
+                lookup.setdefault(fold(alias), column.name)
+        return lookup
+
+    @classmethod
+    def declaration_problems(cls):
+        return check_declaration(cls)
+
+    @classmethod
+    def resource(cls):
+        """A django-import-export ``ModelResource`` generated from the columns (exports)."""
+        from .engine import resource_for  # the engine builds on the types, not the reverse
+
+        return resource_for(cls)
+
+    # Loading ---------------------------------------------------------------------------
+    def queryset(self):
+        return self.model._default_manager.all()
+
+    def load(self):
+        self.records = {record.pk: record for record in self.queryset()}
+
+    @classmethod
+    def build_names(cls, job):
+        """The name index of this type's stored records."""
+        raise ImproperlyConfigured(f"{cls.__name__} cannot be referred to by name")
+
+    # Rows ------------------------------------------------------------------------------
+    def identify(self, row):
+        """Set ``row.existing`` (or an error) and ``row.key``, unique in a file."""
+
+    def identify_late(self, row):
+        """Identify a row whose identity needs its resolved references."""
+
+    def index(self, row):
+        """Add a new row's names to the index that references search."""
+
+    def new_instance(self, row):
+        return self.model()
+
+    def validate(self, row, instance):
+        """Model rules beyond the fields: the model's ``clean()``."""
+        try:
+            instance.clean()
+        except ValidationError as error:
+            self.job.validation_error(row, error)
+
+    def check_rows(self, rows):
+        """Checks across rows, once every row is checked alone."""
+        if self.parent_column:
+            self.check_cycles(rows)
+
+    def warn(self, row):
+        """Warnings for a row that may be a mistake though it breaks no rule."""
+
+    def derive(self, row, instance):
+        instance.derive(names=self.names_for_search(row, instance), taken_slugs=self.job.slugs)
+
+    def names_for_search(self, row, instance):
+        return None
+
+    def check_cycles(self, rows):
+        column = self.parent_column
+        parents = {
+            row.target: self.job.pk_or_row(row.wanted[column])
+            for row in rows
+            if column in row.wanted and not row.problems
+        }
+        if not parents:
+            return
+        parent_of = ChainMap(parents, ParentsInDatabase(self.model))
+        for row in rows:
+            parent = parents.get(row.target)
+            if row.problems or parent is None or not isinstance(row.target, int):
+                continue
+            if contains_itself(row.target, parent, parent_of):
+                row.action = ""
+                row.error(
+                    column,
+                    row.cells.get(column, ""),
+                    _("'%(value)s' lies inside this %(noun)s (as this file has it)")
+                    % {"value": row.cells.get(column, ""), "noun": self.noun},
+                )
+
+    def snapshot(self, record):
+        """The cells that would put ``record`` back as it is (references by slug)."""
+        job = self.job
+        job.slug_references = True
+        try:
+            return {
+                column.name: job.cell_text(column.cell(column.current(record, job), job))
+                for column in self.columns
+                if column.exported
+            }
+        finally:
+            job.slug_references = False
+
+    # Writing ---------------------------------------------------------------------------
+    def write(self, rows):
+        """Save new and changed rows; return what else the import created, for an undo."""
+        job = self.job
+        new = [row for row in rows if row.action == NEW]
+        updated = [row for row in rows if row.action == UPDATED]
+        for row in new + updated:
+            record = row.instance
+            if hasattr(record, "updated_by_id"):
+                record.updated_by = job.user
+                record.updated_at = job.now
+                if row.action == NEW:
+                    record.created_by = job.user
+                    record.created_at = job.now
+        references = [column for column in self.columns if isinstance(column, Reference)]
+        deferred = []
+        for level in self.levels(new):
+            for row in level:
+                for column in references:
+                    if column.name in row.wanted:
+                        column.apply(row.instance, row.wanted[column.name], job)
+                        if row.instance.pk is None and job.pk_of(row.wanted[column.name]) is None:
+                            if row.wanted[column.name] is not None:
+                                deferred.append((row, column))
+            job.bulk_create(self.model, [row.instance for row in level])
+        for row in updated:
+            for column in references:
+                if column.name in row.wanted:
+                    column.apply(row.instance, row.wanted[column.name], job)
+        if updated:
+            fields = {name for row in updated for name in self.changed_fields(row)}
+            job.bulk_update(self.model, [row.instance for row in updated], sorted(fields))
+        self.write_deferred(deferred)
+        created = []
+        for column in self.columns:
+            created += column.write(rows, job) or []
+        return created
+
+    def changed_fields(self, row):
+        fields = ["search_key", "slug"] if hasattr(row.instance, "search_key") else []
+        if hasattr(row.instance, "updated_by_id"):
+            fields += ["updated_by", "updated_at"]
+        for name in row.changes:
+            fields += self.by_name[name].fields
+        return [name for name in fields if name != "id"]
+
+    def levels(self, new):
+        """New rows grouped so that a row's parent is created before it."""
+        if not self.parent_column:
+            return [new] if new else []
+        column, depth_of = self.parent_column, {}
+        for row in new:
+            depth, node = 0, row.wanted.get(column)
+            while isinstance(node, Row) and node.action == NEW and depth <= len(new):
+                depth, node = depth + 1, node.wanted.get(column)
+            depth_of[row] = depth
+        levels = defaultdict(list)
+        for row in new:
+            levels[depth_of[row]].append(row)
+        return [levels[depth] for depth in sorted(levels)]
+
+    def write_deferred(self, deferred):
+        """References to rows created later in the same import (a capital inside its
+        province): set once both exist, in the record and in its first history row."""
+        job = self.job
+        for row, column in deferred:
+            pk = job.pk_of(row.wanted[column.name])
+            attname = column.model_field.attname
+            self.model._default_manager.filter(pk=row.instance.pk).update(**{attname: pk})
+            setattr(row.instance, attname, pk)
+            history = getattr(self.model, "history", None)
+            if history is not None:
+                history.filter(id=row.instance.pk).update(**{attname: pk})
+
+    @classmethod
+    def export_queryset(cls, queryset):
+        return queryset
+
+
+class NamedRecordType(RecordType):
+    """Places and organisations: a name in a country, a kind, other names, a parent."""
+
+    parent_column = "parent"
+    # Fields holding names besides ``name`` (native name, short name).
+    other_name_fields = ("native_name",)
+    name_model = None
+    name_owner = ""
+
+    def queryset(self):
+        return self.model._default_manager.all()
+
+    def load(self):
+        super().load()
+        job = self.job
+        self.kinds = dict(self.model.Kind.choices)
+        others = job.other_names(self.label)
+        self.by_identity = defaultdict(list)
+        for record in self.records.values():
+            names = [record.name, *self.stored_other_names(record, others)]
+            country = record.country.code
+            for key in dict.fromkeys(identity(name) for name in names if name):
+                self.by_identity[(key, country)].append(record)
+
+    def stored_other_names(self, record, others):
+        return [
+            *(getattr(record, name) for name in self.other_name_fields),
+            *others.get(record.pk, ()),
+        ]
+
+    @classmethod
+    def build_names(cls, job):
+        names = Names(cls.model._meta.verbose_name)
+        # An export only asks whether a record's own name names it alone, which other
+        # names never decide (main names come first): it need not read them.
+        others = {} if job.exporting else job.other_names(cls.label)
+        records = cls.model._default_manager.values(
+            "pk", "name", "slug", "kind", "country", "parent_id", *cls.other_name_fields
+        )
+        records = list(records)
+        name_of = {record["pk"]: record["name"] for record in records}
+        kinds = dict(cls.model.Kind.choices)
+        for record in records:
+            names.add(
+                record["pk"],
+                record["name"],
+                [*(record[name] for name in cls.other_name_fields), *others.get(record["pk"], ())],
+                record["slug"],
+                partial(
+                    cls.detail,
+                    kinds,
+                    record["kind"],
+                    name_of.get(record["parent_id"]),
+                    record["country"],
+                ),
+            )
+        return names
+
+    @staticmethod
+    def detail(kinds, kind, parent_name, country):
+        from django_countries import countries
+
+        where = (
+            _("in %(place)s") % {"place": parent_name}
+            if parent_name
+            else str(countries.name(country) or country)
+        )
+        return ", ".join(part for part in (str(kinds.get(kind, kind or "")), where) if part)
+
+    def identify(self, row):
+        values, job = row.values, self.job
+        slug = values.get("slug")
+        if slug:
+            row.existing = self.records_by_slug().get(slug)
+            row.key = ("pk", row.existing.pk) if row.existing else ("slug", slug)
+            if row.existing is None:
+                return
+            return
+        name, country, kind = values.get("name"), values.get("country"), values.get("kind")
+        if not name or not country or not kind:
+            return
+        candidates = [
+            record
+            for record in self.by_identity.get((identity(name), country), ())
+            if record.kind == kind
+        ]
+        parent_text = values.get(self.parent_column) if self.parent_column else None
+        if parent_text and candidates:
+            parents = set(job.names(self.label).find(parent_text)[0])
+            candidates = [record for record in candidates if record.parent_id in parents]
+        if len(candidates) > 1:
+            names = job.names(self.label)
+            row.error(
+                "name",
+                name,
+                _(
+                    "%(count)d %(nouns)s fit this row: %(candidates)s; add a slug column "
+                    "and write the slug of the one you mean (or a new slug for a new one)"
+                )
+                % {
+                    "count": len(candidates),
+                    "nouns": self.model._meta.verbose_name_plural,
+                    "candidates": "; ".join(
+                        sorted(names.describe(record.pk) for record in candidates)
+                    ),
+                },
+            )
+            return
+        if candidates:
+            record = row.existing = candidates[0]
+            row.key = ("pk", record.pk)
+            if identity(name) != identity(record.name):
+                row.notes.append(
+                    _("matched %(record)s by its other name '%(name)s'")
+                    % {"record": job.names(self.label).describe(record.pk), "name": name}
+                )
+            elif name != record.name:
+                row.notes.append(
+                    _("matched %(record)s by its name, written '%(name)s'")
+                    % {"record": job.names(self.label).describe(record.pk), "name": name}
+                )
+            # Without a slug the name only finds the record; renaming takes the slug.
+            values.pop("name")
+            return
+        row.key = ("name", identity(name), country, kind, identity(parent_text or ""))
+
+    def records_by_slug(self):
+        if not hasattr(self, "_by_slug"):
+            self._by_slug = {record.slug: record for record in self.records.values()}
+        return self._by_slug
+
+    def index(self, row):
+        values = row.values
+        name = values.get("name") or (row.existing.name if row.existing else "")
+        if not name:
+            return
+        kinds = self.kinds
+        others = [values.get(field_name) or "" for field_name in self.other_name_fields]
+        others += list(values.get("aliases") or ())
+        self.job.names(self.label).add(
+            row.target,
+            name,
+            others,
+            values.get("slug") or (row.existing.slug if row.existing else ""),
+            partial(
+                self.detail,
+                kinds,
+                values.get("kind"),
+                values.get(self.parent_column) or "",
+                values.get("country") or "",
+            ),
+        )
+
+    def names_for_search(self, row, instance):
+        if "aliases" in row.wanted:
+            aliases = list(row.wanted["aliases"])
+        else:
+            aliases = list(self.job.other_names(self.label).get(instance.pk, ()))
+        return [instance.name, *(getattr(instance, f) for f in self.other_name_fields), *aliases]
+
+    def warn(self, row):
+        if row.action != NEW:
+            return
+        name, country = row.instance.name, row.instance.country.code
+        # A city named like the municipality it lies in (Odense in Odense Municipality) is
+        # the usual case, not a duplicate.
+        parent = row.values.get(self.parent_column)
+        for record in self.job.similar(self.label, name, country, row.target):
+            if record == parent:
+                continue
+            row.warn(
+                _(
+                    "possible duplicate of %(record)s; if it is the same, write its slug "
+                    "in a slug column"
+                )
+                % {"record": self.job.names(self.label).describe(record)}
+            )
