@@ -1,9 +1,19 @@
+from django.conf import settings
 from django.db.models import Count
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from core.views import active_chips
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
+
+from . import explore
 
 
 class HomeView(TemplateView):
@@ -51,3 +61,151 @@ class HomeView(TemplateView):
             if total:
                 rows.append({"kind": kind, "label": label, "cells": cells, "total": total})
         return rows
+
+
+class ExploreView(TemplateView):
+    """A page on the partnership list's filters, which keeps working without JavaScript."""
+
+    search_label = _("Search partnerships or their participants")
+
+    def get_filterset(self):
+        filterset = explore.filter_partnerships(self.request.GET or None, request=self.request)
+        self.partnerships = (
+            filterset.qs
+            if not filterset.is_bound or filterset.is_valid()
+            else Partnership.objects.none()
+        )
+        return filterset
+
+    def query_string(self, **extra):
+        params = self.request.GET.copy()
+        for key, value in extra.items():
+            params[key] = value
+        return f"?{params.urlencode()}" if params else ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.get_filterset()
+        facets = filterset.facet_list()
+        context.update(
+            filter=filterset,
+            facets=facets,
+            chips=active_chips(self.request, filterset, facets),
+            filters_active=any(
+                any(values) for key, values in self.request.GET.lists() if key != "steps"
+            ),
+            search_label=self.search_label,
+        )
+        return context
+
+
+class MapView(ExploreView):
+    template_name = "atlas/map.html"
+    # The page lists the places and lines with the most partnerships; the rest are on
+    # the map and in the downloads.
+    table_rows = 200
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        data = explore.map_data(self.partnerships)
+        points = [f["properties"] for f in data["features"] if f["geometry"]["type"] == "Point"]
+        lines = [f["properties"] for f in data["features"] if f["geometry"]["type"] != "Point"]
+        context.update(
+            meta=data["meta"],
+            places=points[: self.table_rows],
+            lines=lines[: self.table_rows],
+            data_url=reverse("api:map-list") + self.query_string(),
+            tile_url=settings.ATLAS_MAP_TILE_URL,
+            tile_attribution=settings.ATLAS_MAP_TILE_ATTRIBUTION,
+            network_url=reverse("atlas:network") + self.query_string(),
+        )
+        return context
+
+
+class NetworkView(ExploreView):
+    """The registry's network, or the network around one record (``/network/place/wuxi/``)."""
+
+    template_name = "atlas/network.html"
+
+    def get(self, request, *args, **kwargs):
+        self.around = None
+        if "slug" in kwargs:
+            model = AROUND_MODELS[kwargs["kind"]]
+            self.around = get_object_or_404(model, slug=kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
+    def steps(self):
+        value = self.request.GET.get("steps", "1")
+        valid = value in {str(n) for n in range(1, explore.MAX_STEPS + 1)}
+        return (int(value) if valid else 1), valid
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        steps, steps_valid = self.steps()
+        graph = explore.network(self.partnerships, self.around, steps, limit=explore.NETWORK_LIMIT)
+        api_params = {"steps": str(steps)}
+        if self.around is not None:
+            api_params["around"] = graph.around
+        context.update(
+            around=self.around,
+            graph=graph,
+            rows=explore.partnership_rows(graph),
+            steps=steps,
+            steps_valid=steps_valid,
+            max_steps=explore.MAX_STEPS,
+            more_url=self.query_string(steps=str(steps + 1))
+            if self.around is not None and steps < explore.MAX_STEPS
+            else "",
+            data_url=reverse("api:network-list") + self.query_string(**api_params),
+            downloads=[
+                (label, reverse(f"atlas:network-{name}") + self.query_string(**api_params))
+                for name, label in DOWNLOADS
+            ],
+        )
+        return context
+
+
+AROUND_MODELS = {"place": Place, "organisation": Organisation, "partnership": Partnership}
+DOWNLOADS = [
+    ("gexf", _("GEXF (Gephi)")),
+    ("graphml", _("GraphML")),
+    ("nodes", _("Nodes (CSV)")),
+    ("edges", _("Edges (CSV)")),
+]
+DOWNLOAD_FORMATS = {
+    "gexf": (explore.gexf, "application/gexf+xml; charset=utf-8", "gexf"),
+    "graphml": (explore.graphml, "application/graphml+xml; charset=utf-8", "graphml"),
+    "nodes": (explore.nodes_csv, "text/csv; charset=utf-8", "csv"),
+    "edges": (explore.edges_csv, "text/csv; charset=utf-8", "csv"),
+}
+
+
+def network_download(request, fmt):
+    """The whole filtered network, with no limit, in a file researchers' tools open."""
+    filterset = explore.filter_partnerships(request.GET or None, request=request)
+    if filterset.is_bound and not filterset.is_valid():
+        return HttpResponseBadRequest(
+            "\n".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
+            content_type="text/plain; charset=utf-8",
+        )
+    around = None
+    if request.GET.get("around"):
+        around = explore.find_around(request.GET["around"])
+        if around is None:
+            return HttpResponseBadRequest(
+                _("No such record: write place:SLUG, organisation:SLUG or partnership:SLUG."),
+                content_type="text/plain; charset=utf-8",
+            )
+    steps = request.GET.get("steps", "1")
+    if steps not in {str(n) for n in range(1, explore.MAX_STEPS + 1)}:
+        return HttpResponseBadRequest(
+            _("steps must be a whole number from 1 to %(max)d.") % {"max": explore.MAX_STEPS},
+            content_type="text/plain; charset=utf-8",
+        )
+    graph = explore.network(filterset.qs, around, int(steps))
+    write, content_type, extension = DOWNLOAD_FORMATS[fmt]
+    response = HttpResponse(write(graph), content_type=content_type)
+    name = "edges" if fmt == "edges" else "nodes" if fmt == "nodes" else "network"
+    filename = f"partnership-{name}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -64,6 +64,13 @@ def pages():
                 reverse("partnerships:partnership-list") + "?status=active&kind=sister_city",
                 "list",
             ),
+            (
+                "partnership list, faceted and as of",
+                reverse("partnerships:partnership-list")
+                + "?kind=sister_city&kind=cooperation&country=DK&country=CN&status=active"
+                + "&as_of=2010",
+                "list",
+            ),
             ("partnership detail", partnership.get_absolute_url(), "detail"),
             (f"search ?q={query}", reverse("search") + f"?q={query}", "search"),
             (
@@ -79,6 +86,12 @@ def pages():
             ("API partnership list", "/api/partnerships/", "api"),
             ("API partnership list ?search=", f"/api/partnerships/?search={query}", "api"),
             ("API partnership detail", f"/api/partnerships/{partnership.slug}/", "api"),
+            ("map page", reverse("atlas:map"), "list"),
+            ("network page", reverse("atlas:network"), "list"),
+            ("API map data (GeoJSON)", "/api/map/", "api"),
+            ("API map data, filtered", "/api/map/?status=active&kind=sister_city", "api"),
+            ("API network", "/api/network/", "api"),
+            ("API network around a province", f"/api/network/?around=place:{province.slug}", "api"),
         ]
 
 
@@ -111,7 +124,11 @@ def main():
         generated = prepare(arguments.partnerships)
         urls = pages()
         medians = measure(urls, arguments.rounds)
+        from django.test import Client
 
+        map_response = Client().get("/api/map/")
+
+    map_bytes = len(map_response.content)
     baseline = medians[urls[0][1]]
     api_baseline = next(medians[url] for _, url, kind in urls if kind == "api-baseline")
     print(
@@ -147,12 +164,18 @@ def main():
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(
         json.dumps(
-            {"partnerships": arguments.partnerships, "rounds": arguments.rounds, "pages": results},
+            {
+                "partnerships": arguments.partnerships,
+                "rounds": arguments.rounds,
+                "pages": results,
+                "map_bytes": map_bytes,
+            },
             indent=2,
         )
     )
     goals = len(urls) - 2
     print(f"{goals - failures} of {goals} goals met; results in {output}")
+    print(f"/api/map/ answers {map_bytes / 1_000_000:.2f} MB (goal: under 1 MB)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from atlas.api import MapViewSet, NetworkViewSet
 from core.api import SourceViewSet
 from organisations.api import OrganisationViewSet
 from partnerships.api import PartnershipViewSet, ThemeViewSet
@@ -13,5 +14,7 @@ router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
 router.register("themes", ThemeViewSet, basename="theme")
 router.register("sources", SourceViewSet, basename="source")
+router.register("map", MapViewSet, basename="map")
+router.register("network", NetworkViewSet, basename="network")
 
 urlpatterns = router.urls

@@ -1,20 +1,50 @@
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 
 from .exports import csv_response
+from .filters import Facet, FacetOption
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One active filter value, with the address of the same list without it."""
+
+    label: str
+    remove_url: str
+
+
+def active_chips(request, filterset, facets, skip=()):
+    """Every value the reader chose, each removable on its own (page and sort stay out)."""
+    labels = {
+        (facet.name, option.value): option.label for facet in facets for option in facet.options
+    }
+    params = request.GET.copy()
+    params.pop("page", None)
+    chips = []
+    for name, values in params.lists():
+        if name == "sort" or name in skip or name not in filterset.filters:
+            continue
+        for value in values:
+            if not value.strip():
+                continue
+            rest = params.copy()
+            rest.setlist(name, [other for other in values if other != value])
+            label = f"{filterset.filters[name].label}: {labels.get((name, value), value)}"
+            chips.append(Chip(label, f"?{rest.urlencode()}"))
+    return chips
 
 
 class RecordListView(FilterView):
-    """A public list: a FilterSet narrows it, ``?sort=`` orders it, pages keep the query."""
+    """A public list: a FilterSet narrows it, facets count it, ``?sort=`` orders it."""
 
     paginate_by = 20
     template_name_suffix = "_list"
@@ -29,6 +59,14 @@ class RecordListView(FilterView):
             value for key, value in params.lists() if key != "sort" and any(value)
         )
         context["query"] = self.request.GET.get("q", "").strip()
+        facets = self.filterset.facet_list()
+        context["facets"] = facets
+        context["chips"] = active_chips(self.request, self.filterset, facets)
+        context["as_of"] = (
+            self.filterset.form.cleaned_data.get("as_of")
+            if self.filterset.is_bound and self.filterset.is_valid()
+            else None
+        )
         page = context.get("page_obj")
         if page is not None:
             context["page_range"] = page.paginator.get_elided_page_range(
@@ -66,13 +104,19 @@ class SearchSection:
     list_view: type
     card_template: str
     list_url_name: str
+    # The value of ``?type=`` that shows only this section.
+    key: str = ""
+    # Whether the section's facets (and their ``?name=value`` filters) show on the page.
+    faceted: bool = False
 
 
 class SearchView(TemplateView):
     """Places, organisations and partnerships matching ``?q=`` on one page.
 
     core knows no record apps; config/urls.py hands the view its sections, each backed
-    by that app's list view, so a search finds exactly what the lists find.
+    by that app's list view, so a search finds exactly what the lists find. The faceted
+    section takes its FilterSet's filters from the address, as its list does; ``?type=``
+    shows only some sections.
     """
 
     template_name = "search.html"
@@ -82,27 +126,78 @@ class SearchView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "").strip()
-        results = []
+        shown = set(self.request.GET.getlist("type"))
+        results, facets, chips, as_of = [], [], [], None
         if query:
             for section in self.sections:
-                view = section.list_view()
-                view.setup(self.request)
-                filterset = view.filterset_class(
-                    {"q": query}, queryset=view.get_queryset(), request=self.request
+                result = self.section_result(
+                    section, query, hidden=bool(shown) and section.key not in shown
                 )
-                matches = filterset.qs
-                results.append(
-                    {
-                        "section": section,
-                        "count": matches.count(),
-                        "records": list(matches[: self.per_section]),
-                        "list_url": f"{reverse(section.list_url_name)}?{urlencode({'q': query})}",
-                    }
+                results.append(result)
+                facets += result.pop("facets")
+                chips += result.pop("chips")
+                section_as_of = result.pop("as_of")
+                as_of = as_of or section_as_of
+        labels = {section.key: section.title for section in self.sections}
+        type_facet = Facet(
+            "type",
+            _("Show"),
+            [
+                FacetOption(
+                    result["section"].key,
+                    result["section"].title,
+                    result["count"],
+                    result["section"].key in shown,
                 )
-        context["query"] = query
-        context["results"] = results
-        context["total"] = sum(result["count"] for result in results)
+                for result in results
+            ],
+        )
+        for key in shown & labels.keys():
+            rest = self.request.GET.copy()
+            rest.setlist("type", [value for value in rest.getlist("type") if value != key])
+            chips.insert(0, Chip(f"{_('Show')}: {labels[key]}", f"?{rest.urlencode()}"))
+        context.update(
+            query=query,
+            results=results,
+            total=sum(result["count"] for result in results if not result["hidden"]),
+            facets=[type_facet, *facets] if results else [],
+            chips=chips,
+            filters_active=bool(chips),
+            as_of=as_of,
+        )
         return context
+
+    def section_result(self, section, query, hidden):
+        view = section.list_view()
+        view.setup(self.request)
+        data = QueryDict(mutable=True)
+        if section.faceted:
+            data.update(self.request.GET)
+            for name in ("type", "page"):
+                data.pop(name, None)
+        data["q"] = query
+        filterset = view.filterset_class(data, queryset=view.get_queryset(), request=self.request)
+        matches = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        count = matches.count()
+        records = [] if hidden else list(matches[: self.per_section])
+        explain = getattr(filterset, "search_groups", None)
+        facets = filterset.facet_list() if section.faceted and not hidden else []
+        chips = []
+        if section.faceted:
+            chips = active_chips(self.request, filterset, facets, skip=("q",))
+        return {
+            "section": section,
+            "count": count,
+            "records": records,
+            "hidden": hidden,
+            "groups": explain(query, records) if explain and not hidden and count else [],
+            "list_url": f"{reverse(section.list_url_name)}?{data.urlencode()}",
+            "facets": facets,
+            "chips": chips,
+            "as_of": filterset.form.cleaned_data.get("as_of") if filterset.is_valid() else None,
+            # A bad filter value says what is wrong instead of silently finding nothing.
+            "errors": [error for errors in filterset.form.errors.values() for error in errors],
+        }
 
 
 class AboutView(TemplateView):

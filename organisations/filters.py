@@ -1,20 +1,18 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import RecordFilterSet, RecordNameFilter, country_choices
+from core.filters import RecordFilterSet, RecordNameFilter, all_countries, count_by
 from places.models import Place
 
 from .models import Organisation
 
 
 class OrganisationFilter(RecordFilterSet):
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=Organisation.Kind.choices, empty_label=_("Any kind")
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind"), choices=Organisation.Kind.choices, distinct=False
     )
-    country = django_filters.ChoiceFilter(
-        label=_("Country"),
-        choices=country_choices(Organisation.objects.all(), "country"),
-        empty_label=_("Any country"),
+    country = django_filters.MultipleChoiceFilter(
+        label=_("Country"), choices=all_countries, distinct=False
     )
     place = RecordNameFilter(
         label=_("Based in"),
@@ -33,6 +31,8 @@ class OrganisationFilter(RecordFilterSet):
         ],
         empty_label=None,
     )
+
+    facets = {"kind": count_by("kind"), "country": count_by("country")}
 
     class Meta:
         model = Organisation

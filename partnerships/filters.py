@@ -1,49 +1,142 @@
 import datetime
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
+from core.fields import PartialDateFormField
 from core.filters import (
     RecordFilterSet,
     RecordNameFilter,
-    country_choices,
+    SearchInput,
+    all_countries,
+    count_by,
     date_input,
     year_input,
 )
+from core.text import query_terms
 from organisations.models import Organisation
 from places.models import Place
 
+from .as_of import queryset_as_of
 from .models import Participant, Partnership, Theme
+
+# How far below a place or organisation named in the search box its parts are found:
+# country > province > city > district > below, in one subquery rather than a query per level.
+PART_DEPTH = 4
+
+
+def with_parts(model, records):
+    """A subquery of ``records`` and the records up to PART_DEPTH levels below them."""
+    condition = Q(pk__in=records)
+    path = "parent"
+    for _level in range(PART_DEPTH):
+        condition |= Q(**{f"{path}__in": records})
+        path += "__parent"
+    return model.objects.filter(condition).values("pk")
+
+
+def ties_of_named(term):
+    """Ids of partnerships with a participant named ``term``, or inside one so named.
+
+    A place's ties include those of the places inside it and of the organisations based
+    there, as on its page; an organisation's those of its parts.
+    """
+    places = with_parts(Place, Place.objects.matching([term]).values("pk"))
+    organisations = Organisation.objects.filter(
+        Q(pk__in=with_parts(Organisation, Organisation.objects.matching([term]).values("pk")))
+        | Q(place__in=places)
+    ).values("pk")
+    return Participant.objects.filter(
+        Q(place__in=places) | Q(organisation__in=organisations)
+    ).values("partnership_id")
+
+
+# The API schema cannot guess what these filters take (a method, callable choices, a
+# field of our own); each is one or more strings: '2010', 'DK', a theme's slug.
+@extend_schema_field(OpenApiTypes.STR)
+class PartialDateFilter(django_filters.Filter):
+    field_class = PartialDateFormField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StringsFilter(django_filters.MultipleChoiceFilter):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    pass
+
+
+class TextInput(SearchInput):
+    input_type = "text"
+
+
+def of_partnerships(queryset):
+    """Rows of ``queryset``'s partnerships; no subquery at all for the whole registry."""
+    return {"partnership__in": queryset.values("pk")} if queryset.query.where else {}
+
+
+def participant_counter(value_expression, **condition):
+    """A facet counter over the participants of the partnerships, each partnership once."""
+
+    def counter(filterset, queryset):
+        return (
+            Participant.objects.filter(**of_partnerships(queryset), **condition)
+            .values(value=value_expression)
+            .annotate(count=Count("partnership_id", distinct=True))
+            .values_list("value", "count")
+        )
+
+    return counter
+
+
+def count_themes(filterset, queryset):
+    return (
+        Partnership.themes.through.objects.filter(**of_partnerships(queryset))
+        .values("theme__slug")
+        .annotate(count=Count("partnership_id"))
+        .values_list("theme__slug", "count")
+    )
 
 
 class PartnershipFilter(RecordFilterSet):
-    """Partnerships by what they are and by who takes part.
+    """Partnerships by what they are, who takes part and when.
 
-    The search box also matches the names of the participants (see
-    ``PartnershipQuerySet.matching``), so 'Wutshi' finds every tie of Wuxi.
+    The search box also matches the names of the participants and of the places and
+    organisations they belong to: 'Jiangsu' finds the ties of Wuxi and Suzhou, after those
+    named Jiangsu themselves.
     """
 
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=Partnership.Kind.choices, empty_label=_("Any kind")
+    # Fields of the record itself: no join, so no DISTINCT needed.
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=Partnership.Status.choices, distinct=False
     )
-    status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=Partnership.Status.choices, empty_label=_("Any status")
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind"), choices=Partnership.Kind.choices, distinct=False
     )
-    theme = django_filters.ModelChoiceFilter(
+    theme = SlugsFilter(
         label=_("Theme"),
-        field_name="themes",
         queryset=Theme.objects.all(),
         to_field_name="slug",
-        empty_label=_("Any theme"),
+        method="filter_theme",
     )
-    country = django_filters.ChoiceFilter(
-        label=_("Country of a participant"),
-        choices=country_choices(
-            Participant.objects.all(), "place__country", "organisation__country"
-        ),
-        method="filter_country",
-        empty_label=_("Any country"),
+    country = StringsFilter(
+        label=_("Country of a participant"), choices=all_countries, method="filter_country"
+    )
+    place_kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind of place taking part"),
+        choices=Place.Kind.choices,
+        method="filter_place_kind",
+    )
+    organisation_kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind of organisation taking part"),
+        choices=Organisation.Kind.choices,
+        method="filter_organisation_kind",
     )
     place = RecordNameFilter(
         label=_("Place taking part"),
@@ -53,9 +146,18 @@ class PartnershipFilter(RecordFilterSet):
     )
     organisation = RecordNameFilter(
         label=_("Organisation taking part"),
-        help_text=_("Any name or abbreviation of the organisation."),
+        help_text=_("Any name or abbreviation of the organisation; includes its parts."),
         queryset=Organisation.objects.all(),
         method="filter_organisation",
+    )
+    as_of = PartialDateFilter(
+        label=_("As of"),
+        help_text=_(
+            "A year or a month, such as 2010 or 2011-05: what the registry says was "
+            "planned, active or ended then."
+        ),
+        method="filter_as_of",
+        widget=TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "size": 10}),
     )
     start_from = django_filters.NumberFilter(
         label=_("Started in or after"),
@@ -96,23 +198,99 @@ class PartnershipFilter(RecordFilterSet):
         empty_label=None,
     )
 
+    facets = {
+        "status": count_by("status"),
+        "kind": count_by("kind"),
+        "theme": count_themes,
+        "country": participant_counter(Coalesce("place__country", "organisation__country")),
+        "place_kind": participant_counter(F("place__kind"), place__isnull=False),
+        "organisation_kind": participant_counter(
+            F("organisation__kind"), organisation__isnull=False
+        ),
+    }
+
     class Meta:
         model = Partnership
-        fields = ["q", "kind", "status", "theme", "country", "place", "organisation"]
+        fields = [
+            "q",
+            "status",
+            "kind",
+            "theme",
+            "country",
+            "place_kind",
+            "organisation_kind",
+            "place",
+            "organisation",
+            "as_of",
+        ]
 
-    def filter_country(self, queryset, name, value: str):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subtrees = {}
+
+    def filter_q(self, queryset, name, value):
+        terms = query_terms(value)
+        for term in terms:
+            queryset = queryset.filter(Q(search_key__contains=term) | Q(pk__in=ties_of_named(term)))
+        if not terms:
+            return queryset
+        # Ties named in their title first, then those of a participant so named, then
+        # those found through a place or organisation inside one so named.
+        title_matches = Q()
+        for term in terms:
+            title_matches &= Q(search_key__contains=term)
+        named = Partnership.objects.matching(terms).values("pk")
+        return queryset.annotate(
+            search_rank=Case(
+                When(title_matches, then=Value(0)),
+                When(pk__in=named, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        ).order_by("search_rank", *Partnership._meta.ordering)
+
+    def filter_theme(self, queryset, name, value):
+        if not value:
+            return queryset
         return queryset.filter(
-            pk__in=Participant.objects.filter(
-                Q(place__country=value) | Q(organisation__country=value)
-            ).values("partnership_id")
+            pk__in=Partnership.themes.through.objects.filter(theme__in=value).values(
+                "partnership_id"
+            )
+        )
+
+    def filter_country(self, queryset, name, value):
+        return self.with_participant(
+            queryset, Q(place__country__in=value) | Q(organisation__country__in=value)
+        )
+
+    def filter_place_kind(self, queryset, name, value):
+        return self.with_participant(queryset, Q(place__kind__in=value))
+
+    def filter_organisation_kind(self, queryset, name, value):
+        return self.with_participant(queryset, Q(organisation__kind__in=value))
+
+    @staticmethod
+    def with_participant(queryset, condition):
+        return queryset.filter(
+            pk__in=Participant.objects.filter(condition).values("partnership_id")
         )
 
     def filter_place(self, queryset, name, value: str):
-        places = self.filters["place"].matching(value).values_list("pk", flat=True)
-        return queryset.for_places(Place.subtree_ids(places))
+        # Facets apply this filter once each; the place's subtree is looked up once.
+        if value not in self.subtrees:
+            places = self.filters["place"].matching(value).values_list("pk", flat=True)
+            self.subtrees[value] = Place.subtree_ids(places)
+        return queryset.for_places(self.subtrees[value])
 
     def filter_organisation(self, queryset, name, value: str):
-        return queryset.for_organisations(self.filters["organisation"].matching(value))
+        named = self.filters["organisation"].matching(value).values("pk")
+        return queryset.for_organisations(with_parts(Organisation, named))
+
+    def search_groups(self, query, records):
+        return search_groups(self, query, records)
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset_as_of(queryset, value)
 
     # A vague start counts by the first year it may mean: '1980s' starts in 1980.
     def filter_start_from(self, queryset, name, value):
@@ -120,3 +298,123 @@ class PartnershipFilter(RecordFilterSet):
 
     def filter_start_to(self, queryset, name, value):
         return queryset.filter(start_on__lte=datetime.date(int(value), 12, 31))
+
+
+# The search page explains the ties found through the parts of this many named records.
+GROUPS = 5
+
+
+def chain(prefix=""):
+    """Expressions for a record's parent, grandparent… up to PART_DEPTH, as up1, up2…"""
+    return {
+        f"up{level}": F(f"{prefix}{'parent__' * (level - 1)}parent_id")
+        for level in range(1, PART_DEPTH + 1)
+    }
+
+
+def search_groups(filterset, query, records):
+    """Label the ties found through the parts of a named place or organisation.
+
+    Returns groups such as "in Jiangsu: Wuxi (3), Suzhou (2)", and sets ``found_via`` on
+    each of ``records`` found that way. A fixed number of queries: the named records, one
+    GROUP BY of the matching ties by part, and the parts' chains of parents.
+    """
+    matches = filterset.qs.order_by().values("pk")
+    groups, via, via_place = [], {}, {}
+    places = list(Place.objects.search(query).order_by("name")[:GROUPS])
+    if places:
+        ids = [place.pk for place in places]
+        # Each participant's place (an organisation's: where it is based) and the place
+        # just below a named one on its way up, so that Gusu district counts for Suzhou.
+        below_named = (
+            Participant.objects.filter(partnership__in=matches)
+            .annotate(
+                **{
+                    f"up{level}": Coalesce(
+                        f"place__{'parent__' * level}id",
+                        f"organisation__place__{'parent__' * level}id",
+                    )
+                    for level in range(PART_DEPTH + 1)
+                }
+            )
+            .annotate(
+                child=Case(
+                    *(
+                        When(**{f"up{level}__in": ids}, then=F(f"up{level - 1}"))
+                        for level in range(1, PART_DEPTH + 1)
+                    ),
+                    default=None,
+                )
+            )
+            .filter(child__isnull=False)
+            .exclude(child__in=ids)
+        )
+        counts = dict(
+            below_named.values("child")
+            .annotate(count=Count("partnership_id", distinct=True))
+            .values_list("child", "count")
+        )
+        for where, child in below_named.values_list("up0", "child").distinct():
+            via_place[where] = child
+        parts = Place.objects.filter(pk__in=counts).values(part=F("pk"), label=F("name"), **chain())
+        groups += _groups(places, parts, counts, "place", via)
+    organisations = list(Organisation.objects.search(query).order_by("name")[:GROUPS])
+    if organisations:
+        ids = [organisation.pk for organisation in organisations]
+        parts = list(
+            Participant.objects.filter(
+                partnership__in=matches, organisation__in=with_parts(Organisation, ids)
+            )
+            .exclude(organisation__in=ids)
+            .values(
+                part=F("organisation_id"),
+                label=F("organisation__name"),
+                **chain("organisation__"),
+            )
+            .annotate(count=Count("partnership_id", distinct=True))
+        )
+        counts = {part["part"]: part["count"] for part in parts}
+        groups += _groups(organisations, parts, counts, "organisation", via)
+    for record in records:
+        if getattr(record, "search_rank", 0) < 2:
+            continue
+        for participant in record.participants.all():
+            organisation = participant.organisation
+            where = participant.place_id or (organisation and organisation.place_id)
+            found = via.get(("organisation", participant.organisation_id)) or via.get(
+                ("place", via_place.get(where))
+            )
+            if found:
+                record.found_via = found
+                break
+    return groups
+
+
+def _groups(named, parts, counts, kind, via):
+    named_by_pk = {record.pk: record for record in named}
+    members = {record.pk: [] for record in named}
+    for part in parts:
+        ancestor = next(
+            (
+                part[f"up{level}"]
+                for level in range(1, PART_DEPTH + 1)
+                if part[f"up{level}"] in named_by_pk
+            ),
+            None,
+        )
+        if ancestor is None:
+            continue
+        members[ancestor].append((part["label"], counts[part["part"]]))
+        via.setdefault(
+            (kind, part["part"]),
+            _("in %(named)s: %(part)s") % {"named": named_by_pk[ancestor], "part": part["label"]},
+        )
+    return [
+        {
+            "named": named_by_pk[pk],
+            "kind": kind,
+            "parts": sorted(found, key=lambda pair: (-pair[1], pair[0])),
+        }
+        for pk, found in members.items()
+        if found
+    ]

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse as api_reverse
 
@@ -18,6 +19,7 @@ from organisations.models import Organisation
 from places.models import Place
 from places.serializers import PlaceSummarySerializer
 
+from .as_of import UNCONFIRMED, current_state
 from .models import Event, Participant, Partnership, Theme
 from .services import partnership_create
 
@@ -116,6 +118,15 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
     )
     start = PartialDateField(required=False, allow_null=True)
     end = PartialDateField(required=False, allow_null=True)
+    status_as_of = PartialDateField(
+        required=False,
+        allow_null=True,
+        help_text="When a source last confirmed the status.",
+    )
+    status_today = serializers.SerializerMethodField(
+        help_text="The status as a reader should take it today: 'unconfirmed' when an active "
+        "or planned status was last confirmed more than five years ago."
+    )
     participants = ParticipantSerializer(
         many=True,
         help_text="At least two on creation; change participants in the admin.",
@@ -135,6 +146,8 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
             "title",
             "kind",
             "status",
+            "status_as_of",
+            "status_today",
             "start",
             "end",
             "participants",
@@ -147,6 +160,10 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
             "updated_at",
         ]
         extra_kwargs = {"slug": {"required": False}}
+
+    @extend_schema_field(serializers.ChoiceField(choices=[*Partnership.Status, UNCONFIRMED]))
+    def get_status_today(self, partnership):
+        return current_state(partnership)
 
     def validate(self, attrs):
         participants = attrs.pop("participants", None)

@@ -1,19 +1,17 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import RecordFilterSet, country_choices
+from core.filters import RecordFilterSet, all_countries, count_by
 
 from .models import Place
 
 
 class PlaceFilter(RecordFilterSet):
-    kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=Place.Kind.choices, empty_label=_("Any kind")
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind"), choices=Place.Kind.choices, distinct=False
     )
-    country = django_filters.ChoiceFilter(
-        label=_("Country"),
-        choices=country_choices(Place.objects.all(), "country"),
-        empty_label=_("Any country"),
+    country = django_filters.MultipleChoiceFilter(
+        label=_("Country"), choices=all_countries, distinct=False
     )
     parent = django_filters.ModelChoiceFilter(
         label=_("Part of"),
@@ -40,6 +38,8 @@ class PlaceFilter(RecordFilterSet):
         ],
         empty_label=None,
     )
+
+    facets = {"kind": count_by("kind"), "country": count_by("country")}
 
     class Meta:
         model = Place

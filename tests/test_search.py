@@ -11,14 +11,15 @@ from tests.pages import queries_for, url
 
 pytestmark = pytest.mark.django_db
 
-SEARCH_QUERY_BUDGET = 9
+# Three sections (count, page, prefetches), the partnerships' six facets and theme names,
+# and the groups of ties found through named places (four queries) and organisations (two).
+SEARCH_QUERY_BUDGET = 21
 
 
 @pytest.fixture
 def wuxi():
     wuxi = PlaceFactory(name="Wuxi", native_name="无锡")
     PlaceNameFactory(place=wuxi, name="Wutshi")
-    wuxi.refresh_search_key()
     return wuxi
 
 
@@ -89,4 +90,88 @@ def test_search_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
     build(27)
     with django_assert_max_num_queries(SEARCH_QUERY_BUDGET):
         large = queries_for(client, url("search", query="q=wuxi"))
+    assert small == large
+
+
+@pytest.fixture
+def jiangsu():
+    """A province with cities, and ties of the province, its cities and an organisation."""
+    province = PlaceFactory(name="Jiangsu", kind=Place.Kind.PROVINCE, slug="jiangsu")
+    wuxi = PlaceFactory(name="Wuxi", parent=province)
+    suzhou = PlaceFactory(name="Suzhou", parent=province)
+    district = PlaceFactory(name="Gusu", parent=suzhou, kind=Place.Kind.DISTRICT)
+    university = OrganisationFactory(name="Suzhou University", place=district, country="CN")
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    PartnershipFactory(title="Zeeland sister region", parties=[province, PlaceFactory()])
+    PartnershipFactory(title="Bycirklen cooperation", parties=[wuxi, aarhus])
+    PartnershipFactory(title="Aarhus friendship", parties=[suzhou, aarhus])
+    PartnershipFactory(title="Research tie", parties=[university, OrganisationFactory()])
+    PartnershipFactory(title="Elsewhere", parties=[aarhus, PlaceFactory()])
+    return province
+
+
+def test_a_place_finds_the_ties_of_the_places_and_organisations_inside_it(client, jiangsu):
+    response = client.get(url("search", query="q=jiangsu"))
+    # Its own tie first, then those found through its parts.
+    assert found(response)["Partnerships"] == [
+        "Zeeland sister region",
+        "Aarhus friendship",
+        "Bycirklen cooperation",
+        "Research tie",
+    ]
+    page = response.content.decode()
+    assert "Suzhou (2), Wuxi (1)" in page  # the university in Gusu district counts for Suzhou
+    partnerships = response.context["results"][2]
+    assert [group["named"].name for group in partnerships["groups"]] == ["Jiangsu"]
+    labels = {str(p): getattr(p, "found_via", "") for p in partnerships["records"]}
+    assert labels["Bycirklen cooperation"] == "in Jiangsu: Wuxi"
+    assert labels["Zeeland sister region"] == ""
+    # The list finds the same, and the place page's count agrees.
+    listed = client.get(url("partnerships:partnership-list", query="q=jiangsu"))
+    assert listed.context["paginator"].count == 4
+    assert 'href="/en/partnerships/?place=jiangsu"' in page
+
+
+def test_a_title_match_ranks_before_ties_found_through_parts(client, jiangsu):
+    PartnershipFactory(title="Jiangsu week", parties=[PlaceFactory(), PlaceFactory()])
+    titles = found(client.get(url("search", query="q=jiangsu")))["Partnerships"]
+    assert titles[0] == "Jiangsu week"
+    assert titles[1] == "Zeeland sister region"
+
+
+def test_an_organisation_finds_the_ties_of_its_parts(client):
+    university = OrganisationFactory(name="Aarhus University")
+    school = OrganisationFactory(name="School of Business", parent=university)
+    PartnershipFactory(title="Exchange", parties=[school, OrganisationFactory()])
+    PartnershipFactory(title="Other", parties=[OrganisationFactory(), OrganisationFactory()])
+    response = client.get(url("search", query="q=aarhus+university"))
+    assert found(response)["Partnerships"] == ["Exchange"]
+    partnerships = response.context["results"][2]
+    assert partnerships["groups"][0]["parts"] == [("School of Business", 1)]
+    query = "organisation=aarhus-university"
+    listed = client.get(url("partnerships:partnership-list", query=query))
+    assert [str(p) for p in listed.context["object_list"]] == ["Exchange"]
+    page = client.get(university.get_absolute_url()).content.decode()
+    assert "Exchange" in page
+
+
+def test_several_words_still_match_across_participants(client, jiangsu):
+    assert found(client.get(url("search", query="q=aarhus+wuxi")))["Partnerships"] == [
+        "Bycirklen cooperation"
+    ]
+
+
+def build_hierarchy(size):
+    for _ in range(size):
+        city = PlaceFactory(name="Wuxi city", parent=PlaceFactory(name="Wuxi province"))
+        OrganisationFactory(name="Wuxi company", place=city, parent=OrganisationFactory())
+        PartnershipFactory(parties=[PlaceFactory(parent=city), OrganisationFactory()])
+
+
+def test_search_through_parts_runs_the_same_queries(client, django_assert_max_num_queries):
+    build_hierarchy(3)
+    small = queries_for(client, url("search", query="q=wuxi&status=active"))
+    build_hierarchy(27)
+    with django_assert_max_num_queries(SEARCH_QUERY_BUDGET):
+        large = queries_for(client, url("search", query="q=wuxi&status=active"))
     assert small == large

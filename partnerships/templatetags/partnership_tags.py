@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.dates import DECADE
+from organisations.models import Organisation
 
+from ..filters import with_parts
 from ..models import Event, Partnership
 from ..views import participants_with_parties
 
@@ -66,8 +68,9 @@ def _section(partnerships, events, context_object, empty_text, list_query):
     return {
         "partnerships": partnerships,
         "total": total,
+        # Always offered: the list adds facets, "as of" and the CSV download.
         "more_url": f"{reverse('partnerships:partnership-list')}?{urlencode(list_query)}"
-        if total > len(partnerships)
+        if total
         else "",
         "events": latest_events[::-1],
         "events_cut": len(latest_events) == TIMELINE_SIZE,
@@ -94,7 +97,10 @@ def place_partnerships(place, place_ids):
 
 @register.inclusion_tag("includes/_partnerships_section.html")
 def organisation_partnerships(organisation):
-    partnerships = Partnership.objects.for_organisations([organisation])
+    # Its parts' ties too, as the list's ?organisation= filter finds them.
+    partnerships = Partnership.objects.for_organisations(
+        with_parts(Organisation, [organisation.pk])
+    )
     events = Event.objects.filter(partnership__in=partnerships.values("pk"))
     return _section(
         partnerships,

@@ -1,0 +1,221 @@
+"""The map and the network in the API: /api/map/ (GeoJSON) and /api/network/."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, renderers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.schema import ERROR, AutoSchema
+from partnerships.models import Partnership
+
+from . import explore
+
+
+class GeoJSONRenderer(renderers.JSONRenderer):
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+class ExploreSchema(AutoSchema):
+    """One document, not a list, yet filtered by the partnership list's FilterSet."""
+
+    def _is_list_view(self, serializer=None):
+        return False
+
+    def get_filter_backends(self):
+        return self.view.filter_backends
+
+
+class ExploreViewSet(viewsets.GenericViewSet):
+    queryset = Partnership.objects.all()
+    filterset_class = explore.ExploreFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = None
+    permission_classes = [permissions.AllowAny]
+    schema = ExploreSchema()
+
+    def filtered(self):
+        return self.filter_queryset(self.get_queryset())
+
+
+STRING = {"type": "string"}
+COORDINATES = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+POINT = {
+    "type": "object",
+    "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": STRING,
+        "geometry": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["Point", "LineString"]},
+                "coordinates": {"oneOf": [COORDINATES, {"type": "array", "items": COORDINATES}]},
+            },
+        },
+        "properties": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": (
+                "A point (a place): slug, name, kind, country, count (its partnerships "
+                "that pass the filters) and url (its public page). A line (two places, or "
+                "two regions when the places would give too many lines): from, to "
+                "(slugs), from_name, to_name, count, and, for a single partnership, "
+                "partnership (slug, title, url)."
+            ),
+        },
+    },
+}
+MAP_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features", "meta"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "meta": {
+            "type": "object",
+            "properties": {
+                "partnerships": {"type": "integer"},
+                "places": {"type": "integer"},
+                "lines": {"type": "integer"},
+                "line_level": {"type": "string", "enum": ["place", "region"]},
+                "lines_omitted": {"type": "integer"},
+                "participants_without_place": {"type": "integer"},
+                "place_url": STRING,
+            },
+        },
+        "features": {"type": "array", "items": POINT},
+    },
+}
+NETWORK_SCHEMA = {
+    "type": "object",
+    "required": ["meta", "nodes", "edges"],
+    "properties": {
+        "meta": {
+            "type": "object",
+            "properties": {
+                "partnerships": {"type": "integer"},
+                "truncated": {"type": "boolean"},
+                "around": {"type": "string", "nullable": True},
+                "steps": {"type": "integer"},
+                "nodes": {"type": "integer"},
+                "edges": {"type": "integer"},
+            },
+        },
+        "nodes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type", "label", "url"],
+                "properties": {
+                    "id": {"type": "string", "description": "type:slug, e.g. place:wuxi"},
+                    "type": {"type": "string", "enum": ["place", "organisation", "partnership"]},
+                    "label": STRING,
+                    "kind": STRING,
+                    "kind_label": STRING,
+                    "country": STRING,
+                    "status": STRING,
+                    "status_label": STRING,
+                    "start": STRING,
+                    "end": STRING,
+                    "url": STRING,
+                },
+            },
+        },
+        "edges": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["source", "target", "relation"],
+                "properties": {
+                    "source": STRING,
+                    "target": STRING,
+                    "relation": {
+                        "type": "string",
+                        "enum": ["participant", "based_in", "part_of"],
+                    },
+                    "role": STRING,
+                    "role_label": STRING,
+                    "kind": STRING,
+                    "status": STRING,
+                    "start": STRING,
+                    "end": STRING,
+                },
+            },
+        },
+    },
+}
+
+
+class MapViewSet(ExploreViewSet):
+    renderer_classes = [GeoJSONRenderer, renderers.JSONRenderer]
+
+    @extend_schema(
+        summary="The map: places with their partnership counts, and lines between partners",
+        description=(
+            "GeoJSON of the partnerships that pass the same filters as /api/partnerships/. "
+            "A party is on the map at its place: a place at its coordinates, an organisation "
+            "at the place it is based in."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "partnership", str, description="Only this partnership (its slug): its parties."
+            )
+        ],
+        responses={200: MAP_SCHEMA, 400: ERROR},
+    )
+    def list(self, request):
+        partnerships = self.filtered()
+        if request.query_params.get("partnership"):
+            partnerships = partnerships.filter(slug=request.query_params["partnership"])
+        return Response(explore.map_data(partnerships, request))
+
+
+class NetworkViewSet(ExploreViewSet):
+    @extend_schema(
+        summary="The network: partnerships, their parties and where the organisations are",
+        description=(
+            "Without `around`: the partnerships that pass the filters (the newest "
+            f"{explore.NETWORK_LIMIT}; `meta.truncated` says when there are more). With "
+            "`around`: the graph grown from that record, `steps` partnerships out."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "around",
+                str,
+                description="A record to start from: place:SLUG, organisation:SLUG or "
+                "partnership:SLUG.",
+            ),
+            OpenApiParameter(
+                "steps",
+                int,
+                description=f"How many partnerships out from `around` (1 to {explore.MAX_STEPS}).",
+                enum=list(range(1, explore.MAX_STEPS + 1)),
+            ),
+        ],
+        responses={200: NETWORK_SCHEMA, 400: ERROR},
+    )
+    def list(self, request):
+        around, steps = around_and_steps(request.query_params)
+        graph = explore.network(
+            self.filtered(), around, steps, limit=explore.NETWORK_LIMIT, request=request
+        )
+        return Response(graph.as_json())
+
+
+def around_and_steps(params):
+    """The ``around`` record and ``steps``; a ValidationError names a bad value."""
+    errors = {}
+    around = None
+    if params.get("around"):
+        around = explore.find_around(params["around"])
+        if around is None:
+            errors["around"] = [
+                "No such record; write place:SLUG, organisation:SLUG or partnership:SLUG."
+            ]
+    steps = params.get("steps") or "1"
+    if steps not in {str(n) for n in range(1, explore.MAX_STEPS + 1)}:
+        errors["steps"] = [f"A whole number from 1 to {explore.MAX_STEPS}."]
+    if errors:
+        raise ValidationError(errors)
+    return around, int(steps)

@@ -1,0 +1,603 @@
+"""The registry as a map and as a network, for /map/, /network/, their API and downloads.
+
+Both start from the partnership list's FilterSet, so they show exactly what the list
+shows for the same query string. Each reads the registry in a fixed number of queries
+(participants, then the places and organisations they name) and aggregates in memory.
+
+Where a party is on the map: a place at its own coordinates (or, without any, at those
+of the nearest place it lies in); an organisation at the place it is based in. So a
+place's count is the number of partnerships it takes part in directly or through an
+organisation based there.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from xml.etree import ElementTree
+
+from django.db.models import F, Q
+from django.urls import reverse
+
+from core.exports import csv_text
+from organisations.models import Organisation
+from partnerships.filters import PartnershipFilter
+from partnerships.models import Participant, Partnership
+from places.models import Place
+
+# More distinct lines than this and the map joins them up to regions (the places just
+# below a country), which keeps the GeoJSON for 10,000 partnerships well under 1 MB.
+MAX_LINES = 2000
+# Partnerships a graph in the browser can show and lay out; downloads have no limit.
+NETWORK_LIMIT = 300
+MAX_STEPS = 3
+# How far up the hierarchy a place looks for coordinates and for its region.
+DEPTH = 4
+CHAIN = ["__".join(["parent"] * level) for level in range(1, DEPTH + 1)]
+
+
+class ExploreFilter(PartnershipFilter):
+    """The partnership list's filters; the list's order means nothing on a map or graph."""
+
+
+# Out of the class, so that the form, the API and its schema all go without it.
+ExploreFilter.base_filters.pop("sort", None)
+
+
+def filter_partnerships(params, request=None):
+    """The bound FilterSet for ``params``; check ``is_valid()`` before using ``qs``."""
+    return ExploreFilter(params, queryset=Partnership.objects.all(), request=request)
+
+
+class Urls:
+    """Public addresses built from one reversed pattern each, not a reverse per record."""
+
+    names = {
+        "place": "places:place-detail",
+        "organisation": "organisations:organisation-detail",
+        "partnership": "partnerships:partnership-detail",
+    }
+
+    def __init__(self, request=None):
+        self.patterns = {}
+        for kind, name in self.names.items():
+            path = reverse(name, kwargs={"slug": "slug-here"})
+            if request is not None:
+                path = request.build_absolute_uri(path)
+            self.patterns[kind] = path.replace("slug-here", "{}")
+
+    def __call__(self, kind, slug):
+        return self.patterns[kind].format(slug)
+
+
+def _coordinates(latitude, longitude):
+    return [round(float(longitude), 4), round(float(latitude), 4)]
+
+
+def _places_with_chain(place_ids):
+    """Places by id, each with its ancestors as (id, kind, latitude, longitude) tuples."""
+    values = ["pk", "slug", "name", "kind", "country", "latitude", "longitude", "parent_id"]
+    for prefix in CHAIN:
+        values += [
+            f"{prefix}__pk",
+            f"{prefix}__kind",
+            f"{prefix}__latitude",
+            f"{prefix}__longitude",
+        ]
+    places = {}
+    for row in Place.objects.filter(pk__in=place_ids).values(*values):
+        row["chain"] = [
+            (row[f"{p}__pk"], row[f"{p}__kind"], row[f"{p}__latitude"], row[f"{p}__longitude"])
+            for p in CHAIN
+            if row[f"{p}__pk"] is not None
+        ]
+        places[row["pk"]] = row
+    return places
+
+
+def _position(place):
+    if place["latitude"] is not None:
+        return _coordinates(place["latitude"], place["longitude"])
+    for _pk, _kind, latitude, longitude in place["chain"]:
+        if latitude is not None:
+            return _coordinates(latitude, longitude)
+    return None
+
+
+def _region_id(place):
+    """The highest place above it that is not a country (itself if there is none)."""
+    region = place["pk"]
+    for pk, kind, _latitude, _longitude in place["chain"]:
+        if kind != Place.Kind.COUNTRY:
+            region = pk
+    return region
+
+
+def map_data(partnerships, request=None):
+    """GeoJSON: a point per place with its count, a line per pair of places with theirs."""
+    urls = Urls(request)
+    rows = Participant.objects.filter(partnership__in=partnerships.values("pk")).values_list(
+        "partnership_id", "place_id", "organisation__place_id"
+    )
+    by_partnership = defaultdict(set)
+    unplaced = 0
+    for partnership_id, place_id, based_in in rows:
+        ids = by_partnership[partnership_id]
+        if place_id or based_in:
+            ids.add(place_id or based_in)
+        else:
+            unplaced += 1
+    places = _places_with_chain({pk for ids in by_partnership.values() for pk in ids})
+    positions = {pk: _position(place) for pk, place in places.items()}
+    located = {pk for pk, position in positions.items() if position}
+
+    counts = Counter()
+    pairs = defaultdict(list)
+    for partnership_id, ids in by_partnership.items():
+        ids = ids & located
+        for pk in ids:
+            counts[pk] += 1
+        if len(ids) > 1:
+            for pair in combinations(sorted(ids), 2):
+                pairs[pair].append(partnership_id)
+
+    points = [
+        {
+            "type": "Feature",
+            "id": f"place:{places[pk]['slug']}",
+            "geometry": {"type": "Point", "coordinates": positions[pk]},
+            "properties": {
+                "slug": places[pk]["slug"],
+                "name": places[pk]["name"],
+                "kind": places[pk]["kind"],
+                "country": places[pk]["country"],
+                "count": count,
+                "url": urls("place", places[pk]["slug"]),
+            },
+        }
+        for pk, count in sorted(
+            counts.items(), key=lambda item: (-item[1], places[item[0]]["name"])
+        )
+    ]
+
+    level, ends = "place", {pk: places[pk] for pk in located}
+    if len(pairs) > MAX_LINES:
+        level, pairs, ends = "region", *_regional_pairs(pairs, places, positions)
+        positions = {**positions, **{pk: end["position"] for pk, end in ends.items()}}
+    ranked = sorted(pairs.items(), key=lambda item: (-len(item[1]), item[0]))[:MAX_LINES]
+    # A line of one partnership names it; titles only for those, not for every tie.
+    singles = [ids[0] for _pair, ids in ranked if len(ids) == 1]
+    titles = {
+        pk: (slug, title)
+        for pk, slug, title in Partnership.objects.filter(pk__in=singles).values_list(
+            "pk", "slug", "title"
+        )
+    }
+    lines = []
+    for (a, b), ids in ranked:
+        properties = {
+            "from": ends[a]["slug"],
+            "to": ends[b]["slug"],
+            "from_name": ends[a]["name"],
+            "to_name": ends[b]["name"],
+            "count": len(ids),
+        }
+        if len(ids) == 1:
+            slug, title = titles[ids[0]]
+            properties["partnership"] = {
+                "slug": slug,
+                "title": title,
+                "url": urls("partnership", slug),
+            }
+        lines.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [positions[a], positions[b]]},
+                "properties": properties,
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "meta": {
+            "partnerships": len(by_partnership),
+            "places": len(points),
+            "lines": len(lines),
+            "line_level": level,
+            "lines_omitted": max(0, len(pairs) - MAX_LINES),
+            "participants_without_place": unplaced,
+            "place_url": urls.patterns["place"].replace("{}", "{slug}"),
+        },
+        "features": points + lines,
+    }
+
+
+def _regional_pairs(pairs, places, positions):
+    """The same ties joined up to regions: far fewer lines, each still with its count."""
+    region_of = {pk: _region_id(place) for pk, place in places.items()}
+    regional = defaultdict(set)
+    for (a, b), ids in pairs.items():
+        ra, rb = region_of[a], region_of[b]
+        if ra != rb:
+            regional[(ra, rb) if ra < rb else (rb, ra)].update(ids)
+    known = {pk: places[pk] for pk in region_of.values() if pk in places}
+    missing = set(region_of.values()) - set(known)
+    known.update(
+        (row["pk"], row)
+        for row in Place.objects.filter(pk__in=missing).values(
+            "pk", "slug", "name", "latitude", "longitude"
+        )
+    )
+    # A region without coordinates sits at the middle of its places on the map.
+    members = defaultdict(list)
+    for pk, region in region_of.items():
+        if positions.get(pk):
+            members[region].append(positions[pk])
+    ends = {}
+    for pk, region in known.items():
+        if region.get("latitude") is not None:
+            position = _coordinates(region["latitude"], region["longitude"])
+        elif members[pk]:
+            spots = members[pk]
+            position = [
+                round(sum(spot[0] for spot in spots) / len(spots), 4),
+                round(sum(spot[1] for spot in spots) / len(spots), 4),
+            ]
+        else:
+            continue
+        ends[pk] = {"slug": region["slug"], "name": region["name"], "position": position}
+    regional = {(a, b): sorted(ids) for (a, b), ids in regional.items() if a in ends and b in ends}
+    return regional, ends
+
+
+@dataclass
+class Network:
+    nodes: dict = field(default_factory=dict)
+    edges: list = field(default_factory=list)
+    partnerships: int = 0
+    truncated: bool = False
+    around: str = ""
+    steps: int = 0
+
+    def as_json(self):
+        return {
+            "meta": {
+                "partnerships": self.partnerships,
+                "truncated": self.truncated,
+                "around": self.around or None,
+                "steps": self.steps,
+                "nodes": len(self.nodes),
+                "edges": len(self.edges),
+            },
+            "nodes": list(self.nodes.values()),
+            "edges": self.edges,
+        }
+
+
+NODE_COLUMNS = ["id", "type", "label", "kind", "country", "status", "start", "end", "url"]
+EDGE_COLUMNS = ["source", "target", "relation", "role", "kind", "status", "start", "end"]
+
+
+def node_id(kind, slug):
+    return f"{kind}:{slug}"
+
+
+def network(partnerships, around=None, steps=1, limit=None, request=None):
+    """The partnerships, their parties and where the organisations are based, as a graph.
+
+    Without ``around``, every partnership that ``partnerships`` holds (the newest
+    ``limit`` of them, if given). With a place, organisation or partnership as ``around``, the
+    graph grows from it: each step adds the partnerships of the parties found so far
+    (that pass the filters) and their parties. A place starts with its sub-places and
+    the organisations based in them, as its page does.
+    """
+    ids = []
+    truncated = False
+    requested = steps
+    if around is None:
+        ordered = partnerships.order_by(F("start_on").desc(nulls_last=True), "pk")
+        ids = list(ordered.values_list("pk", flat=True)[: limit + 1 if limit else None])
+        if limit and len(ids) > limit:
+            ids, truncated = ids[:limit], True
+        participants = _participants(ids)
+    else:
+        participants = []
+        if isinstance(around, Partnership):
+            ids = [around.pk]
+            participants = _participants(ids)
+            steps -= 1
+            place_ids, organisation_ids = _parties(participants)
+        elif isinstance(around, Place):
+            place_ids = set(Place.subtree_ids([around.pk]))
+            organisation_ids = set(
+                Organisation.objects.filter(place_id__in=place_ids).values_list("pk", flat=True)
+            )
+        else:
+            place_ids, organisation_ids = set(), {around.pk}
+        for _step in range(steps):
+            room = None if not limit else limit - len(ids)
+            if room is not None and room <= 0:
+                truncated = True
+                break
+            found = list(
+                partnerships.filter(
+                    pk__in=Participant.objects.filter(
+                        Q(place_id__in=place_ids) | Q(organisation_id__in=organisation_ids)
+                    ).values("partnership_id")
+                )
+                .exclude(pk__in=ids)
+                .order_by(F("start_on").desc(nulls_last=True), "pk")
+                .values_list("pk", flat=True)[: room + 1 if room is not None else None]
+            )
+            if room is not None and len(found) > room:
+                found, truncated = found[:room], True
+            if not found:
+                break
+            ids += found
+            new = _participants(found)
+            participants += new
+            place_ids, organisation_ids = _parties(new)
+    graph = _graph(ids, participants, around, request)
+    graph.truncated = truncated
+    graph.steps = requested if around is not None else 0
+    return graph
+
+
+def _participants(partnership_ids):
+    return list(
+        Participant.objects.filter(partnership_id__in=partnership_ids)
+        .order_by("partnership_id", "pk")
+        .values_list("partnership_id", "place_id", "organisation_id", "role")
+    )
+
+
+def _parties(participants):
+    places = {place for _p, place, _o, _r in participants if place}
+    organisations = {organisation for _p, _pl, organisation, _r in participants if organisation}
+    return places, organisations
+
+
+def _graph(partnership_ids, participants, around, request):
+    urls = Urls(request)
+    graph = Network(partnerships=len(partnership_ids))
+    partnerships = {
+        row["pk"]: row
+        for row in Partnership.objects.filter(pk__in=partnership_ids).values(
+            "pk", "slug", "title", "kind", "status", "start", "end"
+        )
+    }
+    organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
+    if isinstance(around, Organisation):
+        organisation_ids.add(around.pk)
+    organisations = {
+        row["pk"]: row
+        for row in Organisation.objects.filter(pk__in=organisation_ids).values(
+            "pk", "slug", "name", "kind", "country", "place_id"
+        )
+    }
+    place_ids = {place for _p, place, _o, _r in participants if place}
+    place_ids |= {row["place_id"] for row in organisations.values() if row["place_id"]}
+    if isinstance(around, Place):
+        place_ids.add(around.pk)
+    places = {
+        row["pk"]: row
+        for row in Place.objects.filter(pk__in=place_ids).values(
+            "pk", "slug", "name", "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
+        )
+    }
+    kind_labels = {
+        "place": dict(Place.Kind.choices),
+        "organisation": dict(Organisation.Kind.choices),
+        "partnership": dict(Partnership.Kind.choices),
+    }
+    status_labels = dict(Partnership.Status.choices)
+    role_labels = dict(Participant.Role.choices)
+
+    def add(kind, row, label, **extra):
+        key = node_id(kind, row["slug"])
+        graph.nodes[key] = {
+            "id": key,
+            "type": kind,
+            "label": label,
+            "kind": row["kind"],
+            "kind_label": str(kind_labels[kind].get(row["kind"], row["kind"])),
+            "country": str(row.get("country") or ""),
+            **extra,
+            "url": urls(kind, row["slug"]),
+        }
+        return key
+
+    place_keys = {pk: add("place", row, row["name"]) for pk, row in places.items()}
+    organisation_keys = {
+        pk: add("organisation", row, row["name"]) for pk, row in organisations.items()
+    }
+    partnership_keys = {}
+    for pk in partnership_ids:
+        row = partnerships[pk]
+        partnership_keys[pk] = add(
+            "partnership",
+            row,
+            row["title"],
+            status=row["status"],
+            status_label=str(status_labels.get(row["status"], row["status"])),
+            start=str(row["start"] or ""),
+            end=str(row["end"] or ""),
+        )
+    for partnership_id, place_id, organisation_id, role in participants:
+        row = partnerships[partnership_id]
+        graph.edges.append(
+            {
+                "source": place_keys[place_id] if place_id else organisation_keys[organisation_id],
+                "target": partnership_keys[partnership_id],
+                "relation": "participant",
+                "role": role,
+                "role_label": str(role_labels.get(role, role)),
+                "kind": row["kind"],
+                "status": row["status"],
+                "start": str(row["start"] or ""),
+                "end": str(row["end"] or ""),
+            }
+        )
+    for pk, row in organisations.items():
+        if row["place_id"] in place_keys:
+            graph.edges.append(
+                _context_edge(organisation_keys[pk], place_keys[row["place_id"]], "based_in")
+            )
+    for pk, row in places.items():
+        # Each place hangs from the nearest place above it that is in the graph too.
+        parent = next((row[f"{p}__pk"] for p in CHAIN[:3] if row[f"{p}__pk"] in place_keys), None)
+        if parent:
+            graph.edges.append(_context_edge(place_keys[pk], place_keys[parent], "part_of"))
+    if around is not None:
+        graph.around = node_id(around._meta.model_name, around.slug)
+    return graph
+
+
+def _context_edge(source, target, relation):
+    return {
+        "source": source,
+        "target": target,
+        "relation": relation,
+        "role": "",
+        "role_label": "",
+        "kind": "",
+        "status": "",
+        "start": "",
+        "end": "",
+    }
+
+
+# Downloads: what Gephi, networkx and spreadsheets read.
+
+GEXF_NS = "http://www.gexf.net/1.2draft"
+
+
+def _attributes(parent, kind, columns):
+    element = ElementTree.SubElement(parent, "attributes", {"class": kind})
+    for column in columns:
+        ElementTree.SubElement(
+            element, "attribute", {"id": column, "title": column, "type": "string"}
+        )
+
+
+def _attvalues(parent, record, columns):
+    values = ElementTree.SubElement(parent, "attvalues")
+    for column in columns:
+        if record.get(column):
+            ElementTree.SubElement(values, "attvalue", {"for": column, "value": record[column]})
+
+
+NODE_ATTRIBUTES = [column for column in NODE_COLUMNS if column not in ("id", "label")]
+EDGE_ATTRIBUTES = [column for column in EDGE_COLUMNS if column not in ("source", "target")]
+
+
+def gexf(graph):
+    root = ElementTree.Element("gexf", {"xmlns": GEXF_NS, "version": "1.2"})
+    meta = ElementTree.SubElement(root, "meta")
+    ElementTree.SubElement(meta, "creator").text = "Partnership Atlas"
+    body = ElementTree.SubElement(root, "graph", {"defaultedgetype": "directed", "mode": "static"})
+    _attributes(body, "node", NODE_ATTRIBUTES)
+    _attributes(body, "edge", EDGE_ATTRIBUTES)
+    nodes = ElementTree.SubElement(body, "nodes")
+    for node in graph.nodes.values():
+        element = ElementTree.SubElement(nodes, "node", {"id": node["id"], "label": node["label"]})
+        _attvalues(element, node, NODE_ATTRIBUTES)
+    edges = ElementTree.SubElement(body, "edges")
+    for number, edge in enumerate(graph.edges):
+        element = ElementTree.SubElement(
+            edges,
+            "edge",
+            {
+                "id": str(number),
+                "source": edge["source"],
+                "target": edge["target"],
+                "label": edge["relation"],
+            },
+        )
+        _attvalues(element, edge, EDGE_ATTRIBUTES)
+    return _xml(root)
+
+
+def graphml(graph):
+    root = ElementTree.Element("graphml", {"xmlns": "http://graphml.graphdrawing.org/xmlns"})
+    for kind, columns in (("node", ["label", *NODE_ATTRIBUTES]), ("edge", EDGE_ATTRIBUTES)):
+        for column in columns:
+            ElementTree.SubElement(
+                root,
+                "key",
+                {
+                    "id": f"{kind}_{column}",
+                    "for": kind,
+                    "attr.name": column,
+                    "attr.type": "string",
+                },
+            )
+    body = ElementTree.SubElement(root, "graph", {"id": "partnerships", "edgedefault": "directed"})
+    for node in graph.nodes.values():
+        element = ElementTree.SubElement(body, "node", {"id": node["id"]})
+        _data(element, "node", node, ["label", *NODE_ATTRIBUTES])
+    for edge in graph.edges:
+        element = ElementTree.SubElement(
+            body, "edge", {"source": edge["source"], "target": edge["target"]}
+        )
+        _data(element, "edge", edge, EDGE_ATTRIBUTES)
+    return _xml(root)
+
+
+def _data(parent, kind, record, columns):
+    for column in columns:
+        if record.get(column):
+            ElementTree.SubElement(parent, "data", {"key": f"{kind}_{column}"}).text = record[
+                column
+            ]
+
+
+def _xml(root):
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(
+        root, encoding="unicode"
+    )
+
+
+def nodes_csv(graph):
+    return csv_text(
+        NODE_COLUMNS,
+        ([node.get(column, "") for column in NODE_COLUMNS] for node in graph.nodes.values()),
+    )
+
+
+def edges_csv(graph):
+    return csv_text(
+        EDGE_COLUMNS, ([edge[column] for column in EDGE_COLUMNS] for edge in graph.edges)
+    )
+
+
+def find_around(value):
+    """The record that ``place:wuxi``, ``organisation:dtu`` or ``partnership:x`` names."""
+    kind, _, slug = (value or "").partition(":")
+    model = {"place": Place, "organisation": Organisation, "partnership": Partnership}.get(kind)
+    if model is None or not slug:
+        return None
+    return model.objects.filter(slug=slug).first()
+
+
+def partnership_rows(graph):
+    """Each partnership in the graph with its parties: the table beside the graph."""
+    based_in = {
+        edge["source"]: graph.nodes[edge["target"]]
+        for edge in graph.edges
+        if edge["relation"] == "based_in"
+    }
+    parties = defaultdict(list)
+    for edge in graph.edges:
+        if edge["relation"] == "participant":
+            parties[edge["target"]].append(
+                {
+                    "node": graph.nodes[edge["source"]],
+                    "role": edge["role_label"],
+                    "based_in": based_in.get(edge["source"]),
+                }
+            )
+    return [
+        {"partnership": node, "parties": parties[key]}
+        for key, node in graph.nodes.items()
+        if node["type"] == "partnership"
+    ]

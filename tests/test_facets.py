@@ -1,0 +1,191 @@
+"""Facets with counts on every list and on the search page."""
+
+import pytest
+
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    ThemeFactory,
+)
+from tests.pages import queries_for, url
+
+pytestmark = pytest.mark.django_db
+
+
+def facets(response):
+    return {
+        facet.name: {option.value: (option.count, option.selected) for option in facet.options}
+        for facet in response.context["facets"]
+    }
+
+
+def titles(response):
+    return sorted(str(record) for record in response.context["object_list"])
+
+
+@pytest.fixture
+def ties():
+    suzhou = PlaceFactory(name="Suzhou", country="CN")
+    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality")
+    hamburg = PlaceFactory(name="Hamburg", country="DE", kind="state")
+    university = OrganisationFactory(name="Aarhus University", country="DK")
+    health = ThemeFactory(name="Health", slug="health")
+    a = PartnershipFactory(title="A", kind="sister_city", status="active", parties=[suzhou, aarhus])
+    a.themes.add(health)
+    PartnershipFactory(title="B", kind="sister_city", status="ended", parties=[hamburg, suzhou])
+    PartnershipFactory(title="C", kind="cooperation", status="active", parties=[university, suzhou])
+    PartnershipFactory(title="D", kind="office", status="planned", parties=[hamburg, aarhus])
+
+
+def test_counts_follow_the_other_filters_but_not_their_own(client, ties):
+    response = client.get(url("partnerships:partnership-list", query="kind=sister_city"))
+    assert titles(response) == ["A", "B"]
+    counted = facets(response)
+    # Choosing another kind would add to the list: the kind facet ignores its own filter.
+    assert counted["kind"] == {
+        "sister_city": (2, True),
+        "cooperation": (1, False),
+        "office": (1, False),
+    }
+    assert counted["status"] == {"active": (1, False), "ended": (1, False)}
+    assert counted["country"] == {"CN": (2, False), "DK": (1, False), "DE": (1, False)}
+    assert counted["theme"] == {"health": (1, False)}
+    assert counted["place_kind"]["city"] == (2, False)
+    assert counted["place_kind"]["municipality"] == (1, False)
+
+
+def test_values_of_one_facet_add_up_and_facets_narrow_each_other(client, ties):
+    either = client.get(url("partnerships:partnership-list", query="kind=sister_city&kind=office"))
+    assert titles(either) == ["A", "B", "D"]
+    both = client.get(
+        url("partnerships:partnership-list", query="kind=sister_city&kind=office&country=DK")
+    )
+    assert titles(both) == ["A", "D"]
+    assert both.context["paginator"].count == 2
+    assert facets(both)["country"]["DK"] == (2, True)
+
+
+def test_participants_kinds(client, ties):
+    response = client.get(
+        url("partnerships:partnership-list", query="organisation_kind=university")
+    )
+    assert titles(response) == ["C"]
+    response = client.get(url("partnerships:partnership-list", query="place_kind=state"))
+    assert titles(response) == ["B", "D"]
+
+
+def test_facets_work_without_javascript(client, ties):
+    page = client.get(url("partnerships:partnership-list", query="kind=office")).content.decode()
+    # Check boxes belong to the filter form, which a button submits.
+    assert 'form="filter-form" name="kind" value="office" id="facet-kind-office" checked' in page
+    assert 'form="filter-form" name="kind" value="sister_city"' in page
+    assert 'id="filter-form"' in page
+    assert '<button type="submit" form="filter-form"' in page
+    assert '<script src="/static/js/facets.js" defer></script>' in page
+
+
+def test_a_chip_removes_one_value(client, ties):
+    response = client.get(
+        url("partnerships:partnership-list", query="kind=sister_city&kind=office&status=active")
+    )
+    chips = {chip.label: chip.remove_url for chip in response.context["chips"]}
+    assert chips["Kind: sister city"] == "?kind=office&status=active"
+    assert chips["Status: active"] == "?kind=sister_city&kind=office"
+    page = response.content.decode()
+    assert 'class="chip" data-explore-link href="?kind=office&amp;status=active"' in page
+    assert (
+        titles(client.get(url("partnerships:partnership-list", query="kind=office&status=active")))
+        == []
+    )
+
+
+def test_places_and_organisations_have_facets(client, ties):
+    places = client.get(url("places:place-list", query="country=CN&country=DE"))
+    assert titles(places) == ["Hamburg", "Suzhou"]
+    assert facets(places)["country"]["DK"] == (1, False)
+    assert facets(places)["kind"] == {"city": (1, False), "state": (1, False)}
+    organisations = client.get(url("organisations:organisation-list", query="kind=university"))
+    assert facets(organisations)["kind"] == {"university": (1, True)}
+
+
+def test_an_unknown_value_is_a_message_not_an_error(client, ties):
+    response = client.get(url("partnerships:partnership-list", query="kind=nonsense"))
+    assert response.status_code == 200
+    assert titles(response) == []
+    assert "errorlist" in response.content.decode()
+
+
+def test_the_api_takes_several_values(client, ties):
+    body = client.get("/api/partnerships/?kind=sister_city&kind=office&ordering=title").json()
+    assert [item["title"] for item in body["results"]] == ["A", "B", "D"]
+    assert client.get("/api/partnerships/?kind=nonsense").status_code == 400
+    assert client.get("/api/places/?country=DK&country=DE").json()["count"] == 2
+
+
+def test_the_search_page_has_facets(client, ties):
+    response = client.get(url("search", query="q=suzhou&status=active"))
+    counted = facets(response)
+    assert counted["type"] == {
+        "places": (1, False),
+        "organisations": (0, False),
+        "partnerships": (2, False),
+    }
+    assert counted["status"]["active"] == (2, True)
+    assert counted["status"]["ended"] == (1, False)
+    only = client.get(url("search", query="q=suzhou&type=partnerships"))
+    page = only.content.decode()
+    assert 'id="section-partnerships"' in page and 'id="section-places"' not in page
+    assert "2 records match" not in page
+
+
+def build(size):
+    for number in range(size):
+        place = PlaceFactory(country="DK" if number % 2 else "CN")
+        tie = PartnershipFactory(parties=[place, OrganisationFactory()], kind="sister_city")
+        tie.themes.add(ThemeFactory())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "kind=sister_city&kind=office&country=DK&theme=theme-1&place_kind=city&as_of=2010"],
+)
+def test_facets_cost_the_same_queries_for_3_and_30(client, django_assert_max_num_queries, query):
+    build(3)
+    small = queries_for(client, url("partnerships:partnership-list", query=query))
+    build(27)
+    # count, page, participants, themes, six facets, theme names, the chart
+    with django_assert_max_num_queries(13):
+        large = queries_for(client, url("partnerships:partnership-list", query=query))
+    assert small == large
+
+
+def test_a_bad_value_on_the_search_page_says_so(client, ties):
+    response = client.get(url("search", query="q=suzhou&as_of=soon"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "is not a date this registry understands" in page
+    assert [str(p) for p in response.context["results"][0]["records"]] == ["Suzhou"]
+
+
+def test_the_chart_of_partnerships_started_per_year(client):
+    PartnershipFactory(kind="sister_city", start="2005")
+    PartnershipFactory(kind="sister_city", start="2005-03")
+    PartnershipFactory(kind="office", start="c. 2007")
+    PartnershipFactory(kind="office", start="1980s")  # only the decade: counted apart
+    PartnershipFactory(kind="office")  # no start
+    home = client.get(url("home")).content.decode()
+    chart = home[
+        home.index('<section class="chart"') : home.index(
+            "</section>", home.index('<section class="chart"')
+        )
+    ]
+    assert 'role="img"' in chart and "<title id=" in chart and "<desc id=" in chart
+    assert "3 partnerships with a known year of start; at most 2 in one year." in chart
+    assert chart.count("<rect x=") == 2
+    assert "<title>2005: sister city, 2</title>" in chart
+    assert '<th scope="row">2007</th><td class="number">1</td><td>Office 1</td>' in chart
+    assert "Not shown: 1 partnership whose start is known only to the decade." in chart
+    # Under the list, for the list as filtered.
+    listed = client.get(url("partnerships:partnership-list", query="kind=office")).content.decode()
+    assert "1 partnership with a known year of start" in listed

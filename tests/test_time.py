@@ -1,0 +1,138 @@
+"""The registry read "as of" a date, and a status that carries its own "as of"."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import PartnershipFactory
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+THIS_YEAR = timezone.localdate().year
+
+
+def as_of(client, date):
+    """{title: status badge text} of the partnership list as of ``date``."""
+    response = client.get(url("partnerships:partnership-list", query=f"as_of={date}"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    found = {}
+    for partnership in response.context["object_list"]:
+        card = page[page.index(f">{partnership.title}</a>") :]
+        badge = card[card.index('class="status ') :]
+        found[partnership.title] = badge[badge.index(">") + 1 : badge.index("</span>")]
+    return found
+
+
+def test_a_decade_start_is_active_after_it_and_possibly_active_within_it(client):
+    PartnershipFactory(title="Since the 1980s", status="active", start="1980s")
+    assert as_of(client, "1990") == {"Since the 1980s": "Active in 1990"}
+    assert as_of(client, "1985") == {"Since the 1980s": "Possibly active in 1985"}
+    assert as_of(client, "1975") == {}
+
+
+def test_circa_widens_a_year_by_one_each_way(client):
+    PartnershipFactory(title="About 2008", status="active", start="c. 2008")
+    assert as_of(client, "2006") == {}
+    assert as_of(client, "2007") == {"About 2008": "Possibly active in 2007"}
+    assert as_of(client, "2008") == {"About 2008": "Possibly active in 2008"}
+    assert as_of(client, "2010") == {"About 2008": "Active in 2010"}
+
+
+def test_a_month_counts_by_its_days(client):
+    PartnershipFactory(title="May 2011", status="active", start="2011-05")
+    assert as_of(client, "2011-04") == {}
+    assert as_of(client, "2011-05") == {"May 2011": "Active in May 2011"}
+    assert as_of(client, "2011") == {"May 2011": "Active in 2011"}
+
+
+def test_without_a_start_a_tie_is_known_from_its_confirmation(client):
+    PartnershipFactory(title="Confirmed 2012", status="active", status_as_of="2012")
+    PartnershipFactory(title="Never dated", status="active")
+    assert as_of(client, "2010") == {}
+    assert as_of(client, "2013") == {"Confirmed 2012": "Active in 2013"}
+    # Five years after its confirmation the registry no longer vouches for it.
+    assert as_of(client, "2020") == {"Confirmed 2012": "Possibly active in 2020"}
+
+
+def test_an_ended_tie_with_a_vague_end(client):
+    PartnershipFactory(title="Ended in the 2010s", status="ended", start="2000", end="2010s")
+    assert as_of(client, "2005") == {"Ended in the 2010s": "Active in 2005"}
+    assert as_of(client, "2012") == {"Ended in the 2010s": "Possibly active in 2012"}
+    assert as_of(client, "2021") == {"Ended in the 2010s": "Ended by 2021"}
+
+
+def test_an_ended_tie_without_an_end_is_only_possibly_active(client):
+    PartnershipFactory(title="Ended sometime", status="ended", start="2000", status_as_of="2012")
+    assert as_of(client, "2005") == {"Ended sometime": "Possibly active in 2005"}
+    assert as_of(client, "2013") == {"Ended sometime": "Ended by 2013"}
+
+
+def test_a_plan_is_known_from_its_confirmation(client):
+    PartnershipFactory(title="Planned 2012", status="planned", status_as_of="2012")
+    PartnershipFactory(title="Planned now", status="planned")
+    assert as_of(client, "2011") == {}
+    assert as_of(client, "2013") == {"Planned 2012": "Planned in 2013"}
+    assert as_of(client, "2020")["Planned 2012"] == "Unconfirmed in 2020"
+    assert as_of(client, str(THIS_YEAR))["Planned now"] == f"Planned in {THIS_YEAR}"
+
+
+def test_as_of_combines_with_other_filters_and_facets(client):
+    PartnershipFactory(title="Old", kind="sister_city", status="active", start="1990")
+    PartnershipFactory(title="New", kind="sister_city", status="active", start="2015")
+    response = client.get(url("partnerships:partnership-list", query="as_of=2000&kind=sister_city"))
+    assert [str(p) for p in response.context["object_list"]] == ["Old"]
+    kind = next(facet for facet in response.context["facets"] if facet.name == "kind")
+    assert [(option.value, option.count) for option in kind.options] == [("sister_city", 1)]
+    assert "as of 2000" in response.content.decode()
+
+
+@pytest.mark.parametrize("date", ["soon", "2011-13", "12"])
+def test_a_bad_date_says_what_to_write_and_finds_nothing(client, date):
+    PartnershipFactory(title="Tie", start="2000")
+    response = client.get(url("partnerships:partnership-list", query=f"as_of={date}"))
+    assert response.status_code == 200
+    assert list(response.context["object_list"]) == []
+    page = response.content.decode()
+    assert "errorlist" in page
+
+
+def test_the_api_takes_as_of_and_rejects_a_bad_one(client):
+    PartnershipFactory(title="Since the 1980s", slug="eighties", status="active", start="1980s")
+    PartnershipFactory(title="Later", status="active", start="2001")
+    body = client.get("/api/partnerships/", {"as_of": "1995"}).json()
+    assert [item["slug"] for item in body["results"]] == ["eighties"]
+    assert client.get("/api/partnerships/", {"as_of": "someday"}).status_code == 400
+
+
+def test_a_status_shows_when_it_was_confirmed(client):
+    recent = str(THIS_YEAR - 1)
+    PartnershipFactory(title="Fresh", slug="fresh", status="active", status_as_of=recent)
+    PartnershipFactory(title="Stale", slug="stale", status="active", status_as_of="c. 2012")
+    PartnershipFactory(title="Ended", slug="ended", status="ended", status_as_of="2012")
+    page = client.get(url("partnerships:partnership-list")).content.decode()
+    as_of = '</span> <span class="status-as-of">'
+    assert f"Active{as_of}(as of {recent}, per source)" in page
+    assert f"Unconfirmed{as_of}(active as of c. 2012, per source)" in page
+    assert f"Ended{as_of}(as of 2012, per source)" in page
+    detail = client.get(url("partnerships:partnership-detail", slug="stale")).content.decode()
+    assert 'Unconfirmed</span> <span class="status-as-of">(active as of c. 2012' in detail
+    api = client.get("/api/partnerships/stale/").json()
+    assert (api["status"], api["status_as_of"]["text"], api["status_today"]) == (
+        "active",
+        "c. 2012",
+        "unconfirmed",
+    )
+    assert client.get("/api/partnerships/fresh/").json()["status_today"] == "active"
+
+
+def test_confirmation_expires_five_years_after_the_last_day_it_may_mean():
+    from partnerships.as_of import current_state
+    from partnerships.models import Partnership
+
+    tie = Partnership(status="active", status_as_of="2012")
+    assert current_state(tie, datetime.date(2017, 12, 31)) == "active"
+    assert current_state(tie, datetime.date(2018, 1, 1)) == "unconfirmed"
+    assert current_state(Partnership(status="active"), datetime.date(2030, 1, 1)) == "active"
