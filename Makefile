@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 # Local development only: DEBUG on, with the throw-away key settings.py allows then.
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test lint format bench superuser seed messages clean
+.PHONY: run serve test lint format bench superuser seed messages clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,15 @@ run: $(BIN)/.installed
 	$(DEV_ENV) $(MANAGE) migrate --no-input
 	$(DEV_ENV) $(MANAGE) load_seed
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+# As in production on one machine: DEBUG off, gunicorn, compressed static files. Needs
+# DJANGO_SECRET_KEY (settings.py says how to make one); PORT and WEB_CONCURRENCY optional.
+serve: $(BIN)/.installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "DJANGO_SECRET_KEY is not set. Make one with:" \
+	  "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"; exit 2; }
+	DJANGO_DEBUG=0 $(MANAGE) collectstatic --no-input --verbosity 0
+	DJANGO_DEBUG=0 $(MANAGE) migrate --no-input
+	DJANGO_DEBUG=0 $(BIN)/gunicorn --config config/gunicorn.conf.py
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -28,7 +28,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it to a long random string, "
+            "DJANGO_SECRET_KEY is not set. Set it to a long random string, made with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', "
             "or set DJANGO_DEBUG=1 for local development."
         )
     SECRET_KEY = _DEV_SECRET_KEY
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
     "core",
     "importing",
     "places",
@@ -73,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -81,7 +86,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,6 +134,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # `manage.py loaddata seed` finds fixtures/seed.json (built by fixtures/build_seed.py).
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# Axes first: it refuses a locked-out account and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,11 +194,81 @@ CSRF_TRUSTED_ORIGINS = [
     if origin.strip()
 ]
 
+# What browsers may do with our pages. Scripts only from our own files (data for them comes
+# in <script type="application/json">); the one inline style allowed is the rule Cytoscape
+# inserts for its container. The API docs (Swagger UI) get their own policy: core.middleware.
+_MAP_TILE_ORIGIN = "/".join(os.environ.get("ATLAS_MAP_TILE_URL", "").split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='"],
+        # Leaflet swaps a data: GIF into tiles it unloads.
+        "img-src": ["'self'", "data:"] + ([_MAP_TILE_ORIGIN] if _MAP_TILE_ORIGIN else []),
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+ATLAS_API_DOCS_CSP = {
+    **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+    # Swagger UI styles its widgets inline and draws its icons as data: SVGs.
+    "style-src": ["'self'", "'unsafe-inline'"],
+}
+# No page uses these browser features; a page that is ever compromised cannot either.
+ATLAS_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# How many proxies (load balancer, CDN) stand in front of the app and append to
+# X-Forwarded-For. 0: the client address is REMOTE_ADDR and X-Forwarded-For is ignored,
+# since any client can write it. N: the N-th address from the right, the one our own
+# outermost proxy saw (core.throttling.client_ip).
+ATLAS_TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+
+# One cache that every worker on the machine shares (throttle counts, lockouts of tokens),
+# with no server to run. CACHE_URL (or REDIS_URL) = redis://host:6379/0 shares it between
+# machines; locmem:// keeps it in each process (tests).
+_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    _CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+elif _CACHE_URL.startswith("locmem://"):
+    _CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+elif _CACHE_URL:
+    raise ImproperlyConfigured(
+        f"CACHE_URL {_CACHE_URL!r} is not understood: use redis://host:port/db or locmem://."
+    )
+else:
+    _CACHE = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("ATLAS_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+CACHES = {"default": _CACHE}
+
+# Password guessing: after AXES_FAILURE_LIMIT failed admin logins, that account is locked
+# from that address for AXES_COOLOFF_HOURS (`manage.py axes_reset` unlocks everyone,
+# `axes_reset_username NAME` one account). API tokens: core.throttling.LockingTokenAuthentication.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts with a made-up token, per client address, before the API refuses tokens
+# from that address for AXES_COOLOFF_HOURS.
+ATLAS_TOKEN_FAILURE_LIMIT = int(os.environ.get("ATLAS_TOKEN_FAILURE_LIMIT", "20"))
+
+
 # The API: anyone reads, staff write with the same model permissions as in the admin.
 REST_FRAMEWORK = {
     # Token first, so that an anonymous write gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.throttling.LockingTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -196,8 +280,10 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "1000/hour"},
+    # Counted in the shared cache, per client address (core.throttling.client_ip).
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ATLAS_API_ANON_RATE", "1000/hour")},
+    "NUM_PROXIES": ATLAS_TRUSTED_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
 }
 
@@ -241,3 +327,13 @@ LOGGING = {
 ATLAS_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 ATLAS_IMPORT_MAX_ROWS = 20_000
 ATLAS_IMPORT_UPLOAD_DIR = os.environ.get("ATLAS_IMPORT_UPLOAD_DIR", "")
+# Who an import from the command line is recorded under when --user is not given (an
+# inactive account, created on first use), and how long a second import waits for the first.
+ATLAS_IMPORT_USER = os.environ.get("ATLAS_IMPORT_USER", "import")
+ATLAS_IMPORT_WAIT_SECONDS = 20
+
+# The map draws a vendored world basemap and needs no tile server. A deployment that wants
+# street detail may name a tile server ({z}/{x}/{y} template) and its attribution; the
+# browser then fetches tiles from there.
+ATLAS_MAP_TILE_URL = os.environ.get("ATLAS_MAP_TILE_URL", "")
+ATLAS_MAP_TILE_ATTRIBUTION = os.environ.get("ATLAS_MAP_TILE_ATTRIBUTION", "")

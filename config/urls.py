@@ -1,10 +1,13 @@
+from csp.decorators import csp_replace
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from atlas.health import health
 from atlas.views import HomeView
 from core.sitemaps import PageSitemap
 from core.views import AboutView, SearchSection, SearchView, robots_txt
@@ -17,18 +20,23 @@ from places.views import PlaceListView
 
 # The search page finds what each list finds; config is where the apps meet.
 search_sections = [
-    SearchSection(_("Places"), PlaceListView, "includes/cards/place.html", "places:place-list"),
+    SearchSection(
+        _("Places"), PlaceListView, "includes/cards/place.html", "places:place-list", "places"
+    ),
     SearchSection(
         _("Organisations"),
         OrganisationListView,
         "includes/cards/organisation.html",
         "organisations:organisation-list",
+        "organisations",
     ),
     SearchSection(
         _("Partnerships"),
         PartnershipListView,
         "includes/cards/partnership.html",
         "partnerships:partnership-list",
+        "partnerships",
+        faceted=True,
     ),
 ]
 
@@ -40,6 +48,8 @@ sitemaps = {
             "places:place-list",
             "organisations:organisation-list",
             "partnerships:partnership-list",
+            "atlas:map",
+            "atlas:network",
         ]
     ),
     "places": PlaceSitemap,
@@ -52,8 +62,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
+    path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view loads its start-up script from a URL, so scripts stay 'self' only.
+    path(
+        "api/docs/",
+        csp_replace(settings.ATLAS_API_DOCS_CSP)(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     path("api/", include(("config.api", "api"))),
 ]
 
@@ -67,6 +85,7 @@ urlpatterns += i18n_patterns(
     path("places/", include("places.urls")),
     path("organisations/", include("organisations.urls")),
     path("partnerships/", include("partnerships.urls")),
+    path("", include("atlas.urls")),
 )
 
 handler500 = "core.views.server_error"

@@ -1,6 +1,9 @@
 """The API's defaults, named in ``REST_FRAMEWORK``: kept free of views to avoid import cycles."""
 
 from rest_framework import filters, pagination
+from rest_framework.exceptions import ValidationError
+
+from .text import search_query_error
 
 
 class RecordSearch(filters.SearchFilter):
@@ -10,6 +13,8 @@ class RecordSearch(filters.SearchFilter):
 
     def filter_queryset(self, request, queryset, view):
         query = request.query_params.get(self.search_param, "")
+        if message := search_query_error(query):
+            raise ValidationError({self.search_param: [message]})
         return queryset.search(query) if query.strip() else queryset
 
     def get_schema_operation_parameters(self, view):

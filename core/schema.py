@@ -27,8 +27,11 @@ class AutoSchema(openapi.AutoSchema):
         if self.method not in permissions.SAFE_METHODS:
             errors["401"] = "Not signed in (send 'Authorization: Token ...')."
             errors["403"] = "Signed in without the model permission for this change."
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
-            errors["400"] = "Invalid data, or an invalid filter or ordering value."
+        # Any request may carry a control character (core.middleware refuses it).
+        errors["400"] = (
+            "Invalid data, an invalid filter or ordering value, or a control character "
+            "(such as NUL) in the address, query or body."
+        )
         if "{" in self.path:
             errors["404"] = "No such record."
             if self.method == "DELETE":

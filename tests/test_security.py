@@ -1,0 +1,352 @@
+"""Headers, bad input, password and token guessing, and the API throttle."""
+
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from core import throttling
+from core.text import SEARCH_MAX_CHARACTERS
+from organisations.models import Organisation
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import UserFactory
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def seed(db):
+    call_command("loaddata", "seed", verbosity=0)
+
+
+def public_addresses():
+    place = Place.objects.order_by("pk").first()
+    organisation = Organisation.objects.order_by("pk").first()
+    partnership = Partnership.objects.order_by("pk").first()
+    addresses = [
+        url(name, language)
+        for language in ("en", "da")
+        for name in (
+            "home",
+            "about",
+            "search",
+            "places:place-list",
+            "organisations:organisation-list",
+            "partnerships:partnership-list",
+            "atlas:map",
+            "atlas:network",
+        )
+    ]
+    return addresses + [
+        url("search", query="q=aarhus"),
+        place.get_absolute_url(),
+        organisation.get_absolute_url(),
+        partnership.get_absolute_url(),
+        "/sitemap.xml",
+        "/robots.txt",
+        "/health/",
+        "/api/places/",
+        f"/api/places/{place.slug}/",
+        "/api/partnerships/",
+        "/api/schema/",
+        "/api/docs/",
+        "/api/docs/?script=",
+        "/admin/login/",
+    ]
+
+
+def admin_addresses():
+    place = Place.objects.order_by("pk").first()
+    partnership = Partnership.objects.order_by("pk").first()
+    return [
+        reverse("admin:index"),
+        reverse("admin:places_place_changelist"),
+        reverse("admin:places_place_add"),
+        reverse("admin:places_place_change", args=[place.pk]),
+        reverse("admin:places_place_history", args=[place.pk]),
+        reverse("admin:partnerships_partnership_changelist"),
+        reverse("admin:partnerships_partnership_change", args=[partnership.pk]),
+    ]
+
+
+def policy(response):
+    header = response["Content-Security-Policy"]
+    return {
+        name: values
+        for name, *values in (part.split() for part in header.split(";") if part.strip())
+    }
+
+
+def assert_headers(response, address):
+    assert response.status_code == 200, address
+    directives = policy(response)
+    assert directives["default-src"] == ["'self'"], address
+    assert directives["script-src"] == ["'self'"], address
+    assert directives["frame-ancestors"] == ["'none'"], address
+    assert "'unsafe-inline'" not in directives["img-src"] + directives["connect-src"]
+    assert "geolocation=()" in response["Permissions-Policy"], address
+    assert "camera=()" in response["Permissions-Policy"], address
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin", address
+
+
+def test_every_page_carries_a_strict_policy(client, admin_client, seed):
+    for address in public_addresses():
+        response = client.get(address)
+        assert_headers(response, address)
+        if not address.startswith("/api/docs/"):
+            assert "'unsafe-inline'" not in policy(response)["style-src"], address
+    for address in admin_addresses():
+        assert_headers(admin_client.get(address), address)
+
+
+def test_the_api_docs_run_without_inline_scripts(client):
+    page = client.get("/api/docs/")
+    scripts = re.findall(r"<script([^>]*)>", page.content.decode())
+    assert scripts and all("src=" in attributes for attributes in scripts)
+    start_up = client.get("/api/docs/?script=")
+    assert start_up["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in start_up.content.decode()
+
+
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_no_page_runs_inline_script(client, admin_client, seed):
+    pages = [(client, address) for address in public_addresses()]
+    pages += [(admin_client, address) for address in admin_addresses()]
+    checked = 0
+    for page_client, address in pages:
+        response = page_client.get(address)
+        if not response["Content-Type"].startswith("text/html"):
+            continue
+        html = response.content.decode()
+        for attributes, body in SCRIPT.findall(html):
+            if body.strip():
+                # Data for scripts travels as json_script: never run by the browser.
+                assert 'type="application/json"' in attributes, (address, attributes)
+        assert not HANDLER.search(html), (address, HANDLER.search(html).group(0))
+        checked += 1
+    assert checked >= 20
+
+
+# Bad input: control characters
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/api/places/a%00b/",
+        "/api/places/?search=a%00",
+        "/api/partnerships/?place=%01x",
+        "/en/places/a%00b/",
+        "/en/places/?q=%00",
+        "/en/search/?q=wuxi%1b",
+        "/admin/places/place/?q=%00",
+        "/admin/login/?next=%00",
+    ],
+)
+def test_control_characters_in_an_address_get_400(admin_client, address):
+    response = admin_client.get(address)
+    assert response.status_code == 400
+    assert "control character" in response.content.decode()
+
+
+def test_control_characters_in_a_form_change_nothing(admin_client):
+    response = admin_client.post(
+        reverse("admin:places_place_add"),
+        {"name": "Nul\x00by", "kind": "city", "country": "DK"},
+    )
+    assert response.status_code == 400
+    assert "control character" in response.content.decode()
+    assert not Place.objects.exists()
+
+
+def test_control_characters_in_json_change_nothing(editor):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    for name in ("Nul\x00by", "Bell\x07", "Escape\x1b[2J"):
+        response = api.post(
+            "/api/places/", {"name": name, "kind": "city", "country": "DK"}, format="json"
+        )
+        assert response.status_code == 400
+        assert "control character" in response.json()["detail"]
+    assert not Place.objects.exists()
+
+
+def test_line_breaks_and_tabs_are_ordinary_text(editor):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    response = api.post(
+        "/api/places/",
+        {"name": "Vejle", "kind": "city", "country": "DK", "description": "First line\r\n\tsecond"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Place.objects.get().description == "First line\r\n\tsecond"
+
+
+# Bad input: searches too long to run
+
+LONG_QUERY = " ".join(["wuxi"] * 1000)
+MANY_WORDS = " ".join(f"w{number}" for number in range(13))
+
+
+@pytest.mark.parametrize("query", [LONG_QUERY, MANY_WORDS, "x" * (SEARCH_MAX_CHARACTERS + 1)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "search",
+        "places:place-list",
+        "organisations:organisation-list",
+        "partnerships:partnership-list",
+    ],
+)
+def test_a_long_search_gets_a_message_on_the_page(client, name, query):
+    response = client.get(url(name), {"q": query})
+    assert response.status_code == 200
+    assert "Search for at most" in response.content.decode()
+
+
+@pytest.mark.parametrize("parameter", ["q", "search"])
+@pytest.mark.parametrize("endpoint", ["/api/places/", "/api/organisations/", "/api/partnerships/"])
+def test_a_long_search_gets_400_from_the_api(client, endpoint, parameter):
+    response = client.get(endpoint, {parameter: LONG_QUERY})
+    assert response.status_code == 400
+    assert "Search for at most" in json.dumps(response.json())
+
+
+def test_a_long_search_in_the_admin_is_cut_to_the_limits(admin_client):
+    response = admin_client.get(reverse("admin:places_place_changelist"), {"q": LONG_QUERY})
+    assert response.status_code == 200
+
+
+def test_a_search_at_the_limits_still_finds(client, seed):
+    def found(query):
+        response = client.get("/api/places/", {"search": query})
+        assert response.status_code == 200
+        return [place["slug"] for place in response.json()["results"]]
+
+    assert found(" ".join(["aarhus"] * 12)) == found("aarhus") != []
+    response = client.get(url("places:place-list"), {"q": " ".join(["aarhus"] * 12)})
+    assert "Search for at most" not in response.content.decode()
+    assert f'href="{Place.objects.get(slug=found("aarhus")[0]).get_absolute_url()}"' in (
+        response.content.decode()
+    )
+
+
+# Password guessing: django-axes on the admin login
+
+
+def log_in(client, username, password, address="203.0.113.7"):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_the_admin_login_locks_an_account_and_address_after_repeated_failures(client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="staff", is_staff=True)
+    for _attempt in range(2):
+        response = log_in(client, "staff", "wrong")
+        assert response.status_code == 200
+        assert "Please enter the correct username and password" in response.content.decode()
+    response = log_in(client, "staff", "wrong")
+    assert response.status_code == 429
+    assert "has been locked" in response.content.decode()
+    # The right password does not help while locked...
+    response = log_in(client, "staff", PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # ...from that address; the same person elsewhere still gets in.
+    response = log_in(client, "staff", PASSWORD, address="198.51.100.2")
+    assert response.status_code == 302
+    client.logout()
+    call_command("axes_reset", verbosity=0)
+    assert log_in(client, "staff", PASSWORD).status_code == 302
+
+
+def test_the_lockout_address_is_not_taken_from_a_forged_header(client, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    UserFactory(username="staff", is_staff=True)
+    for forged in ("10.0.0.1", "10.0.0.2"):
+        client.post(
+            reverse("admin:login"),
+            {"username": "staff", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+            HTTP_X_FORWARDED_FOR=forged,
+        )
+    assert log_in(client, "staff", PASSWORD).status_code == 429
+
+
+# Token guessing on the API
+
+
+def test_the_api_refuses_tokens_from_an_address_that_guessed_too_often(settings):
+    settings.ATLAS_TOKEN_FAILURE_LIMIT = 3
+    editor = UserFactory(username="api-editor", is_staff=True)
+    key = Token.objects.create(user=editor).key
+    guesser = APIClient(REMOTE_ADDR="203.0.113.9")
+    for guess in range(3):
+        guesser.credentials(HTTP_AUTHORIZATION=f"Token {guess:040d}")
+        assert guesser.get("/api/places/").status_code == 401
+    guesser.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = guesser.get("/api/places/")
+    assert response.status_code == 429
+    assert "invalid token" in response.json()["detail"]
+    # Reading without a token stays open, and the token works from its owner's address.
+    guesser.credentials()
+    assert guesser.get("/api/places/").status_code == 200
+    owner = APIClient(REMOTE_ADDR="198.51.100.2")
+    owner.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert owner.get("/api/places/").status_code == 200
+
+
+# The API throttle
+
+
+@pytest.fixture
+def three_per_hour(monkeypatch):
+    monkeypatch.setattr(throttling.AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/hour"})
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_count(client, three_per_hour):
+    statuses = [
+        client.get(
+            "/api/places/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"
+        ).status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_behind_one_proxy_the_right_most_address_counts(client, settings, three_per_hour):
+    settings.ATLAS_TRUSTED_PROXIES = 1
+
+    def call(forwarded_for):
+        return client.get(
+            "/api/places/", REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR=forwarded_for
+        ).status_code
+
+    # The client writes whatever it likes on the left; our proxy appends what it saw.
+    assert [call(f"forged-{n}, 203.0.113.7") for n in range(4)] == [200, 200, 200, 429]
+    assert call("198.51.100.2") == 200
+
+
+def test_the_throttle_counts_in_the_shared_cache(client, three_per_hour):
+    from django.core.cache import cache
+
+    for _request in range(3):
+        client.get("/api/places/", REMOTE_ADDR="203.0.113.7")
+    # Another worker sees the same count because it reads the same cache.
+    assert len(cache.get("throttle_anon_203.0.113.7")) == 3
