@@ -326,6 +326,39 @@ def test_a_second_import_while_one_runs_stops_with_exit_code_3(tmp_path, setting
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_second_import_waits_for_the_advisory_lock_on_postgresql(tmp_path, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    from importing.engine import import_lock
+
+    settings.ATLAS_IMPORT_WAIT_SECONDS = 0.2
+    holding, release = threading.Event(), threading.Event()
+
+    def first_import():
+        from django.db import connections
+
+        with import_lock():
+            holding.set()
+            release.wait(10)
+        connections.close_all()
+
+    thread = threading.Thread(target=first_import)
+    thread.start()
+    try:
+        holding.wait(10)
+        with pytest.raises(CommandError) as raised:
+            command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
+    finally:
+        release.set()
+        thread.join()
+    assert raised.value.returncode == 3
+    assert not Place.objects.filter(name="Wuxi").exists()
+    # Once the first import is done, the same file goes through.
+    command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
+    assert Place.objects.filter(name="Wuxi").exists()
+
+
 # The import batch page ---------------------------------------------------------------------
 
 
