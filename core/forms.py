@@ -38,8 +38,8 @@ class GroupedNumberInput(forms.TextInput):
         return super().format_value(value)
 
 
-class LocalizedDecimalField(forms.DecimalField):
-    widget = GroupedNumberInput
+class UngroupedInputMixin:
+    """A localized number field that also reads the language's thousand separators."""
 
     def __init__(self, **kwargs):
         kwargs["localize"] = True
@@ -47,21 +47,18 @@ class LocalizedDecimalField(forms.DecimalField):
 
     def to_python(self, value):
         return super().to_python(ungroup(value))
+
+
+class LocalizedDecimalField(UngroupedInputMixin, forms.DecimalField):
+    widget = GroupedNumberInput
 
     def widget_attrs(self, widget):
         # No step/min/max: the field is text, so that '367.095' can be typed at all.
         return {"inputmode": "decimal"}
 
 
-class LocalizedIntegerField(forms.IntegerField):
+class LocalizedIntegerField(UngroupedInputMixin, forms.IntegerField):
     widget = forms.TextInput
-
-    def __init__(self, **kwargs):
-        kwargs["localize"] = True
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        return super().to_python(ungroup(value))
 
     def widget_attrs(self, widget):
         return {"inputmode": "numeric"}

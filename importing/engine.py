@@ -227,15 +227,15 @@ class Job:
     def resolve(self, label, text, row, column, exclude=None):
         target, how = self.names(label).resolve(text, exclude=exclude)
         if how == "spelling":
-            row.warn(
-                _("%(column)s: read '%(value)s' as %(record)s")
-                % {
-                    "column": self.label(column),
-                    "value": text,
-                    "record": self.names(label).describe(target),
-                }
-            )
+            self.warn_spelling(row, column, text, self.names(label).describe(target))
         return target
+
+    def warn_spelling(self, row, column, text, record):
+        """A reference found only by a looser spelling: worth a second look, not an error."""
+        row.warn(
+            _("%(column)s: read '%(value)s' as %(record)s")
+            % {"column": self.label(column), "value": text, "record": record}
+        )
 
     def source_for(self, text, row, column):
         """The source a cell names, or a new one made from the cell."""
@@ -246,14 +246,7 @@ class Job:
             return None
         if targets:
             if how == "spelling":
-                row.warn(
-                    _("%(column)s: read '%(value)s' as %(record)s")
-                    % {
-                        "column": self.label(column),
-                        "value": text,
-                        "record": names.name_of(targets[0]),
-                    }
-                )
+                self.warn_spelling(row, column, text, names.name_of(targets[0]))
             return targets[0]
         source = self.create_source(text)
         row.warn(_("a new source will be created: %(source)s") % {"source": source})
