@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 # Local development only: DEBUG on, with the throw-away key settings.py allows then.
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run serve test lint format bench superuser seed messages clean
+.PHONY: run serve test lint format bench loadtest superuser seed messages clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,28 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Speed goals, measured side by side in one run (see benchmarks/*.py); prints ratios.
+# The speed goals, side by side in one run (benchmarks/bench.py): every public page, API
+# GET, search and admin page served by gunicorn (DEBUG off) at SIZES partnerships, cache
+# hits and misses, then the import of 10,000 partnerships; the table goes to
+# var/bench/latest.md. A quick run: `make bench SIZES=1000,10000 IMPORT_REPEAT=1`.
+# BENCH_DATABASE_URL=postgres://user:password@host:port/any measures on PostgreSQL.
+SIZES ?= 1000,10000,100000
+ROUNDS ?= 10
+IMPORT_REPEAT ?= 3
 bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/pages.py --partnerships 10000
-	@if [ -f benchmarks/imports.py ]; then $(BIN)/python benchmarks/imports.py; fi
+	$(BIN)/python benchmarks/bench.py --sizes $(SIZES) --rounds $(ROUNDS) \
+	  --import-repeat $(IMPORT_REPEAT)
+
+# 50 readers and 5 staff against `make serve` on 10,000 partnerships for 60 s (loadtest/).
+# Locust gets a venv of its own, made here only, never in CI (requirements-loadtest.txt).
+LOADTEST_VENV := var/loadtest/venv
+$(LOADTEST_VENV)/.installed: requirements-loadtest.txt
+	$(PYTHON) -m venv $(LOADTEST_VENV)
+	$(LOADTEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-loadtest.txt
+	touch $@
+
+loadtest: $(BIN)/.installed $(LOADTEST_VENV)/.installed
+	LOCUST=$(LOADTEST_VENV)/bin/locust $(BIN)/python loadtest/run.py
 
 superuser: $(BIN)/.installed
 	$(DEV_ENV) $(MANAGE) migrate --no-input
@@ -56,7 +74,7 @@ seed: $(BIN)/.installed
 
 # Extract and compile the Danish translations (needs GNU gettext: apt-get install gettext).
 messages: $(BIN)/.installed
-	$(DEV_ENV) $(MANAGE) makemessages --locale da --ignore '.venv/*' --ignore 'staticfiles/*'
+	$(DEV_ENV) $(MANAGE) makemessages --locale da --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*'
 	$(DEV_ENV) $(MANAGE) compilemessages --locale da --ignore '.venv/*'
 
 clean:

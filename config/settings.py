@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: a cached page is answered without reading it.
+    "core.middleware.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -250,6 +252,18 @@ else:
     }
 CACHES = {"default": _CACHE}
 
+# Anonymous GETs of public pages, CSV downloads and the API are answered from that cache,
+# kept per registry version (core.middleware.PublicCacheMiddleware): on by default when
+# DEBUG is off, so that template edits show at once while developing.
+ATLAS_CACHE_PAGES = env_bool("ATLAS_CACHE_PAGES", not DEBUG)
+# How long a shared cache in front (CDN, Varnish) may serve a public page without asking
+# again: `Cache-Control: public, max-age=0, s-maxage=N`. Browsers always revalidate (a
+# cheap 304 while the registry is unchanged); a CDN may serve a page up to N seconds older
+# than the registry. 0 keeps every reader current.
+ATLAS_CACHE_SECONDS = int(os.environ.get("ATLAS_CACHE_SECONDS", "60"))
+# How long the app's own cache keeps a page; a write makes it unreachable long before.
+CACHE_MIDDLEWARE_SECONDS = 60 * 60 * 24
+
 # Password guessing: after AXES_FAILURE_LIMIT failed admin logins, that account is locked
 # from that address for AXES_COOLOFF_HOURS (`manage.py axes_reset` unlocks everyone,
 # `axes_reset_username NAME` one account). API tokens: core.throttling.LockingTokenAuthentication.
@@ -269,7 +283,7 @@ REST_FRAMEWORK = {
     # Token first, so that an anonymous write gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "core.throttling.LockingTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "core.rest.SessionCookieAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
@@ -327,6 +341,8 @@ LOGGING = {
 ATLAS_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 ATLAS_IMPORT_MAX_ROWS = 20_000
 ATLAS_IMPORT_UPLOAD_DIR = os.environ.get("ATLAS_IMPORT_UPLOAD_DIR", "")
+# An upload never confirmed is deleted after this many hours (importing.uploads).
+ATLAS_IMPORT_UPLOAD_MAX_AGE_HOURS = float(os.environ.get("ATLAS_IMPORT_UPLOAD_MAX_AGE_HOURS", "24"))
 # Who an import from the command line is recorded under when --user is not given (an
 # inactive account, created on first use), and how long a second import waits for the first.
 ATLAS_IMPORT_USER = os.environ.get("ATLAS_IMPORT_USER", "import")

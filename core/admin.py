@@ -1,6 +1,8 @@
 import datetime
+import functools
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,15 +12,17 @@ from django.forms.models import _get_foreign_key
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .forms import LocalizedNumbersMixin
+from .forms import FastWidgetsMixin, LocalizedNumbersMixin, render_in_python
 from .history import (
     MARKED_REVIEWED,
     describe_reason,
@@ -27,7 +31,7 @@ from .history import (
     revert_reason,
 )
 from .models import REVIEW_INTERVAL
-from .text import query_terms
+from .text import fold, query_terms
 
 admin.site.site_header = _("Partnership Atlas administration")
 admin.site.site_title = _("Partnership Atlas")
@@ -54,6 +58,122 @@ class ReviewStatusFilter(admin.SimpleListFilter):
         if self.value() == "recent":
             return queryset.reviewed_since(since)
         return queryset
+
+
+class CountryInUseFilter(admin.ChoicesFieldListFilter):
+    """Lists the countries the records are in (one query), not all 250 of the field's."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        codes = model._default_manager.order_by().values_list(field_path, flat=True).distinct()
+        names = country_names(translation.get_language())
+        self.in_use = sorted(
+            ((code, names.get(code, code)) for code in codes if code),
+            key=lambda choice: fold(str(choice[1])),
+        )
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {
+            f"{i}__c": models.Count(pk_attname, filter=models.Q((self.lookup_kwarg, code)))
+            for i, (code, _name) in enumerate(self.in_use)
+        }
+
+    def choices(self, changelist):
+        facet_counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(
+                remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
+            ),
+            "display": _("All"),
+        }
+        for i, (code, name) in enumerate(self.in_use):
+            yield {
+                "selected": self.lookup_val is not None and code in self.lookup_val,
+                "query_string": changelist.get_query_string(
+                    {self.lookup_kwarg: code}, [self.lookup_kwarg_isnull]
+                ),
+                "display": f"{name} ({facet_counts[f'{i}__c']})" if facet_counts else name,
+            }
+
+
+@admin.display(description=_("country"), ordering="country")
+def country_name(record):
+    # Not the field itself nor Country.name: both look the code up in the 250 names, built
+    # again for every row (most of a changelist's time).
+    return country_names(translation.get_language()).get(record.country.code) or None
+
+
+@functools.cache
+def country_names(language):
+    """{code: name} of every country in ``language``."""
+    with translation.override(language):
+        return {code: str(name) for code, name in countries}
+
+
+class FastAdminMixin(FastWidgetsMixin):
+    """For a ModelAdmin: widgets and changelist checkboxes rendered in Python."""
+
+    def action_checkbox(self, obj):
+        # Django renders a CheckboxInput through the template engine on every row, a third
+        # of a changelist's time; this is the same HTML.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
+class FastInlineMixin(FastWidgetsMixin):
+    """For an inline: widgets rendered in Python, and each row's autocompletes named from
+    the row's own record, read with it, instead of one query per autocomplete per row."""
+
+    def related_autocompletes(self):
+        return [
+            name
+            for name in self.autocomplete_fields
+            if self.model._meta.get_field(name).many_to_one
+        ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        related = self.related_autocompletes()
+        # Not select_related() without names: that would follow every foreign key.
+        return queryset.select_related(*related) if related else queryset
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(
+            formset.__name__,
+            (FastFormSetMixin, formset),
+            {"related_autocompletes": self.related_autocompletes()},
+        )
+
+
+class FastFormSetMixin:
+    related_autocompletes = []
+
+    @cached_property
+    def management_form(self):
+        form = super().management_form
+        for field in form.fields.values():
+            render_in_python(field)
+        return form
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # The id, parent key and delete box are added here, not by formfield_for_dbfield.
+        for field in form.fields.values():
+            render_in_python(field)
+        for name in self.related_autocompletes:
+            key = form.instance._meta.get_field(name)
+            related = getattr(form.instance, name) if key.is_cached(form.instance) else None
+            if name in form.fields and related is not None:
+                field = form.fields[name]
+                pk = str(getattr(related, key.target_field.attname))
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.known_labels = {pk: field.label_from_instance(related)}
 
 
 # Fields that change on every save or are computed; listing them in a diff is noise.
@@ -104,6 +224,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
             )
             previous = {}
             for row in rows:
+                row.history_object = with_related(row, model)
                 row.model_label = "" if own else capfirst(model._meta.verbose_name)
                 row.reason_text = describe_reason(row.history_change_reason)
                 row.action = self.action_label(row)
@@ -274,6 +395,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
 
 
+def with_related(row, model):
+    """The record as history ``row`` holds it, with the related records the row was read
+    with (simple-history builds it bare: naming a participant would cost a query a row)."""
+    record = row.history_object
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.name in row._state.fields_cache:
+            field.set_cached_value(record, row._state.fields_cache[field.name])
+    return record
+
+
 def versions_of(model, pk):
     """The history rows of the record ``pk`` of ``model``."""
     return history_manager(model).filter(**{model._meta.pk.attname: pk})
@@ -291,12 +422,16 @@ def stamp(instance, user, reason):
     return instance
 
 
-class RecordAdmin(LocalizedNumbersMixin, HistoryAdmin):
+class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
     """What every record's admin shares: who changed it, search by any name, review."""
 
     # Staff paste addresses without a scheme; assume the secure one, as Django 6 will.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ["search_key"]
+    # Each row costs the admin about 1 ms to render; 50 keep a list under 20× a page
+    # without queries. Without the unfiltered total, a filtered list counts only once.
+    list_per_page = 50
+    show_full_result_count = False
     search_help_text = _("Finds any name or spelling, with or without accents: Arhus, 南京.")
     actions = ["mark_reviewed"]
     readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]

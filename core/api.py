@@ -16,6 +16,9 @@ class RecordViewSet(viewsets.ModelViewSet):
     """Anyone reads; staff with the model permission write (see ``REST_FRAMEWORK``)."""
 
     lookup_field = "slug"
+    # The public pages' <slug:...>; the schema states it, so clients (and schemathesis) know
+    # that any other address under /api/ is no record's.
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
 
     def perform_destroy(self, instance):
         instance._history_user = self.request.user
@@ -29,4 +32,6 @@ class SourceViewSet(RecordViewSet):
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
     lookup_field = "pk"
+    # DRF's default again: the schema then types the id from the model, as an integer.
+    lookup_value_regex = "[^/.]+"
     ordering_fields = ["title", "updated_at", "last_reviewed_on"]

@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Sources and shared records")
 
     def ready(self):
+        from . import versioning
         from .history import record_raw_save
 
         post_save.connect(record_raw_save, dispatch_uid="core.history.record_raw_save")
+        versioning.watch(self)

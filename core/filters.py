@@ -1,10 +1,13 @@
 """What every record FilterSet shares: the search box, countries and facets."""
 
+import json
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -52,9 +55,12 @@ class RecordFilterSet(django_filters.FilterSet):
         if self.is_bound and not self.is_valid():
             return []
         result = []
+        shared = self.shared_counts()
         for name, counter in self.facets.items():
             selected = [str(value) for value in self.data.getlist(name)] if self.is_bound else []
-            counts = dict(counter(self, self.queryset_without(name).order_by()))
+            counts = shared.get(name)
+            if counts is None:
+                counts = dict(counter(self, self.queryset_without(name).order_by()))
             labels = {str(value): str(label) for value, label in self.form.fields[name].choices}
             options = [
                 FacetOption(str(value), labels.get(str(value), str(value)), count, False)
@@ -69,6 +75,54 @@ class RecordFilterSet(django_filters.FilterSet):
             if chosen or options:
                 result.append(Facet(name, self.filters[name].label, chosen + options))
         return result
+
+    def shared_counts(self):
+        """Counts of the facets on the record's own fields that nothing is chosen in.
+
+        Leaving out a filter with no value changes nothing, so all of them count the same
+        records: one GROUP BY over their fields together scans the table once, not once
+        per facet. Returns {facet name: {value: count}}.
+        """
+        cleaned = self.form.cleaned_data if self.is_bound else {}
+        names = [
+            name
+            for name, counter in self.facets.items()
+            if getattr(counter, "field_name", None) and not cleaned.get(name)
+        ]
+        if len(names) < 2:
+            return {}
+        fields = [self.facets[name].field_name for name in names]
+        counts = {name: {} for name in names}
+        rows = (
+            self.queryset_without(None)
+            .order_by()
+            .values(*fields)
+            .annotate(count=Count("pk"))
+            .values_list(*fields, "count")
+        )
+        for *values, count in rows:
+            for name, value in zip(names, values, strict=True):
+                counts[name][value] = counts[name].get(value, 0) + count
+        return counts
+
+
+# A search matching at most this many records is fetched once per request and its ids
+# handed to every later query (count, page, each facet): rebuilding, compiling and running
+# the search's nested subqueries once per facet cost far more than reading the ids.
+MATCHED_IDS = 100_000
+
+
+def id_list(ids):
+    """``ids`` for ``pk__in=``, as a single parameter.
+
+    The SQL stays the same short text for any number of ids: no thousands of placeholders
+    to build, send and parse.
+    """
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
+    return list(ids)
 
 
 @dataclass
@@ -105,6 +159,7 @@ def count_by(field_name):
             queryset.values(field_name).annotate(count=Count("pk")).values_list(field_name, "count")
         )
 
+    counter.field_name = field_name  # RecordFilterSet.shared_counts counts several at once
     return counter
 
 

@@ -1,11 +1,16 @@
-"""Number fields for the admin that read and show numbers as the admin's language writes them."""
+"""Admin form parts: number fields that read and show numbers as the admin's language
+writes them, and widgets rendered in Python so that big forms stay fast."""
 
+import functools
 import re
 from decimal import Decimal
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.db import models
 from django.utils import formats
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from .numbers import grouped
 
@@ -79,3 +84,128 @@ class LocalizedNumbersMixin:
             elif isinstance(db_field, models.IntegerField) and not db_field.primary_key:
                 kwargs.setdefault("form_class", LocalizedIntegerField)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+SELECT = "django/forms/widgets/select.html"
+SELECT_OPTION = "django/forms/widgets/select_option.html"
+INPUTS = {
+    f"django/forms/widgets/{kind}.html"
+    for kind in ["input", "text", "hidden", "number", "checkbox", "email", "url"]
+}
+TEXTAREA = "django/forms/widgets/textarea.html"
+
+
+class PythonRenderedMixin:
+    """Renders the plainest widgets in Python, to the HTML of Django's own templates.
+
+    Through the template engine a widget costs about 0.3 ms and a select option 25 µs:
+    with the 250 countries and the hidden ids, selects and checkboxes of every inline row,
+    that was most of an admin change page's time. Other templates render as usual.
+    """
+
+    def _render(self, template_name, context, renderer=None):
+        widget = context["widget"]
+        if template_name == SELECT and self.option_template_name == SELECT_OPTION:
+            return mark_safe(select_html(widget))
+        if template_name in INPUTS:
+            value = widget["value"]
+            return mark_safe(
+                f'<input type="{conditional_escape(widget["type"])}"'
+                f' name="{conditional_escape(widget["name"])}"'
+                + ("" if value is None else f' value="{conditional_escape(value)}"')
+                + f"{html_attrs(widget['attrs'])}>"
+            )
+        if template_name == TEXTAREA:
+            return mark_safe(
+                f'<textarea name="{conditional_escape(widget["name"])}"'
+                f"{html_attrs(widget['attrs'])}>\n"
+                f"{conditional_escape(widget['value']) if widget['value'] else ''}</textarea>"
+            )
+        return super()._render(template_name, context, renderer)
+
+
+def select_html(widget):
+    groups = []
+    for group_name, options, _index in widget["optgroups"]:
+        html = "".join(
+            f'\n  <option value="{conditional_escape(option["value"])}"'
+            f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>"
+            for option in options
+        )
+        if group_name:
+            html = f'\n  <optgroup label="{conditional_escape(group_name)}">{html}\n  </optgroup>'
+        groups.append(html)
+    return (
+        f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>'
+        f"{''.join(groups)}\n</select>"
+    )
+
+
+def html_attrs(attrs):
+    """As django/forms/widgets/attrs.html writes them."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class FastModelForm(forms.ModelForm):
+    """A model form whose field labels render in Python too, as django/forms/label.html."""
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if template_name == "django/forms/label.html" and context is not None:
+            label = conditional_escape(context["label"])
+            if not context["use_tag"]:
+                return mark_safe(label)
+            tag = conditional_escape(context["tag"])
+            return mark_safe(f"<{tag}{html_attrs(context['attrs'] or {})}>{label}</{tag}>")
+        return super().render(template_name, context, renderer)
+
+
+class KnownLabelsMixin:
+    """An autocomplete that names its selected record from ``known_labels`` ({pk: label})
+    when it holds them, and asks nothing when empty, instead of a query per widget (that
+    is, per inline row)."""
+
+    known_labels = {}
+
+    def optgroups(self, name, value, attr=None):
+        selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if not all(pk in self.known_labels for pk in selected):
+            return super().optgroups(name, value, attr)
+        options = []
+        if not self.is_required and not self.allow_multiple_selected:
+            options.append(self.create_option(name, "", "", False, 0))
+        for pk in selected:
+            options.append(self.create_option(name, pk, self.known_labels[pk], True, len(options)))
+        return [(None, options, 0)]
+
+
+@functools.cache
+def faster(widget_class):
+    mixins = (PythonRenderedMixin,)
+    if issubclass(widget_class, AutocompleteMixin):
+        mixins = (KnownLabelsMixin, *mixins)
+    return type(widget_class.__name__, (*mixins, widget_class), {})
+
+
+def render_in_python(formfield):
+    """Switch the widget of ``formfield`` (also inside the admin's related-field wrapper)
+    to ``PythonRenderedMixin``, keeping its state: a subclass of its own class."""
+    widget = getattr(formfield, "widget", None)
+    widget = getattr(widget, "widget", widget)  # RelatedFieldWidgetWrapper
+    if isinstance(widget, forms.Widget) and not isinstance(widget, PythonRenderedMixin):
+        widget.__class__ = faster(type(widget))
+    return formfield
+
+
+class FastWidgetsMixin:
+    """For a ModelAdmin or inline: the plainest widgets and labels render in Python."""
+
+    form = FastModelForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return render_in_python(super().formfield_for_dbfield(db_field, request, **kwargs))

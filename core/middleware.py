@@ -1,9 +1,24 @@
+import datetime
+import hashlib
 import json
 import re
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils import timezone
+from django.utils.cache import (
+    get_cache_key,
+    get_conditional_response,
+    has_vary_header,
+    learn_cache_key,
+    patch_cache_control,
+)
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
+from rest_framework.request import Request
+
+from . import versioning
 
 # C0 controls and DEL. Tab, line feed and carriage return are ordinary text in a form field.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -77,3 +92,116 @@ class SecurityHeadersMiddleware:
         # drf-spectacular's Swagger view asks for "unsafe-none"; nothing here needs it.
         response["Cross-Origin-Opener-Policy"] = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
         return response
+
+
+def not_cached(view):
+    """Keep a view's responses out of ``PublicCacheMiddleware``: pages that read nothing
+    from the registry (so need no version) and service endpoints."""
+    view.atlas_not_cached = True
+    return view
+
+
+class PublicCacheMiddleware:
+    """Whole responses of anonymous GETs, cached under the registry version.
+
+    The key is Django's cache-middleware key (``django.utils.cache``: full URL, language,
+    the request headers the response varies on) with the registry version, the moment it
+    last changed and today's date as its prefix. Every write moves the version in its own
+    transaction (``core.versioning``), so a page is never served older than the registry,
+    and nothing needs invalidating; today's date, because pages say what is stale or
+    unconfirmed as of today. Django's UpdateCacheMiddleware/FetchFromCacheMiddleware take
+    one fixed key prefix, would cache staff and token requests, and answer no conditional
+    GET from the version, hence this middleware, built from the same pieces.
+
+    It looks the page up in ``process_view``, once LocaleMiddleware has chosen the
+    language and the URL is resolved; a hit skips the view, the session is never read,
+    and the version is the only query. An API hit still counts against the view's
+    throttles. Bypassed: other methods, a session cookie (staff) or an Authorization
+    header (tokens), the admin, views marked ``not_cached``, long query strings. Stored:
+    200 responses that set no cookie, do not vary on Cookie, are not streamed and carry
+    no Cache-Control of their own.
+    """
+
+    # Longer queries are no search a person typed; each would only push pages out.
+    MAX_QUERY_LENGTH = 1000
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request._atlas_cache = settings.ATLAS_CACHE_PAGES and self._may_cache(request)
+        response = self.get_response(request)
+        if not isinstance(request._atlas_cache, tuple) or not self._may_store(response):
+            return response
+        prefix, last_modified = request._atlas_cache
+        patch_cache_control(response, public=True, max_age=0, s_maxage=settings.ATLAS_CACHE_SECONDS)
+        response["Last-Modified"] = http_date(last_modified)
+        cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
+        if request.method == "GET":
+            key = learn_cache_key(request, response, key_prefix=prefix, cache=cache)
+            response["ETag"] = _etag(key)
+            cache.set(key, response, settings.CACHE_MIDDLEWARE_SECONDS)
+        response["X-Cache"] = "MISS"
+        return get_conditional_response(
+            request, response.get("ETag"), last_modified, response=response
+        )
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request._atlas_cache:
+            return None
+        if getattr(view_func, "atlas_not_cached", False) or (
+            "admin" in request.resolver_match.namespaces
+        ):
+            request._atlas_cache = False
+            return None
+        value, changed_at = versioning.current()
+        today = timezone.localdate()
+        prefix = (
+            f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.{value}.{changed_at.timestamp()}.{today}"
+        )
+        midnight = datetime.datetime.combine(
+            today, datetime.time(), timezone.get_current_timezone()
+        )
+        last_modified = int(max(changed_at, midnight).timestamp())
+        request._atlas_cache = (prefix, last_modified)
+        cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
+        key = get_cache_key(request, key_prefix=prefix, cache=cache)
+        response = cache.get(key) if key else None
+        if response is None or _throttled(request, view_func):
+            return None
+        request._atlas_cache = None  # nothing to store
+        response["X-Cache"] = "HIT"
+        return get_conditional_response(
+            request, response.get("ETag"), last_modified, response=response
+        )
+
+    def _may_cache(self, request):
+        return (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META
+            and len(request.META.get("QUERY_STRING", "")) <= self.MAX_QUERY_LENGTH
+        )
+
+    def _may_store(self, response):
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not response.has_header("Cache-Control")
+            and not has_vary_header(response, "Cookie")
+        )
+
+
+def _etag(key):
+    return quote_etag(hashlib.md5(key.encode(), usedforsecurity=False).hexdigest())
+
+
+def _throttled(request, view_func):
+    """Whether an API view's throttles refuse this request; the view then answers 429."""
+    view_class = getattr(view_func, "cls", None)
+    if view_class is None:
+        return False
+    view = view_class(**getattr(view_func, "initkwargs", {}))
+    anonymous = Request(request)
+    return not all(throttle.allow_request(anonymous, view) for throttle in view.get_throttles())

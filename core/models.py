@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .fields import PartialDateField
+from .search import SearchKeyField
 from .text import query_terms, search_key, unique_slug
+from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
 
 # A record nobody has confirmed for this long is shown as stale.
 REVIEW_INTERVAL = datetime.timedelta(days=365)
@@ -20,7 +22,7 @@ wikidata_validator = RegexValidator(
 )
 
 
-class RecordQuerySet(models.QuerySet):
+class RecordQuerySet(VersionedQuerySet):
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
         today = today or timezone.localdate()
@@ -84,13 +86,15 @@ class Record(models.Model):
         blank=True,
         help_text=_("The day someone last confirmed that this record is still true."),
     )
-    search_key = models.TextField(editable=False, blank=True, default="")
+    search_key = SearchKeyField(editable=False, blank=True, default="")
 
     objects = RecordQuerySet.as_manager()
     # Every concrete record gets its own history table: who changed what, and when.
     history = HistoricalRecords(inherit=True)
     # The field a new record's slug is made from; None for records without a slug.
     slug_from = None
+    # True once a migration has indexed the search keys (``core.search.IndexSearchKey``).
+    search_indexed = False
 
     class Meta:
         abstract = True
@@ -216,7 +220,7 @@ class Language(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class AlternativeNameQuerySet(models.QuerySet):
+class AlternativeNameQuerySet(VersionedQuerySet):
     def delete(self):
         # A bulk delete skips the model's delete(); the records named still need new keys.
         field = self.model.record_field

@@ -1,6 +1,7 @@
 """The API's defaults, named in ``REST_FRAMEWORK``: kept free of views to avoid import cycles."""
 
-from rest_framework import filters, pagination
+from django.conf import settings
+from rest_framework import authentication, filters, pagination
 from rest_framework.exceptions import ValidationError
 
 from .text import search_query_error
@@ -33,3 +34,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class SessionCookieAuthentication(authentication.SessionAuthentication):
+    """Session login for staff in a browser, looked up only when a session cookie came.
+
+    Reading the session marks the response ``Vary: Cookie``, which would keep every
+    anonymous API response out of shared caches (core.middleware.PublicCacheMiddleware).
+    """
+
+    def authenticate(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().authenticate(request)

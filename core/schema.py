@@ -1,6 +1,7 @@
 """The OpenAPI schema says what the API really does: who may call it and how it answers."""
 
 from drf_spectacular import openapi
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import permissions
 
 ERROR = {
@@ -25,8 +26,13 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         errors = {}
         if self.method not in permissions.SAFE_METHODS:
-            errors["401"] = "Not signed in (send 'Authorization: Token ...')."
+            errors["401"] = "Not signed in (send 'Authorization: Token ...'), or an unknown token."
             errors["403"] = "Signed in without the model permission for this change."
+        else:
+            errors["401"] = "An unknown token (reading needs none)."
+        # core.throttling: the anonymous rate per client address, and the lockout of an
+        # address after repeated unknown tokens; Retry-After says when to try again.
+        errors["429"] = "Too many requests from this address; see the Retry-After header."
         # Any request may carry a control character (core.middleware refuses it).
         errors["400"] = (
             "Invalid data, an invalid filter or ordering value, or a control character "
@@ -47,3 +53,7 @@ class AutoSchema(openapi.AutoSchema):
                 },
             )
         return responses
+
+
+class SessionCookieScheme(SessionScheme):
+    target_class = "core.rest.SessionCookieAuthentication"

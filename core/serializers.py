@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from .dates import PartialDate
+from .links import record_url, slug_url
 from .models import Source
 
 
@@ -103,15 +104,25 @@ class NestedSlugFieldExtension(OpenApiSerializerFieldExtension):
         return auto_schema.resolve_serializer(field.summary_class, direction).ref
 
 
+class SlugIdentityField(serializers.HyperlinkedIdentityField):
+    """A record's API address by its slug, without a ``reverse()`` per record."""
+
+    def __init__(self, view_name, **kwargs):
+        super().__init__(view_name=view_name, lookup_field="slug", **kwargs)
+
+    def get_url(self, obj, view_name, request, format):
+        if format or obj.pk is None:
+            return super().get_url(obj, view_name, request, format)
+        return slug_url(view_name, obj.slug, request)
+
+
 class LinkedSerializer(serializers.ModelSerializer):
     """A record with its API address (``url``) and its public page (``public_url``)."""
 
     public_url = serializers.SerializerMethodField()
 
     def get_public_url(self, obj) -> str:
-        request = self.context.get("request")
-        url = obj.get_absolute_url()
-        return request.build_absolute_uri(url) if request else url
+        return record_url(obj, self.context.get("request"))
 
 
 class CleanSerializer(serializers.ModelSerializer):

@@ -43,6 +43,16 @@ def active_chips(request, filterset, facets, skip=()):
     return chips
 
 
+# A section of a record's page shows this many cards and links to the list with the rest,
+# so that a country's page costs the same with ten places in it or ten thousand.
+SECTION_SIZE = 20
+
+
+def first_page(queryset, size=SECTION_SIZE):
+    """The first ``size`` records and how many there are."""
+    return list(queryset[:size]), queryset.count()
+
+
 class RecordListView(FilterView):
     """A public list: a FilterSet narrows it, facets count it, ``?sort=`` orders it."""
 

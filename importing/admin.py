@@ -5,7 +5,6 @@ unchanged, or every problem by row and column); confirming reads the same stored
 again and writes it in one transaction. Nothing is written before the confirmation.
 """
 
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -29,15 +28,10 @@ from core.models import ImportBatch, Source
 from .engine import TYPES, ImportBusy, Importer, export_table, undo_batch
 from .resources import SourceType
 from .spreadsheets import FORMATS, UnreadableFile, file_type, write_failed_rows, write_table
+from .uploads import clean_uploads, is_expired, upload_dir
 
 PREVIEW_ROWS = 1000
 SESSION_KEY = "atlas_imports"
-
-
-def upload_dir():
-    directory = Path(settings.ATLAS_IMPORT_UPLOAD_DIR or tempfile.gettempdir()) / "atlas-imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def max_bytes():
@@ -137,6 +131,7 @@ class SpreadsheetAdminMixin:
         }
 
     def _store(self, request, data, file_name, source=""):
+        clean_uploads()
         token = uuid.uuid4().hex
         (upload_dir() / token).write_bytes(data)
         stored = request.session.get(SESSION_KEY, {})
@@ -150,8 +145,10 @@ class SpreadsheetAdminMixin:
         if not info or info["model"] != self.opts.label_lower:
             raise Http404(_("This upload has expired; upload the file again."))
         try:
-            data = (upload_dir() / uuid.UUID(token).hex).read_bytes()
-            return data, info["file_name"], info.get("source", "")
+            path = upload_dir() / uuid.UUID(token).hex
+            if is_expired(path):
+                raise FileNotFoundError(path)
+            return path.read_bytes(), info["file_name"], info.get("source", "")
         except (OSError, ValueError):
             raise Http404(_("This upload has expired; upload the file again.")) from None
 

@@ -17,6 +17,7 @@ from django_countries.fields import Country, CountryField
 
 from core.exports import plain_number
 from core.fields import PartialDateField
+from core.versioning import bump
 
 from .readers import (
     CellError,
@@ -397,6 +398,8 @@ class ManyReference(ListColumn):
         for pk, gone in remove.items():
             through.objects.filter(**{owner: pk, f"{other}__in": gone}).delete()
         through.objects.bulk_create(add, batch_size=1000)
+        if add:
+            bump()  # an automatic many-to-many table's bulk_create sends no signal
 
 
 class Sources(ManyReference):

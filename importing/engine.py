@@ -23,7 +23,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.fields import Field as ExportField
@@ -31,6 +38,7 @@ from import_export.resources import ModelDeclarativeMetaclass
 
 from core.exports import ExportResource
 from core.models import ImportBatch, ImportBatchItem, Source
+from core.versioning import bump
 
 from .names import identity
 from .readers import CellError, clean_cell, fold
@@ -319,10 +327,15 @@ class Job:
 
         if not objects:
             return []
-        if hasattr(model, "history") and connection.features.can_return_rows_from_bulk_insert:
-            created = model._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
-            self.record_history(model, [obj.pk for obj in created])
-            return created
+        if (
+            connection.features.can_return_rows_from_bulk_insert
+            and plain_fields(model)
+            and all(obj.pk is None for obj in objects)
+        ):
+            insert(model, objects)
+            if hasattr(model, "history"):
+                self.record_history(model, [obj.pk for obj in objects])
+            return objects
         if hasattr(model, "history"):
             return bulk_create_with_history(
                 objects,
@@ -381,6 +394,51 @@ class Job:
         return self.bulk_create(Source, created)
 
 
+def plain_fields(model):
+    """The columns an INSERT of new ``model`` records fills, or None if one of them needs
+    more than its value (a database default, a generated column)."""
+    fields = [field for field in model._meta.concrete_fields if field is not model._meta.pk]
+    if any(field.generated or field.has_db_default() for field in fields):
+        return None
+    return fields
+
+
+def insert(model, objects):
+    """What ``bulk_create`` does for new records, with their primary keys returned, less
+    its handling of expressions in every value: in an import of 10,000 partnerships that
+    handling cost more than everything else the write does (benchmarks/imports.py)."""
+    # The connection itself: every attribute read through django.db.connection's proxy
+    # costs a context-local lookup, for each of some 300,000 values.
+    database = connections[DEFAULT_DB_ALIAS]
+    fields = plain_fields(model)
+    quote = database.ops.quote_name
+    pk = model._meta.pk
+    row = f"({', '.join(['%s'] * len(fields))})"
+    size = max(1, min(BATCH_SIZE, database.ops.bulk_batch_size(fields, objects)))
+    with database.cursor() as cursor:
+        for start in range(0, len(objects), size):
+            chunk = objects[start : start + size]
+            values = []
+            for obj in chunk:
+                # Foreign keys to records created earlier in this import take their ids.
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                values += [
+                    field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields
+                ]
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} "
+                f"({', '.join(quote(field.column) for field in fields)}) "
+                f"VALUES {', '.join([row] * len(chunk))} RETURNING {quote(pk.column)}",
+                values,
+            )
+            # Rows come back in the order of VALUES, as bulk_create relies on too.
+            for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, pk.to_python(key))
+                obj._state.adding = False
+                obj._state.db = database.alias
+    bump()
+
+
 # Running an import -----------------------------------------------------------------------
 
 
@@ -390,6 +448,7 @@ class Importer:
         self.user = user
         self.progress = progress or (lambda stage, done, total: None)
         self.source = source
+        self._unchecked = {}
 
     def read(self, data, file_name=""):
         """The file as a ``Table``; ``UnreadableFile`` if it is no spreadsheet."""
@@ -649,19 +708,8 @@ class Importer:
             row.error("slug", slug, _("another record uses this slug; choose another"))
             return
         record_type.derive(row, instance)
-        fields = {f for column in columns for f in column.fields}
-        # Readers of choices only return valid choices, and references are resolved:
-        # checking those again (against 250 countries, or by a query) would cost more
-        # than every other check.
-        trusted = {f for column in columns if column.reader_validates for f in column.fields}
-        validated = {
-            model_field.name
-            for model_field in instance._meta.concrete_fields
-            if model_field.attname in fields - trusted and not model_field.is_relation
-        }
-        exclude = [f.name for f in instance._meta.fields if f.name not in validated]
         try:
-            instance.clean_fields(exclude=exclude)
+            instance.clean_fields(exclude=self.unchecked(columns, instance._meta))
         except ValidationError as error:
             job.validation_error(row, error)
         if not row.problems:
@@ -669,6 +717,25 @@ class Importer:
         if row.problems:
             return
         row.action = NEW if record is None else UPDATED
+
+    def unchecked(self, columns, opts):
+        """The fields ``clean_fields`` skips on a row with these columns: those the row
+        does not set, relations, and what the readers checked already. The same for every
+        row with the same columns, so worked out once."""
+        key = frozenset(column.name for column in columns)
+        if key not in self._unchecked:
+            fields = {f for column in columns for f in column.fields}
+            # Readers of choices only return valid choices, and references are resolved:
+            # checking those again (against 250 countries, or by a query) would cost more
+            # than every other check.
+            fields -= {f for column in columns if column.reader_validates for f in column.fields}
+            validated = {
+                model_field.name
+                for model_field in opts.concrete_fields
+                if model_field.attname in fields and not model_field.is_relation
+            }
+            self._unchecked[key] = [f.name for f in opts.fields if f.name not in validated]
+        return self._unchecked[key]
 
     def write(self, job, rows, file_name, change_reason=None):
         record_type = job.type

@@ -1,14 +1,20 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import RecordAdmin, ReviewStatusFilter
+from core.admin import (
+    CountryInUseFilter,
+    FastInlineMixin,
+    RecordAdmin,
+    ReviewStatusFilter,
+    country_name,
+)
 from importing.admin import SpreadsheetAdminMixin
 
 from .models import Organisation, OrganisationName
 from .resources import OrganisationType
 
 
-class OrganisationNameInline(admin.TabularInline):
+class OrganisationNameInline(FastInlineMixin, admin.TabularInline):
     model = OrganisationName
     extra = 1
     fields = ["name", "language", "kind"]
@@ -21,13 +27,13 @@ class OrganisationAdmin(SpreadsheetAdminMixin, RecordAdmin):
         "name",
         "short_name",
         "kind",
-        "country",
+        country_name,
         "place",
         "parent",
         "review_status",
         "updated_at",
     ]
-    list_filter = ["kind", "country", ReviewStatusFilter]
+    list_filter = ["kind", ("country", CountryInUseFilter), ReviewStatusFilter]
     list_select_related = ["place", "parent"]
     autocomplete_fields = ["place", "parent", "sources"]
     prepopulated_fields = {"slug": ["name"]}

@@ -20,6 +20,12 @@ class OrganisationFilter(RecordFilterSet):
         queryset=Place.objects.all(),
         method="filter_place",
     )
+    parent = RecordNameFilter(
+        label=_("Part of"),
+        help_text=_("Any name or abbreviation of the organisation it belongs to."),
+        queryset=Organisation.objects.all(),
+        method="filter_parent",
+    )
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields={"name": "name", "updated_at": "updated", "last_reviewed_on": "reviewed"},
@@ -36,8 +42,11 @@ class OrganisationFilter(RecordFilterSet):
 
     class Meta:
         model = Organisation
-        fields = ["q", "kind", "country", "place"]
+        fields = ["q", "kind", "country", "place", "parent"]
 
     def filter_place(self, queryset, name, value: str):
         places = self.filters["place"].matching(value).values_list("pk", flat=True)
         return queryset.in_places(places)
+
+    def filter_parent(self, queryset, name, value: str):
+        return queryset.filter(parent__in=self.filters["parent"].matching(value))

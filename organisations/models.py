@@ -103,12 +103,18 @@ class Organisation(Record):
     )
 
     slug_from = "name"
+    search_indexed = True
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        indexes = [
+            models.Index(fields=["name"], name="organisation_name_idx"),
+            models.Index(fields=["-updated_at"], name="organisation_updated_idx"),
+            models.Index(fields=["-last_reviewed_on"], name="organisation_reviewed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("pk")), name="organisation_not_own_parent"

@@ -5,6 +5,7 @@ from core.serializers import (
     LinkedSerializer,
     NestedSlugField,
     RecordSerializer,
+    SlugIdentityField,
     sources_field,
 )
 from places.models import Place
@@ -14,9 +15,7 @@ from .models import Organisation, OrganisationName
 
 
 class OrganisationSummarySerializer(CountryFieldMixin, LinkedSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:organisation-detail", lookup_field="slug"
-    )
+    url = SlugIdentityField("api:organisation-detail")
 
     class Meta:
         model = Organisation
@@ -30,9 +29,7 @@ class OrganisationNameSerializer(serializers.ModelSerializer):
 
 
 class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:organisation-detail", lookup_field="slug"
-    )
+    url = SlugIdentityField("api:organisation-detail")
     place = NestedSlugField(
         PlaceSummarySerializer,
         slug_field="slug",

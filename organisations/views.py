@@ -1,8 +1,10 @@
-from django.db.models import Prefetch
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
-from core.views import CSVExportMixin, RecordListView
+from core.views import CSVExportMixin, RecordListView, first_page
 from places.views import ANCESTORS
 
 from .filters import OrganisationFilter
@@ -30,16 +32,19 @@ class OrganisationDetailView(RecordDetailView):
     def get_queryset(self):
         return Organisation.objects.select_related(
             f"place__{ANCESTORS}", "parent__parent"
-        ).prefetch_related(
-            "other_names",
-            "sources",
-            Prefetch("children", queryset=Organisation.objects.select_related("place")),
-        )
+        ).prefetch_related("other_names", "sources")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = self.object
         context["place_chain"] = (
             [organisation.place, *organisation.place.ancestors()] if organisation.place else []
+        )
+        children, children_count = first_page(organisation.children.order_by("name", "pk"))
+        query = urlencode({"parent": organisation.slug})
+        context.update(
+            children=children,
+            children_count=children_count,
+            children_url=f"{reverse('organisations:organisation-list')}?{query}",
         )
         return context

@@ -3,7 +3,13 @@ from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import HistoryAdmin, RecordAdmin, ReviewStatusFilter
+from core.admin import (
+    FastAdminMixin,
+    FastInlineMixin,
+    HistoryAdmin,
+    RecordAdmin,
+    ReviewStatusFilter,
+)
 from importing.admin import SpreadsheetAdminMixin
 
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
@@ -25,7 +31,7 @@ class ParticipantFormSet(BaseInlineFormSet):
         Partnership.check_participant_count(len(parties))
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(FastInlineMixin, admin.TabularInline):
     model = Participant
     formset = ParticipantFormSet
     fields = ["place", "organisation", "role", "note"]
@@ -35,7 +41,7 @@ class ParticipantInline(admin.TabularInline):
     extra = 0
 
 
-class EventInline(admin.StackedInline):
+class EventInline(FastInlineMixin, admin.StackedInline):
     model = Event
     fields = [("date", "kind"), "text", ("place", "source")]
     autocomplete_fields = ["place", "source"]
@@ -43,7 +49,7 @@ class EventInline(admin.StackedInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(SpreadsheetAdminMixin, HistoryAdmin):
+class ThemeAdmin(SpreadsheetAdminMixin, FastAdminMixin, HistoryAdmin):
     import_spec = ThemeType
     list_display = ["name", "name_da", "slug", "partnership_count"]
     search_fields = ["name", "name_da", "slug"]
@@ -99,9 +105,12 @@ class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
             super()
             .get_queryset(request)
             .prefetch_related(
+                # The list names each party: their names alone, not whole rows.
                 Prefetch(
                     "participants",
-                    queryset=Participant.objects.select_related("place", "organisation"),
+                    queryset=Participant.objects.select_related("place", "organisation").only(
+                        "partnership", "place__name", "organisation__name"
+                    ),
                 ),
                 "themes",
             )

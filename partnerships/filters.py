@@ -9,14 +9,17 @@ from drf_spectacular.utils import extend_schema_field
 
 from core.fields import PartialDateFormField
 from core.filters import (
+    MATCHED_IDS,
     RecordFilterSet,
     RecordNameFilter,
     SearchInput,
     all_countries,
     count_by,
     date_input,
+    id_list,
     year_input,
 )
+from core.search import any_of
 from core.text import query_terms
 from organisations.models import Organisation
 from places.models import Place
@@ -31,12 +34,15 @@ PART_DEPTH = 4
 
 def with_parts(model, records):
     """A subquery of ``records`` and the records up to PART_DEPTH levels below them."""
-    condition = Q(pk__in=records)
+    # One subquery per level, each an inner join the database walks down from ``records``
+    # through the parent index; one outer join of every record to its ancestors, tested
+    # with OR, read the whole table, once per use, in every facet of a search.
     path = "parent"
+    levels = []
     for _level in range(PART_DEPTH):
-        condition |= Q(**{f"{path}__in": records})
+        levels.append(model.objects.filter(**{f"{path}__in": records}).values("pk"))
         path += "__parent"
-    return model.objects.filter(condition).values("pk")
+    return any_of(model.objects.filter(pk__in=records).values("pk"), *levels)
 
 
 def ties_of_named(term):
@@ -46,13 +52,26 @@ def ties_of_named(term):
     there, as on its page; an organisation's those of its parts.
     """
     places = with_parts(Place, Place.objects.matching([term]).values("pk"))
-    organisations = Organisation.objects.filter(
-        Q(pk__in=with_parts(Organisation, Organisation.objects.matching([term]).values("pk")))
-        | Q(place__in=places)
-    ).values("pk")
-    return Participant.objects.filter(
-        Q(place__in=places) | Q(organisation__in=organisations)
-    ).values("partnership_id")
+    organisations = with_parts(Organisation, Organisation.objects.matching([term]).values("pk"))
+    return any_of(
+        Participant.objects.filter(place__in=places).values("partnership_id"),
+        Participant.objects.filter(organisation__in=organisations).values("partnership_id"),
+        Participant.objects.filter(organisation__place__in=places).values("partnership_id"),
+    )
+
+
+def search_matches(terms):
+    """The partnerships the search box finds for ``terms``, for ``pk__in=``.
+
+    Their ids when there are few enough, read in one query, so that the count, the page and
+    every facet reuse them; otherwise the search as a subquery.
+    """
+    found = Partnership.objects.all()
+    for term in terms:
+        titled = Partnership.objects.filter(search_key__contains=term).values("pk")
+        found = found.filter(pk__in=any_of(titled, ties_of_named(term)))
+    ids = list(found.order_by().values_list("pk", flat=True)[: MATCHED_IDS + 1])
+    return id_list(ids) if len(ids) <= MATCHED_IDS else found.values("pk")
 
 
 # The API schema cannot guess what these filters take (a method, callable choices, a
@@ -227,13 +246,16 @@ class PartnershipFilter(RecordFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.subtrees = {}
+        self.matches = {}
 
     def filter_q(self, queryset, name, value):
         terms = query_terms(value)
-        for term in terms:
-            queryset = queryset.filter(Q(search_key__contains=term) | Q(pk__in=ties_of_named(term)))
         if not terms:
             return queryset
+        # Facets apply this filter once each; the search runs once.
+        if value not in self.matches:
+            self.matches[value] = search_matches(terms)
+        queryset = queryset.filter(pk__in=self.matches[value])
         # Ties named in their title first, then those of a participant so named, then
         # those found through a place or organisation inside one so named.
         title_matches = Q()
@@ -260,20 +282,34 @@ class PartnershipFilter(RecordFilterSet):
 
     def filter_country(self, queryset, name, value):
         return self.with_participant(
-            queryset, Q(place__country__in=value) | Q(organisation__country__in=value)
+            queryset,
+            places=Place.objects.filter(country__in=value),
+            organisations=Organisation.objects.filter(country__in=value),
         )
 
     def filter_place_kind(self, queryset, name, value):
-        return self.with_participant(queryset, Q(place__kind__in=value))
+        return self.with_participant(queryset, places=Place.objects.filter(kind__in=value))
 
     def filter_organisation_kind(self, queryset, name, value):
-        return self.with_participant(queryset, Q(organisation__kind__in=value))
+        return self.with_participant(
+            queryset, organisations=Organisation.objects.filter(kind__in=value)
+        )
 
     @staticmethod
-    def with_participant(queryset, condition):
-        return queryset.filter(
-            pk__in=Participant.objects.filter(condition).values("partnership_id")
-        )
+    def with_participant(queryset, places=None, organisations=None):
+        """Partnerships in which one of ``places`` or ``organisations`` takes part.
+
+        A subquery for each, read from the participants' index of places or of
+        organisations: joining every participant to both scans all of them.
+        """
+        condition = Q()
+        if places is not None:
+            ties = Participant.objects.filter(place__in=places.values("pk"))
+            condition |= Q(pk__in=ties.values("partnership_id"))
+        if organisations is not None:
+            ties = Participant.objects.filter(organisation__in=organisations.values("pk"))
+            condition |= Q(pk__in=ties.values("partnership_id"))
+        return queryset.filter(condition)
 
     def filter_place(self, queryset, name, value: str):
         # Facets apply this filter once each; the place's subtree is looked up once.
@@ -316,47 +352,15 @@ def search_groups(filterset, query, records):
     """Label the ties found through the parts of a named place or organisation.
 
     Returns groups such as "in Jiangsu: Wuxi (3), Suzhou (2)", and sets ``found_via`` on
-    each of ``records`` found that way. A fixed number of queries: the named records, one
-    GROUP BY of the matching ties by part, and the parts' chains of parents.
+    each of ``records`` found that way. A fixed number of queries: the named records, then
+    for places the chains of parents of the ties' places and the ties through each part,
+    for organisations one GROUP BY of the matching ties by part.
     """
     matches = filterset.qs.order_by().values("pk")
     groups, via, via_place = [], {}, {}
     places = list(Place.objects.search(query).order_by("name")[:GROUPS])
     if places:
-        ids = [place.pk for place in places]
-        # Each participant's place (an organisation's: where it is based) and the place
-        # just below a named one on its way up, so that Gusu district counts for Suzhou.
-        below_named = (
-            Participant.objects.filter(partnership__in=matches)
-            .annotate(
-                **{
-                    f"up{level}": Coalesce(
-                        f"place__{'parent__' * level}id",
-                        f"organisation__place__{'parent__' * level}id",
-                    )
-                    for level in range(PART_DEPTH + 1)
-                }
-            )
-            .annotate(
-                child=Case(
-                    *(
-                        When(**{f"up{level}__in": ids}, then=F(f"up{level - 1}"))
-                        for level in range(1, PART_DEPTH + 1)
-                    ),
-                    default=None,
-                )
-            )
-            .filter(child__isnull=False)
-            .exclude(child__in=ids)
-        )
-        counts = dict(
-            below_named.values("child")
-            .annotate(count=Count("partnership_id", distinct=True))
-            .values_list("child", "count")
-        )
-        for where, child in below_named.values_list("up0", "child").distinct():
-            via_place[where] = child
-        parts = Place.objects.filter(pk__in=counts).values(part=F("pk"), label=F("name"), **chain())
+        counts, via_place, parts = _place_parts(places, matches)
         groups += _groups(places, parts, counts, "place", via)
     organisations = list(Organisation.objects.search(query).order_by("name")[:GROUPS])
     if organisations:
@@ -388,6 +392,51 @@ def search_groups(filterset, query, records):
                 record.found_via = found
                 break
     return groups
+
+
+def _place_parts(places, matches):
+    """The places just below a named one through which ``matches`` were found.
+
+    Returns {part: number of ties}, {place of a tie: part} and the parts with their chains
+    of parents, as ``_groups`` takes them. Gusu district counts for Suzhou below Jiangsu.
+    The ties' few places are read first, then the hierarchy above just those: one query
+    joining every participant to PART_DEPTH levels of parents reads all participants on
+    PostgreSQL before it narrows them down to the search's.
+    """
+    ids = {place.pk for place in places}
+    ties = Participant.objects.filter(partnership__in=matches).order_by()
+    # Each participant's place; an organisation's: where it is based.
+    wheres = any_of(ties.values("place_id"), ties.values("organisation__place_id"))
+    paths = [f"{'parent__' * level}" for level in range(PART_DEPTH + 1)]
+    chains = Place.objects.filter(pk__in=wheres).values_list(
+        *(f"{path}id" for path in paths), *(f"{path}name" for path in paths[:-1])
+    )
+    via_place, parts = {}, {}
+    for row in chains:
+        up, names = row[: PART_DEPTH + 1], row[PART_DEPTH + 1 :]
+        level = next((level for level in range(1, PART_DEPTH + 1) if up[level] in ids), None)
+        if level is None or up[level - 1] in ids:
+            continue
+        child = up[level - 1]
+        via_place[up[0]] = child
+        parents = (*up[level:], *(None,) * (level - 1))
+        parts[child] = {
+            "part": child,
+            "label": names[level - 1],
+            **{f"up{number}": parents[number - 1] for number in range(1, PART_DEPTH + 1)},
+        }
+    found = {}
+    if via_place:
+        pairs = (
+            ties.annotate(where=Coalesce("place_id", "organisation__place_id"))
+            .filter(where__in=id_list(via_place))
+            .values_list("partnership_id", "where")
+            .distinct()
+        )
+        for partnership, where in pairs:
+            found.setdefault(via_place[where], set()).add(partnership)
+    counts = {child: len(partnerships) for child, partnerships in found.items()}
+    return counts, via_place, [parts[child] for child in counts]
 
 
 def _groups(named, parts, counts, kind, via):

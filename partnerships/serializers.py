@@ -3,14 +3,15 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse as api_reverse
 
+from core.links import record_url, slug_url
 from core.serializers import (
     CleanSerializer,
     LinkedSerializer,
     NestedSlugField,
     PartialDateField,
     RecordSerializer,
+    SlugIdentityField,
     SourceSummarySerializer,
     sources_field,
     validation_error,
@@ -25,7 +26,7 @@ from .services import partnership_create
 
 
 class ThemeSerializer(CleanSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:theme-detail", lookup_field="slug")
+    url = SlugIdentityField("api:theme-detail")
     public_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -92,14 +93,10 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         view_name = f"api:{self.get_type(obj)}-detail"
-        return api_reverse(
-            view_name, kwargs={"slug": obj.party.slug}, request=self.context.get("request")
-        )
+        return slug_url(view_name, obj.party.slug, self.context.get("request"))
 
     def get_public_url(self, obj) -> str:
-        request = self.context.get("request")
-        url = obj.party.get_absolute_url()
-        return request.build_absolute_uri(url) if request else url
+        return record_url(obj.party, self.context.get("request"))
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -113,9 +110,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class PartnershipSerializer(RecordSerializer, LinkedSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:partnership-detail", lookup_field="slug"
-    )
+    url = SlugIdentityField("api:partnership-detail")
     start = PartialDateField(required=False, allow_null=True)
     end = PartialDateField(required=False, allow_null=True)
     status_as_of = PartialDateField(

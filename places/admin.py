@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import RecordAdmin, ReviewStatusFilter
+from core.admin import (
+    CountryInUseFilter,
+    FastInlineMixin,
+    RecordAdmin,
+    ReviewStatusFilter,
+    country_name,
+)
 from core.forms import LocalizedNumbersMixin
 from importing.admin import SpreadsheetAdminMixin
 
@@ -10,13 +16,13 @@ from .models import Place, PlaceFigure, PlaceName
 from .resources import PlaceType
 
 
-class PlaceNameInline(admin.TabularInline):
+class PlaceNameInline(FastInlineMixin, admin.TabularInline):
     model = PlaceName
     extra = 1
     fields = ["name", "language", "kind"]
 
 
-class PlaceFigureInline(LocalizedNumbersMixin, admin.TabularInline):
+class PlaceFigureInline(FastInlineMixin, LocalizedNumbersMixin, admin.TabularInline):
     model = PlaceFigure
     extra = 1
     fields = ["kind", "value", "year", "source", "note"]
@@ -30,13 +36,13 @@ class PlaceAdmin(SpreadsheetAdminMixin, RecordAdmin):
         "name",
         "native_name",
         "kind",
-        "country",
+        country_name,
         "parent",
         "population",
         "review_status",
         "updated_at",
     ]
-    list_filter = ["kind", "country", ReviewStatusFilter]
+    list_filter = ["kind", ("country", CountryInUseFilter), ReviewStatusFilter]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent", "capital", "sources"]
     prepopulated_fields = {"slug": ["name"]}

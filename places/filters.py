@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import RecordFilterSet, all_countries, count_by
+from core.filters import RecordFilterSet, RecordNameFilter, all_countries, count_by
 
 from .models import Place
 
@@ -13,11 +13,11 @@ class PlaceFilter(RecordFilterSet):
     country = django_filters.MultipleChoiceFilter(
         label=_("Country"), choices=all_countries, distinct=False
     )
-    parent = django_filters.ModelChoiceFilter(
+    parent = RecordNameFilter(
         label=_("Part of"),
-        queryset=Place.objects.filter(children__isnull=False).distinct(),
-        to_field_name="slug",
-        empty_label=_("Anywhere"),
+        help_text=_("Any name of the place it lies in directly."),
+        queryset=Place.objects.all(),
+        method="filter_parent",
     )
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
@@ -44,3 +44,6 @@ class PlaceFilter(RecordFilterSet):
     class Meta:
         model = Place
         fields = ["q", "kind", "country", "parent"]
+
+    def filter_parent(self, queryset, name, value: str):
+        return queryset.filter(parent__in=self.filters["parent"].matching(value))

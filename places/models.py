@@ -20,6 +20,7 @@ from core.models import (
     would_contain_itself,
 )
 from core.numbers import grouped
+from core.versioning import VersionedQuerySet
 
 
 class PlaceQuerySet(RecordQuerySet):
@@ -119,12 +120,18 @@ class Place(Record):
     )
 
     slug_from = "name"
+    search_indexed = True
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("place")
         verbose_name_plural = _("places")
         ordering = ["name"]
+        indexes = [
+            models.Index(fields=["name"], name="place_name_idx"),
+            models.Index(fields=["-updated_at"], name="place_updated_idx"),
+            models.Index(fields=["-last_reviewed_on"], name="place_reviewed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(latitude__gte=-90, latitude__lte=90)
@@ -235,6 +242,7 @@ class PlaceFigure(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
+    objects = VersionedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -6,6 +6,7 @@ from core.serializers import (
     LinkedSerializer,
     NestedSlugField,
     RecordSerializer,
+    SlugIdentityField,
     SourceSummarySerializer,
     sources_field,
 )
@@ -14,7 +15,7 @@ from .models import Place, PlaceFigure, PlaceName
 
 
 class PlaceSummarySerializer(CountryFieldMixin, LinkedSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:place-detail", lookup_field="slug")
+    url = SlugIdentityField("api:place-detail")
 
     class Meta:
         model = Place
@@ -36,7 +37,7 @@ class PlaceFigureSerializer(serializers.ModelSerializer):
 
 
 class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:place-detail", lookup_field="slug")
+    url = SlugIdentityField("api:place-detail")
     parent = NestedSlugField(
         PlaceSummarySerializer,
         slug_field="slug",

@@ -1,8 +1,11 @@
+from urllib.parse import urlencode
+
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
-from core.views import CSVExportMixin, RecordListView
+from core.views import CSVExportMixin, RecordListView, first_page
 
 from .filters import PlaceFilter
 from .models import Place, PlaceFigure
@@ -27,7 +30,7 @@ class PlaceExportView(CSVExportMixin, PlaceListView):
 
 
 class PlaceDetailView(RecordDetailView):
-    """A place with its figures and children.
+    """A place with its figures and the first page of the places in it.
 
     The organisations and partnerships sections come from template tags of those apps
     (``{% place_organisations %}``, ``{% place_partnerships %}``), because places sits
@@ -45,12 +48,6 @@ class PlaceDetailView(RecordDetailView):
                     "kind", "-year", "-pk"
                 ),
             ),
-            Prefetch(
-                "children",
-                queryset=Place.objects.select_related("parent")
-                .with_current_figures()
-                .order_by("name"),
-            ),
         )
 
     def get_context_data(self, **kwargs):
@@ -63,7 +60,16 @@ class PlaceDetailView(RecordDetailView):
         for figure in place.figures.all():
             if figure.source not in sources:
                 sources.append(figure.source)
+        children, children_count = first_page(
+            Place.objects.filter(parent=place)
+            .select_related("parent")
+            .with_current_figures()
+            .order_by("name", "pk")
+        )
         context.update(
+            children=children,
+            children_count=children_count,
+            children_url=f"{reverse('places:place-list')}?{urlencode({'parent': place.slug})}",
             ancestors=list(reversed(place.ancestors())),
             place_ids=[place.pk, *place.descendant_ids()],
             figure_groups=list(by_kind.values()),

@@ -20,6 +20,9 @@ def _private_cache(settings):
     # one of its own process, never the site's shared file cache.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    # Views are tested as they render, their queries counted; tests/test_cache.py turns
+    # the page cache on.
+    settings.ATLAS_CACHE_PAGES = False
 
 
 @pytest.fixture(autouse=True)

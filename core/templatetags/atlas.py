@@ -3,9 +3,10 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import pgettext
 
-from core import numbers
+from core import labels, numbers
 
 register = template.Library()
 
@@ -33,7 +34,8 @@ def absolute_url(context, path=None):
 
 @register.simple_tag(takes_context=True)
 def page_in_languages(context):
-    """The current page in every interface language, for hreflang links."""
+    """The current page in every interface language: ``url`` for hreflang links, ``path``
+    (with the query) for the language switch."""
     request = context.get("request")
     if request is None:
         return []
@@ -42,9 +44,15 @@ def page_in_languages(context):
             "code": code,
             "name": name,
             "url": request.build_absolute_uri(translate_url(request.path, code)),
+            "path": _same_site(translate_url(request.get_full_path(), code)),
         }
         for code, name in settings.LANGUAGES
     ]
+
+
+def _same_site(path):
+    # A 404 for an address such as //example.org/ would otherwise link to that site.
+    return path if url_has_allowed_host_and_scheme(path, allowed_hosts=None) else "/"
 
 
 @register.filter
@@ -80,3 +88,17 @@ def coordinates(place):
     north = pgettext("compass", "N") if latitude >= 0 else pgettext("compass", "S")
     east = pgettext("compass", "E") if longitude >= 0 else pgettext("compass", "W")
     return f"{plain_decimal(abs(latitude))}° {north}, {plain_decimal(abs(longitude))}° {east}"
+
+
+@register.filter
+def label(record, field_name):
+    """``record.get_<field_name>_display()``, without rebuilding the choices each time."""
+    return labels.choice_label(record, field_name)
+
+
+@register.filter
+def country(record):
+    """The name of the record's country, as ``record.country.name`` but looked up once."""
+    # The stored code: the field's descriptor builds and validates a Country object first.
+    code = vars(record).get("country")
+    return labels.country_name(record.country if code is None else code)

@@ -1,6 +1,11 @@
 """Organisation pieces for the place page, which places itself cannot import."""
 
+from urllib.parse import urlencode
+
 from django import template
+from django.urls import reverse
+
+from core.views import first_page
 
 from ..models import Organisation
 
@@ -9,6 +14,16 @@ register = template.Library()
 
 @register.inclusion_tag("includes/_organisations_section.html")
 def place_organisations(place, place_ids):
-    """Organisations based in the place or in a place inside it."""
-    organisations = Organisation.objects.filter(place_id__in=place_ids).select_related("place")
-    return {"organisations": list(organisations), "place": place}
+    """The first organisations based in the place or in a place inside it, and their number."""
+    organisations, total = first_page(
+        Organisation.objects.filter(place_id__in=place_ids)
+        .select_related("place")
+        .order_by("name", "pk")
+    )
+    query = urlencode({"place": place.slug})
+    return {
+        "organisations": organisations,
+        "total": total,
+        "more_url": f"{reverse('organisations:organisation-list')}?{query}",
+        "place": place,
+    }

@@ -4,8 +4,14 @@ from django import template
 from django.db.models import BooleanField, Case, CharField, Count, Value, When
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _lazy
+
+from core.labels import choice_label
+from core.numbers import grouped
 
 from ..as_of import (
     ACTIVE,
@@ -21,18 +27,38 @@ from ..models import Partnership
 register = template.Library()
 
 
-@register.inclusion_tag("includes/_status.html")
+# Written here rather than by an included template: a list shows one per card, and an
+# inclusion tag's template and context cost more than the rest of the card.
+STATE_THEN = {
+    ACTIVE: _lazy("Active in %(date)s"),
+    POSSIBLY_ACTIVE: _lazy("Possibly active in %(date)s"),
+    ENDED: _lazy("Ended by %(date)s"),
+    PLANNED: _lazy("Planned in %(date)s"),
+    UNCONFIRMED: _lazy("Unconfirmed in %(date)s"),
+}
+
+
+@register.simple_tag
 def partnership_status(partnership, as_of=None):
     """'Active (as of 2012, per source)', 'Unconfirmed', or 'Possibly active in 1985'."""
     if as_of:
         state = state_as_of(partnership, as_of)
-        return {"state": state, "as_of": as_of, "partnership": partnership, "then": True}
-    return {
-        "state": current_state(partnership, timezone.localdate()),
-        "partnership": partnership,
-        "confirmed": partnership.status_as_of,
-        "then": False,
-    }
+        text, note = STATE_THEN[state] % {"date": as_of.display()}, ""
+    else:
+        state = current_state(partnership, timezone.localdate())
+        status = choice_label(partnership, "status")
+        text = gettext("Unconfirmed") if state == UNCONFIRMED else capfirst(status)
+        note = ""
+        if confirmed := partnership.status_as_of:
+            note = (
+                gettext("(%(status)s as of %(date)s, per source)")
+                if state == UNCONFIRMED
+                else gettext("(as of %(date)s, per source)")
+            ) % {"status": status, "date": confirmed.display()}
+    html = format_html('<span class="status status-{}">{}</span>', state_class(state), text)
+    if note:
+        html += format_html(' <span class="status-as-of">{}</span>', note)
+    return html
 
 
 STATE_CLASSES = {
@@ -70,9 +96,10 @@ MAX_BAR = 28
 
 def started_per_year(queryset):
     """Partnerships per year of start and kind, one GROUP BY; decade-only starts apart."""
+    # No WHERE on start_on: through its index, reading each row's kind and start costs
+    # far more than the one pass over the table; the rows without a start are skipped below.
     rows = (
         queryset.order_by()
-        .filter(start_on__isnull=False)
         .annotate(
             decade_only=Case(
                 When(start__endswith="s", then=Value(True)),
@@ -87,6 +114,8 @@ def started_per_year(queryset):
     )
     per_year, decade_only = {}, 0
     for row in rows:
+        if row["year"] is None:
+            continue
         if row["decade_only"]:
             decade_only += row["count"]
             continue
@@ -115,7 +144,8 @@ def chart(per_year, decade_only):
     # Hundreds of bars: written here as one string, since a template loop over their
     # attributes costs more than the rest of the page. Only the labels need escaping.
     escaped = {kind: escape(label) for kind, label, _colour in kinds}
-    bars, rows = [], []
+    capitals = {kind: escape(capfirst(label)) for kind, label, _colour in kinds}
+    bars, rows, started = [], [], 0
     for index, year in enumerate(years):
         counts = per_year.get(year, {})
         y = PLOT_BOTTOM
@@ -131,17 +161,16 @@ def chart(per_year, decade_only):
                 f'fill="{colour}"><title>{year}: {escaped[kind]}, {count}</title></rect>'
             )
         if counts:
-            rows.append(
-                {
-                    "year": str(year),
-                    "total": sum(counts.values()),
-                    "kinds": [
-                        (label, str(counts[kind]))
-                        for kind, label, _colour in kinds
-                        if kind in counts
-                    ],
-                }
+            # The same numbers as a table, one row a year: written out for the same reason.
+            total = sum(counts.values())
+            by_kind = ", ".join(
+                f"{capitals[kind]} {counts[kind]}" for kind, *_rest in kinds if kind in counts
             )
+            rows.append(
+                f'<tr><th scope="row">{year}</th><td class="number">{escape(grouped(total))}</td>'
+                f"<td>{by_kind}</td></tr>"
+            )
+            started += total
     bars = mark_safe("".join(bars))  # numbers, our own colours and escaped labels
     label_every = max(1, round(len(years) / 8))
     return {
@@ -149,9 +178,9 @@ def chart(per_year, decade_only):
         "first": first,
         "last": last,
         "top": top,
-        "total": sum(row["total"] for row in rows),
+        "total": started,
         "bars": bars,
-        "rows": rows,
+        "rows": mark_safe("".join(rows)),  # as the bars
         "kinds": kinds,
         "ticks": [
             {"x": round(PLOT_LEFT + index * step + step / 2, 1), "year": str(year)}

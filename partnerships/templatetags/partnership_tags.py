@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.dates import DECADE
+from core.views import SECTION_SIZE
 from organisations.models import Organisation
 
 from ..filters import with_parts
@@ -49,7 +50,6 @@ def partnership_dates(partnership):
 
 # A place with thousands of ties shows the latest few and links to the full, filterable
 # list, so that its page costs the same whatever the size of the registry.
-SECTION_SIZE = 20
 TIMELINE_SIZE = 20
 
 

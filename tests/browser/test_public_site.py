@@ -48,14 +48,15 @@ def test_open_a_detail_page_from_a_list(page):
     assert "Aarhus" in body and "Baggrundsnotat" in body
 
 
-def test_switch_language(page):
-    page.goto(url("places:place-list"))
+def test_switch_language_keeps_the_page_and_its_filters(page):
+    page.goto(url("places:place-list") + "?q=jiangsu")
     assert page.locator("html").get_attribute("lang") == "en"
-    page.select_option("#language", "da")
-    page.locator("#language-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/da/"))
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Dansk").click()
+    page.wait_for_url(re.compile(r"/da/places/\?q=jiangsu$"))
     assert page.locator("html").get_attribute("lang") == "da"
     assert page.get_by_role("link", name="Steder").first.is_visible()
+    page.get_by_role("navigation", name="Sprog").get_by_role("link", name="English").click()
+    page.wait_for_url(re.compile(r"/en/places/\?q=jiangsu$"))
 
 
 def focused(page):
@@ -93,8 +94,9 @@ def test_every_control_is_reachable_with_the_keyboard(page):
     ids = {state["id"] for state in seen}
     hrefs = {state["href"] for state in seen}
     # Kind and status are facets: a check box per value.
-    assert {"q", "facet-status-active", "facet-kind-sister_city", "language"} <= ids
+    assert {"q", "facet-status-active", "facet-kind-sister_city"} <= ids
     assert url("places:place-list") in hrefs
+    assert url("partnerships:partnership-list", "da") in hrefs  # the language switch
     assert any(state["text"].startswith("Apply filters") for state in seen)
 
     # And it works: type a search and send it with the keyboard alone.

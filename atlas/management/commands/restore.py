@@ -1,7 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+from core import versioning
 
 from .backup import check_sqlite_file, postgres_arguments, read_only, require, run
 
@@ -31,6 +33,7 @@ class Command(BaseCommand):
             )
         if connection.in_atomic_block:
             raise CommandError("A restore cannot run inside a database transaction.")
+        before = self.version(database)
         if connection.vendor == "sqlite":
             check_sqlite_file(path)
             connection.ensure_connection()
@@ -45,4 +48,16 @@ class Command(BaseCommand):
             run(command + arguments + ["--single-transaction", str(path)], environment)
         else:
             raise CommandError(f"Restoring {connection.vendor} databases is not supported.")
+        # The backup holds an older registry version, under which pages of newer data may
+        # be cached: move past both.
+        try:
+            versioning.bump(database, at_least=before)
+        except DatabaseError:
+            pass  # a backup from before the version existed: migrate creates it afresh
         self.stdout.write(f"Restored the {database} database from {path}.")
+
+    def version(self, database):
+        try:
+            return versioning.current(database)[0]
+        except DatabaseError:
+            return 0

@@ -1,0 +1,35 @@
+"""Display labels of choices and countries, looked up once per language.
+
+``get_kind_display()`` rebuilds and hashes the field's lazy choices on every call, and
+``record.country.name`` builds a Country and translates its name each time: on a page of
+cards that is most of the rendering time. The labels here come from a dict made once per
+field (or once for the countries) and language.
+"""
+
+from functools import cache
+
+from django.utils.translation import get_language
+from django_countries import countries
+
+
+@cache
+def _choices(field, language):
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+@cache
+def _countries(language):
+    return dict(countries)
+
+
+def choice_label(record, field_name):
+    """What ``record.get_<field_name>_display()`` returns."""
+    field = record._meta.get_field(field_name)
+    value = getattr(record, field.attname)
+    return _choices(field, get_language()).get(value, value)
+
+
+def country_name(code):
+    """The country's name in the reader's language; an unknown code as it is."""
+    code = str(code or "")
+    return _countries(get_language()).get(code, code)

@@ -1,0 +1,145 @@
+"""Search keys on an index: "the key contains this term" without reading every key.
+
+SQLite answers from an FTS5 table with the trigram tokenizer beside each searched table,
+PostgreSQL from a pg_trgm GIN index on the key itself (its LIKE '%term%' uses it as is).
+Both hold every three-character run of the key, so a term of three characters or more is
+looked up, never scanned for; the results are those of the plain ``LIKE`` they replace.
+"""
+
+from django.db import models
+from django.db.migrations.operations.base import Operation
+from django.db.models.expressions import Col
+from django.db.models.lookups import Contains
+
+# A trigram index holds nothing shorter: a shorter term (南京 is two characters) has no
+# trigram to look up, so it is scanned for, as before; few terms are that short.
+INDEXED_LENGTH = 3
+
+
+def fts_table(db_table):
+    return f"{db_table}_search"
+
+
+class SearchKeyContains(Contains):
+    """``search_key__contains``, looked up in the FTS5 trigram table on SQLite."""
+
+    def as_sqlite(self, compiler, connection):
+        model = self.lhs.target.model if isinstance(self.lhs, Col) else None
+        if not (
+            getattr(model, "search_indexed", False)
+            and isinstance(self.rhs, str)
+            and len(self.rhs) >= INDEXED_LENGTH
+        ):
+            return self.as_sql(compiler, connection)
+        quote = connection.ops.quote_name
+        fts = quote(fts_table(model._meta.db_table))
+        pk = f"{compiler.quote_name_unless_alias(self.lhs.alias)}.{quote(model._meta.pk.column)}"
+        # A quoted FTS5 string is one phrase of trigrams, whatever it holds (AND, NEAR, *,
+        # ^, a column name): the term is searched for literally, never parsed as a query.
+        phrase = '"' + self.rhs.replace('"', '""') + '"'
+        return f"{pk} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [phrase]
+
+
+class SearchKeyField(models.TextField):
+    """The folded names of a record (``core.text.search_key``), found through an index."""
+
+    def deconstruct(self):
+        # Migrations see a plain TextField: the lookup changes queries, not the column, and
+        # a changed field class would make SQLite rebuild the tables, dropping the triggers
+        # that keep the index in step.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
+
+
+SearchKeyField.register_lookup(SearchKeyContains)
+
+
+def _sqlite_statements(table, pk):
+    fts = fts_table(table)
+    # External content: the index stores trigrams only and reads keys from the table.
+    # Triggers, not the ORM, keep it in step, so that every write path (save, bulk_create,
+    # update(), loaddata, raw SQL, a restore) does.
+    delete = (
+        f'INSERT INTO "{fts}"("{fts}", rowid, search_key) '
+        f"VALUES ('delete', old.\"{pk}\", old.search_key);"
+    )
+    insert = f'INSERT INTO "{fts}"(rowid, search_key) VALUES (new."{pk}", new.search_key);'
+    return [
+        f'CREATE VIRTUAL TABLE "{fts}" USING fts5(search_key, content="{table}", '
+        f"content_rowid=\"{pk}\", tokenize='trigram')",
+        f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')',
+        f'CREATE TRIGGER "{fts}_insert" AFTER INSERT ON "{table}" BEGIN {insert} END',
+        f'CREATE TRIGGER "{fts}_delete" AFTER DELETE ON "{table}" BEGIN {delete} END',
+        f'CREATE TRIGGER "{fts}_update" AFTER UPDATE OF "{pk}", search_key ON "{table}" '
+        f"BEGIN {delete} {insert} END",
+    ], [
+        f'DROP TRIGGER "{fts}_update"',
+        f'DROP TRIGGER "{fts}_delete"',
+        f'DROP TRIGGER "{fts}_insert"',
+        f'DROP TABLE "{fts}"',
+    ]
+
+
+def _postgresql_statements(table, pk):
+    index = f"{table}_search_key_trgm"
+    return [
+        # Trusted since PostgreSQL 13: the database's owner may create it.
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f'CREATE INDEX "{index}" ON "{table}" USING gin (search_key gin_trgm_ops)',
+    ], [
+        # The extension stays: other indexes may use it, and it costs nothing idle.
+        f'DROP INDEX "{index}"'
+    ]
+
+
+STATEMENTS = {"sqlite": _sqlite_statements, "postgresql": _postgresql_statements}
+
+
+class IndexSearchKey(Operation):
+    """Migration operation: index the search keys of ``model_name`` for the database in use.
+
+    The model must say ``search_indexed = True`` so that queries use the index.
+    """
+
+    reversible = True
+
+    def __init__(self, model_name):
+        self.model_name = model_name
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.model_name], {}
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _run(self, app_label, schema_editor, state, forwards):
+        statements = STATEMENTS.get(schema_editor.connection.vendor)
+        if statements is None:
+            return
+        model = state.apps.get_model(app_label, self.model_name)
+        create, drop = statements(model._meta.db_table, model._meta.pk.column)
+        for statement in create if forwards else drop:
+            schema_editor.execute(statement, params=None)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._run(app_label, schema_editor, to_state, forwards=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._run(app_label, schema_editor, from_state, forwards=False)
+
+    def describe(self):
+        return f"Index the search keys of {self.model_name}"
+
+    @property
+    def migration_name_fragment(self):
+        return f"{self.model_name}_search_index"
+
+
+def any_of(*querysets):
+    """One subquery of the ids that any of ``querysets`` (each of one column) selects.
+
+    For ``pk__in=``: PostgreSQL answers each part from its own index, where an OR of
+    ``IN`` subqueries makes it read the whole table and test every row against each.
+    """
+    first, *rest = (queryset.order_by() for queryset in querysets)
+    return first.union(*rest)

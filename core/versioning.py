@@ -1,0 +1,152 @@
+"""The registry version: one number that every write to the registry moves, in its own
+transaction, so that a page cached under a version is never older than that version.
+
+``bump()`` increments it; ``current()`` reads it. Public responses are cached under the
+version (``core.middleware.PublicCacheMiddleware``): a write makes every cached page a miss,
+and a reader never sees a version without the data written with it (both commit together).
+
+Writes reach it in the model layer, whatever path makes them: ``post_save``,
+``post_delete`` and ``m2m_changed`` for every model of the registry's apps (``watch()``,
+from ``CoreConfig.ready``), and ``VersionedQuerySet`` for the bulk paths that send no
+signal. A bulk write to an automatic many-to-many table (``Model.field.through``) or raw
+SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
+bump too, and ``restore`` moves the version past the one it replaced.
+"""
+
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.functions import Greatest
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# The apps whose rows the public site shows.
+REGISTRY_APPS = ("core", "places", "organisations", "partnerships")
+# Rows of those apps that no public page shows: an import's bookkeeping (its records are
+# written, and so bump, in the same transaction) and the version itself.
+UNWATCHED = {"core.importbatch", "core.importbatchitem", "core.registryversion"}
+
+ROW = 1
+
+
+class RegistryVersion(models.Model):
+    """The one row holding the registry version (``core.versioning``)."""
+
+    value = models.BigIntegerField(_("version"), default=1)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registry version")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=ROW), name="registry_version_one_row")
+        ]
+
+    def __str__(self):
+        return str(self.value)
+
+
+def current(using=DEFAULT_DB_ALIAS):
+    """``(value, changed_at)`` of the registry as this connection sees it: one query by
+    primary key (the row is created again if a ``flush`` removed it)."""
+    # A reader may cache pages under this version: the next write must move it again,
+    # even inside the transaction that moved it last (see bump()).
+    connections[using].atlas_pending_bump = None
+    row = RegistryVersion.objects.using(using).filter(pk=ROW).values_list("value", "changed_at")
+    found = row.first()
+    if found is None:
+        version, _created = RegistryVersion.objects.using(using).get_or_create(pk=ROW)
+        found = (version.value, version.changed_at)
+    return found
+
+
+class _Pending:
+    """Sits in the connection's on-commit list while a bump is uncommitted: Django drops it
+    when the transaction, or the savepoint that made the bump, rolls back."""
+
+    def __call__(self):
+        pass
+
+
+def bump(using=DEFAULT_DB_ALIAS, at_least=0):
+    """Move the version on, inside the caller's transaction.
+
+    One UPDATE per transaction: later writes in the same transaction skip theirs, unless
+    the version was read (``current()``) since, as a page rendered inside the transaction
+    would have been cached under it. ``at_least`` moves it past a value, for a ``restore``
+    that brings back an older one.
+    """
+    connection = connections[using]
+    pending = getattr(connection, "atlas_pending_bump", None)
+    if pending is not None and any(entry[1] is pending for entry in connection.run_on_commit):
+        return
+    now = timezone.now()
+    versions = RegistryVersion.objects.using(using).filter(pk=ROW)
+    value = Greatest(models.F("value"), at_least) + 1 if at_least else models.F("value") + 1
+    if not versions.update(value=value, changed_at=now):
+        # Created again after a flush or a restore of a database without it: the new
+        # changed_at is part of every cache key, so no page cached before can match.
+        versions.get_or_create(pk=ROW, defaults={"value": at_least + 1, "changed_at": now})
+    if connection.in_atomic_block:
+        connection.atlas_pending_bump = _Pending()
+        connection.on_commit(connection.atlas_pending_bump)
+
+
+class VersionedQuerySet(models.QuerySet):
+    """Bulk writes bump the version in their own transaction; ``save()`` and ``delete()``
+    reach ``bump()`` through signals. ``bulk_update()`` runs through ``update()``."""
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            rows = super().update(**kwargs)
+            if rows:
+                bump(self.db)
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if created:
+                bump(self.db)
+        return created
+
+
+def changed(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    bump(using)
+
+
+def links_changed(sender, action, using=DEFAULT_DB_ALIAS, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump(using)
+
+
+def migrated(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs):
+    """After ``migrate`` (a deploy: templates and code may have changed) and ``flush``."""
+    if apps is not None:  # migrate passes the state it reached; flush passes none
+        try:
+            apps.get_model("core", "RegistryVersion")
+        except LookupError:
+            return  # migrated back to before it existed
+    bump(using)
+
+
+def watched_models():
+    """Every model of the registry apps whose writes move the version; history tables are
+    written together with their records and left out."""
+    from django.apps import apps
+    from simple_history.models import HistoricalChanges
+
+    for label in REGISTRY_APPS:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            if model._meta.label_lower in UNWATCHED or issubclass(model, HistoricalChanges):
+                continue
+            yield model
+
+
+def watch(core_config):
+    post_migrate.connect(migrated, sender=core_config, dispatch_uid="core.versioning.migrated")
+    for model in watched_models():
+        uid = f"core.versioning:{model._meta.label_lower}"
+        post_delete.connect(changed, sender=model, dispatch_uid=uid)
+        if model._meta.auto_created:
+            m2m_changed.connect(links_changed, sender=model, dispatch_uid=uid)
+        else:
+            post_save.connect(changed, sender=model, dispatch_uid=uid)

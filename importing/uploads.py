@@ -1,0 +1,42 @@
+"""Where admin uploads wait between the preview and the confirmation, and for how long.
+
+An upload that is never confirmed would stay on disk for ever; each new upload (and
+`manage.py clean_import_uploads`, for a cron job) deletes those older than
+ATLAS_IMPORT_UPLOAD_MAX_AGE.
+"""
+
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+
+
+def upload_dir():
+    directory = Path(settings.ATLAS_IMPORT_UPLOAD_DIR or tempfile.gettempdir()) / "atlas-imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def max_age():
+    return timedelta(hours=settings.ATLAS_IMPORT_UPLOAD_MAX_AGE_HOURS)
+
+
+def is_expired(path, now=None):
+    return (now or time.time()) - path.stat().st_mtime > max_age().total_seconds()
+
+
+def clean_uploads():
+    """Delete the expired uploads; returns how many were deleted."""
+    now = time.time()
+    deleted = 0
+    for path in upload_dir().iterdir():
+        try:
+            if path.is_file() and is_expired(path, now):
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            # Confirmed, or cleaned by another worker, between the listing and now.
+            continue
+    return deleted

@@ -1,0 +1,374 @@
+"""The admin stays fast as the registry grows: a fixed number of queries per page, lean
+widgets that render as Django's own, and country lists of the countries in use."""
+
+import pytest
+from django import forms
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from core.forms import FastModelForm, render_in_python
+from core.models import ImportBatch, ImportBatchItem, Source
+from partnerships.models import Event, Participant, Partnership
+from places.models import Place
+from tests.factories import (
+    EventFactory,
+    OrganisationFactory,
+    OrganisationNameFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    PlaceFigureFactory,
+    PlaceNameFactory,
+    SourceFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 20
+
+
+def count_queries(client, url, django_assert_max_num_queries):
+    client.get(url)  # counted once warm: a session's first request looks some things up
+    with django_assert_max_num_queries(MAX_QUERIES) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def grow_place(place, rows):
+    for n in range(rows):
+        PlaceFigureFactory(place=place, year=2000 + n, source=SourceFactory())
+        PlaceNameFactory(place=place, name=f"{place.name} alias {n}")
+
+
+def grow_organisation(organisation, rows):
+    for n in range(rows):
+        OrganisationNameFactory(organisation=organisation, name=f"{organisation.name} {n}")
+
+
+def grow_partnership(partnership, rows):
+    for n in range(rows):
+        party = {"place": PlaceFactory()} if n % 2 else {"organisation": OrganisationFactory()}
+        Participant.objects.create(partnership=partnership, **party)
+        EventFactory(
+            partnership=partnership,
+            date=str(1990 + n),
+            place=PlaceFactory(),
+            source=SourceFactory(),
+        )
+        partnership.themes.add(ThemeFactory())
+
+
+def change(record):
+    opts = record._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+
+
+RECORDS = {
+    "place": (PlaceFactory, grow_place),
+    "organisation": (OrganisationFactory, grow_organisation),
+    "partnership": (PartnershipFactory, grow_partnership),
+}
+
+
+@pytest.mark.parametrize("kind", RECORDS)
+def test_change_pages_run_a_fixed_number_of_queries_however_many_inline_rows(
+    admin_client, kind, django_assert_max_num_queries
+):
+    make, grow = RECORDS[kind]
+    small, large = make(), make()
+    grow(small, 1)
+    grow(large, 8)
+    assert count_queries(
+        admin_client, change(large), django_assert_max_num_queries
+    ) == count_queries(admin_client, change(small), django_assert_max_num_queries)
+
+
+@pytest.mark.parametrize("kind", RECORDS)
+def test_history_pages_run_a_fixed_number_of_queries_however_many_versions(
+    admin_client, kind, django_assert_max_num_queries
+):
+    make, grow = RECORDS[kind]
+    small, large = make(), make()
+    grow(small, 1)
+    grow(large, 4)
+    for version in range(6):
+        large.description = f"Version {version}"
+        large.save()
+    opts = large._meta
+    prefix = f"admin:{opts.app_label}_{opts.model_name}"
+    counts = [
+        count_queries(
+            admin_client,
+            reverse(f"{prefix}_history", args=[record.pk]),
+            django_assert_max_num_queries,
+        )
+        for record in (small, large)
+    ]
+    assert counts[0] == counts[1]
+    earliest = large.history.earliest()
+    url = reverse(f"{prefix}_simple_history", args=[large.pk, earliest.history_id])
+    assert admin_client.get(url).status_code == 200
+
+
+def test_source_and_theme_change_pages_answer_in_few_queries(
+    admin_client, django_assert_max_num_queries
+):
+    source = SourceFactory()
+    theme = ThemeFactory()
+    for _ in range(5):
+        PartnershipFactory().themes.add(theme)
+    for record in (source, theme):
+        count_queries(admin_client, change(record), django_assert_max_num_queries)
+
+
+def import_batch(places, changed):
+    batch = ImportBatch.objects.create(
+        content_type=ContentType.objects.get_for_model(Place),
+        file_name="places.csv",
+        created={"places.place": [place.pk for place in places]},
+        created_count=len(places),
+    )
+    ImportBatchItem.objects.bulk_create(
+        ImportBatchItem(
+            batch=batch,
+            content_type=ContentType.objects.get_for_model(Partnership),
+            object_id=partnership.pk,
+        )
+        for partnership in changed
+    )
+    return batch
+
+
+def test_import_batch_pages_run_a_fixed_number_of_queries(
+    admin_client, django_assert_max_num_queries
+):
+    small = import_batch([PlaceFactory()], [PartnershipFactory()])
+    changelist = reverse("admin:core_importbatch_changelist")
+    before = count_queries(admin_client, changelist, django_assert_max_num_queries)
+    large = import_batch(
+        [PlaceFactory() for _ in range(10)], [PartnershipFactory() for _ in range(5)]
+    )
+    for _ in range(5):
+        import_batch([PlaceFactory()], [])
+    assert count_queries(admin_client, changelist, django_assert_max_num_queries) == before
+    assert count_queries(
+        admin_client,
+        reverse("admin:core_importbatch_change", args=[large.pk]),
+        django_assert_max_num_queries,
+    ) == count_queries(
+        admin_client,
+        reverse("admin:core_importbatch_change", args=[small.pk]),
+        django_assert_max_num_queries,
+    )
+
+
+@pytest.mark.parametrize(
+    "url, query",
+    [
+        ("admin:places_place_changelist", "?review=never&country__exact=DK&q=a"),
+        ("admin:organisations_organisation_changelist", "?review=never&country__exact=SE"),
+        ("admin:partnerships_partnership_changelist", "?review=never&status__exact=active"),
+        ("admin:core_source_changelist", "?review=never&q=report"),
+        ("admin:partnerships_theme_changelist", "?q=theme"),
+    ],
+)
+def test_filtered_changelists_run_a_fixed_number_of_queries(
+    admin_client, url, query, django_assert_max_num_queries
+):
+    PartnershipFactory(parties=[PlaceFactory(country="DK"), OrganisationFactory(country="SE")])
+    small = count_queries(admin_client, reverse(url) + query, django_assert_max_num_queries)
+    for country in ["DE", "FR", "NO", "CN"]:
+        PartnershipFactory(
+            parties=[PlaceFactory(country=country), OrganisationFactory(country=country)]
+        ).themes.add(ThemeFactory())
+        SourceFactory()
+    assert count_queries(admin_client, reverse(url) + query, django_assert_max_num_queries) == small
+
+
+def test_country_filter_lists_only_the_countries_in_use_by_name(admin_client):
+    PlaceFactory(country="DK")
+    PlaceFactory(country="CN")
+    PlaceFactory(country="DK")
+    OrganisationFactory(country="SE", place=None)
+    response = admin_client.get(reverse("admin:places_place_changelist"))
+    country_filter = next(
+        spec for spec in response.context["cl"].filter_specs if spec.title == "country"
+    )
+    choices = list(country_filter.choices(response.context["cl"]))
+    assert [choice["display"] for choice in choices] == ["All", "China", "Denmark"]
+    assert "Sweden" not in response.content.decode()
+
+    chosen = admin_client.get(reverse("admin:places_place_changelist") + choices[2]["query_string"])
+    assert {place.country.code for place in chosen.context["cl"].result_list} == {"DK"}
+
+
+def test_country_filter_still_takes_the_old_address_and_counts_facets(admin_client):
+    PlaceFactory(country="DK")
+    PlaceFactory(country="CN")
+    url = reverse("admin:places_place_changelist")
+    response = admin_client.get(url, {"country__exact": "CN", "_facets": "1"})
+    assert [place.country.code for place in response.context["cl"].result_list] == ["CN"]
+    assert "China (1)" in response.content.decode()
+    assert "Denmark (1)" in response.content.decode()
+
+
+def test_country_column_shows_the_name_in_the_admin_language(admin_client):
+    PlaceFactory(name="Aarhus", country="DK")
+    url = reverse("admin:places_place_changelist")
+    assert '<td class="field-country_name">Denmark</td>' in admin_client.get(url).content.decode()
+    danish = admin_client.get(url, headers={"accept-language": "da"})
+    assert '<td class="field-country_name">Danmark</td>' in danish.content.decode()
+
+
+def test_changelist_checkboxes_select_records_for_actions(admin_client):
+    place = PlaceFactory(name="Aarhus", last_reviewed_on=None)
+    page = admin_client.get(reverse("admin:places_place_changelist")).content.decode()
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{place.pk}" '
+        f'class="action-select" aria-label="Select this object for an action - Aarhus">'
+    ) in page
+    response = admin_client.post(
+        reverse("admin:places_place_changelist"),
+        {"action": "mark_reviewed", "_selected_action": [place.pk]},
+    )
+    assert response.status_code == 302
+    place.refresh_from_db()
+    assert place.last_reviewed_on is not None
+
+
+class EverythingForm(forms.Form):
+    country = forms.ChoiceField(
+        choices=[("", "---------"), ("DK", "Denmark & <Greenland>"), ("CN", "China")],
+        widget=forms.Select(attrs={"data-x": 'say "hi"', "disabled": False, "autofocus": True}),
+    )
+    grouped = forms.ChoiceField(
+        choices=[("Nordic", [("DK", "Denmark"), ("SE", "Sweden")]), ("CN", "China")]
+    )
+    many = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")])
+    text = forms.CharField(max_length=5, help_text="x")
+    number = forms.IntegerField()
+    secret = forms.CharField(widget=forms.HiddenInput)
+    flag = forms.BooleanField(required=False)
+    note = forms.CharField(widget=forms.Textarea)
+    mail = forms.EmailField()
+    url = forms.URLField(assume_scheme="https")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {
+            "country": "DK",
+            "grouped": "SE",
+            "many": ["a", "b"],
+            "text": "<b>&",
+            "number": "12",
+            "secret": '"quoted"',
+            "flag": "on",
+            "note": "line\n<script>",
+            "mail": "a@example.org",
+            "url": "https://example.org/?a=1&b=2",
+        },
+    ],
+)
+def test_widgets_rendered_in_python_match_django_templates(data):
+    django_form = EverythingForm(data)
+    fast_form = EverythingForm(data)
+    for field in fast_form.fields.values():
+        render_in_python(field)
+    for name in EverythingForm.base_fields:
+        expected = str(django_form[name])
+        rendered = str(fast_form[name])
+        assert type(fast_form[name].field.widget) is not type(django_form[name].field.widget)
+        assert rendered.replace("\n", "") == expected.replace("\n", "")
+
+
+def test_labels_rendered_in_python_match_django_templates():
+    class Django(forms.ModelForm):
+        class Meta:
+            model = Source
+            fields = ["title", "author", "language"]
+
+    class Fast(FastModelForm):
+        class Meta(Django.Meta):
+            pass
+
+    for name in ["title", "author", "language"]:
+        for form_class in (Django, Fast):
+            form_class.required_css_class = "required"
+        expected = Django()[name].label_tag(attrs={"class": "x"}, label_suffix=":")
+        assert Fast()[name].label_tag(attrs={"class": "x"}, label_suffix=":") == expected
+        assert Fast(auto_id=False)[name].label_tag() == Django(auto_id=False)[name].label_tag()
+
+
+def test_inline_autocompletes_name_their_records_without_a_query_each(admin_client):
+    place = PlaceFactory(name="Aarhus")
+    sources = [SourceFactory(title=f"Statistics Denmark {year}") for year in (2019, 2020, 2021)]
+    for year, source in zip((2019, 2020, 2021), sources, strict=True):
+        PlaceFigureFactory(place=place, year=year, source=source)
+    page = admin_client.get(change(place)).content.decode()
+    for source in sources:
+        assert f'<option value="{source.pk}" selected>{source}</option>' in page
+
+
+def test_inline_autocomplete_in_a_form_with_errors_names_the_chosen_record(admin_client):
+    partnership = PartnershipFactory()
+    other = SourceFactory(title="Annual report")
+    event = EventFactory(partnership=partnership, source=SourceFactory(title="Old report"))
+    participants = list(partnership.participants.all())
+    data = {
+        "title": "",  # required: the page comes back with the form
+        "slug": partnership.slug,
+        "kind": partnership.kind,
+        "status": partnership.status,
+        "participants-TOTAL_FORMS": "2",
+        "participants-INITIAL_FORMS": "2",
+        "participants-MIN_NUM_FORMS": "0",
+        "participants-MAX_NUM_FORMS": "1000",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+        "events-0-id": event.pk,
+        "events-0-partnership": partnership.pk,
+        "events-0-date": "2010",
+        "events-0-kind": Event.Kind.CONFERENCE,
+        "events-0-text": "A conference",
+        "events-0-source": other.pk,
+    }
+    for n, participant in enumerate(participants):
+        data |= {
+            f"participants-{n}-id": participant.pk,
+            f"participants-{n}-partnership": partnership.pk,
+            f"participants-{n}-place": participant.place_id,
+            f"participants-{n}-role": participant.role,
+        }
+    response = admin_client.post(change(partnership), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'<option value="{other.pk}" selected>Annual report</option>' in page
+    assert "Old report" not in page
+
+
+def test_autocomplete_fields_of_the_record_itself_still_show_their_choice(admin_client):
+    province = PlaceFactory(name="Jiangsu", kind=Place.Kind.PROVINCE)
+    city = PlaceFactory(name="Wuxi", parent=province)
+    page = admin_client.get(change(city)).content.decode()
+    assert f'<option value="{province.pk}" selected>Jiangsu</option>' in page
+
+
+def test_nav_sidebar_is_each_users_own(client, admin_client):
+    url = reverse("admin:places_place_changelist")
+    assert 'href="/admin/auth/user/"' in admin_client.get(url).content.decode()
+    viewer = UserFactory(is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_place"))
+    client.force_login(viewer)
+    page = client.get(url).content.decode()
+    assert 'id="nav-sidebar"' in page
+    assert 'href="/admin/auth/user/"' not in page
+    assert 'href="/admin/places/place/"' in page

@@ -1,0 +1,83 @@
+"""The search page's "in Jiangsu: Suzhou (3), Wuxi (1)" labels, through deep hierarchies."""
+
+import pytest
+
+from places.models import Place
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provinces():
+    """Ties found three levels below a named place, some twice over, and one that ended."""
+    jiangsu = PlaceFactory(name="Jiangsu", kind=Place.Kind.PROVINCE)
+    suzhou = PlaceFactory(name="Suzhou", parent=jiangsu)
+    wuxi = PlaceFactory(name="Wuxi", parent=jiangsu)
+    gusu = PlaceFactory(name="Gusu", parent=suzhou, kind=Place.Kind.DISTRICT)
+    pingjiang = PlaceFactory(name="Pingjiang", parent=gusu)
+    north = PlaceFactory(name="Jiangsu North", kind=Place.Kind.PROVINCE)
+    xuzhou = PlaceFactory(name="Xuzhou", parent=north)
+    academy = OrganisationFactory(name="Jiangsu Academy")
+    lab = OrganisationFactory(name="Nanjing Lab", parent=academy)
+    based_in_street = OrganisationFactory(name="Soochow Lab", place=pingjiang)
+    aarhus = PlaceFactory(name="Aarhus")
+    PartnershipFactory(title="Canal tie", parties=[gusu, aarhus])
+    PartnershipFactory(title="Lab tie", parties=[based_in_street, aarhus])
+    PartnershipFactory(title="Two cities", parties=[wuxi, pingjiang])
+    PartnershipFactory(title="Twice in Suzhou", parties=[gusu, based_in_street])
+    PartnershipFactory(title="North tie", parties=[xuzhou, aarhus])
+    PartnershipFactory(title="Province tie", parties=[jiangsu, aarhus])
+    PartnershipFactory(title="Research tie", parties=[lab, OrganisationFactory()])
+    PartnershipFactory(title="Ended tie", parties=[wuxi, aarhus], status="ended")
+
+
+def partnerships(response):
+    return response.context["results"][2]
+
+
+def groups(response):
+    return [
+        (str(group["named"]), group["kind"], group["parts"])
+        for group in partnerships(response)["groups"]
+    ]
+
+
+def test_ties_count_once_for_the_part_just_below_the_named_place(client, provinces):
+    response = client.get(url("search", query="q=jiangsu"))
+    assert groups(response) == [
+        ("Jiangsu", "place", [("Suzhou", 4), ("Wuxi", 2)]),
+        ("Jiangsu North", "place", [("Xuzhou", 1)]),
+        ("Jiangsu Academy", "organisation", [("Nanjing Lab", 1)]),
+    ]
+    labels = {str(p): getattr(p, "found_via", "") for p in partnerships(response)["records"]}
+    assert labels["Canal tie"] == "in Jiangsu: Suzhou"
+    assert labels["Lab tie"] == "in Jiangsu: Suzhou"  # based in a street of a district
+    assert labels["North tie"] == "in Jiangsu North: Xuzhou"
+    assert labels["Research tie"] == "in Jiangsu Academy: Nanjing Lab"
+    assert labels["Province tie"] == ""
+
+
+def test_the_groups_count_only_the_ties_the_other_filters_let_through(client, provinces):
+    response = client.get(url("search", query="q=jiangsu&status=active"))
+    assert groups(response)[0] == ("Jiangsu", "place", [("Suzhou", 4), ("Wuxi", 1)])
+
+
+@pytest.mark.parametrize("query", ["q=jiangsu", "q=jiangsu&status=active", "q=suzhou+aarhus"])
+def test_many_matches_find_the_same_as_few(client, provinces, monkeypatch, query):
+    """Past MATCHED_IDS the search stays a subquery instead of a list of ids: same page."""
+
+    def seen(response):
+        section = partnerships(response)
+        facets = [
+            (facet.name, [(o.value, o.count, o.selected) for o in facet.options])
+            for facet in response.context["facets"]
+        ]
+        return section["count"], [str(p) for p in section["records"]], groups(response), facets
+
+    few = seen(client.get(url("search", query=query)))
+    monkeypatch.setattr("partnerships.filters.MATCHED_IDS", 0)
+    many = seen(client.get(url("search", query=query)))
+    assert few == many
+    assert few[0] > 0
