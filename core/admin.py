@@ -1,5 +1,4 @@
 import datetime
-import functools
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -12,16 +11,16 @@ from django.forms.models import _get_foreign_key
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from . import labels
 from .forms import FastWidgetsMixin, LocalizedNumbersMixin, render_in_python
 from .history import (
     MARKED_REVIEWED,
@@ -66,9 +65,8 @@ class CountryInUseFilter(admin.ChoicesFieldListFilter):
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         codes = model._default_manager.order_by().values_list(field_path, flat=True).distinct()
-        names = country_names(translation.get_language())
         self.in_use = sorted(
-            ((code, names.get(code, code)) for code in codes if code),
+            ((code, labels.country_name(code)) for code in codes if code),
             key=lambda choice: fold(str(choice[1])),
         )
 
@@ -101,14 +99,7 @@ class CountryInUseFilter(admin.ChoicesFieldListFilter):
 def country_name(record):
     # Not the field itself nor Country.name: both look the code up in the 250 names, built
     # again for every row (most of a changelist's time).
-    return country_names(translation.get_language()).get(record.country.code) or None
-
-
-@functools.cache
-def country_names(language):
-    """{code: name} of every country in ``language``."""
-    with translation.override(language):
-        return {code: str(name) for code, name in countries}
+    return labels.country_name(record.country.code) or None
 
 
 class FastAdminMixin(FastWidgetsMixin):
