@@ -6,6 +6,7 @@ from rest_framework import permissions, renderers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api import ContentLanguageMixin
 from core.schema import ERROR, AutoSchema
 from partnerships.models import Partnership
 
@@ -27,7 +28,7 @@ class ExploreSchema(AutoSchema):
         return self.view.filter_backends
 
 
-class ExploreViewSet(viewsets.GenericViewSet):
+class ExploreViewSet(ContentLanguageMixin, viewsets.GenericViewSet):
     queryset = Partnership.objects.all()
     filterset_class = explore.ExploreFilter
     filter_backends = [DjangoFilterBackend]
@@ -58,11 +59,13 @@ POINT = {
             "type": "object",
             "additionalProperties": True,
             "description": (
-                "A point (a place): slug, name, kind, country, count (its partnerships "
-                "that pass the filters) and url (its public page). A line (two places, or "
-                "two regions when the places would give too many lines): from, to "
-                "(slugs), from_name, to_name, count, and, for a single partnership, "
-                "partnership (slug, title, url)."
+                "A point (a place): slug, name, name_language, kind, country, count (its "
+                "partnerships that pass the filters) and url (its public page). A line (two "
+                "places, or two regions when the places would give too many lines): from, "
+                "to (slugs), from_name, to_name (with from_name_language, "
+                "to_name_language), count, and, for a single partnership, partnership "
+                "(slug, title, title_language, url). Names and titles are in the "
+                "requested language, else in the other one, which *_language names."
             ),
         },
     },
@@ -111,6 +114,12 @@ NETWORK_SCHEMA = {
                     "id": {"type": "string", "description": "type:slug, e.g. place:wuxi"},
                     "type": {"type": "string", "enum": ["place", "organisation", "partnership"]},
                     "label": STRING,
+                    "label_language": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The language of label: the requested one, or the "
+                        "other when the record has no name in it.",
+                    },
                     "kind": STRING,
                     "kind_label": STRING,
                     "country": STRING,

@@ -13,12 +13,14 @@ organisation based there.
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
+from types import SimpleNamespace
 from xml.etree import ElementTree
 
 from django.db.models import F, Q
 from django.urls import reverse
 
 from core.exports import csv_text
+from core.translation import LANGUAGES, localized_field, translated
 from organisations.models import Organisation
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Participant, Partnership
@@ -69,13 +71,26 @@ class Urls:
         return self.patterns[kind].format(slug)
 
 
+def _columns(field):
+    """A translated field's column in every language, for ``values()``."""
+    return [localized_field(field, code) for code in LANGUAGES]
+
+
+def _shown(row, field):
+    """Set a ``values()`` row's ``field`` to the text the reader sees, and say which
+    language it is in (``<field>_language``), so that a page can mark the other one."""
+    row[field], row[f"{field}_language"] = translated(SimpleNamespace(**row), field)
+    return row
+
+
 def _coordinates(latitude, longitude):
     return [round(float(longitude), 4), round(float(latitude), 4)]
 
 
 def _places_with_chain(place_ids):
     """Places by id, each with its ancestors as (id, kind, latitude, longitude) tuples."""
-    values = ["pk", "slug", "name", "kind", "country", "latitude", "longitude", "parent_id"]
+    values = ["pk", "slug", *_columns("name"), "kind", "country", "latitude", "longitude"]
+    values.append("parent_id")
     for prefix in CHAIN:
         values += [
             f"{prefix}__pk",
@@ -85,6 +100,7 @@ def _places_with_chain(place_ids):
         ]
     places = {}
     for row in Place.objects.filter(pk__in=place_ids).values(*values):
+        _shown(row, "name")
         row["chain"] = [
             (row[f"{p}__pk"], row[f"{p}__kind"], row[f"{p}__latitude"], row[f"{p}__longitude"])
             for p in CHAIN
@@ -148,6 +164,7 @@ def map_data(partnerships, request=None):
             "properties": {
                 "slug": places[pk]["slug"],
                 "name": places[pk]["name"],
+                "name_language": places[pk]["name_language"],
                 "kind": places[pk]["kind"],
                 "country": places[pk]["country"],
                 "count": count,
@@ -167,9 +184,9 @@ def map_data(partnerships, request=None):
     # A line of one partnership names it; titles only for those, not for every tie.
     singles = [ids[0] for _pair, ids in ranked if len(ids) == 1]
     titles = {
-        pk: (slug, title)
-        for pk, slug, title in Partnership.objects.filter(pk__in=singles).values_list(
-            "pk", "slug", "title"
+        row["pk"]: _shown(row, "title")
+        for row in Partnership.objects.filter(pk__in=singles).values(
+            "pk", "slug", *_columns("title")
         )
     }
     lines = []
@@ -178,15 +195,18 @@ def map_data(partnerships, request=None):
             "from": ends[a]["slug"],
             "to": ends[b]["slug"],
             "from_name": ends[a]["name"],
+            "from_name_language": ends[a]["name_language"],
             "to_name": ends[b]["name"],
+            "to_name_language": ends[b]["name_language"],
             "count": len(ids),
         }
         if len(ids) == 1:
-            slug, title = titles[ids[0]]
+            title = titles[ids[0]]
             properties["partnership"] = {
-                "slug": slug,
-                "title": title,
-                "url": urls("partnership", slug),
+                "slug": title["slug"],
+                "title": title["title"],
+                "title_language": title["title_language"],
+                "url": urls("partnership", title["slug"]),
             }
         lines.append(
             {
@@ -221,9 +241,9 @@ def _regional_pairs(pairs, places, positions):
     known = {pk: places[pk] for pk in region_of.values() if pk in places}
     missing = set(region_of.values()) - set(known)
     known.update(
-        (row["pk"], row)
+        (row["pk"], _shown(row, "name"))
         for row in Place.objects.filter(pk__in=missing).values(
-            "pk", "slug", "name", "latitude", "longitude"
+            "pk", "slug", *_columns("name"), "latitude", "longitude"
         )
     )
     # A region without coordinates sits at the middle of its places on the map.
@@ -243,7 +263,12 @@ def _regional_pairs(pairs, places, positions):
             ]
         else:
             continue
-        ends[pk] = {"slug": region["slug"], "name": region["name"], "position": position}
+        ends[pk] = {
+            "slug": region["slug"],
+            "name": region["name"],
+            "name_language": region["name_language"],
+            "position": position,
+        }
     regional = {(a, b): sorted(ids) for (a, b), ids in regional.items() if a in ends and b in ends}
     return regional, ends
 
@@ -359,18 +384,18 @@ def _graph(partnership_ids, participants, around, request):
     urls = Urls(request)
     graph = Network(partnerships=len(partnership_ids))
     partnerships = {
-        row["pk"]: row
+        row["pk"]: _shown(row, "title")
         for row in Partnership.objects.filter(pk__in=partnership_ids).values(
-            "pk", "slug", "title", "kind", "status", "start", "end"
+            "pk", "slug", *_columns("title"), "kind", "status", "start", "end"
         )
     }
     organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
     if isinstance(around, Organisation):
         organisation_ids.add(around.pk)
     organisations = {
-        row["pk"]: row
+        row["pk"]: _shown(row, "name")
         for row in Organisation.objects.filter(pk__in=organisation_ids).values(
-            "pk", "slug", "name", "kind", "country", "place_id"
+            "pk", "slug", *_columns("name"), "kind", "country", "place_id"
         )
     }
     place_ids = {place for _p, place, _o, _r in participants if place}
@@ -378,9 +403,9 @@ def _graph(partnership_ids, participants, around, request):
     if isinstance(around, Place):
         place_ids.add(around.pk)
     places = {
-        row["pk"]: row
+        row["pk"]: _shown(row, "name")
         for row in Place.objects.filter(pk__in=place_ids).values(
-            "pk", "slug", "name", "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
+            "pk", "slug", *_columns("name"), "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
         )
     }
     kind_labels = {
@@ -391,12 +416,13 @@ def _graph(partnership_ids, participants, around, request):
     status_labels = dict(Partnership.Status.choices)
     role_labels = dict(Participant.Role.choices)
 
-    def add(kind, row, label, **extra):
+    def add(kind, row, field, **extra):
         key = node_id(kind, row["slug"])
         graph.nodes[key] = {
             "id": key,
             "type": kind,
-            "label": label,
+            "label": row[field],
+            "label_language": row[f"{field}_language"],
             "kind": row["kind"],
             "kind_label": str(kind_labels[kind].get(row["kind"], row["kind"])),
             "country": str(row.get("country") or ""),
@@ -405,17 +431,15 @@ def _graph(partnership_ids, participants, around, request):
         }
         return key
 
-    place_keys = {pk: add("place", row, row["name"]) for pk, row in places.items()}
-    organisation_keys = {
-        pk: add("organisation", row, row["name"]) for pk, row in organisations.items()
-    }
+    place_keys = {pk: add("place", row, "name") for pk, row in places.items()}
+    organisation_keys = {pk: add("organisation", row, "name") for pk, row in organisations.items()}
     partnership_keys = {}
     for pk in partnership_ids:
         row = partnerships[pk]
         partnership_keys[pk] = add(
             "partnership",
             row,
-            row["title"],
+            "title",
             status=row["status"],
             status_label=str(status_labels.get(row["status"], row["status"])),
             start=str(row["start"] or ""),

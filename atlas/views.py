@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from core.translation import content_language
 from core.views import active_chips
 from organisations.models import Organisation
 from partnerships.models import Partnership
@@ -114,7 +115,7 @@ class MapView(ExploreView):
             meta=data["meta"],
             places=points[: self.table_rows],
             lines=lines[: self.table_rows],
-            data_url=reverse("api:map-list") + self.query_string(),
+            data_url=reverse("api:map-list") + self.query_string(lang=content_language()),
             tile_url=settings.ATLAS_MAP_TILE_URL,
             tile_attribution=settings.ATLAS_MAP_TILE_ATTRIBUTION,
             network_url=reverse("atlas:network") + self.query_string(),
@@ -156,7 +157,8 @@ class NetworkView(ExploreView):
             more_url=self.query_string(steps=str(steps + 1))
             if self.around is not None and steps < explore.MAX_STEPS
             else "",
-            data_url=reverse("api:network-list") + self.query_string(**api_params),
+            data_url=reverse("api:network-list")
+            + self.query_string(**api_params, lang=content_language()),
             downloads=[
                 (label, reverse(f"atlas:network-{name}") + self.query_string(**api_params))
                 for name, label in DOWNLOADS

@@ -49,7 +49,10 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Before the admin: it registers the translated fields the admin then shows.
+    "modeltranslation",
+    # django.contrib.admin with the Atlas admin site (registry apps first, a dashboard).
+    "atlas.admin_site.AtlasAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -154,6 +157,18 @@ LANGUAGE_CODE = "en"
 # Each language is named in itself, as language switchers do.
 LANGUAGES = [("da", "Dansk"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en", "da"), "da": ("en",), "en": ("da",)}
+
+
+def _localized_verbose_name(verbose_name, language):
+    # "name (Danish)" rather than "name [da]"; imported when a label is shown, after setup.
+    from core.translation import localized_verbose_name
+
+    return localized_verbose_name(verbose_name, language)
+
+
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = _localized_verbose_name
 TIME_ZONE = "Europe/Copenhagen"
 USE_I18N = True
 USE_TZ = True
@@ -291,7 +306,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "core.rest.RecordSearch",
-        "rest_framework.filters.OrderingFilter",
+        "core.rest.LocalizedOrdering",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
     # Counted in the shared cache, per client address (core.throttling.client_ip).
@@ -316,6 +331,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "core.models.Language",
+        # The content languages of translated fields (`name_language`, core.serializers).
+        "ContentLanguageEnum": "core.translation.LANGUAGES",
         "AlternativeNameKindEnum": "core.models.AlternativeName.Kind",
         "PlaceKindEnum": "places.models.Place.Kind",
         "PlaceFigureKindEnum": "places.models.PlaceFigure.Kind",

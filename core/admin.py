@@ -15,13 +15,20 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
+from modeltranslation.translator import NotRegistered, translator
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import labels
-from .forms import FastWidgetsMixin, LocalizedNumbersMixin, render_in_python
+from .forms import (
+    FastWidgetsMixin,
+    LocalizedNumbersMixin,
+    TranslatedModelForm,
+    render_in_python,
+)
 from .history import (
     MARKED_REVIEWED,
     describe_reason,
@@ -31,6 +38,7 @@ from .history import (
 )
 from .models import REVIEW_INTERVAL
 from .text import fold, query_terms
+from .translation import LANGUAGES, Localized, content_language, localized_field, translated
 
 admin.site.site_header = _("Partnership Atlas administration")
 admin.site.site_title = _("Partnership Atlas")
@@ -60,9 +68,14 @@ class ReviewStatusFilter(admin.SimpleListFilter):
 
 
 class CountryInUseFilter(admin.ChoicesFieldListFilter):
-    """Lists the countries the records are in (one query), not all 250 of the field's."""
+    """A dropdown of the countries the records are in (one query), not 250 links."""
+
+    template = "admin/core/select_filter.html"
 
     def __init__(self, field, request, params, model, model_admin, field_path):
+        # The dropdown's "All" sends an empty value: no filter, not "records without one".
+        if params.get(f"{field_path}__exact") in ([""], ""):
+            del params[f"{field_path}__exact"]
         super().__init__(field, request, params, model, model_admin, field_path)
         codes = model._default_manager.order_by().values_list(field_path, flat=True).distinct()
         self.in_use = sorted(
@@ -77,9 +90,17 @@ class CountryInUseFilter(admin.ChoicesFieldListFilter):
         }
 
     def choices(self, changelist):
+        # The dropdown's form sends the list's other filters, search and order along.
+        self.other_params = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name not in (self.lookup_kwarg, self.lookup_kwarg_isnull)
+            for value in values
+        ]
         facet_counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
         yield {
             "selected": self.lookup_val is None,
+            "value": "",
             "query_string": changelist.get_query_string(
                 remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
             ),
@@ -88,6 +109,7 @@ class CountryInUseFilter(admin.ChoicesFieldListFilter):
         for i, (code, name) in enumerate(self.in_use):
             yield {
                 "selected": self.lookup_val is not None and code in self.lookup_val,
+                "value": code,
                 "query_string": changelist.get_query_string(
                     {self.lookup_kwarg: code}, [self.lookup_kwarg_isnull]
                 ),
@@ -100,6 +122,44 @@ def country_name(record):
     # Not the field itself nor Country.name: both look the code up in the 250 names, built
     # again for every row (most of a changelist's time).
     return labels.country_name(record.country.code) or None
+
+
+def side_by_side(field):
+    """A translated field's columns for one fieldset line, Danish first: ("name_da", "name_en")."""
+    return tuple(localized_field(field, code) for code in LANGUAGES)
+
+
+def translated_column(field, description):
+    """A changelist column of ``field`` in the reader's language, else in the other one,
+    marked with its language; sorted as the lists are (``Localized``)."""
+
+    @admin.display(description=description, ordering=Localized(field))
+    def column(record):
+        value, language = translated(record, field)
+        if language in (None, content_language()):
+            return value
+        return format_html(
+            '<span lang="{}">{}</span> <span class="atlas-language">{}</span>',
+            language,
+            value,
+            language,
+        )
+
+    column.__name__ = field  # the column's CSS class, field-<name>
+    return column
+
+
+class TranslatedFieldsMixin:
+    """For a modeltranslation admin or inline: each translated field once per language,
+    Danish first (settings.LANGUAGES), and either language enough for a required one."""
+
+    form = TranslatedModelForm
+
+    def patch_translation_field(self, db_field, field, request, **kwargs):
+        super().patch_translation_field(db_field, field, request, **kwargs)
+        if hasattr(db_field, "translated_field"):
+            # modeltranslation would require English; TranslatedModelForm asks for one.
+            field.required = False
 
 
 class FastAdminMixin(FastWidgetsMixin):
@@ -180,6 +240,37 @@ UNSHOWN_IN_HISTORY = {
 }
 
 
+def unshown_in_history(model):
+    """UNSHOWN_IN_HISTORY and a translated field's original column.
+
+    The original column (``name`` beside ``name_da`` and ``name_en``) holds whichever
+    language was active at the save: its changes are the language columns' changes again.
+    """
+    try:
+        translated_fields = translator.get_options_for_model(model).fields
+    except NotRegistered:
+        translated_fields = {}
+    return UNSHOWN_IN_HISTORY | set(translated_fields)
+
+
+class ShownValues(HistoricalRecordContextHelper):
+    """History values as the form shows them: choice labels, yes or no, a dash for none.
+
+    simple-history shows the stored value (``city``, ``None``, ``True``): English to a
+    Danish reader.
+    """
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "":
+            return "–"
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        if field.flatchoices:
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """History pages that show the changes made in inlines too, and revert them with the record.
 
@@ -223,9 +314,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 before = previous.get(original_pk(row)) if row.history_type == "~" else None
                 if before is not None:
                     delta = row.diff_against(
-                        before, excluded_fields=UNSHOWN_IN_HISTORY, foreign_keys_are_objs=True
+                        before,
+                        excluded_fields=unshown_in_history(model),
+                        foreign_keys_are_objs=True,
                     )
-                    helper = HistoricalRecordContextHelper(model, row)
+                    helper = ShownValues(model, row)
                     row.history_delta_changes = helper.context_for_delta_changes(delta)
                 previous[original_pk(row)] = row
             entries += rows
@@ -416,6 +509,9 @@ def stamp(instance, user, reason):
 class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
     """What every record's admin shares: who changed it, search by any name, review."""
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     # Staff paste addresses without a scheme; assume the secure one, as Django 6 will.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ["search_key"]
@@ -505,3 +601,7 @@ class SourceAdmin(RecordAdmin):
         ),
         RecordAdmin.record_fieldset,
     ]
+
+
+class TranslatedRecordAdmin(TranslatedFieldsMixin, TranslationAdmin, RecordAdmin):
+    """A record admin whose names and descriptions are written in Danish and English."""

@@ -1,9 +1,15 @@
 from django.db.models import ProtectedError, RestrictedError
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework import status, viewsets
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 
 from .models import Source
-from .serializers import SourceSerializer
+from .serializers import SourceSerializer, unknown_language
+from .translation import DEFAULT_LANGUAGE, LANGUAGES, content_language
+
+LANGUAGE_PARAMETER = "lang"
 
 
 class InUse(APIException):
@@ -12,7 +18,46 @@ class InUse(APIException):
     default_code = "in_use"
 
 
-class RecordViewSet(viewsets.ModelViewSet):
+def requested_language(request):
+    """``?lang=``, else the first content language in Accept-Language, else English.
+
+    Not the language cookie LocaleMiddleware also reads: a shared cache keeps an API
+    response for its address and its Accept-Language (``Vary``), nothing else.
+    """
+    code = request.query_params.get(LANGUAGE_PARAMETER, "")
+    if code:
+        if code not in LANGUAGES:
+            raise ValidationError({LANGUAGE_PARAMETER: [unknown_language([code])]})
+        return code
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        if (language := code.split("-")[0]) in LANGUAGES:
+            return language
+    return DEFAULT_LANGUAGE
+
+
+class ContentLanguageMixin:
+    """Records and messages in the language the request asks for (``requested_language``)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # Restored afterwards: the page cache (core.middleware) looked the response up
+        # under the language LocaleMiddleware chose, and must store it under the same key.
+        with translation.override(translation.get_language()):
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        translation.activate(requested_language(request))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Language"] = content_language()
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+
+class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
     """Anyone reads; staff with the model permission write (see ``REST_FRAMEWORK``)."""
 
     lookup_field = "slug"

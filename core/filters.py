@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .text import validate_search_query
+from .translation import DEFAULT_LANGUAGE, Localized, localized_field
 
 
 class SearchInput(forms.TextInput):
@@ -161,6 +162,21 @@ def count_by(field_name):
 
     counter.field_name = field_name  # RecordFilterSet.shared_counts counts several at once
     return counter
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """``?sort=name`` by the name the reader sees, in their language or else the other.
+
+    A plain ``order_by("name")`` would sort by the reader's language's column alone, with
+    every record that lacks it at one end.
+    """
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        field = value.lstrip("-")
+        if not hasattr(self.model, localized_field(field, DEFAULT_LANGUAGE)):
+            return value
+        return Localized(field).desc() if value.startswith("-") else Localized(field).asc()
 
 
 def all_countries():

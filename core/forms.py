@@ -1,18 +1,24 @@
 """Admin form parts: number fields that read and show numbers as the admin's language
-writes them, and widgets rendered in Python so that big forms stay fast."""
+writes them, translated fields that need one language at least, one field for a record of
+several kinds, and widgets rendered in Python so that big forms stay fast."""
 
 import functools
+import json
 import re
 from decimal import Decimal
 
 from django import forms
-from django.contrib.admin.widgets import AutocompleteMixin
+from django.contrib.admin.widgets import AutocompleteMixin, get_select2_language
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.translator import NotRegistered, translator
 
 from .numbers import grouped
+from .translation import LANGUAGES, localized_field
 
 
 def ungroup(value):
@@ -209,3 +215,129 @@ class FastWidgetsMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return render_in_python(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+
+class TranslatedModelForm(FastModelForm):
+    """A form whose required translated fields (a name, a title) take the text in either
+    language: modeltranslation alone would insist on the default language, English."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in required_translated_fields(self._meta.model):
+            columns = [localized_field(name, code) for code in LANGUAGES]
+            if not all(column in self.fields for column in columns):
+                continue
+            if not any(cleaned_data.get(column) for column in columns):
+                self.add_error(
+                    columns[0],
+                    ValidationError(
+                        _("Enter the %(field)s in Danish, in English or in both."),
+                        code="required",
+                        params={"field": self._meta.model._meta.get_field(name).verbose_name},
+                    ),
+                )
+        return cleaned_data
+
+
+@functools.cache
+def required_translated_fields(model):
+    try:
+        options = translator.get_options_for_model(model)
+    except NotRegistered:
+        return ()
+    return tuple(name for name in options.all_fields if not model._meta.get_field(name).blank)
+
+
+def record_value(record):
+    """How ``OneOfRecordsField`` writes a record: "place:12"."""
+    return f"{record._meta.model_name}:{record.pk}"
+
+
+def find_record(querysets, value):
+    """The record ``value`` ("place:12") names in one of ``querysets``, else None."""
+    kind, _colon, pk = str(value).partition(":")
+    for queryset in querysets:
+        if queryset.model._meta.model_name == kind:
+            try:
+                return queryset.get(pk=queryset.model._meta.pk.to_python(pk))
+            except (ValidationError, queryset.model.DoesNotExist):
+                return None
+    return None
+
+
+class RecordsAutocomplete(PythonRenderedMixin, forms.Select):
+    """The admin's select2 autocomplete, asking ``url`` for records of several kinds.
+
+    ``known_labels`` ({value: label}) names the chosen record without a query.
+    """
+
+    def __init__(self, url, querysets=(), attrs=None):
+        super().__init__(attrs)
+        self.url, self.querysets = url, querysets
+        self.known_labels = {}
+
+    @property
+    def i18n_name(self):
+        return get_select2_language()
+
+    media = AutocompleteMixin.media
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        # The attributes django/contrib/admin's autocomplete.js starts select2 from.
+        return {
+            **attrs,
+            "class": " ".join(filter(None, [attrs.get("class"), "admin-autocomplete"])),
+            "data-ajax--cache": "true",
+            "data-ajax--delay": 250,
+            "data-ajax--type": "GET",
+            "data-ajax--url": str(self.url),
+            "data-theme": "admin-autocomplete",
+            "data-allow-clear": json.dumps(not self.is_required),
+            "data-placeholder": "",
+            "lang": self.i18n_name,
+        }
+
+    def optgroups(self, name, value, attr=None):
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for chosen in value:
+            if chosen in ("", None):
+                continue
+            label = self.known_labels.get(chosen)
+            if label is None:
+                record = find_record(self.querysets, chosen)
+                if record is None:
+                    continue
+                label = str(record)
+            options.append(self.create_option(name, chosen, label, True, len(options)))
+        return [(None, options, 0)]
+
+
+class OneOfRecordsField(forms.Field):
+    """One record of any of several models, chosen in one autocomplete: "place:12" or
+    "organisation:5". ``url`` answers the autocomplete's searches."""
+
+    default_error_messages = {
+        "invalid_choice": _(
+            "Select a valid choice. That choice is not one of the available choices."
+        ),
+    }
+
+    def __init__(self, querysets, url, **kwargs):
+        self.querysets = tuple(querysets)
+        kwargs.setdefault("widget", RecordsAutocomplete(url, self.querysets))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return record_value(value) if isinstance(value, models.Model) else value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        record = find_record(self.querysets, value)
+        if record is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return record
+
+    def has_changed(self, initial, data):
+        return (self.prepare_value(initial) or "") != (data or "")

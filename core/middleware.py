@@ -1,11 +1,14 @@
 import datetime
 import hashlib
+import io
 import json
 import re
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.cache import (
     get_cache_key,
@@ -74,10 +77,23 @@ class RejectControlCharactersMiddleware:
                 return False  # the view reports malformed JSON itself
             return any(map(_CONTROL.search, _strings(data)))
         if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            for key, values in request.POST.lists():
+            for key, values in _form_data(request).lists():
                 if _CONTROL.search(key) or any(map(_CONTROL.search, values)):
                     return True
         return False
+
+
+def _form_data(request):
+    """The form fields of a POST, and of a PUT or PATCH, which Django leaves unparsed (the
+    API parses them itself, after this middleware)."""
+    if request.method == "POST":
+        return request.POST
+    try:
+        if request.content_type == "multipart/form-data":
+            return request.parse_file_upload(request.META, io.BytesIO(request.body))[0]
+        return QueryDict(request.body, encoding=request.encoding)
+    except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent):
+        return QueryDict()  # the view reports a malformed or oversized body itself
 
 
 class SecurityHeadersMiddleware:

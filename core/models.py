@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from .fields import PartialDateField
 from .search import SearchKeyField
 from .text import query_terms, search_key, unique_slug
+from .translation import DEFAULT_LANGUAGE, translated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
 
 # A record nobody has confirmed for this long is shown as stale.
@@ -89,8 +90,6 @@ class Record(models.Model):
     search_key = SearchKeyField(editable=False, blank=True, default="")
 
     objects = RecordQuerySet.as_manager()
-    # Every concrete record gets its own history table: who changed what, and when.
-    history = HistoricalRecords(inherit=True)
     # The field a new record's slug is made from; None for records without a slug.
     slug_from = None
     # True once a migration has indexed the search keys (``core.search.IndexSearchKey``).
@@ -116,7 +115,10 @@ class Record(models.Model):
             others = None if taken_slugs is not None else type(self)._default_manager
             self.slug = unique_slug(
                 others.exclude(pk=self.pk) if others is not None else None,
-                getattr(self, self.slug_from),
+                # The English name where there is one, so a record's address is the same
+                # whichever language the editor works in.
+                translated(self, self.slug_from, DEFAULT_LANGUAGE)[0]
+                or getattr(self, self.slug_from),
                 self._meta.model_name,
                 taken=taken_slugs,
             )
@@ -302,6 +304,8 @@ class Source(Record):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("source")
         verbose_name_plural = _("sources")
@@ -392,3 +396,4 @@ class ImportBatchItem(models.Model):
 
     def __str__(self):
         return f"{self.content_type.model} #{self.object_id}"
+

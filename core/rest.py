@@ -5,6 +5,7 @@ from rest_framework import authentication, filters, pagination
 from rest_framework.exceptions import ValidationError
 
 from .text import search_query_error
+from .translation import Localized
 
 
 class RecordSearch(filters.SearchFilter):
@@ -28,6 +29,28 @@ class RecordSearch(filters.SearchFilter):
                 "schema": {"type": "string"},
             }
         ]
+
+
+class LocalizedOrdering(filters.OrderingFilter):
+    """``?ordering=name`` sorts by the name the reader sees: in their language, else the
+    other. Plain ``order_by("name")`` would sort by the reader's language's column only."""
+
+    def filter_queryset(self, request, queryset, view):
+        # Not at the top: DRF imports this module while its own views module loads.
+        from .serializers import translated_fields
+
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        translated = translated_fields(queryset.model)
+        return queryset.order_by(*(self.localized(term, translated) for term in ordering))
+
+    @staticmethod
+    def localized(term, translated):
+        if not isinstance(term, str) or term.removeprefix("-") not in translated:
+            return term
+        name = Localized(term.removeprefix("-"))
+        return name.desc() if term.startswith("-") else name.asc()
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -2,7 +2,11 @@
 
 from drf_spectacular import openapi
 from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions
+
+from .api import LANGUAGE_PARAMETER, ContentLanguageMixin
+from .translation import LANGUAGES
 
 ERROR = {
     "type": "object",
@@ -11,7 +15,42 @@ ERROR = {
 }
 
 
+# core.api.ContentLanguageMixin: which language records (and messages) come in.
+LANGUAGE_PARAMETERS = [
+    OpenApiParameter(
+        LANGUAGE_PARAMETER,
+        str,
+        enum=list(LANGUAGES),
+        description=(
+            "The language to read and write records in: da (Danish) or en (English). "
+            "Without it, the first of these in Accept-Language, else English. A text the "
+            "record lacks in it comes in the other language (see each `…_language` field)."
+        ),
+    ),
+    OpenApiParameter(
+        "Accept-Language",
+        str,
+        location=OpenApiParameter.HEADER,
+        description="Used when `lang` is not given, e.g. `da, en;q=0.8`.",
+    ),
+    OpenApiParameter(
+        "Content-Language",
+        str,
+        location=OpenApiParameter.HEADER,
+        response=[200, 201],
+        enum=list(LANGUAGES),
+        description="The language of the response; it varies by Accept-Language (Vary).",
+    ),
+]
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if isinstance(self.view, ContentLanguageMixin):
+            parameters = [*parameters, *LANGUAGE_PARAMETERS]
+        return parameters
+
     def get_auth(self):
         auths = super().get_auth()
         anonymous_reads = any(

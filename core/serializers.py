@@ -1,15 +1,19 @@
-"""What every API representation shares: links, partial dates, writes checked like the admin."""
+"""What every API representation shares: links, partial dates, both content languages,
+writes checked like the admin."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
+from modeltranslation.translator import NotRegistered, translator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from .dates import PartialDate
 from .links import record_url, slug_url
 from .models import Source
+from .translation import LANGUAGES, content_language, localized_field, translated, translations
 
 
 def validation_error(error):
@@ -104,6 +108,173 @@ class NestedSlugFieldExtension(OpenApiSerializerFieldExtension):
         return auto_schema.resolve_serializer(field.summary_class, direction).ref
 
 
+def translated_fields(model):
+    """The fields ``model`` keeps in every content language (``name``: ``name_da``, ``name_en``)."""
+    try:
+        return tuple(translator.get_options_for_model(model).fields)
+    except NotRegistered:
+        return ()
+
+
+def unknown_language(codes):
+    return _("Unknown language “%(code)s”: use da (Danish) or en (English).") % {
+        "code": "”, “".join(codes)
+    }
+
+
+class TranslatedField(serializers.CharField):
+    """``name``: read in the request's language, else in the other one; written into the
+    request's language only (``core.api.ContentLanguageMixin`` chose and activated it)."""
+
+    def __init__(self, field, **kwargs):
+        self.translated_field = field
+        kwargs.setdefault("source", "*")
+        kwargs["help_text"] = (
+            "In the request's language (`lang`, else `Accept-Language`, else English), else "
+            f"in the other one: `{field}_language` says which. Written: the request's language."
+        )
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return translated(record, self.translated_field)[0]
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        return {localized_field(self.translated_field, content_language()): value}
+
+
+class TranslationsField(serializers.DictField):
+    """``names``: ``{"da": …, "en": …}``, null for a language the record lacks. Written:
+    only the languages given; null or "" removes one."""
+
+    def __init__(self, field, **kwargs):
+        self.translated_field = field
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return translations(record, self.translated_field)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(LANGUAGES))):
+            raise ValidationError(unknown_language(unknown))
+        values = super().to_internal_value(data)
+        return {
+            localized_field(self.translated_field, code): value or None
+            for code, value in values.items()
+        }
+
+
+class TranslatedLanguageField(serializers.ReadOnlyField):
+    """``name_language``: the language ``name`` is shown in; null when it has none."""
+
+    def __init__(self, field, **kwargs):
+        self.translated_field = field
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, record):
+        return translated(record, self.translated_field)[1]
+
+
+class TranslationsFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = TranslationsField
+
+    def map_serializer_field(self, auto_schema, direction):
+        text = {"type": "string", "nullable": True}
+        if self.target.child.max_length:
+            text["maxLength"] = self.target.child.max_length
+        schema = {
+            "type": "object",
+            "properties": {code: dict(text) for code in LANGUAGES},
+            "description": (
+                "Every content language, da (Danish) and en (English); null where the record "
+                "has none."
+            ),
+        }
+        if direction == "request":
+            schema["additionalProperties"] = False
+            schema["description"] = (
+                "The languages to write, da and/or en; null or an empty text removes one. "
+                "Languages left out stay as they are."
+            )
+        else:
+            schema["required"] = list(LANGUAGES)
+        return schema
+
+
+class TranslatedLanguageFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = TranslatedLanguageField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target.translated_field
+        return {
+            "type": "string",
+            "enum": [*LANGUAGES, None],
+            "nullable": True,
+            "readOnly": True,
+            "description": (
+                f"The language `{field}` is in: the request's, or the other one where the "
+                "record lacks it; null when it is empty in both."
+            ),
+        }
+
+
+class TranslatedSerializer(serializers.ModelSerializer):
+    """Each translated field comes in the request's language, in every language and with the
+    language it is shown in; a place without a Danish name, read in Danish::
+
+        "name": "Wuxi", "names": {"da": null, "en": "Wuxi"}, "name_language": "en"
+
+    ``title``, ``description``, ``text`` and ``note`` alike (``titles``, ``title_language``…).
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name in translated_fields(model_field.model):
+            field_class = TranslatedField
+            # Either the plain field or the map gives it; the model says when none does.
+            kwargs.update(field=field_name, required=False)
+        return field_class, kwargs
+
+    def get_fields(self):
+        fields = {}
+        for name, field in super().get_fields().items():
+            fields[name] = field
+            if isinstance(field, TranslatedField):
+                text = serializers.CharField(
+                    max_length=field.max_length, allow_blank=True, allow_null=True
+                )
+                fields[f"{name}s"] = TranslationsField(
+                    field.translated_field,
+                    source=field.source,
+                    child=text,
+                    read_only=field.read_only,
+                    required=False,
+                )
+                fields[f"{name}_language"] = TranslatedLanguageField(
+                    field.translated_field, source=field.source
+                )
+        return fields
+
+    def to_internal_value(self, data):
+        language = content_language()
+        for name, field in self.fields.items():
+            given = data.get(f"{name}s") if isinstance(data, dict) else None
+            if (
+                isinstance(field, TranslatedField)
+                and isinstance(given, dict)
+                and name in data
+                and given.get(language, data[name]) != data[name]
+            ):
+                message = _(
+                    "%(plain)s and %(plural)s give different texts in the request's language "
+                    "(%(language)s); send one of them."
+                ) % {"plain": name, "plural": f"{name}s", "language": language}
+                raise ValidationError({f"{name}s": [message]})
+        return super().to_internal_value(data)
+
+
 class SlugIdentityField(serializers.HyperlinkedIdentityField):
     """A record's API address by its slug, without a ``reverse()`` per record."""
 
@@ -116,7 +287,7 @@ class SlugIdentityField(serializers.HyperlinkedIdentityField):
         return slug_url(view_name, obj.slug, request)
 
 
-class LinkedSerializer(serializers.ModelSerializer):
+class LinkedSerializer(TranslatedSerializer):
     """A record with its API address (``url``) and its public page (``public_url``)."""
 
     public_url = serializers.SerializerMethodField()
@@ -125,7 +296,7 @@ class LinkedSerializer(serializers.ModelSerializer):
         return record_url(obj, self.context.get("request"))
 
 
-class CleanSerializer(serializers.ModelSerializer):
+class CleanSerializer(TranslatedSerializer):
     """Writes run the model's ``full_clean``: the admin's rules and messages, no others."""
 
     def validate(self, attrs):

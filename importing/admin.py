@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin import SourceAdmin as BaseSourceAdmin
 from core.models import ImportBatch, Source
+from core.translation import LANGUAGES, content_language
 
 from .engine import TYPES, ImportBusy, Importer, export_table, undo_batch
 from .resources import SourceType
@@ -53,6 +54,21 @@ class UploadForm(forms.Form):
             "empty, they cite the import itself."
         ),
     )
+
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the file"),
+        required=False,
+        choices=[(code, name) for code, name in settings.LANGUAGES if code in LANGUAGES],
+        help_text=gettext_lazy(
+            "The language of plain columns such as 'name' or 'description'. Columns such as "
+            "name_da and name_en say their language themselves."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The editor's own language, as they most likely wrote the file in it.
+        self.fields["language"].initial = content_language()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -124,18 +140,32 @@ class SpreadsheetAdminMixin:
             "opts": self.opts,
             "title": _("Import %(records)s") % {"records": self.opts.verbose_name_plural},
             "columns": self.import_spec.column_names(),
-            "required": self.import_spec.required(),
+            # A required text is there in either language.
+            "required": [
+                *self.import_spec.required(),
+                *(
+                    name
+                    for column in self.import_spec.in_file_language()
+                    if column.required
+                    for name in column.languages.values()
+                ),
+            ],
             "template_url": self._url("import_template"),
             "max_mb": round(max_bytes() / 1024 / 1024, 1),
             **context,
         }
 
-    def _store(self, request, data, file_name, source=""):
+    def _store(self, request, data, file_name, source="", language=None):
         clean_uploads()
         token = uuid.uuid4().hex
         (upload_dir() / token).write_bytes(data)
         stored = request.session.get(SESSION_KEY, {})
-        stored[token] = {"file_name": file_name, "model": self.opts.label_lower, "source": source}
+        stored[token] = {
+            "file_name": file_name,
+            "model": self.opts.label_lower,
+            "source": source,
+            "language": language,
+        }
         request.session[SESSION_KEY] = stored
         return token
 
@@ -148,7 +178,12 @@ class SpreadsheetAdminMixin:
             path = upload_dir() / uuid.UUID(token).hex
             if is_expired(path):
                 raise FileNotFoundError(path)
-            return path.read_bytes(), info["file_name"], info.get("source", "")
+            return (
+                path.read_bytes(),
+                info["file_name"],
+                info.get("source", ""),
+                info.get("language"),
+            )
         except (OSError, ValueError):
             raise Http404(_("This upload has expired; upload the file again.")) from None
 
@@ -162,19 +197,22 @@ class SpreadsheetAdminMixin:
             )
         upload = form.cleaned_data["file"]
         source = form.cleaned_data["source"].strip()
+        language = form.cleaned_data["language"] or content_language()
         data = upload.read()
         try:
-            report = self._importer(request, source).run(data, upload.name, dry_run=True)
+            report = self._importer(request, source, language).run(data, upload.name, dry_run=True)
         except UnreadableFile as error:
             form.add_error("file", str(error))
             return TemplateResponse(
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
             )
-        token = self._store(request, data, upload.name, source)
+        token = self._store(request, data, upload.name, source, language)
         return self._preview(request, report, token, upload.name)
 
-    def _importer(self, request, source=""):
-        return Importer(self.import_spec, user=request.user, source=source or None)
+    def _importer(self, request, source="", language=None):
+        return Importer(
+            self.import_spec, user=request.user, source=source or None, language=language
+        )
 
     def _preview(self, request, report, token, file_name):
         rows = [
@@ -212,9 +250,9 @@ class SpreadsheetAdminMixin:
         if request.method != "POST":
             return redirect(self._url("import"))
         token = request.POST.get("token", "")
-        data, file_name, source = self._load(request, token)
+        data, file_name, source, language = self._load(request, token)
         try:
-            report = self._importer(request, source).run(data, file_name)
+            report = self._importer(request, source, language).run(data, file_name)
         except UnreadableFile as error:
             messages.error(request, str(error))
             return redirect(self._url("import"))
@@ -244,8 +282,8 @@ class SpreadsheetAdminMixin:
         """The rows with problems in the uploaded file's own format, with an errors column."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        data, file_name, source = self._load(request, token)
-        importer = self._importer(request, source)
+        data, file_name, source, language = self._load(request, token)
+        importer = self._importer(request, source, language)
         try:
             table = importer.read(data, file_name)
         except UnreadableFile as error:

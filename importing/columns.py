@@ -17,6 +17,7 @@ from django_countries.fields import Country, CountryField
 
 from core.exports import plain_number
 from core.fields import PartialDateField
+from core.translation import LANGUAGES, localized_field
 from core.versioning import bump
 
 from .readers import (
@@ -57,6 +58,8 @@ class Column:
     # A column that only ever changes what the file names (a removal); never exported.
     exported = True
     numeric = False
+    # For a translated field's plain column ('name'): its column in each language.
+    languages = {}
 
     def __init__(
         self,
@@ -202,6 +205,57 @@ class Column:
         if isinstance(value, Decimal):
             return plain_number(value)
         return value if isinstance(value, int) else str(value)
+
+
+class Translation(Column):
+    """A translated field in one language (``name_da``): empty or NULL both mean missing,
+    and an empty cell stays empty, never filled from the other language."""
+
+    def empty(self):
+        return ""
+
+    def current(self, record, job):
+        return getattr(record, self.model_field.attname) or ""
+
+
+class InFileLanguage(Column):
+    """A translated field's plain column ('name', 'navn'): the field in the file's
+    language, chosen on the import form or by ``--language``. The importer moves its value
+    to that language's column before anything else reads the row; it is never exported."""
+
+    exported = False
+
+    def __init__(self, name, **kwargs):
+        super().__init__(name, **kwargs)
+        self.languages = {code: localized_field(name, code) for code in LANGUAGES}
+
+    @property
+    def fields(self):
+        return []
+
+
+# How a header names a language, in Danish and English.
+LANGUAGE_WORDS = {"da": ("dansk", "danish"), "en": ("engelsk", "english")}
+
+
+def in_languages(field, *, aliases=(), required=False, **kwargs):
+    """A translated field's columns: ``name`` in the file's language, and ``name_da`` /
+    ``name_en`` ('navn_da', 'navn (dansk)', 'dansk navn', 'name (english)'...).
+
+    ``required`` asks for the field in at least one language.
+    """
+    columns = [InFileLanguage(field, aliases=aliases, required=required, **kwargs)]
+    for code in LANGUAGES:
+        words = LANGUAGE_WORDS.get(code, (code,))
+        names = []
+        for word in (field, *aliases):
+            names += [f"{word}_{code}", *(f"{word} ({w})" for w in words)]
+            names += [f"{w} {word}" for w in words]
+        name = localized_field(field, code)
+        columns.append(
+            Translation(name, aliases=list(dict.fromkeys(names))[1:], label=name, **kwargs)
+        )
+    return columns
 
 
 class Slug(Column):

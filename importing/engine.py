@@ -32,16 +32,18 @@ from django.db import (
     transaction,
 )
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from import_export.fields import Field as ExportField
 from import_export.resources import ModelDeclarativeMetaclass
 
 from core.exports import ExportResource
 from core.models import ImportBatch, ImportBatchItem, Source
+from core.translation import LANGUAGES, content_language, localized_field
 from core.versioning import bump
 
 from .names import identity
-from .readers import CellError, clean_cell, fold
+from .readers import CellError, cell_text, clean_cell, fold
 from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
 from .spreadsheets import Table, read_table, write_table
 from .types import TYPES
@@ -131,8 +133,11 @@ class Job:
         change_reason=None,
         replace_lists=False,
         progress=None,
+        language=None,
     ):
         self.type = record_type(self)
+        # The language of the file's plain 'name', 'description'... columns.
+        self.language = content_language(language)
         self.user = user
         self.file_name = file_name
         self.source_text = source
@@ -202,11 +207,15 @@ class Job:
         ('Ballerup' and 'Ballerup Municipality')."""
         if label not in self._similar:
             whole, starts = defaultdict(list), defaultdict(list)
-            for record in TYPES[label].model._default_manager.values("pk", "name", "country"):
-                words = record["name"].split()
-                whole[(fold(record["name"]), record["country"])].append(record["pk"])
-                for end in range(1, len(words)):
-                    starts[(fold(" ".join(words[:end])), record["country"])].append(record["pk"])
+            name_fields = [localized_field("name", code) for code in LANGUAGES]
+            records = TYPES[label].model._default_manager.values("pk", *name_fields, "country")
+            for record in records:
+                for stored in {record[field] for field in name_fields} - {None, ""}:
+                    words = stored.split()
+                    key = record["country"]
+                    whole[(fold(stored), key)].append(record["pk"])
+                    for end in range(1, len(words)):
+                        starts[(fold(" ".join(words[:end])), key)].append(record["pk"])
             self._similar[label] = whole, starts
         whole, starts = self._similar[label]
         words = name.split()
@@ -443,11 +452,12 @@ def insert(model, objects):
 
 
 class Importer:
-    def __init__(self, record_type, user=None, progress=None, source=None):
+    def __init__(self, record_type, user=None, progress=None, source=None, language=None):
         self.record_type = record_type
         self.user = user
         self.progress = progress or (lambda stage, done, total: None)
         self.source = source
+        self.language = content_language(language)
         self._unchecked = {}
 
     def read(self, data, file_name=""):
@@ -472,10 +482,16 @@ class Importer:
             change_reason=change_reason,
             replace_lists=replace_lists,
             progress=self.progress,
+            language=self.language,
         )
         problems, warnings = [], []
         columns = self.map_header(table.header, problems, warnings)
         job.header_labels = {column: table.header[position] for position, column in columns.items()}
+        for column in self.record_type.in_file_language():
+            # What a plain 'navn' column fills is shown and blamed as the file names it.
+            if column.name in job.header_labels:
+                target = column.languages[self.language]
+                job.header_labels.setdefault(target, job.header_labels[column.name])
         rows = self.rows(table, columns)
         report = Report(
             table.header, rows, problems, warnings, dry_run=dry_run, job=job, table=table
@@ -557,14 +573,17 @@ class Importer:
             else:
                 columns[position] = column
                 seen[column] = name
-        for column in record_type.required():
-            if column not in seen:
+        for column in record_type.columns:
+            # A translated field is there when the file has it in any language.
+            names = [column.name, *column.languages.values()]
+            if column.required and not any(name in seen for name in names):
                 problems.append(
                     Problem(
                         1,
-                        column,
+                        column.name,
                         "",
-                        _("the required column '%(name)s' is missing") % {"name": column},
+                        _("the required column '%(name)s' is missing")
+                        % {"name": " / ".join(names)},
                     )
                 )
         return columns
@@ -642,7 +661,7 @@ class Importer:
             if value == "":
                 if not column.keep_empty:
                     continue
-                if column.required:
+                if column.required and not column.languages:
                     row.error(name, "", _("a value is required"))
                 else:
                     row.values[name] = column.empty()
@@ -651,6 +670,49 @@ class Importer:
                 row.values[name] = column.read(value)
             except CellError as error:
                 row.error(name, value, str(error))
+        for column in record_type.in_file_language():
+            self.in_file_language(record_type, column, row)
+
+    def in_file_language(self, record_type, column, row):
+        """Move a plain 'name' cell to the file language's column; a row that gives both,
+        differently, is an error. A required field needs a value in some language."""
+        if column.name in row.cells:
+            target = column.languages[self.language]
+            text = row.cells[column.name]
+            other = row.cells.get(target, "")
+            value = row.values.get(column.name)
+            if target not in row.cells or (other == "" and text != ""):
+                value = record_type.by_name[target].empty() if text == "" else value
+                # In the plain column's place, so that diffs keep the file's order.
+                row.values = {
+                    (target if name == column.name else name): (value if name == column.name else v)
+                    for name, v in row.values.items()
+                    if name != target
+                }
+            elif text != "" and record_type.by_name[target].differs(
+                cell_text(other), cell_text(text)
+            ):
+                language = get_language_info(self.language)["name_translated"]
+                row.error(
+                    column.name,
+                    text,
+                    _(
+                        "'%(value)s' differs from %(column)s '%(other)s'; the file is read as "
+                        "%(language)s, so both are the %(language)s text: make them agree or "
+                        "leave one empty"
+                    )
+                    % {
+                        "value": text,
+                        "column": target,
+                        "other": other,
+                        "language": language,
+                    },
+                )
+            row.values.pop(column.name, None)
+        names = [column.name, *column.languages.values()]
+        given = [name for name in names if name in row.cells]
+        if column.required and given and not any(row.values.get(name) for name in names):
+            row.error(given[0], "", _("a value is required"))
 
     def resolve(self, record_type, row, job):
         for name in list(row.values):

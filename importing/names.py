@@ -11,11 +11,12 @@ a reading to check. More than one candidate is an error that lists each of them.
 import difflib
 import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from core.text import identity as identity_uncached
+from core.translation import fallback_order
 
 from .readers import CellError, fold
 
@@ -32,6 +33,8 @@ class Entry:
     detail: str = ""
     # Other texts an export may write when the name is shared (a source's web address).
     forms: tuple = ()
+    # The name in each language ({"da": …, "en": …}) of a record named in several.
+    names: dict = field(default_factory=dict)
 
 
 class Names:
@@ -44,16 +47,25 @@ class Names:
         self.entries = {}
 
     def add(self, target, name, others=(), slug="", detail="", forms=()):
+        """``name`` is one name, or ``{"da": …, "en": …}``: a name in any language is a
+        name, shown in the reader's language (else the other)."""
         if slug:
             self.slugs[slug] = target
-        self.entries[target] = Entry(str(name), slug, detail, tuple(forms))
-        key = identity(name)
-        if key:
-            self.primary[key].append(target)
-            self.loose[fold(name)].append(target)
+        translations = {}
+        if isinstance(name, dict):
+            translations = {code: text for code, text in name.items() if text}
+            name = pick(translations)
+        self.entries[target] = Entry(str(name), slug, detail, tuple(forms), translations)
+        keys = set()
+        for text in dict.fromkeys([name, *translations.values()]):
+            key = identity(text)
+            if key and key not in keys:
+                keys.add(key)
+                self.primary[key].append(target)
+                self.loose[fold(text)].append(target)
         for other in others:
             other_key = identity(other)
-            if other_key and other_key != key:
+            if other_key and other_key not in keys:
                 self.other[other_key].append(target)
                 self.loose[fold(other)].append(target)
 
@@ -69,9 +81,14 @@ class Names:
         if self.slugs.get(entry.slug) is target:
             del self.slugs[entry.slug]
 
-    def name_of(self, target):
+    def name_of(self, target, language=None):
+        """The name shown, or the name in ``language`` (else in the other)."""
         entry = self.entries.get(target)
-        return entry.name if entry else ""
+        if entry is None:
+            return ""
+        if language and entry.names:
+            return pick(entry.names, language)
+        return entry.name
 
     def slug_of(self, target):
         entry = self.entries.get(target)
@@ -150,6 +167,11 @@ class Names:
     def slug_reference(self, target):
         """The slug where there is one: what an undo snapshot writes."""
         return self.slug_of(target) or self.reference(target)
+
+
+def pick(translations, language=None):
+    """The text in ``language`` (the reader's by default), else in the other."""
+    return next((translations[c] for c in fallback_order(language) if translations.get(c)), "")
 
 
 def _distinct(targets, exclude):

@@ -211,7 +211,8 @@ class ChoiceReader:
 
     def __init__(self, choices):
         self.lookup = {}
-        self.values = [value for value, _label in choices]
+        # Lazy labels, so that a message lists them in the reader's language.
+        self.labels = [label for _value, label in choices]
         for value, label in choices:
             self.lookup[fold(value)] = value
             for language in ("en", "da"):
@@ -224,7 +225,7 @@ class ChoiceReader:
         if value is None:
             raise CellError(
                 _("'%(value)s' is not one of: %(choices)s")
-                % {"value": text, "choices": ", ".join(self.values)}
+                % {"value": text, "choices": ", ".join(str(label) for label in self.labels)}
             )
         return value
 

@@ -13,14 +13,41 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext as _
 
 from core.models import ParentsInDatabase, contains_itself
+from core.translation import LANGUAGES, localized_field, translations
 
 from .columns import Reference, check_declaration
-from .names import Names, identity
+from .names import Names, identity, pick
 from .readers import fold
 from .rows import NEW, UPDATED, Row
 
 # Every record type, by model label ('places.place'); filled as the apps load.
 TYPES = {}
+
+
+def row_translations(values, field):
+    """A row's text of a translated field in each language it gives: ``{"da": …}``."""
+    found = {code: values.get(localized_field(field, code)) for code in LANGUAGES}
+    return {code: text for code, text in found.items() if text}
+
+
+def stored_translations(record, field):
+    return {code: text for code, text in translations(record, field).items() if text}
+
+
+def drop_known_names(values, field, record, known=()):
+    """Leave out the row's names that only found ``record``: the same name in the same
+    language however spelled, or another of its names (``known``, identities) where the
+    record has a name in that language already: without a slug a name finds a record,
+    renaming takes the slug. A name in a language the record lacks fills it in."""
+    known = {*known, *(identity(text) for text in stored_translations(record, field).values())}
+    for code in LANGUAGES:
+        column = localized_field(field, code)
+        text = values.get(column)
+        if not text:
+            continue
+        stored = getattr(record, column) or ""
+        if identity(text) == identity(stored) or (stored and identity(text) in known):
+            values.pop(column)
 
 
 class RecordType:
@@ -65,6 +92,11 @@ class RecordType:
     @classmethod
     def required(cls):
         return [column.name for column in cls.columns if column.required]
+
+    @classmethod
+    def in_file_language(cls):
+        """The plain columns of translated fields ('name'), which mean the file's language."""
+        return [column for column in cls.columns if column.languages]
 
     @classmethod
     def header_map(cls):
@@ -265,7 +297,8 @@ class NamedRecordType(RecordType):
         others = job.other_names(self.label)
         self.by_identity = defaultdict(list)
         for record in self.records.values():
-            names = [record.name, *self.stored_other_names(record, others)]
+            names = [*stored_translations(record, "name").values()]
+            names += self.stored_other_names(record, others)
             country = record.country.code
             for key in dict.fromkeys(identity(name) for name in names if name):
                 self.by_identity[(key, country)].append(record)
@@ -282,16 +315,21 @@ class NamedRecordType(RecordType):
         # An export only asks whether a record's own name names it alone, which other
         # names never decide (main names come first): it need not read them.
         others = {} if job.exporting else job.other_names(cls.label)
+        name_fields = [localized_field("name", code) for code in LANGUAGES]
         records = cls.model._default_manager.values(
-            "pk", "name", "slug", "kind", "country", "parent_id", *cls.other_name_fields
+            "pk", *name_fields, "slug", "kind", "country", "parent_id", *cls.other_name_fields
         )
         records = list(records)
-        name_of = {record["pk"]: record["name"] for record in records}
+        translated = {
+            record["pk"]: {code: record[localized_field("name", code)] for code in LANGUAGES}
+            for record in records
+        }
+        name_of = {pk: pick(names) for pk, names in translated.items()}
         kinds = dict(cls.model.Kind.choices)
         for record in records:
             names.add(
                 record["pk"],
-                record["name"],
+                translated[record["pk"]],
                 [*(record[name] for name in cls.other_name_fields), *others.get(record["pk"], ())],
                 record["slug"],
                 partial(
@@ -324,14 +362,21 @@ class NamedRecordType(RecordType):
             if row.existing is None:
                 return
             return
-        name, country, kind = values.get("name"), values.get("country"), values.get("kind")
-        if not name or not country or not kind:
+        given = row_translations(values, "name")
+        country, kind = values.get("country"), values.get("kind")
+        if not given or not country or not kind:
             return
-        candidates = [
-            record
-            for record in self.by_identity.get((identity(name), country), ())
-            if record.kind == kind
-        ]
+        # The first language the row names the record in is where a message points.
+        column = localized_field("name", next(iter(given)))
+        name = given[next(iter(given))]
+        candidates = list(
+            {
+                record.pk: record
+                for text in given.values()
+                for record in self.by_identity.get((identity(text), country), ())
+                if record.kind == kind
+            }.values()
+        )
         parent_text = values.get(self.parent_column) if self.parent_column else None
         if parent_text and candidates:
             parents = set(job.names(self.label).find(parent_text)[0])
@@ -339,7 +384,7 @@ class NamedRecordType(RecordType):
         if len(candidates) > 1:
             names = job.names(self.label)
             row.error(
-                "name",
+                column,
                 name,
                 _(
                     "%(count)d %(nouns)s fit this row: %(candidates)s; add a slug column "
@@ -357,20 +402,27 @@ class NamedRecordType(RecordType):
         if candidates:
             record = row.existing = candidates[0]
             row.key = ("pk", record.pk)
-            if identity(name) != identity(record.name):
+            stored = stored_translations(record, "name").values()
+            if not {identity(text) for text in given.values()} & {identity(t) for t in stored}:
                 row.notes.append(
                     _("matched %(record)s by its other name '%(name)s'")
                     % {"record": job.names(self.label).describe(record.pk), "name": name}
                 )
-            elif name != record.name:
+            elif not set(given.values()) & set(stored):
                 row.notes.append(
                     _("matched %(record)s by its name, written '%(name)s'")
                     % {"record": job.names(self.label).describe(record.pk), "name": name}
                 )
-            # Without a slug the name only finds the record; renaming takes the slug.
-            values.pop("name")
+            others = self.stored_other_names(record, job.other_names(self.label))
+            drop_known_names(values, "name", record, {identity(other) for other in others})
             return
-        row.key = ("name", identity(name), country, kind, identity(parent_text or ""))
+        row.key = (
+            "name",
+            tuple(sorted(identity(text) for text in given.values())),
+            country,
+            kind,
+            identity(parent_text or ""),
+        )
 
     def records_by_slug(self):
         if not hasattr(self, "_by_slug"):
@@ -379,7 +431,8 @@ class NamedRecordType(RecordType):
 
     def index(self, row):
         values = row.values
-        name = values.get("name") or (row.existing.name if row.existing else "")
+        name = stored_translations(row.existing, "name") if row.existing else {}
+        name.update(row_translations(values, "name"))
         if not name:
             return
         kinds = self.kinds
@@ -404,16 +457,23 @@ class NamedRecordType(RecordType):
             aliases = list(row.wanted["aliases"])
         else:
             aliases = list(self.job.other_names(self.label).get(instance.pk, ()))
-        return [instance.name, *(getattr(instance, f) for f in self.other_name_fields), *aliases]
+        return [
+            *stored_translations(instance, "name").values(),
+            *(getattr(instance, f) for f in self.other_name_fields),
+            *aliases,
+        ]
 
     def warn(self, row):
         if row.action != NEW:
             return
-        name, country = row.instance.name, row.instance.country.code
+        country = row.instance.country.code
         # A city named like the municipality it lies in (Odense in Odense Municipality) is
         # the usual case, not a duplicate.
         parent = row.values.get(self.parent_column)
-        for record in self.job.similar(self.label, name, country, row.target):
+        found = []
+        for name in stored_translations(row.instance, "name").values():
+            found += self.job.similar(self.label, name, country, row.target)
+        for record in list(dict.fromkeys(found))[:3]:
             if record == parent:
                 continue
             row.warn(

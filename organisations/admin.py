@@ -6,7 +6,10 @@ from core.admin import (
     FastInlineMixin,
     RecordAdmin,
     ReviewStatusFilter,
+    TranslatedRecordAdmin,
     country_name,
+    side_by_side,
+    translated_column,
 )
 from importing.admin import SpreadsheetAdminMixin
 
@@ -16,43 +19,40 @@ from .resources import OrganisationType
 
 class OrganisationNameInline(FastInlineMixin, admin.TabularInline):
     model = OrganisationName
+    add_another_text = _("Add another name")
     extra = 1
     fields = ["name", "language", "kind"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SpreadsheetAdminMixin, RecordAdmin):
+class OrganisationAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
     import_spec = OrganisationType
     list_display = [
-        "name",
-        "short_name",
+        translated_column("name", _("name")),
         "kind",
         country_name,
         "place",
-        "parent",
         "review_status",
-        "updated_at",
     ]
     list_filter = ["kind", ("country", CountryInUseFilter), ReviewStatusFilter]
     list_select_related = ["place", "parent"]
     autocomplete_fields = ["place", "parent", "sources"]
-    prepopulated_fields = {"slug": ["name"]}
+    # The web address comes from the English name, as Record.derive() makes it.
+    prepopulated_fields = {"slug": ["name_en"]}
     inlines = [OrganisationNameInline]
     fieldsets = [
         (
             None,
             {
                 "fields": [
-                    "name",
+                    side_by_side("name"),
                     "short_name",
-                    "native_name",
-                    "native_language",
+                    ("native_name", "native_language"),
                     "slug",
                     ("kind", "country"),
-                    "place",
-                    "parent",
+                    ("place", "parent"),
                     "website",
-                    "description",
+                    side_by_side("description"),
                 ]
             },
         ),

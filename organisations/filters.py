@@ -1,7 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import RecordFilterSet, RecordNameFilter, all_countries, count_by
+from core.filters import (
+    OrderingFilter,
+    RecordFilterSet,
+    RecordNameFilter,
+    all_countries,
+    count_by,
+)
 from places.models import Place
 
 from .models import Organisation
@@ -26,7 +32,7 @@ class OrganisationFilter(RecordFilterSet):
         queryset=Organisation.objects.all(),
         method="filter_parent",
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields={"name": "name", "updated_at": "updated", "last_reviewed_on": "reviewed"},
         choices=[

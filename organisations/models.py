@@ -16,6 +16,7 @@ from core.models import (
     wikidata_validator,
     would_contain_itself,
 )
+from core.translation import Localized, localized_indexes
 from places.models import Place
 
 ror_validator = RegexValidator(
@@ -49,7 +50,10 @@ class Organisation(Record):
     name = models.CharField(
         _("name"),
         max_length=255,
-        help_text=_("The official English name, e.g. 'Technical University of Denmark'."),
+        help_text=_(
+            "The official name in this language: Danmarks Tekniske Universitet, "
+            "Technical University of Denmark."
+        ),
     )
     slug = models.SlugField(
         _("slug"),
@@ -109,9 +113,9 @@ class Organisation(Record):
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        ordering = ["name"]
+        ordering = [Localized("name").asc()]
         indexes = [
-            models.Index(fields=["name"], name="organisation_name_idx"),
+            *localized_indexes("name", "organisation"),
             models.Index(fields=["-updated_at"], name="organisation_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="organisation_reviewed_idx"),
         ]
@@ -128,7 +132,7 @@ class Organisation(Record):
         return reverse("organisations:organisation-detail", kwargs={"slug": self.slug})
 
     def all_names(self):
-        names = [self.name, self.short_name, self.native_name]
+        names = [self.name_da, self.name_en, self.short_name, self.native_name]
         if self.pk:
             names += [other.name for other in self.other_names.all()]
         return names

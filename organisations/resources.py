@@ -2,7 +2,16 @@
 
 from django.utils.translation import gettext_lazy
 
-from importing.columns import Column, OtherNames, Reference, RemoveSources, Slug, Sources
+from core.translation import Localized
+from importing.columns import (
+    Column,
+    OtherNames,
+    Reference,
+    RemoveSources,
+    Slug,
+    Sources,
+    in_languages,
+)
 from importing.types import NamedRecordType
 
 from .models import Organisation, OrganisationName
@@ -16,7 +25,7 @@ class OrganisationType(NamedRecordType):
     other_name_fields = ("short_name", "native_name")
     columns = [
         Slug(),
-        Column("name", required=True, aliases=["navn"]),
+        *in_languages("name", aliases=["navn"], required=True),
         Column("short_name", aliases=["kortnavn", "kort navn", "forkortelse"]),
         Column("kind", required=True, aliases=["type", "art"]),
         Column("country", required=True, aliases=["land"]),
@@ -36,7 +45,7 @@ class OrganisationType(NamedRecordType):
             owner_field="organisation",
             aliases=["andre navne", "other names"],
         ),
-        Column("description", aliases=["beskrivelse"]),
+        *in_languages("description", aliases=["beskrivelse"]),
         Sources(aliases=["kilde", "kilder", "sources"]),
         RemoveSources(aliases=["fjern kilde", "fjern kilder"]),
     ]
@@ -48,7 +57,7 @@ class OrganisationType(NamedRecordType):
 
     @classmethod
     def export_queryset(cls, queryset):
-        return queryset.order_by("name", "slug")
+        return queryset.order_by(Localized("name").asc(), "slug")
 
 
 # The django-import-export resource, for the public CSV download.

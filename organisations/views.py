@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
+from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
 from places.views import ANCESTORS
 
@@ -40,7 +41,9 @@ class OrganisationDetailView(RecordDetailView):
         context["place_chain"] = (
             [organisation.place, *organisation.place.ancestors()] if organisation.place else []
         )
-        children, children_count = first_page(organisation.children.order_by("name", "pk"))
+        children, children_count = first_page(
+            organisation.children.order_by(Localized("name").asc(), "pk")
+        )
         query = urlencode({"parent": organisation.slug})
         context.update(
             children=children,

@@ -1,7 +1,13 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
+from django.urls import path, reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from core.admin import (
     FastAdminMixin,
@@ -9,11 +15,55 @@ from core.admin import (
     HistoryAdmin,
     RecordAdmin,
     ReviewStatusFilter,
+    TranslatedFieldsMixin,
+    TranslatedRecordAdmin,
+    side_by_side,
+    translated_column,
 )
+from core.forms import FastModelForm, OneOfRecordsField, record_value
 from importing.admin import SpreadsheetAdminMixin
+from organisations.models import Organisation
+from places.models import Place
 
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
 from .resources import PartnershipType, ThemeType
+
+# The kinds of party, in the order the participant autocomplete groups them.
+PARTY_MODELS = [Place, Organisation]
+# Records of each kind per page of the participant autocomplete.
+PARTY_PAGE_SIZE = 10
+# Parties named in a row of the partnership list.
+SHOWN_PARTIES = 3
+
+
+class ParticipantForm(FastModelForm):
+    """A participant's party in one autocomplete over places and organisations, saved to
+    ``place`` or ``organisation``; the model still checks that exactly one is set."""
+
+    party = OneOfRecordsField(
+        [model.objects.all() for model in PARTY_MODELS],
+        url=reverse_lazy("admin:partnerships_partnership_parties"),
+        label=_("place or organisation"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        party = self.instance.party  # read with the row: ParticipantInline.get_queryset
+        if party is not None:
+            self.initial.setdefault("party", party)
+            self.fields["party"].widget.known_labels = {record_value(party): str(party)}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        party = cleaned_data.get("party")
+        self.instance.place = party if isinstance(party, Place) else None
+        self.instance.organisation = party if isinstance(party, Organisation) else None
+        return cleaned_data
+
+    def _post_clean(self):
+        # Without a party the model's "exactly one" rule would only repeat the field's error.
+        if not self.has_error("party"):
+            super()._post_clean()
 
 
 class ParticipantFormSet(BaseInlineFormSet):
@@ -23,7 +73,7 @@ class ParticipantFormSet(BaseInlineFormSet):
         for form in self.forms:
             if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
                 continue
-            party = form.cleaned_data.get("place") or form.cleaned_data.get("organisation")
+            party = form.cleaned_data.get("party")
             if party is not None and party in parties:
                 form.add_error(None, _("%(party)s is already a participant.") % {"party": party})
             parties.add(party)
@@ -33,27 +83,38 @@ class ParticipantFormSet(BaseInlineFormSet):
 
 class ParticipantInline(FastInlineMixin, admin.TabularInline):
     model = Participant
+    add_another_text = _("Add another participant")
+    form = ParticipantForm
     formset = ParticipantFormSet
-    fields = ["place", "organisation", "role", "note"]
-    autocomplete_fields = ["place", "organisation"]
+    fields = ["party", "role", "note"]
     # Show two empty rows on a new partnership; the formset insists on two parties.
     min_num = MIN_PARTICIPANTS
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("place", "organisation")
 
-class EventInline(FastInlineMixin, admin.StackedInline):
+
+class EventInline(TranslatedFieldsMixin, FastInlineMixin, TranslationStackedInline):
     model = Event
-    fields = [("date", "kind"), "text", ("place", "source")]
+    add_another_text = _("Add another event")
+    fields = [("date", "kind"), side_by_side("text"), ("place", "source")]
     autocomplete_fields = ["place", "source"]
     extra = 0
 
 
 @admin.register(Theme)
-class ThemeAdmin(SpreadsheetAdminMixin, FastAdminMixin, HistoryAdmin):
+class ThemeAdmin(
+    SpreadsheetAdminMixin, TranslatedFieldsMixin, TranslationAdmin, FastAdminMixin, HistoryAdmin
+):
     import_spec = ThemeType
-    list_display = ["name", "name_da", "slug", "partnership_count"]
-    search_fields = ["name", "name_da", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
+    list_display = [*side_by_side("name"), "slug", "partnership_count"]
+    search_fields = [*side_by_side("name"), "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    fieldsets = [(None, {"fields": [side_by_side("name"), "slug", side_by_side("description")]})]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(partnership_count=Count("partnerships"))
@@ -64,41 +125,76 @@ class ThemeAdmin(SpreadsheetAdminMixin, FastAdminMixin, HistoryAdmin):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
+class PartnershipAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
     import_spec = PartnershipType
     list_display = [
-        "title",
+        translated_column("title", _("title")),
         "kind",
         "status",
-        "start",
-        "end",
+        "period",
         "participant_list",
-        "theme_list",
         "review_status",
-        "updated_at",
     ]
     list_filter = ["kind", "status", "themes", ReviewStatusFilter]
     autocomplete_fields = ["sources"]
     filter_horizontal = ["themes"]
-    prepopulated_fields = {"slug": ["title"]}
+    # The web address comes from the English title, as Record.derive() makes it.
+    prepopulated_fields = {"slug": ["title_en"]}
     inlines = [ParticipantInline, EventInline]
     fieldsets = [
         (
             None,
             {
                 "fields": [
-                    "title",
+                    side_by_side("title"),
                     "slug",
                     ("kind", "status", "status_as_of"),
                     ("start", "end"),
                     "themes",
-                    "description",
+                    side_by_side("description"),
                     "sources",
                 ]
             },
         ),
         RecordAdmin.record_fieldset,
     ]
+
+    def get_urls(self):
+        return [
+            path(
+                "parties/",
+                self.admin_site.admin_view(self.party_search_view),
+                name="partnerships_partnership_parties",
+            ),
+            *super().get_urls(),
+        ]
+
+    def party_search_view(self, request):
+        """The participant autocomplete: places and organisations found by any of their
+        names (their search keys), grouped by kind, as select2 reads them."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        try:
+            page = max(int(request.GET.get("page") or 1), 1)
+        except ValueError:
+            page = 1
+        start = (page - 1) * PARTY_PAGE_SIZE
+        groups, more = [], False
+        for model in PARTY_MODELS:
+            if not self.admin_site.get_model_admin(model).has_view_permission(request):
+                continue
+            found = model.objects.search(request.GET.get("term", "")).only(*side_by_side("name"))
+            records = list(found[start : start + PARTY_PAGE_SIZE + 1])
+            more |= len(records) > PARTY_PAGE_SIZE
+            if records:
+                children = [
+                    {"id": record_value(record), "text": str(record)}
+                    for record in records[:PARTY_PAGE_SIZE]
+                ]
+                groups.append(
+                    {"text": str(capfirst(model._meta.verbose_name_plural)), "children": children}
+                )
+        return JsonResponse({"results": groups, "pagination": {"more": more}})
 
     def get_queryset(self, request):
         return (
@@ -109,17 +205,29 @@ class PartnershipAdmin(SpreadsheetAdminMixin, RecordAdmin):
                 Prefetch(
                     "participants",
                     queryset=Participant.objects.select_related("place", "organisation").only(
-                        "partnership", "place__name", "organisation__name"
+                        "partnership",
+                        *(f"place__{name}" for name in side_by_side("name")),
+                        *(f"organisation__{name}" for name in side_by_side("name")),
                     ),
                 ),
-                "themes",
             )
         )
 
+    @admin.display(description=_("period"), ordering="start_on")
+    def period(self, obj):
+        if not obj.start and not obj.end:
+            return None
+        return f"{obj.start or '…'}–{obj.end or ''}"
+
     @admin.display(description=_("participants"))
     def participant_list(self, obj):
-        return ", ".join(str(participant) for participant in obj.participants.all())
-
-    @admin.display(description=_("themes"))
-    def theme_list(self, obj):
-        return ", ".join(str(theme) for theme in obj.themes.all())
+        # A few names keep a row short; the themes are in the filter beside the list.
+        participants = obj.participants.all()
+        names = ", ".join(str(participant) for participant in participants[:SHOWN_PARTIES])
+        more = len(participants) - SHOWN_PARTIES
+        if more <= 0:
+            return names
+        return ngettext("%(names)s and %(count)d other", "%(names)s and %(count)d others", more) % {
+            "names": names,
+            "count": more,
+        }

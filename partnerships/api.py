@@ -1,6 +1,5 @@
-from rest_framework import filters
-
 from core.api import RecordViewSet
+from core.rest import LocalizedOrdering
 
 from .filters import PartnershipFilter
 from .models import Theme
@@ -20,5 +19,5 @@ class ThemeViewSet(RecordViewSet):
     queryset = Theme.objects.all()
     serializer_class = ThemeSerializer
     # Themes are a short managed list without a folded search key.
-    filter_backends = [filters.OrderingFilter]
+    filter_backends = [LocalizedOrdering]
     ordering_fields = ["name", "slug"]

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from core.fields import PartialDateFormField
 from core.filters import (
     MATCHED_IDS,
+    OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
     SearchInput,
@@ -21,6 +22,7 @@ from core.filters import (
 )
 from core.search import any_of
 from core.text import query_terms
+from core.translation import Localized
 from organisations.models import Organisation
 from places.models import Place
 
@@ -198,7 +200,7 @@ class PartnershipFilter(RecordFilterSet):
         lookup_expr="gte",
         widget=date_input(),
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields={
             "title": "title",
@@ -358,11 +360,13 @@ def search_groups(filterset, query, records):
     """
     matches = filterset.qs.order_by().values("pk")
     groups, via, via_place = [], {}, {}
-    places = list(Place.objects.search(query).order_by("name")[:GROUPS])
+    places = list(Place.objects.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS])
     if places:
         counts, via_place, parts = _place_parts(places, matches)
         groups += _groups(places, parts, counts, "place", via)
-    organisations = list(Organisation.objects.search(query).order_by("name")[:GROUPS])
+    organisations = list(
+        Organisation.objects.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS]
+    )
     if organisations:
         ids = [organisation.pk for organisation in organisations]
         parts = list(
@@ -372,7 +376,7 @@ def search_groups(filterset, query, records):
             .exclude(organisation__in=ids)
             .values(
                 part=F("organisation_id"),
-                label=F("organisation__name"),
+                label=Localized("organisation__name"),
                 **chain("organisation__"),
             )
             .annotate(count=Count("partnership_id", distinct=True))
@@ -409,7 +413,7 @@ def _place_parts(places, matches):
     wheres = any_of(ties.values("place_id"), ties.values("organisation__place_id"))
     paths = [f"{'parent__' * level}" for level in range(PART_DEPTH + 1)]
     chains = Place.objects.filter(pk__in=wheres).values_list(
-        *(f"{path}id" for path in paths), *(f"{path}name" for path in paths[:-1])
+        *(f"{path}id" for path in paths), *(Localized(f"{path}name") for path in paths[:-1])
     )
     via_place, parts = {}, {}
     for row in chains:

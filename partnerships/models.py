@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -9,6 +8,7 @@ from core.dates import parse_or_none
 from core.fields import PartialDateField
 from core.models import Record, RecordQuerySet, Source
 from core.search import any_of
+from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 from organisations.models import Organisation
 from places.models import Place
@@ -20,26 +20,22 @@ MIN_PARTICIPANTS = 2
 class Theme(models.Model):
     """The managed list of subjects a partnership can be about."""
 
-    name = models.CharField(_("name (English)"), max_length=100, unique=True)
-    name_da = models.CharField(_("name (Danish)"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
 
     objects = VersionedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("theme")
         verbose_name_plural = _("themes")
-        ordering = ["name"]
+        ordering = [Localized("name").asc()]
 
     def __str__(self):
-        if (get_language() or "").startswith("da") and self.name_da:
-            return self.name_da
         return self.name
 
     def all_names(self):
-        return [self.name, self.name_da, self.slug]
+        return [self.name_da, self.name_en, self.slug]
 
 
 class PartnershipQuerySet(RecordQuerySet):
@@ -166,11 +162,11 @@ class Partnership(Record):
     class Meta:
         verbose_name = _("partnership")
         verbose_name_plural = _("partnerships")
-        ordering = ["title"]
+        ordering = [Localized("title").asc()]
         # What the lists and the home page sort and count by: a page of them is read
         # from an index instead of sorting or grouping every row.
         indexes = [
-            models.Index(fields=["title"], name="partnership_title_idx"),
+            *localized_indexes("title", "partnership"),
             models.Index(fields=["-updated_at"], name="partnership_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="partnership_reviewed_idx"),
             models.Index(fields=["start_on"], name="partnership_start_idx"),
@@ -195,7 +191,7 @@ class Partnership(Record):
         return reverse("partnerships:partnership-detail", kwargs={"slug": self.slug})
 
     def all_names(self):
-        return [self.title]
+        return [self.title_da, self.title_en]
 
     def clean(self):
         super().clean()
@@ -354,7 +350,6 @@ class Event(models.Model):
     )
 
     objects = VersionedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("event")

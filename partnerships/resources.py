@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.text import unique_slug
+from core.translation import DEFAULT_LANGUAGE, LANGUAGES, Localized, localized_field, translated
 from importing.columns import (
     LIST_SEPARATOR,
     Column,
@@ -18,11 +19,12 @@ from importing.columns import (
     Slug,
     SourceReference,
     Sources,
+    in_languages,
 )
 from importing.names import CANDIDATES, Names, identity
 from importing.readers import CellError, ChoiceReader
 from importing.rows import UPDATED
-from importing.types import RecordType
+from importing.types import RecordType, drop_known_names, row_translations, stored_translations
 
 from .models import Event, Participant, Partnership, Theme
 
@@ -203,9 +205,8 @@ class ThemeType(RecordType):
     noun = gettext_lazy("theme")
     columns = [
         Slug(),
-        Column("name", required=True, aliases=["navn", "name (english)", "navn (engelsk)"]),
-        Column("name_da", aliases=["dansk navn", "navn (dansk)", "name (danish)"]),
-        Column("description", aliases=["beskrivelse"]),
+        *in_languages("name", aliases=["navn"], required=True),
+        *in_languages("description", aliases=["beskrivelse"]),
     ]
 
     def load(self):
@@ -213,44 +214,48 @@ class ThemeType(RecordType):
         self.by_slug = {theme.slug: theme for theme in self.records.values()}
         self.by_identity = defaultdict(list)
         for theme in self.records.values():
-            for name in {identity(theme.name), identity(theme.name_da)} - {""}:
+            for name in {identity(name) for name in stored_translations(theme, "name").values()}:
                 self.by_identity[name].append(theme)
 
     @classmethod
     def build_names(cls, job):
         names = Names(Theme._meta.verbose_name)
-        for pk, name, name_da, slug in Theme.objects.values_list("pk", "name", "name_da", "slug"):
-            names.add(pk, name, [name_da], slug)
+        fields = [localized_field("name", code) for code in LANGUAGES]
+        for pk, slug, *translations in Theme.objects.values_list("pk", "slug", *fields):
+            names.add(pk, dict(zip(LANGUAGES, translations, strict=True)), [], slug)
         return names
 
     def identify(self, row):
-        slug, name = row.values.get("slug"), row.values.get("name")
+        slug, given = row.values.get("slug"), row_translations(row.values, "name")
         if slug:
             row.existing = self.by_slug.get(slug)
-        elif name:
-            found = self.by_identity.get(identity(name), [])
+        elif given:
+            found = {
+                theme.pk: theme
+                for name in given.values()
+                for theme in self.by_identity.get(identity(name), [])
+            }
             if len(found) == 1:
-                row.existing = found[0]
-                # Without a slug the name only finds the theme; renaming takes the slug.
-                row.values.pop("name")
-        row.key = ("pk", row.existing.pk) if row.existing else ("name", identity(name or slug))
+                row.existing = next(iter(found.values()))
+                drop_known_names(row.values, "name", row.existing)
+        if row.existing:
+            row.key = ("pk", row.existing.pk)
+        else:
+            row.key = ("name", tuple(sorted(identity(n) for n in given.values())) or slug)
 
     def index(self, row):
-        if row.existing is None and row.values.get("name"):
-            self.job.names(self.label).add(
-                row,
-                row.values["name"],
-                [row.values.get("name_da") or ""],
-                row.values.get("slug", ""),
-            )
+        given = row_translations(row.values, "name")
+        if row.existing is None and given:
+            self.job.names(self.label).add(row, given, [], row.values.get("slug", ""))
 
     @classmethod
     def export_queryset(cls, queryset):
-        return queryset.order_by("name")
+        return queryset.order_by(Localized("name").asc(), "slug")
 
     def derive(self, row, instance):
         if not instance.slug:
-            instance.slug = unique_slug(None, instance.name, "theme", taken=self.job.slugs)
+            name = translated(instance, "name", DEFAULT_LANGUAGE)[0]
+            instance.slug = unique_slug(None, name, "theme", taken=self.job.slugs)
             self.job.slugs.add(instance.slug)
 
 
@@ -260,7 +265,7 @@ class PartnershipType(RecordType):
     noun = gettext_lazy("partnership")
     columns = [
         Slug(),
-        Column("title", aliases=["titel", "navn"]),
+        *in_languages("title", aliases=["titel", "navn"]),
         Column("kind", required=True, aliases=["type", "art"]),
         Column("status", empty=Partnership.Status.UNKNOWN),
         Column("status_as_of", aliases=["status pr.", "status per", "status bekræftet"]),
@@ -268,7 +273,7 @@ class PartnershipType(RecordType):
         Column("start", aliases=["begyndt"]),
         Column("end", aliases=["slut", "ophørt"]),
         ManyReference("themes", target="partnerships.theme", aliases=["temaer", "tema"]),
-        Column("description", aliases=["beskrivelse"]),
+        *in_languages("description", aliases=["beskrivelse"]),
         Sources(aliases=["kilde", "kilder", "sources"]),
         RemoveSources(aliases=["fjern kilde", "fjern kilder"]),
     ]
@@ -327,17 +332,20 @@ class PartnershipType(RecordType):
                     % {"record": row.existing.title, "slug": row.existing.slug}
                 )
             row.key = ("pk", row.existing.pk) if row.existing else ("parties", kind, parties)
-        if not values.get("title"):
-            values.pop("title", None)
-            if row.existing is None:
-                values["title"] = self.made_title(values.get("participants", ()))
+        if not row_translations(values, "title"):
+            # No title in any language: a new partnership is named after its participants.
+            for code in LANGUAGES:
+                values.pop(localized_field("title", code), None)
+                if row.existing is None:
+                    title = self.made_title(values.get("participants", ()), code)
+                    values[localized_field("title", code)] = title
         row.same_parties = [record for record in same_parties if record is not row.existing]
 
-    def made_title(self, parties):
-        """'Aarhus – Harbin': the participants' names as the registry writes them."""
+    def made_title(self, parties, language):
+        """'Aarhus – Harbin': the participants' names in ``language``."""
         column = self.by_name["participants"]
         names = [
-            column.show_item((kind, target, Participant.Role.PARTNER), self.job)
+            self.job.names(PARTIES[kind]).name_of(target, language)
             for kind, target, _role in column.ordered(parties, self.job)
         ]
         return " – ".join(names)[:255]
@@ -357,14 +365,19 @@ class PartnershipType(RecordType):
 
     @classmethod
     def export_queryset(cls, queryset):
-        return queryset.order_by("title", "slug")
+        return queryset.order_by(Localized("title").asc(), "slug")
 
     @classmethod
     def build_names(cls, job):
         names = Names(Partnership._meta.verbose_name)
         kinds = dict(Partnership.Kind.choices)
-        for pk, title, slug, kind in Partnership.objects.values_list("pk", "title", "slug", "kind"):
-            names.add(pk, title, [], slug, str(kinds.get(kind, kind)))
+        fields = [localized_field("title", code) for code in LANGUAGES]
+        for pk, slug, kind, *titles in Partnership.objects.values_list(
+            "pk", "slug", "kind", *fields
+        ):
+            names.add(
+                pk, dict(zip(LANGUAGES, titles, strict=True)), [], slug, str(kinds.get(kind, kind))
+            )
         return names
 
 
@@ -383,7 +396,7 @@ class EventType(RecordType):
         ),
         Column("date", aliases=["dato"]),
         Column("kind", required=True, aliases=["type", "art"]),
-        Column("text", required=True, aliases=["what happened", "hvad skete", "tekst"]),
+        *in_languages("text", aliases=["what happened", "hvad skete", "tekst"], required=True),
         Reference("place", target="places.place", aliases=["where", "sted", "hvor"]),
         SourceReference(cites_import=False, aliases=["kilde"]),
     ]
@@ -391,7 +404,9 @@ class EventType(RecordType):
     def load(self):
         super().load()
         self.by_key = {
-            self.key_of(e.partnership_id, e.kind, e.date, e.text): e for e in self.records.values()
+            self.key_of(event.partnership_id, event.kind, event.date, text): event
+            for event in self.records.values()
+            for text in stored_translations(event, "text").values()
         }
 
     @staticmethod
@@ -400,17 +415,20 @@ class EventType(RecordType):
 
     def identify_late(self, row):
         values = row.values
-        key = self.key_of(
-            self.job.pk_or_row(values.get("partnership")),
-            values.get("kind"),
-            values.get("date"),
-            values.get("text") or "",
-        )
-        row.existing = self.by_key.get(key)
-        row.key = ("pk", row.existing.pk) if row.existing else key
+        keys = [
+            self.key_of(
+                self.job.pk_or_row(values.get("partnership")),
+                values.get("kind"),
+                values.get("date"),
+                text,
+            )
+            for text in row_translations(values, "text").values() or [""]
+        ]
+        row.existing = next((self.by_key[key] for key in keys if key in self.by_key), None)
+        row.key = ("pk", row.existing.pk) if row.existing else keys[0]
         if row.existing is not None:
             # The text finds the event; a new spelling of it does not rewrite it.
-            values.pop("text")
+            drop_known_names(values, "text", row.existing)
 
     def derive(self, row, instance):
         instance.derive()
@@ -418,7 +436,12 @@ class EventType(RecordType):
     @classmethod
     def export_queryset(cls, queryset):
         return queryset.order_by(
-            "partnership__title", "partnership__slug", "date_on", "date", "kind", "text"
+            Localized("partnership__title").asc(),
+            "partnership__slug",
+            "date_on",
+            "date",
+            "kind",
+            Localized("text").asc(),
         )
 
 

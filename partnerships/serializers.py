@@ -13,6 +13,8 @@ from core.serializers import (
     RecordSerializer,
     SlugIdentityField,
     SourceSummarySerializer,
+    TranslatedField,
+    TranslatedSerializer,
     sources_field,
     validation_error,
 )
@@ -40,12 +42,12 @@ class ThemeSerializer(CleanSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(TranslatedSerializer):
     """Read: the party as a place or an organisation. Written: a place or organisation slug."""
 
     type = serializers.SerializerMethodField()
     slug = serializers.SerializerMethodField()
-    name = serializers.SerializerMethodField()
+    name = TranslatedField("name", source="party", read_only=True)
     country = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     public_url = serializers.SerializerMethodField()
@@ -85,9 +87,6 @@ class ParticipantSerializer(serializers.ModelSerializer):
     def get_slug(self, obj) -> str:
         return obj.party.slug
 
-    def get_name(self, obj) -> str:
-        return obj.party.name
-
     def get_country(self, obj) -> str:
         return str(obj.party.country)
 
@@ -99,7 +98,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         return record_url(obj.party, self.context.get("request"))
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(TranslatedSerializer):
     date = PartialDateField(allow_null=True)
     place = PlaceSummarySerializer(allow_null=True)
     source = SourceSummarySerializer(allow_null=True)

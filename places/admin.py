@@ -1,13 +1,18 @@
 from django.contrib import admin
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationTabularInline
 
 from core.admin import (
     CountryInUseFilter,
     FastInlineMixin,
     RecordAdmin,
     ReviewStatusFilter,
+    TranslatedFieldsMixin,
+    TranslatedRecordAdmin,
     country_name,
+    side_by_side,
+    translated_column,
 )
 from core.forms import LocalizedNumbersMixin
 from importing.admin import SpreadsheetAdminMixin
@@ -18,48 +23,50 @@ from .resources import PlaceType
 
 class PlaceNameInline(FastInlineMixin, admin.TabularInline):
     model = PlaceName
+    add_another_text = _("Add another name")
     extra = 1
     fields = ["name", "language", "kind"]
 
 
-class PlaceFigureInline(FastInlineMixin, LocalizedNumbersMixin, admin.TabularInline):
+class PlaceFigureInline(
+    TranslatedFieldsMixin, FastInlineMixin, LocalizedNumbersMixin, TranslationTabularInline
+):
     model = PlaceFigure
+    add_another_text = _("Add another figure")
     extra = 1
-    fields = ["kind", "value", "year", "source", "note"]
+    fields = ["kind", "value", "year", "source", *side_by_side("note")]
     autocomplete_fields = ["source"]
 
 
 @admin.register(Place)
-class PlaceAdmin(SpreadsheetAdminMixin, RecordAdmin):
+class PlaceAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
     import_spec = PlaceType
     list_display = [
-        "name",
+        translated_column("name", _("name")),
         "native_name",
         "kind",
         country_name,
         "parent",
         "population",
         "review_status",
-        "updated_at",
     ]
     list_filter = ["kind", ("country", CountryInUseFilter), ReviewStatusFilter]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent", "capital", "sources"]
-    prepopulated_fields = {"slug": ["name"]}
+    # The web address comes from the English name, as Record.derive() makes it.
+    prepopulated_fields = {"slug": ["name_en"]}
     inlines = [PlaceNameInline, PlaceFigureInline]
     fieldsets = [
         (
             None,
             {
                 "fields": [
-                    "name",
-                    "native_name",
-                    "native_language",
+                    side_by_side("name"),
+                    ("native_name", "native_language"),
                     "slug",
                     ("kind", "country"),
-                    "parent",
-                    "capital",
-                    "description",
+                    ("parent", "capital"),
+                    side_by_side("description"),
                 ]
             },
         ),

@@ -1,7 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import RecordFilterSet, RecordNameFilter, all_countries, count_by
+from core.filters import (
+    OrderingFilter,
+    RecordFilterSet,
+    RecordNameFilter,
+    all_countries,
+    count_by,
+)
 
 from .models import Place
 
@@ -19,7 +25,7 @@ class PlaceFilter(RecordFilterSet):
         queryset=Place.objects.all(),
         method="filter_parent",
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields={
             "name": "name",

@@ -20,6 +20,7 @@ from core.models import (
     would_contain_itself,
 )
 from core.numbers import grouped
+from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 
 
@@ -55,7 +56,11 @@ class Place(Record):
         OTHER = "other", _("other")
 
     name = models.CharField(
-        _("name"), max_length=200, help_text=_("The official English name, e.g. 'Jiangsu'.")
+        _("name"),
+        max_length=200,
+        help_text=_(
+            "The official name in this language: Københavns Kommune, Copenhagen Municipality."
+        ),
     )
     slug = models.SlugField(
         _("slug"),
@@ -126,9 +131,9 @@ class Place(Record):
     class Meta:
         verbose_name = _("place")
         verbose_name_plural = _("places")
-        ordering = ["name"]
+        ordering = [Localized("name").asc()]
         indexes = [
-            models.Index(fields=["name"], name="place_name_idx"),
+            *localized_indexes("name", "place"),
             models.Index(fields=["-updated_at"], name="place_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="place_reviewed_idx"),
         ]
@@ -155,7 +160,7 @@ class Place(Record):
         return reverse("places:place-detail", kwargs={"slug": self.slug})
 
     def all_names(self):
-        names = [self.name, self.native_name]
+        names = [self.name_da, self.name_en, self.native_name]
         if self.pk:
             names += [other.name for other in self.other_names.all()]
         return names
@@ -243,7 +248,6 @@ class PlaceFigure(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True)
 
     objects = VersionedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("figure")

@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.translation import Localized
 from importing.columns import (
     Column,
     Coordinate,
@@ -17,6 +18,7 @@ from importing.columns import (
     Slug,
     SourceReference,
     Sources,
+    in_languages,
     show_number,
 )
 from importing.readers import CellError, parse_integer, parse_number
@@ -202,7 +204,7 @@ class PlaceType(NamedRecordType):
     name_owner = "place"
     columns = [
         Slug(),
-        Column("name", required=True, aliases=["navn"]),
+        *in_languages("name", aliases=["navn"], required=True),
         Column("kind", required=True, aliases=["type", "art"]),
         Column("country", required=True, aliases=["land"]),
         Reference("parent", target="places.place", aliases=["overordnet", "del af", "part of"]),
@@ -234,7 +236,7 @@ class PlaceType(NamedRecordType):
         Coordinate("longitude", aliases=["længdegrad"]),
         Column("wikidata_id", aliases=["wikidata"]),
         Column("geonames_id", aliases=["geonames"]),
-        Column("description", aliases=["beskrivelse"]),
+        *in_languages("description", aliases=["beskrivelse"]),
         Sources(aliases=["kilde", "kilder", "sources"]),
         RemoveSources(aliases=["fjern kilde", "fjern kilder"]),
     ]
@@ -252,7 +254,7 @@ class PlaceType(NamedRecordType):
     @classmethod
     def export_queryset(cls, queryset):
         # Slugs break ties between names, so that the order never depends on primary keys.
-        return queryset.order_by("name", "slug").prefetch_related(
+        return queryset.order_by(Localized("name").asc(), "slug").prefetch_related(
             Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"))
         )
 
@@ -269,7 +271,7 @@ class FigureType(RecordType):
         Column("value", required=True, aliases=["værdi", "tal"], numeric=True),
         Column("year", aliases=["år"], numeric=True),
         SourceReference(aliases=["kilde"]),
-        Column("note", aliases=["note", "bemærkning"]),
+        *in_languages("note", aliases=["bemærkning"]),
     ]
 
     def load(self):
@@ -303,7 +305,12 @@ class FigureType(RecordType):
     @classmethod
     def export_queryset(cls, queryset):
         return queryset.order_by(
-            "place__name", "place__slug", "kind", "year", "source__title", "source__author"
+            Localized("place__name").asc(),
+            "place__slug",
+            "kind",
+            "year",
+            "source__title",
+            "source__author",
         )
 
 

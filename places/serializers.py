@@ -8,6 +8,7 @@ from core.serializers import (
     RecordSerializer,
     SlugIdentityField,
     SourceSummarySerializer,
+    TranslatedSerializer,
     sources_field,
 )
 
@@ -28,7 +29,7 @@ class PlaceNameSerializer(serializers.ModelSerializer):
         fields = ["name", "language", "kind"]
 
 
-class PlaceFigureSerializer(serializers.ModelSerializer):
+class PlaceFigureSerializer(TranslatedSerializer):
     source = SourceSummarySerializer()
 
     class Meta:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
+from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
 
 from .filters import PlaceFilter
@@ -64,7 +65,7 @@ class PlaceDetailView(RecordDetailView):
             Place.objects.filter(parent=place)
             .select_related("parent")
             .with_current_figures()
-            .order_by("name", "pk")
+            .order_by(Localized("name").asc(), "pk")
         )
         context.update(
             children=children,

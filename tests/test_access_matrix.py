@@ -163,6 +163,11 @@ def needs(kind, model):
             lambda user: user.has_perm("core.import_records") and viewer(user),
         ),
         "password_change": (has("change"), has("change")),
+        # The participant autocomplete of the partnership form; it only reads.
+        "parties": (
+            lambda user: has("add")(user) or has("change")(user),
+            lambda user: has("add")(user) or has("change")(user),
+        ),
     }[kind]
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def place_data(source, **fields):
     return {
-        "name": "Aarhus Municipality",
+        "name_en": "Aarhus Municipality",
         "slug": "",
         "kind": "municipality",
         "country": "DK",

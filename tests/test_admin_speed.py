@@ -320,7 +320,8 @@ def test_inline_autocomplete_in_a_form_with_errors_names_the_chosen_record(admin
     event = EventFactory(partnership=partnership, source=SourceFactory(title="Old report"))
     participants = list(partnership.participants.all())
     data = {
-        "title": "",  # required: the page comes back with the form
+        "title_da": "",  # a title is required: the page comes back with the form
+        "title_en": "",
         "slug": partnership.slug,
         "kind": partnership.kind,
         "status": partnership.status,
@@ -343,7 +344,7 @@ def test_inline_autocomplete_in_a_form_with_errors_names_the_chosen_record(admin
         data |= {
             f"participants-{n}-id": participant.pk,
             f"participants-{n}-partnership": partnership.pk,
-            f"participants-{n}-place": participant.place_id,
+            f"participants-{n}-party": f"place:{participant.place_id}",
             f"participants-{n}-role": participant.role,
         }
     response = admin_client.post(change(partnership), data)

@@ -160,8 +160,11 @@ def test_an_unknown_parent_finds_nothing_and_says_so_without_an_error(client, ch
 
 
 def test_cards_name_kinds_and_countries_in_the_readers_language(client, china):
-    city = PlaceFactory(name="Wuxi", parent=PlaceFactory(name="Jiangsu", parent=china))
-    organisation = OrganisationFactory(name="Aarhus Universitet", country="DK")
+    jiangsu = PlaceFactory(name="Jiangsu", name_da="Jiangsu", parent=china)
+    city = PlaceFactory(name="Wuxi", name_da="Wuxi", parent=jiangsu)
+    organisation = OrganisationFactory(
+        name="Aarhus University", name_da="Aarhus Universitet", country="DK"
+    )
     PartnershipFactory(title="Wuxi–Aarhus", parties=[city, organisation])
     danish = page(client, url("partnerships:partnership-list", language="da"))
     english = page(client, url("partnerships:partnership-list"))

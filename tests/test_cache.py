@@ -140,7 +140,7 @@ def test_many_to_many_add_and_remove(client):
 def test_admin_change_form(client, admin_client, nantong, nantong_page):
     response = admin_client.post(
         reverse("admin:places_place_change", args=[nantong.pk]),
-        place_form(nantong, description="Changed in the admin."),
+        place_form(nantong, description_en="Changed in the admin."),
     )
     assert response.status_code == 302
     assert "Changed in the admin." in fresh(client, nantong_page)
@@ -443,6 +443,16 @@ def test_keys_differ_by_language_and_query(client, nantong):
     assert client.get(english)["ETag"] != client.get(danish)["ETag"]
     filtered = cached(client, english + "?q=nothing-like-it")
     assert "Nantong" not in filtered and "Nantong" in cached(client, english + "?q=nantong")
+
+
+def test_a_danish_and_an_english_record_page_never_share_a_body(client):
+    place = PlaceFactory(name="Copenhagen Municipality", name_da="Københavns Kommune")
+    english = url("places:place-detail", slug=place.slug)
+    danish = url("places:place-detail", "da", slug=place.slug)
+    assert "Københavns Kommune" not in cached(client, english)
+    assert "Københavns Kommune" in cached(client, danish)
+    assert "Copenhagen Municipality" in hit(client, english)
+    assert "Copenhagen Municipality" not in hit(client, danish)
 
 
 def test_the_api_keys_differ_by_accept_header(client):

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def change_place(client, place, **changes):
     data = {
-        "name": place.name,
+        "name_en": place.name_en,
         "slug": place.slug,
         "kind": place.kind,
         "country": str(place.country),
@@ -26,7 +26,7 @@ def change_place(client, place, **changes):
 
 def test_history_records_who_changed_what_and_the_earlier_values(editor_client, editor):
     place = PlaceFactory(name="Wutshi")
-    change_place(editor_client, place, name="Wuxi", native_name="无锡")
+    change_place(editor_client, place, name_en="Wuxi", native_name="无锡")
     newest, oldest = place.history.all()[:2]
     assert newest.history_user == editor
     assert (oldest.name, newest.name) == ("Wutshi", "Wuxi")
@@ -40,14 +40,14 @@ def test_history_records_who_changed_what_and_the_earlier_values(editor_client, 
 
 def test_an_earlier_version_can_be_restored(admin_client):
     place = PlaceFactory(name="Wutshi")
-    change_place(admin_client, place, name="Wuxi")
+    change_place(admin_client, place, name_en="Wuxi")
     earliest = place.history.earliest()
     url = reverse("admin:places_place_simple_history", args=[place.pk, earliest.history_id])
     page = admin_client.get(url)
     assert page.status_code == 200
     assert "Wutshi" in page.content.decode()
     change_place_data = {
-        "name": "Wutshi",
+        "name_en": "Wutshi",
         "slug": place.slug,
         "kind": place.kind,
         "country": str(place.country),

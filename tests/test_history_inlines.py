@@ -34,7 +34,9 @@ SEEDED = [
 def place_form(place, names=(), figures=(), **fields):
     """The place's change form as posted: ``names`` and ``figures`` are lists of dicts."""
     data = {
-        "name": place.name,
+        # The admin asks for the name in each language (django-modeltranslation).
+        "name_da": place.name_da or "",
+        "name_en": place.name_en or "",
         "slug": place.slug,
         "kind": place.kind,
         "country": str(place.country),
@@ -150,7 +152,7 @@ def test_reverting_a_partnership_restores_participants_and_events(admin_client):
         "admin:partnerships_partnership_simple_history", args=[partnership.pk, first.history_id]
     )
     data = {
-        "title": "Aarhus–Harbin",
+        "title_en": "Aarhus–Harbin",
         "slug": partnership.slug,
         "kind": partnership.kind,
         "status": partnership.status,
@@ -207,7 +209,7 @@ def test_loaddata_writes_history_once_and_again_only_for_what_it_changed(tmp_pat
     wuxi = Place.objects.get(slug="wuxi")
     data = json.loads((settings.BASE_DIR / "fixtures" / "seed.json").read_text())
     row = next(row for row in data if row["model"] == "places.place" and row["pk"] == wuxi.pk)
-    row["fields"]["description"] = "Corrected in a fixture"
+    row["fields"]["description_en"] = "Corrected in a fixture"
     fixture = tmp_path / "correction.json"
     fixture.write_text(json.dumps([row]))
     call_command("loaddata", str(fixture), verbosity=0)

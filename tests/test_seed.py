@@ -5,12 +5,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
 
 from core.dates import DECADE
 from core.models import Source
-from core.text import query_terms, search_key
+from core.text import identity, query_terms, search_key
+from core.translation import translations
 from organisations.models import Organisation
-from partnerships.models import Event, Partnership
+from partnerships.models import Event, Partnership, Theme
 from places.models import Place, PlaceFigure
 
 NOTE_TITLE = (
@@ -108,12 +111,12 @@ def test_nanjing_is_the_capital_of_jiangsu_with_7_7_million_people(seed):
 
 @pytest.mark.parametrize("spelling", ["wutshi", "Wutshi", "无锡", "Wuxi"])
 def test_wuxi_is_found_by_the_notes_spelling_and_in_chinese(seed, spelling):
-    assert list(found(spelling).values_list("name", flat=True)) == ["Wuxi"]
+    assert list(found(spelling).values_list("name_en", flat=True)) == ["Wuxi"]
 
 
 @pytest.mark.parametrize("spelling", ["Ostergotland", "Østergötaland", "Östergötaland"])
 def test_ostergotland_is_found_by_any_spelling(seed, spelling):
-    assert "Östergötland County" in found(spelling).values_list("name", flat=True)
+    assert "Östergötland County" in found(spelling).values_list("name_en", flat=True)
 
 
 @pytest.mark.parametrize(
@@ -126,10 +129,12 @@ def test_ostergotland_is_found_by_any_spelling(seed, spelling):
         ("Slesvig-Holsten", "Schleswig-Holstein"),
         ("Københavns Kommune", "Copenhagen Municipality"),
         ("Region Midtjylland", "Central Denmark Region"),
+        ("Nederlandene", "Netherlands"),
+        ("Region Syddanmark", "Region of Southern Denmark"),
     ],
 )
 def test_danish_and_seed_spellings_find_the_place(seed, spelling, name):
-    assert name in found(spelling).values_list("name", flat=True)
+    assert name in found(spelling).values_list("name_en", flat=True)
 
 
 @pytest.mark.parametrize(
@@ -140,50 +145,52 @@ def test_danish_and_seed_spellings_find_the_place(seed, spelling, name):
         ("Jiaotung", "Shanghai Jiao Tong University"),
         ("SSTCM", "Science and Technology Commission of Shanghai Municipality"),
         ("同济大学", "Tongji University"),
+        ("Danmarks Tekniske Universitet", "Technical University of Denmark"),
     ],
 )
 def test_the_notes_organisation_names_find_the_organisation(seed, spelling, name):
     matches = Organisation.objects.matching(query_terms(spelling))
-    assert name in matches.values_list("name", flat=True)
+    assert name in matches.values_list("name_en", flat=True)
 
 
 def test_region_skane_guangdong_began_in_the_1980s(seed):
-    partnership = Partnership.objects.get(title="Region Skåne–Guangdong cooperation")
+    partnership = Partnership.objects.get(title_en="Region Skåne–Guangdong cooperation")
     assert partnership.start.precision == DECADE
     assert partnership.start.year == 1980
     assert set(partnership.themes.values_list("slug", flat=True)) == {"prevention", "health"}
 
 
 def test_copenhagen_beijing_is_planned_with_a_spring_2012_visit(seed):
-    partnership = Partnership.objects.get(title="Copenhagen–Beijing cooperation")
+    partnership = Partnership.objects.get(title_en="Copenhagen–Beijing cooperation")
     assert partnership.status == Partnership.Status.PLANNED
     visit = partnership.events.get(kind="delegation_visit")
-    assert visit.date.year == 2012 and "spring 2012" in visit.text
+    assert visit.date.year == 2012 and "spring 2012" in visit.text_en
+    assert "i foråret 2012" in visit.text_da
 
 
 def test_south_denmark_office_in_suzhou_ended_on_unknown_dates(seed):
-    office = Partnership.objects.get(title="South Denmark European Office in Suzhou")
+    office = Partnership.objects.get(title_en="South Denmark European Office in Suzhou")
     assert office.status == Partnership.Status.ENDED
     assert office.start is None and office.end is None
-    roles = {p.party.name: p.role for p in office.participants.all()}
+    roles = {p.party.name_en: p.role for p in office.participants.all()}
     assert roles["Suzhou"] == "host"
     assert roles["Southern Denmark Growth Forum"] == "funder"
 
 
 def test_bycirklen_wuxi_has_five_themes_and_a_2010_conference(seed):
-    partnership = Partnership.objects.get(title="Bycirklen–Wuxi cooperation")
+    partnership = Partnership.objects.get(title_en="Bycirklen–Wuxi cooperation")
     assert str(partnership.start) == "2007"
     themes = set(partnership.themes.values_list("slug", flat=True))
     assert len(themes) == 5 and "elderly-care" in themes
     conference = partnership.events.get(kind="conference")
-    assert conference.date.year == 2010 and conference.place.name == "Wuxi"
-    parties = {p.party.name for p in partnership.participants.all()}
+    assert conference.date.year == 2010 and conference.place.name_en == "Wuxi"
+    parties = {p.party.name_en for p in partnership.participants.all()}
     assert {"Bycirklen", "Ballerup Municipality", "Wuxi"} <= parties
 
 
 def test_sino_danish_center_rests_on_a_2008_signing(seed):
     partnership = Partnership.objects.get(
-        title="Sino-Danish Center for Education and Research agreement"
+        title_en="Sino-Danish Center for Education and Research agreement"
     )
     signing = partnership.events.get(kind="signing")
     assert signing.date.year == 2008
@@ -193,24 +200,127 @@ def test_sino_danish_center_rests_on_a_2008_signing(seed):
 
 def test_dtu_jiao_tong_exchange_is_planned(seed):
     partnership = Partnership.objects.get(
-        title="DTU–Shanghai Jiao Tong University exchange agreement"
+        title_en="DTU–Shanghai Jiao Tong University exchange agreement"
     )
     assert partnership.status == Partnership.Status.PLANNED
     assert partnership.end is None
 
 
 def test_aarhus_harbin_is_a_friendship_city(seed):
-    partnership = Partnership.objects.get(title="Aarhus–Harbin friendship city")
+    partnership = Partnership.objects.get(title_en="Aarhus–Harbin friendship city")
     assert partnership.kind == Partnership.Kind.FRIENDSHIP_CITY
     harbin = Place.objects.get(slug="harbin")
-    assert harbin.parent.name == "Heilongjiang"
+    assert harbin.parent.name_en == "Heilongjiang"
 
 
 def test_dansk_erhverv_and_lif_have_no_partnerships(seed):
     for name in ("Danish Chamber of Commerce", "Danish Association of the Pharmaceutical Industry"):
-        organisation = Organisation.objects.get(name=name)
+        organisation = Organisation.objects.get(name_en=name)
         assert not organisation.participations.exists()
-        assert "no separate collaborations" in organisation.description
+        assert "no separate collaborations" in organisation.description_en
+        # The note's own words, where the English paraphrases them.
+        assert "ikke særskilte samarbejder med organisationer/partnere i Kina" in (
+            organisation.description_da
+        )
+
+
+# (model, field): every seed record has this text in both languages.
+BILINGUAL = [
+    (Place, "name"),
+    (Organisation, "name"),
+    (Theme, "name"),
+    (Partnership, "title"),
+    (Partnership, "description"),
+    (Event, "text"),
+    (PlaceFigure, "note"),
+]
+
+
+def test_every_seed_record_has_its_text_in_danish_and_english(seed):
+    for model, field in BILINGUAL:
+        records = model.objects.all()
+        assert records.exists(), model
+        for record in records:
+            assert all(translations(record, field).values()), (record.pk, field)
+
+
+def test_a_description_in_one_language_is_in_the_other_too(seed):
+    for model in (Place, Organisation, Theme):
+        for record in model.objects.all():
+            description = translations(record, "description")
+            assert bool(description["da"]) == bool(description["en"]), record.pk
+    assert Place.objects.filter(description_da__gt="").count() >= 15
+    assert Organisation.objects.filter(description_da__gt="").count() >= 15
+
+
+@pytest.mark.parametrize(
+    ("model", "slug", "english", "danish"),
+    [
+        (Place, "copenhagen-municipality", "Copenhagen Municipality", "Københavns Kommune"),
+        (Place, "region-of-southern-denmark", "Region of Southern Denmark", "Region Syddanmark"),
+        (Place, "central-denmark-region", "Central Denmark Region", "Region Midtjylland"),
+        (Place, "aarhus-municipality", "Aarhus Municipality", "Aarhus Kommune"),
+        (Place, "china", "China", "Kina"),
+        (Place, "germany", "Germany", "Tyskland"),
+        (Place, "north-rhine-westphalia", "North Rhine-Westphalia", "Nordrhein-Westfalen"),
+        (Place, "hamburg", "Hamburg", "Hamborg"),
+        # Danish has no name of its own for a Chinese province: the same name in both.
+        (Place, "jiangsu", "Jiangsu", "Jiangsu"),
+        (Organisation, "aarhus-university", "Aarhus University", "Aarhus Universitet"),
+        (
+            Organisation,
+            "confederation-of-danish-industry",
+            "Confederation of Danish Industry",
+            "Dansk Industri",
+        ),
+        (
+            Organisation,
+            "university-of-southern-denmark",
+            "University of Southern Denmark",
+            "Syddansk Universitet",
+        ),
+        (Organisation, "tongji-university", "Tongji University", "Tongji University"),
+    ],
+)
+def test_danish_bodies_and_exonyms_are_the_danish_names(seed, model, slug, english, danish):
+    record = model.objects.get(slug=slug)
+    assert (record.name_en, record.name_da) == (english, danish)
+    with translation.override("da"):
+        assert model.objects.get(slug=slug).name == danish
+
+
+def test_foreign_places_keep_their_native_script_names(seed):
+    assert Place.objects.get(slug="wuxi").native_name == "无锡"
+    assert Place.objects.get(slug="china").native_name == "中国"
+
+
+def test_no_other_name_repeats_the_records_own_name(seed):
+    # An importer reading "Kina" must see one record with one name, not a name and an alias.
+    for model in (Place, Organisation):
+        for record in model.objects.prefetch_related("other_names"):
+            own = {identity(record.name_en), identity(record.name_da)}
+            assert not own & {identity(other.name) for other in record.other_names.all()}, (
+                record.slug
+            )
+
+
+def test_danish_descriptions_quote_the_note(seed):
+    nanjing = Place.objects.get(slug="nanjing")
+    assert "én af de fire gamle hovedstæder i Kina" in nanjing.description_da
+    assert "one of China's four ancient capitals" in nanjing.description_en
+    skane = Partnership.objects.get(slug="region-skaane-guangdong-cooperation")
+    assert "siden 1980’erne haft samarbejde med Guangdong provinsen" in skane.description_da
+
+
+def test_the_danish_page_shows_the_danish_text(client, seed):
+    pages = {}
+    for language in ("da", "en"):
+        with translation.override(language):
+            path = reverse("places:place-detail", kwargs={"slug": "nanjing"})
+        pages[language] = client.get(path).content.decode()
+    assert "én af de fire gamle hovedstæder i Kina" in pages["da"]
+    assert "én af de fire gamle hovedstæder i Kina" not in pages["en"]
+    assert "four ancient capitals" in pages["en"]
 
 
 @pytest.mark.django_db

@@ -12,6 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from core.translation import content_language
+
 from .. import explore
 
 register = template.Library()
@@ -44,6 +46,7 @@ def explore_labels():
             "graph_failed": _("The network could not be loaded."),
             "nothing_more": _("Nothing more to show."),
             "based_in": _("based in %(place)s"),
+            "only_in": {"da": _("only in Danish"), "en": _("only in English")},
         },
         "explore-labels",
     )
@@ -59,13 +62,17 @@ def record_explore(context, record):
     elif record_type == "organisation" and record.place_id:
         focus = record.place.slug
     around = explore.node_id(record_type, record.slug)
+    # The data comes in the page's language, whatever the browser's Accept-Language says.
+    language = content_language()
     return {
-        "data_url": f"{reverse('api:map-list')}?{urlencode({record_type: record.slug})}",
+        "data_url": f"{reverse('api:map-list')}?"
+        f"{urlencode({record_type: record.slug, 'lang': language})}",
         "tile_url": settings.ATLAS_MAP_TILE_URL,
         "tile_attribution": settings.ATLAS_MAP_TILE_ATTRIBUTION,
         "focus": focus,
         "around": around,
-        "network_data_url": f"{reverse('api:network-list')}?{urlencode({'around': around})}",
+        "network_data_url": f"{reverse('api:network-list')}?"
+        f"{urlencode({'around': around, 'lang': language})}",
         "network_page_url": reverse(f"atlas:network-{record_type}", kwargs={"slug": record.slug}),
         "map_page_url": f"{reverse('atlas:map')}?{urlencode({record_type: record.slug})}"
         if record_type != "partnership"

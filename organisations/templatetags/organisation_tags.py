@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
+from core.translation import Localized
 from core.views import first_page
 
 from ..models import Organisation
@@ -18,7 +19,7 @@ def place_organisations(place, place_ids):
     organisations, total = first_page(
         Organisation.objects.filter(place_id__in=place_ids)
         .select_related("place")
-        .order_by("name", "pk")
+        .order_by(Localized("name").asc(), "pk")
     )
     query = urlencode({"place": place.slug})
     return {

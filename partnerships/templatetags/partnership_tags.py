@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.dates import DECADE
+from core.translation import Localized
 from core.views import SECTION_SIZE
 from organisations.models import Organisation
 
@@ -57,7 +58,7 @@ def _section(partnerships, events, context_object, empty_text, list_query):
     total = partnerships.count()
     partnerships = list(
         partnerships.prefetch_related(participants_with_parties(), "themes").order_by(
-            F("start_on").desc(nulls_last=True), "title"
+            F("start_on").desc(nulls_last=True), Localized("title").asc()
         )[:SECTION_SIZE]
     )
     latest_events = list(

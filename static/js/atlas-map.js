@@ -26,10 +26,27 @@
     return a;
   }
 
+  // A name that is not in the page's language: marked as the server marks it, with the
+  // language for screen readers and a small "only in English" note.
+  function named(words, href, text, language) {
+    var fragment = document.createDocumentFragment();
+    var a = link(href, text);
+    fragment.appendChild(a);
+    if (language && language !== document.documentElement.lang) {
+      a.lang = language;
+      var note = document.createElement("small");
+      note.className = "lang-note";
+      note.textContent = (words.only_in || {})[language] || "";
+      fragment.appendChild(document.createTextNode(" "));
+      fragment.appendChild(note);
+    }
+    return fragment;
+  }
+
   function pointPopup(words, properties) {
     var box = document.createElement("div");
     var title = document.createElement("strong");
-    title.appendChild(link(properties.url, properties.name));
+    title.appendChild(named(words, properties.url, properties.name, properties.name_language));
     box.appendChild(title);
     var line = document.createElement("p");
     line.textContent = partnershipsText(words, properties.count);
@@ -42,7 +59,8 @@
     var first = document.createElement("p");
     if (properties.partnership) {
       var strong = document.createElement("strong");
-      strong.appendChild(link(properties.partnership.url, properties.partnership.title));
+      var partnership = properties.partnership;
+      strong.appendChild(named(words, partnership.url, partnership.title, partnership.title_language));
       first.appendChild(strong);
     } else {
       first.textContent = partnershipsText(words, properties.count);
@@ -52,9 +70,11 @@
     var parts = format(words.between, { a: "\u0001", b: "\u0002" }).split(/(\u0001|\u0002)/);
     parts.forEach(function (part) {
       if (part === "\u0001") {
-        between.appendChild(link(placeUrl.replace("{slug}", properties.from), properties.from_name));
+        var from = placeUrl.replace("{slug}", properties.from);
+        between.appendChild(named(words, from, properties.from_name, properties.from_name_language));
       } else if (part === "\u0002") {
-        between.appendChild(link(placeUrl.replace("{slug}", properties.to), properties.to_name));
+        var to = placeUrl.replace("{slug}", properties.to);
+        between.appendChild(named(words, to, properties.to_name, properties.to_name_language));
       } else if (part) {
         between.appendChild(document.createTextNode(part));
       }

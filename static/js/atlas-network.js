@@ -123,6 +123,23 @@
     return a;
   }
 
+  // A name that is not in the page's language: marked as the server marks it, with the
+  // language for screen readers and a small "only in English" note.
+  function named(words, href, text, language) {
+    var fragment = document.createDocumentFragment();
+    var a = anchor(href, text);
+    fragment.appendChild(a);
+    if (language && language !== document.documentElement.lang) {
+      a.lang = language;
+      var note = document.createElement("small");
+      note.className = "lang-note";
+      note.textContent = (words.only_in || {})[language] || "";
+      fragment.appendChild(document.createTextNode(" "));
+      fragment.appendChild(note);
+    }
+    return fragment;
+  }
+
   function fillTable(element, cy, words) {
     var section = element.closest(".record-explore");
     var details = section && section.querySelector(".network-table");
@@ -136,7 +153,7 @@
       var row = document.createElement("tr");
       var head = document.createElement("th");
       head.scope = "row";
-      head.appendChild(anchor(p.url, p.label));
+      head.appendChild(named(words, p.url, p.label, p.label_language));
       row.appendChild(head);
       cell(row, p.kind_label);
       cell(row, p.status_label);
@@ -145,7 +162,8 @@
       list.className = "parties";
       node.incomers("node").forEach(function (party) {
         var item = document.createElement("li");
-        item.appendChild(anchor(party.data("url"), party.data("label")));
+        var data = party.data();
+        item.appendChild(named(words, data.url, data.label, data.label_language));
         var place = party.outgoers("node.place").filter(function (n) {
           return party.edgesTo(n).some(function (e) { return e.data("relation") === "based_in"; });
         });

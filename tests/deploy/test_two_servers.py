@@ -301,10 +301,10 @@ def test_an_admin_save_through_one_server_shows_at_once_through_the_other(site):
     number = re.search(r"/admin/places/place/(\d+)/change/", found.text).group(1)
     change = staff.get(f"{second.url}/admin/places/place/{number}/change/", timeout=30)
     fields = [
-        (name, f"{value} Renamed" if name == "name" else value)
+        (name, f"{value} Renamed" if name == "name_en" else value)
         for name, value in form_fields(change.text, "place_form")
     ]
-    assert ("name", f"{place['name']} Renamed") in fields
+    assert ("name_en", f"{place['name']} Renamed") in fields
 
     response = staff.post(change.url, data=[*fields, ("_save", "Save")], timeout=30)
 

@@ -141,7 +141,8 @@ def test_the_map_page_lists_the_places_and_lines_without_javascript(client, ties
         html = response.content.decode()
         assert response.status_code == 200
         assert "/static/vendor/leaflet-1.9.4/leaflet.js" in html
-        assert 'data-src="/api/map/"' in html
+        # The data in the page's language, whatever the browser's Accept-Language says.
+        assert f'data-src="/api/map/?lang={language}"' in html
         assert "/places/aarhus/" in html and "/partnerships/aarhus-harbin/" in html
     table = client.get(url("atlas:map", query="status=ended")).context["places"]
     assert {(row["slug"], row["count"]) for row in table} == {("aarhus", 1), ("daoli", 1)}
@@ -167,7 +168,7 @@ def test_no_page_of_the_map_or_network_carries_inline_script(client, ties):
 
 def test_record_pages_point_their_map_and_network_at_the_record(client, ties):
     html = client.get(url("organisations:organisation-detail", slug="au")).content.decode()
-    assert 'data-src="/api/map/?organisation=au"' in html
+    assert 'data-src="/api/map/?organisation=au&amp;lang=en"' in html
     assert 'data-focus="aarhus"' in html
-    assert 'data-src="/api/network/?around=organisation%3Aau"' in html
+    assert 'data-src="/api/network/?around=organisation%3Aau&amp;lang=en"' in html
     assert url("atlas:network-organisation", slug="au") in html

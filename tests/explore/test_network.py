@@ -209,7 +209,7 @@ def test_the_network_page_lists_every_partnership_and_party(client, ties):
     for link in ["/en/partnerships/aarhus-harbin/", "/en/partnerships/ballerup-harbin/"]:
         assert link in html
     assert "steps=3" in html  # one step further, as a plain link
-    assert 'data-src="/api/network/?steps=2&amp;around=place%3Aaarhus"' in html
+    assert 'data-src="/api/network/?steps=2&amp;around=place%3Aaarhus&amp;lang=en"' in html
     assert (
         url("atlas:network-gexf", query="steps=2&around=place%3Aaarhus").replace("&", "&amp;")
         in html

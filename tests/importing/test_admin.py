@@ -81,17 +81,18 @@ def test_viewer_cannot_import_or_export(viewer_client, name):
 
 def test_import_page_and_template_download(editor_client):
     page = editor_client.get(reverse("admin:organisations_organisation_import")).content.decode()
-    assert "short_name" in page and "name*" in page
+    assert "short_name" in page and "name_da*" in page and "name_en*" in page
     response = editor_client.get(reverse("admin:organisations_organisation_import_template"))
     assert response.content.decode("utf-8") == (
-        "\ufeffslug,name,short_name,kind,country,place,parent,native_name,native_language,"
-        "website,wikidata_id,ror_id,aliases,description,source\r\n"
+        "\ufeffslug,name_da,name_en,short_name,kind,country,place,parent,native_name,"
+        "native_language,website,wikidata_id,ror_id,aliases,description_da,description_en,"
+        "source\r\n"
     )
     response = editor_client.get(
         reverse("admin:organisations_organisation_import_template") + "?format=xlsx"
     )
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert [cell.value for cell in sheet[1]][:3] == ["slug", "name", "short_name"]
+    assert [cell.value for cell in sheet[1]][:4] == ["slug", "name_da", "name_en", "short_name"]
 
 
 def test_errors_are_listed_and_the_failed_rows_download(editor_client):
@@ -137,7 +138,7 @@ def test_export_of_the_filtered_list(editor_client):
     lines = response.content.decode("utf-8").splitlines()
     assert len(lines) == 2 and ",Aarhus," in lines[1]
     response = editor_client.get(url + "?format=json")
-    assert {row["name"] for row in response.json()} == {"Wuxi", "Aarhus"}
+    assert {row["name_en"] for row in response.json()} == {"Wuxi", "Aarhus"}
     response = editor_client.get(url + "?format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 3

@@ -104,20 +104,20 @@ def test_export_formats(tmp_path):
     out = io.StringIO()
     call_command("export_records", "places", stdout=out)
     text = out.getvalue()
-    assert text.startswith("\ufeffslug,name,kind")
+    assert text.startswith("\ufeffslug,name_da,name_en,kind")
     assert ',"\'=HYPERLINK(""http://evil"")",city,' in text
     assert ",50,-8.2," in text
 
     call_command("export_records", "places", "--format", "json", "-o", str(tmp_path / "p.json"))
     records = json.loads((tmp_path / "p.json").read_text())
-    assert records[0]["name"] == '=HYPERLINK("http://evil")'
+    assert records[0]["name_en"] == '=HYPERLINK("http://evil")'
 
     call_command("export_records", "places", "--format", "xlsx", "-o", str(tmp_path / "p.xlsx"))
     sheet = openpyxl.load_workbook(tmp_path / "p.xlsx").active
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, list(sheet[2]), strict=True))
-    assert row["name"].value == '\'=HYPERLINK("http://evil")'
-    assert row["name"].data_type == "s"
+    assert row["name_en"].value == '\'=HYPERLINK("http://evil")'
+    assert row["name_en"].data_type == "s"
     assert row["longitude"].value == -8.2 and row["longitude"].data_type == "n"
     assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
 

@@ -99,7 +99,7 @@ def test_each_kind_of_cell_problem():
     assert messages(run("places", data)) == [
         "row 2: slug: Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.",
         "row 3: name: a value is required",
-        "row 4: kind: 'town' is not one of: country, state, province, province_city, region, "
+        "row 4: kind: 'town' is not one of: country, state, province, province-level city, region, "
         "county, city, municipality, district, other",
         "row 5: country: 'Atlantis' is not a country code or name",
         "row 6: latitude: 'north' is not a coordinate in decimal degrees",

@@ -71,8 +71,8 @@ def test_blank_csv_rows_are_ignored_and_rows_keep_their_numbers():
     data = csv_bytes([ROWS[0], ["", "", ""], ROWS[1], [" ", "", " "], ["Wuxi", "nowhere", "CN"]])
     report = run("places", data)
     assert [str(problem) for problem in report.problems] == [
-        "row 5: kind: 'nowhere' is not one of: country, state, province, province_city, region,"
-        " county, city, municipality, district, other"
+        "row 5: kind: 'nowhere' is not one of: country, state, province, province-level city, "
+        "region, county, city, municipality, district, other"
     ]
 
 

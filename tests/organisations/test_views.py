@@ -116,12 +116,13 @@ def test_csv_download(client, tongji):
     response = client.get(url("organisations:organisation-export", query="sort=name"))
     lines = response.content.decode("utf-8").splitlines()
     assert lines[0] == (
-        "\ufeffslug,name,short_name,kind,country,place,parent,native_name,native_language,"
-        "website,wikidata_id,ror_id,aliases,description,source"
+        "\ufeffslug,name_da,name_en,short_name,kind,country,place,parent,native_name,"
+        "native_language,website,wikidata_id,ror_id,aliases,description_da,description_en,"
+        "source"
     )
-    assert lines[1].startswith("dash-ltd,'-Dash Ltd,,company,DK,")
+    assert lines[1].startswith("dash-ltd,,'-Dash Ltd,,company,DK,")
     assert lines[2].startswith(
-        "tongji-university,Tongji University,Tongji,university,CN,Shanghai,,"
+        "tongji-university,,Tongji University,Tongji,university,CN,Shanghai,,"
     )
 
 

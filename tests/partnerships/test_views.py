@@ -206,11 +206,12 @@ def test_csv_download(client, ties):
     response = client.get(url("partnerships:partnership-export", query="q=wuxi"))
     lines = response.content.decode("utf-8").splitlines()
     assert lines[0] == (
-        "\ufeffslug,title,kind,status,status_as_of,participants,start,end,themes,description,source"
+        "\ufeffslug,title_da,title_en,kind,status,status_as_of,participants,start,end,themes,"
+        "description_da,description_en,source"
     )
     assert lines[1] == (
-        "bycirklen-cooperation,Bycirklen cooperation,cooperation_agreement,active,,"
-        "Ballerup; Wuxi,2007,,Elderly care,,"
+        "bycirklen-cooperation,,Bycirklen cooperation,cooperation_agreement,active,,"
+        "Ballerup; Wuxi,2007,,Elderly care,,,"
     )
     assert len(lines) == 2
 

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
 from atlas.registry import IMPORT_SPECS
+from core.translation import DEFAULT_LANGUAGE, LANGUAGES
 from importing.engine import ImportBusy, Importer, busy_message, import_user, is_busy
 from importing.spreadsheets import UnreadableFile
 
@@ -42,6 +43,13 @@ class Command(BaseCommand):
             "a source cite (created if new); default: a source for this import",
         )
         parser.add_argument("--report", help="write every row's changes to this CSV file")
+        parser.add_argument(
+            "--language",
+            choices=LANGUAGES,
+            default=DEFAULT_LANGUAGE,
+            help="the language of plain columns such as 'name' and 'description' "
+            "(name_da, name_en... say their own); default: %(default)s",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -52,7 +60,7 @@ class Command(BaseCommand):
                 raise CommandError(busy_message(), returncode=BUSY) from None
             raise
 
-    def run(self, *, record_type, file, dry_run, user, source, report, **options):
+    def run(self, *, record_type, file, dry_run, user, source, report, language, **options):
         try:
             if file == "-":
                 data, name = sys.stdin.buffer.read(), "stdin"
@@ -71,7 +79,11 @@ class Command(BaseCommand):
             importer_user = import_user()
         self.last_shown = {}
         importer = Importer(
-            IMPORT_SPECS[record_type], user=importer_user, progress=self.progress, source=source
+            IMPORT_SPECS[record_type],
+            user=importer_user,
+            progress=self.progress,
+            source=source,
+            language=language,
         )
         try:
             result = importer.run(data, name, dry_run=dry_run)

@@ -1,0 +1,61 @@
+"""The admin site: registry apps first, and an index that is a dashboard.
+
+Installed in place of ``django.contrib.admin`` (settings.INSTALLED_APPS), so ``admin.site``
+everywhere is this site. Record apps never import atlas; they reach the site through
+``django.contrib.admin.site``, the way they register their admins.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+# Staff keep these every day, in this order; the rest (tokens, users, groups, lockouts)
+# is looked after now and then and comes below them.
+REGISTRY_APPS = ["places", "organisations", "partnerships", "core"]
+
+
+@dataclass(frozen=True)
+class QualityView:
+    title: str
+    url_name: str
+    permission: str = ""
+
+
+class AtlasAdminSite(admin.AdminSite):
+    index_template = "admin/index.html"
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        self.quality_views = []
+
+    def add_quality_view(self, title, url_name, permission=""):
+        """List a data-quality view on the dashboard, for users holding ``permission``.
+
+        An app calls it from its admin module: ``admin.site.add_quality_view(...)``.
+        """
+        self.quality_views.append(QualityView(title, url_name, permission))
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+
+        def position(app):
+            label = app["app_label"]
+            if label in REGISTRY_APPS:
+                return (0, REGISTRY_APPS.index(label), "")
+            return (1, 0, str(app["name"]).lower())
+
+        return sorted(apps, key=position)
+
+    def index(self, request, extra_context=None):
+        from .dashboard import dashboard
+
+        return super().index(request, {**dashboard(self, request), **(extra_context or {})})
+
+
+class AtlasAdminConfig(AdminConfig):
+    default_site = "atlas.admin_site.AtlasAdminSite"
+
+    def ready(self):
+        super().ready()  # registers every app's admin
+        from . import auth_admin  # noqa: F401 (re-registers users and groups)

@@ -1,0 +1,71 @@
+"""A record's text in the reader's language, or openly in the other one.
+
+``{{ place|content:"name" }}`` shows the Danish name on a Danish page; a place with only an
+English name shows it inside ``lang="en"`` (so screen readers pronounce it as English) and
+with a small "only in English" note, never a blank. ``{{ place|paragraphs:"description" }}``
+does the same for text shown as paragraphs. ``{{ place|mention }}`` names a record the
+page has already marked (its own name in a section heading) with ``lang`` alone.
+``{{ place.name|in_language:place.name_language }}`` marks text read without its record
+(the map's and network's rows).
+Titles, meta descriptions and attributes take the plain ``{{ place.name }}``, which
+modeltranslation already falls back for.
+"""
+
+from django import template
+from django.template.defaultfilters import linebreaks_filter
+from django.utils.html import conditional_escape, format_html
+from django.utils.translation import gettext as _
+
+from core.translation import content_language, translated
+
+register = template.Library()
+
+
+def _note(language):
+    return {"da": _("only in Danish"), "en": _("only in English")}[language]
+
+
+def _foreign(language):
+    return language is not None and language != content_language()
+
+
+def _field(record, field):
+    # A partnership is named by its title; the record lists of the home page mix them.
+    return field or ("title" if hasattr(record, "title_en") else "name")
+
+
+@register.filter
+def content(record, field=None):
+    return in_language(*translated(record, _field(record, field)))
+
+
+@register.filter
+def in_language(value, language):
+    """Text known to be in ``language`` (map and network data say), marked as above."""
+    if not _foreign(language):
+        return conditional_escape(value)
+    return format_html(
+        '<span lang="{}">{}</span> <small class="lang-note">{}</small>',
+        language,
+        value,
+        _note(language),
+    )
+
+
+@register.filter
+def mention(record, field=None):
+    value, language = translated(record, _field(record, field))
+    if not _foreign(language):
+        return conditional_escape(value)
+    return format_html('<span lang="{}">{}</span>', language, value)
+
+
+@register.filter
+def paragraphs(record, field="description"):
+    value, language = translated(record, field)
+    text = linebreaks_filter(value, autoescape=True)
+    if not _foreign(language):
+        return text
+    return format_html(
+        '<div lang="{}">{}</div><p class="lang-note">{}</p>', language, text, _note(language)
+    )

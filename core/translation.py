@@ -1,0 +1,108 @@
+"""Record content in Danish and English.
+
+django-modeltranslation gives every translated field (a place's ``name``, a partnership's
+``description``) one column per language, ``name_da`` and ``name_en``, and makes ``name``
+read the reader's language, falling back to the other one. What it leaves to us: knowing
+*which* language a shown value is in (so a page can mark "only in English"), ordering by
+the name a reader sees, and both languages at once for the API and spreadsheets.
+"""
+
+from django.conf import settings
+from django.db.models import F, Func, Index, TextField
+from django.db.models.functions import Coalesce
+from django.utils.translation import get_language, gettext
+
+# The content languages, in the order a record's text falls back through.
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+
+
+def content_language(language=None):
+    """The content language for a UI language code such as "da" or "en-gb"."""
+    code = (language or get_language() or DEFAULT_LANGUAGE).split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def fallback_order(language=None):
+    """The reader's language first, then the others."""
+    first = content_language(language)
+    return (first, *(code for code in LANGUAGES if code != first))
+
+
+def localized_field(field, language):
+    return f"{field}_{language}"
+
+
+def localized_verbose_name(verbose_name, language):
+    """A translated field's label, "name (Danish)" (MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME):
+    modeltranslation calls it when the label is shown, so it is in the reader's language."""
+    labels = {"da": gettext("%(field)s (Danish)"), "en": gettext("%(field)s (English)")}
+    return labels[language] % {"field": verbose_name}
+
+
+def translations(record, field):
+    """``{"da": …, "en": …}``, with None for a language the record lacks."""
+    return {code: getattr(record, localized_field(field, code), None) or None for code in LANGUAGES}
+
+
+def translated(record, field, language=None):
+    """The value to show a reader of ``language`` and the language it is in.
+
+    ``("", None)`` when the record has the field in no language.
+    """
+    for code in fallback_order(language):
+        value = getattr(record, localized_field(field, code), None)
+        if value:
+            return value, code
+    return "", None
+
+
+class NullIfEmpty(Func):
+    """NULL for an empty text. The '' is written into the SQL, not passed as a parameter,
+    so that an ORDER BY and the index on the same expression match (SQLite compares them
+    as written)."""
+
+    function = "NULLIF"
+    template = "%(function)s(%(expressions)s, '')"
+    arity = 1
+
+
+class Localized(Func):
+    """The field in the reader's language, else in the other: what lists sort by.
+
+    The language is chosen when the query is built, so one ``Meta.ordering`` serves both
+    languages. Each language's order has an index (``localized_indexes``).
+    """
+
+    def __init__(self, field_name, language=None, **extra):
+        self.field_name, self.language = field_name, language
+        super().__init__(**extra)
+
+    def resolve_expression(self, *args, **kwargs):
+        # modeltranslation gives each language's column a field class of its own, which
+        # Coalesce cannot match up by itself (a GROUP BY query asks it to).
+        coalesce = self.coalesce(output_field=TextField())
+        return coalesce.resolve_expression(*args, **kwargs)
+
+    def coalesce(self, language=None, **extra):
+        # An empty text is as missing as NULL (forms and spreadsheets write ""), as in
+        # ``translated()``.
+        order = fallback_order(language or self.language)
+        return Coalesce(
+            *(NullIfEmpty(F(localized_field(self.field_name, code))) for code in order),
+            **extra,
+        )
+
+    def deconstruct(self):
+        return "core.translation.Localized", (self.field_name,), {}
+
+    def __repr__(self):
+        return f"Localized({self.field_name!r})"
+
+
+def localized_indexes(field_name, prefix):
+    """An index per language on ``Localized(field_name)``, so either order reads an index."""
+    return [
+        Index(Localized(field_name, code).coalesce(), name=f"{prefix}_{field_name}_{code}_idx")
+        for code in LANGUAGES
+    ]
