@@ -36,6 +36,14 @@ class AtlasAdminSite(admin.AdminSite):
         """
         self.quality_views.append(QualityView(title, url_name, permission))
 
+    def get_urls(self):
+        # The atlas's own staff pages (merge, data quality) live in the admin's namespace
+        # ("admin:atlas-merge") and in front of its catch-all, so every check that walks
+        # the admin's URLs walks them too.
+        from . import merge_views, quality_views
+
+        return [*merge_views.urlpatterns, *quality_views.urlpatterns, *super().get_urls()]
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
 

@@ -84,6 +84,29 @@ def run_search(size, base_url, timings):
     return {"text": completed.stdout.strip(), "met": completed.returncode == 0}
 
 
+def run_quality(sizes, base_url, timings):
+    """benchmarks/quality.py at 10,000 partnerships (or the largest size below it): its
+    report and whether every check met its goal; None if that benchmark is not there."""
+    if not (ROOT / "benchmarks" / "quality.py").exists():
+        return None
+    size = max([size for size in sizes if size <= 10_000] or sizes[:1])
+    command = [sys.executable, "benchmarks/quality.py", "--partnerships", str(size)]
+    if base_url:
+        command += ["--database-url", base_url]
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    timings[f"data quality at {size:,}"] = time.perf_counter() - started
+    print(completed.stdout, completed.stderr, flush=True)
+    return {"text": completed.stdout.strip(), "met": completed.returncode == 0}
+
+
+def quality_section(quality):
+    return (
+        "\n\nbenchmarks/quality.py (each data-quality check as the admin page runs it):"
+        f"\n\n```\n{quality['text']}\n```\n\nData-quality goal: {verdict(quality['met'])}"
+    )
+
+
 def run_import(repeat, timings):
     output = BENCH_DIR / "imports.json"
     started = time.perf_counter()
@@ -275,7 +298,11 @@ def main():
     results = run_sizes(sizes, base_url, arguments.rounds, timings)
     search = run_search(sizes[-1], base_url, timings)
     imports = run_import(arguments.import_repeat, timings) if arguments.import_repeat else None
+    quality = run_quality(sizes, base_url, timings)
     text, met, goals = tables(results, search, imports, backend)
+    if quality is not None:
+        text += quality_section(quality)
+        met, goals = met + quality["met"], goals + 1
     timings["whole run"] = time.perf_counter() - started
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = (

@@ -51,6 +51,7 @@ sitemaps = {
             "partnerships:partnership-list",
             "atlas:map",
             "atlas:network",
+            "atlas:changes",
         ]
     ),
     "places": PlaceSitemap,

@@ -3,6 +3,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -53,9 +54,29 @@ class RecordQuerySet(VersionedQuerySet):
         write through ``save()`` counts, whatever path made it. A ``queryset.update()`` of
         slugs writes no history: the slug it replaces is found only if the history holds it.
         """
+        merged_into = self.merged_into(slug)
+        if merged_into is not None:
+            return merged_into
         versions = self.model.history.filter(slug=slug).order_by("-history_date")
         pk = versions.values_list(self.model._meta.pk.attname, flat=True).first()
         return None if pk is None else self.filter(pk=pk).exclude(slug=slug).first()
+
+    def merged_into(self, slug):
+        """The record kept when the one at ``slug`` was merged into it (``Merge``), or None.
+
+        Follows later merges of the kept record; a merge that was undone leads nowhere.
+        """
+        merges = Merge.objects.filter(
+            content_type=ContentType.objects.get_for_model(self.model), undone_at__isnull=True
+        )
+        merge, seen = merges.filter(removed_slug=slug).first(), set()
+        while merge is not None and merge.pk not in seen:
+            seen.add(merge.pk)
+            record = self.filter(pk=merge.kept_id).first()
+            if record is not None:
+                return record
+            merge = merges.filter(removed_id=merge.kept_id).first()
+        return None
 
 
 class Record(models.Model):
@@ -397,3 +418,84 @@ class ImportBatchItem(models.Model):
     def __str__(self):
         return f"{self.content_type.model} #{self.object_id}"
 
+
+class Merge(models.Model):
+    """Two records made one: where the removed record's address leads now, and its undo.
+
+    ``snapshot`` holds what an undo needs to restore the removed record and move back what
+    the merge moved to the kept one.
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.PROTECT
+    )
+    kept_id = models.PositiveBigIntegerField(_("kept record"))
+    removed_id = models.PositiveBigIntegerField(_("removed record"))
+    removed_slug = models.SlugField(_("address of the removed record"), max_length=100)
+    snapshot = models.JSONField(_("state before the merge"), default=dict, editable=False)
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    # A merge changes where a public address leads: it moves the registry version.
+    objects = VersionedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "removed_slug"])]
+
+    def __str__(self):
+        return f"{self.content_type.model} #{self.removed_id} → #{self.kept_id}"
+
+
+class NotDuplicate(models.Model):
+    """Staff decided that two records that look alike are two different things."""
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.CASCADE
+    )
+    # The smaller id first, so a pair is stored once whichever way round it was decided.
+    first_id = models.PositiveBigIntegerField()
+    second_id = models.PositiveBigIntegerField()
+    decided_at = models.DateTimeField(_("decided"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("not a duplicate")
+        verbose_name_plural = _("not duplicates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "first_id", "second_id"], name="notduplicate_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_id__lt=models.F("second_id")),
+                name="notduplicate_ordered_pair",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.content_type.model} #{self.first_id} ≠ #{self.second_id}"

@@ -22,8 +22,14 @@ from django.utils.translation import gettext_lazy as _
 # The apps whose rows the public site shows.
 REGISTRY_APPS = ("core", "places", "organisations", "partnerships")
 # Rows of those apps that no public page shows: an import's bookkeeping (its records are
-# written, and so bump, in the same transaction) and the version itself.
-UNWATCHED = {"core.importbatch", "core.importbatchitem", "core.registryversion"}
+# written, and so bump, in the same transaction), staff's "not a duplicate" decisions and
+# the version itself.
+UNWATCHED = {
+    "core.importbatch",
+    "core.importbatchitem",
+    "core.notduplicate",
+    "core.registryversion",
+}
 
 ROW = 1
 

@@ -257,6 +257,9 @@ class Matrix:
             place = Place.objects.order_by("pk").first()
             content_type = ContentType.objects.get_for_model(Place)
             yield reverse(pattern_name(pattern), args=[content_type.pk, place.pk]), "site", None
+        elif "pk" in pattern.pattern.regex.groupindex:
+            # The atlas's own staff pages (a merge's undo): a merge that does not exist.
+            yield reverse(pattern_name(pattern), kwargs={"pk": 0}), "site", None
         else:
             yield reverse(pattern_name(pattern)), "site", None
 

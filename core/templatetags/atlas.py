@@ -68,6 +68,8 @@ def current_section(context):
     match = getattr(request, "resolver_match", None)
     if match is None:
         return ""
+    if match.view_name == "atlas:changes":
+        return "changes"  # a page of the site app that is not the map's menu item
     return match.namespace or match.url_name or ""
 
 

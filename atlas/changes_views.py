@@ -1,0 +1,39 @@
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from .changes import recent_changes
+
+
+class ChangesView(TemplateView):
+    """Recent changes to the registry, newest first, a page at a time back in time."""
+
+    template_name = "atlas/changes.html"
+    page_size = 50
+
+    def get(self, request, *args, **kwargs):
+        text = request.GET.get("before", "").strip()
+        try:
+            before = parse_moment(text)
+        except ValueError:
+            error = _("“%(value)s” is not a date and time such as 2026-11-28T12:00:00+00:00.")
+            context = self.get_context_data(error=error % {"value": text[:40]}, changes=[])
+            return self.render_to_response(context, status=400)
+        changes = recent_changes(limit=self.page_size + 1, before=before)
+        older = changes[self.page_size - 1].when if len(changes) > self.page_size else None
+        context = self.get_context_data(
+            changes=changes[: self.page_size],
+            before=before,
+            older=older.isoformat() if older else None,
+        )
+        return self.render_to_response(context)
+
+
+def parse_moment(text):
+    """None for no text; a ValueError for text that is no ISO date and time."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
