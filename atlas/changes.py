@@ -8,11 +8,10 @@ it cannot miss a change the history has.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Max, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from core.translation import LANGUAGES, translated
+from core.translation import translated
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
@@ -33,7 +32,6 @@ NOT_NEWS = {
 }
 
 KINDS = {"+": _("added"), "~": _("changed"), "-": _("deleted")}
-LANGUAGE_NAMES = {"da": _("Danish"), "en": _("English")}
 
 
 @dataclass
@@ -88,20 +86,6 @@ def _shown_fields(history_model, model):
     ]
 
 
-def _label(model, history_field):
-    """The reader's name for a column: "name (Danish)" for a language column."""
-    for code in LANGUAGES:
-        suffix = f"_{code}"
-        if history_field.name.endswith(suffix):
-            base = history_field.name[: -len(suffix)]
-            try:
-                original = model._meta.get_field(base)
-            except FieldDoesNotExist:  # a column whose name merely ends like a language
-                break
-            return f"{original.verbose_name} ({LANGUAGE_NAMES[code]})"
-    return str(history_field.verbose_name)
-
-
 def _history_rows(model, *, before=None, record_id=None, limit):
     """The newest ``limit`` history rows of ``model``, each with its predecessor's id."""
     history = model.history.model
@@ -138,7 +122,7 @@ def _changes(model, rows):
         before = earlier.get(row.previous_id)
         if row.history_type == "~" and before is not None:
             fields = [
-                _label(model, f)
+                str(f.verbose_name)  # "description (Danish)": modeltranslation labels it
                 for f in shown
                 if getattr(before, f.attname) != getattr(row, f.attname)
             ]
