@@ -36,6 +36,9 @@ class ExploreViewSet(ContentLanguageMixin, viewsets.GenericViewSet):
     permission_classes = [permissions.AllowAny]
     schema = ExploreSchema()
 
+    def get_queryset(self):
+        return Partnership.objects.visible_to(self.request.user)
+
     def filtered(self):
         return self.filter_queryset(self.get_queryset())
 
@@ -177,7 +180,7 @@ class MapViewSet(ExploreViewSet):
         partnerships = self.filtered()
         if request.query_params.get("partnership"):
             partnerships = partnerships.filter(slug=request.query_params["partnership"])
-        return Response(explore.map_data(partnerships, request))
+        return Response(explore.map_data(partnerships, request, user=request.user))
 
 
 class NetworkViewSet(ExploreViewSet):
@@ -205,19 +208,24 @@ class NetworkViewSet(ExploreViewSet):
         responses={200: NETWORK_SCHEMA, 400: ERROR},
     )
     def list(self, request):
-        around, steps = around_and_steps(request.query_params)
+        around, steps = around_and_steps(request.query_params, request.user)
         graph = explore.network(
-            self.filtered(), around, steps, limit=explore.NETWORK_LIMIT, request=request
+            self.filtered(),
+            around,
+            steps,
+            limit=explore.NETWORK_LIMIT,
+            request=request,
+            user=request.user,
         )
         return Response(graph.as_json())
 
 
-def around_and_steps(params):
+def around_and_steps(params, user=None):
     """The ``around`` record and ``steps``; a ValidationError names a bad value."""
     errors = {}
     around = None
     if params.get("around"):
-        around = explore.find_around(params["around"])
+        around = explore.find_around(params["around"], user)
         if around is None:
             errors["around"] = [
                 "No such record; write place:SLUG, organisation:SLUG or partnership:SLUG."

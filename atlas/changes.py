@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db.models import Max, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Publication
 from core.translation import translated
 from organisations.models import Organisation
 from partnerships.models import Partnership
@@ -86,10 +87,23 @@ def _shown_fields(history_model, model):
     ]
 
 
-def _history_rows(model, *, before=None, record_id=None, limit):
-    """The newest ``limit`` history rows of ``model``, each with its predecessor's id."""
+def _history_rows(model, *, before=None, record_id=None, limit, user=None):
+    """The newest ``limit`` history rows of ``model``, each with its predecessor's id.
+
+    Rows of records ``user`` may not see now (the public: drafts) are left out, and so
+    are those of records deleted while they were drafts.
+    """
     history = model.history.model
     rows = history.objects.all()
+    visible = model.objects.visible_to(user)
+    if visible.query.has_filters():
+        rows = rows.exclude(
+            id__in=model.objects.exclude(pk__in=visible.values("pk")).values("pk")
+        ).exclude(
+            id__in=history.objects.filter(history_type="-")
+            .exclude(publication=Publication.PUBLISHED)
+            .values("id")
+        )
     if record_id is not None:
         rows = rows.filter(id=record_id)
     if before is not None:
@@ -146,7 +160,7 @@ def _changes(model, rows):
     return changes
 
 
-def recent_changes(limit=50, before=None):
+def recent_changes(limit=50, before=None, user=None):
     """The newest changes across places, organisations and partnerships, newest first.
 
     Two queries per record type whatever the registry's size: the newest rows of its
@@ -155,10 +169,10 @@ def recent_changes(limit=50, before=None):
     # Saves that change nothing shown are skipped, so read a little more than asked.
     changes = []
     for model in FOLLOWED.values():
-        changes += _changes(model, _history_rows(model, before=before, limit=limit * 2))
+        changes += _changes(model, _history_rows(model, before=before, limit=limit * 2, user=user))
     changes.sort(key=lambda change: (change.when, change.history_id), reverse=True)
     return changes[:limit]
 
 
-def record_changes(model, record_id, limit=50):
-    return _changes(model, _history_rows(model, record_id=record_id, limit=limit))
+def record_changes(model, record_id, limit=50, user=None):
+    return _changes(model, _history_rows(model, record_id=record_id, limit=limit, user=user))

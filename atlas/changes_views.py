@@ -4,6 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from core.visibility import viewer
+
 from .changes import recent_changes
 
 
@@ -21,7 +23,7 @@ class ChangesView(TemplateView):
             error = _("“%(value)s” is not a date and time such as 2026-11-28T12:00:00+00:00.")
             context = self.get_context_data(error=error % {"value": text[:40]}, changes=[])
             return self.render_to_response(context, status=400)
-        changes = recent_changes(limit=self.page_size + 1, before=before)
+        changes = recent_changes(limit=self.page_size + 1, before=before, user=viewer(request))
         older = changes[self.page_size - 1].when if len(changes) > self.page_size else None
         context = self.get_context_data(
             changes=changes[: self.page_size],

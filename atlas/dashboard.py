@@ -9,7 +9,7 @@ from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 
 from core.history import history_manager
-from core.models import ImportBatch, Source
+from core.models import ImportBatch, Publication, Source
 from core.translation import translated
 from organisations.models import Organisation
 from partnerships.models import Partnership
@@ -87,27 +87,50 @@ def recent_changes(site, user, models):
     return changes
 
 
-def due_for_review(site, models):
-    """Per type, how many records are stale (see ``RecordQuerySet.stale``), oldest first."""
-    due = []
+def waiting(site, models, records_of, query, oldest_first):
+    """Per type, how many records ``records_of(model)`` holds and the first few, linked to
+    the changelist filtered by ``query``; types with none are left out."""
+    found = []
     for model in models:
-        stale = model.objects.stale()
-        count = stale.count()
+        records = records_of(model)
+        count = records.count()
         if not count:
             continue
-        oldest = stale.order_by(F("last_reviewed_on").asc(nulls_first=True), "pk")[:DUE_SHOWN]
-        due.append(
+        first = records.order_by(*oldest_first, "pk")[:DUE_SHOWN]
+        found.append(
             Due(
                 name=model._meta.verbose_name_plural,
                 count=count,
-                url=admin_url(site, model, "changelist") + "?review=stale",
+                url=admin_url(site, model, "changelist") + query,
                 records=[
                     (label(record, model), admin_url(site, model, "change", record.pk))
-                    for record in oldest
+                    for record in first
                 ],
             )
         )
-    return due
+    return found
+
+
+def due_for_review(site, models):
+    """Per type, how many records are stale (see ``RecordQuerySet.stale``), oldest first."""
+    return waiting(
+        site,
+        models,
+        lambda model: model.objects.stale(),
+        "?review=stale",
+        [F("last_reviewed_on").asc(nulls_first=True)],
+    )
+
+
+def drafts(site, models):
+    """Per publishable type, the records the public cannot see yet, the oldest first."""
+    return waiting(
+        site,
+        [model for model in models if hasattr(model, "publication")],
+        lambda model: model.objects.exclude(publication=Publication.PUBLISHED),
+        "?publication__in=draft,ready",
+        ["created_at"],
+    )
 
 
 def dashboard(site, request):
@@ -130,6 +153,7 @@ def dashboard(site, request):
         "dashboard": {
             "recent_changes": recent_changes(site, request.user, models),
             "due_for_review": due_for_review(site, models),
+            "drafts": drafts(site, models),
             "last_imports": imports,
             "quality_views": quality_views,
         }

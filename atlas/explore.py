@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from core.exports import csv_text
 from core.translation import LANGUAGES, localized_field, translated
+from core.visibility import viewer
 from organisations.models import Organisation
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Participant, Partnership
@@ -47,7 +48,17 @@ ExploreFilter.base_filters.pop("sort", None)
 
 def filter_partnerships(params, request=None):
     """The bound FilterSet for ``params``; check ``is_valid()`` before using ``qs``."""
-    return ExploreFilter(params, queryset=Partnership.objects.all(), request=request)
+    partnerships = Partnership.objects.visible_to(viewer(request))
+    return ExploreFilter(params, queryset=partnerships, request=request)
+
+
+def visible_participants(user):
+    """Participants whose party the reader may see: a draft party stays off the map."""
+    return Participant.objects.filter(
+        Q(place__isnull=True) | Q(place__in=Place.objects.visible_to(user).values("pk")),
+        Q(organisation__isnull=True)
+        | Q(organisation__in=Organisation.objects.visible_to(user).values("pk")),
+    )
 
 
 class Urls:
@@ -128,10 +139,11 @@ def _region_id(place):
     return region
 
 
-def map_data(partnerships, request=None):
+def map_data(partnerships, request=None, user=None):
     """GeoJSON: a point per place with its count, a line per pair of places with theirs."""
     urls = Urls(request)
-    rows = Participant.objects.filter(partnership__in=partnerships.values("pk")).values_list(
+    participants = visible_participants(user or viewer(request))
+    rows = participants.filter(partnership__in=partnerships.values("pk")).values_list(
         "partnership_id", "place_id", "organisation__place_id"
     )
     by_partnership = defaultdict(set)
@@ -305,7 +317,7 @@ def node_id(kind, slug):
     return f"{kind}:{slug}"
 
 
-def network(partnerships, around=None, steps=1, limit=None, request=None):
+def network(partnerships, around=None, steps=1, limit=None, request=None, user=None):
     """The partnerships, their parties and where the organisations are based, as a graph.
 
     Without ``around``, every partnership that ``partnerships`` holds (the newest
@@ -314,6 +326,7 @@ def network(partnerships, around=None, steps=1, limit=None, request=None):
     (that pass the filters) and their parties. A place starts with its sub-places and
     the organisations based in them, as its page does.
     """
+    user = user or viewer(request)
     ids = []
     truncated = False
     requested = steps
@@ -322,12 +335,12 @@ def network(partnerships, around=None, steps=1, limit=None, request=None):
         ids = list(ordered.values_list("pk", flat=True)[: limit + 1 if limit else None])
         if limit and len(ids) > limit:
             ids, truncated = ids[:limit], True
-        participants = _participants(ids)
+        participants = _participants(ids, user)
     else:
         participants = []
         if isinstance(around, Partnership):
             ids = [around.pk]
-            participants = _participants(ids)
+            participants = _participants(ids, user)
             steps -= 1
             place_ids, organisation_ids = _parties(participants)
         elif isinstance(around, Place):
@@ -357,7 +370,7 @@ def network(partnerships, around=None, steps=1, limit=None, request=None):
             if not found:
                 break
             ids += found
-            new = _participants(found)
+            new = _participants(found, user)
             participants += new
             place_ids, organisation_ids = _parties(new)
     graph = _graph(ids, participants, around, request)
@@ -366,9 +379,10 @@ def network(partnerships, around=None, steps=1, limit=None, request=None):
     return graph
 
 
-def _participants(partnership_ids):
+def _participants(partnership_ids, user=None):
     return list(
-        Participant.objects.filter(partnership_id__in=partnership_ids)
+        visible_participants(user)
+        .filter(partnership_id__in=partnership_ids)
         .order_by("partnership_id", "pk")
         .values_list("partnership_id", "place_id", "organisation_id", "role")
     )
@@ -594,13 +608,13 @@ def edges_csv(graph):
     )
 
 
-def find_around(value):
+def find_around(value, user=None):
     """The record that ``place:wuxi``, ``organisation:dtu`` or ``partnership:x`` names."""
     kind, _, slug = (value or "").partition(":")
     model = {"place": Place, "organisation": Organisation, "partnership": Partnership}.get(kind)
     if model is None or not slug:
         return None
-    return model.objects.filter(slug=slug).first()
+    return model.objects.visible_to(user).filter(slug=slug).first()
 
 
 def partnership_rows(graph):

@@ -60,7 +60,8 @@ class RecordChangesFeed(RegistryChangesFeed):
         model = FOLLOWED.get(kind)
         if model is None:
             raise Http404
-        return get_object_or_404(model, slug=slug)
+        # Feeds are public: feed readers carry no login, so drafts stay out of them.
+        return get_object_or_404(model.objects.published(), slug=slug)
 
     def title(self, record):
         return _("Changes to %(name)s") % {"name": record}

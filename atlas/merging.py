@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from core import labels
 from core.admin import stamp
-from core.models import Language, Merge
+from core.models import Language, Merge, Publication
 from core.text import fold
 from core.translation import fallback_order, translated
 from organisations.models import Organisation
@@ -84,6 +84,7 @@ CHOICES = {
         _choice("wikidata_id"),
         _choice("geonames_id"),
         _choice("last_reviewed_on"),
+        _choice("publication"),
     ],
     Organisation: [
         *_translated_choices("name"),
@@ -98,6 +99,7 @@ CHOICES = {
         _choice("wikidata_id"),
         _choice("ror_id"),
         _choice("last_reviewed_on"),
+        _choice("publication"),
     ],
     Partnership: [
         *_translated_choices("title"),
@@ -106,6 +108,7 @@ CHOICES = {
         _choice("status", fields=["status", "status_as_of"]),
         _choice("dates", gettext_lazy("start and end"), ["start", "end"]),
         _choice("last_reviewed_on"),
+        _choice("publication"),
     ],
 }
 TYPES = {model._meta.model_name: model for model in CHOICES}
@@ -403,6 +406,12 @@ def _merge(model, kept, removed, taken_choices, user):
     if user is not None:
         kept.updated_by = user
     kept.full_clean(validate_unique=False, validate_constraints=False)
+    was = fields.get("publication", [kept.publication])[0]
+    if kept.is_published and was != Publication.PUBLISHED:
+        # Publishing by merge asks what publishing asks (the sources are both records' now).
+        problems = kept.publish_problems()
+        if problems:
+            raise MergeRefused(" ".join(str(problem) for problem in problems))
     stamp(kept, user, kept_reason).save()
     removed_slug = removed.slug
     stamp(removed, user, removed_reason).delete()

@@ -6,6 +6,7 @@ number of queries however large the registry. Possible duplicates are found in P
 (``atlas.duplicates``) and have a page of their own.
 """
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,14 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Publication
 from organisations.models import Organisation
 from partnerships.as_of import CONFIRMATION_LIFETIME_YEARS, years_later
 from partnerships.models import MIN_PARTICIPANTS, Participant, Partnership
 from places.models import Place, PlaceFigure
+
+# A draft nobody has published in this long is forgotten or should be deleted.
+DRAFT_LIFETIME = datetime.timedelta(days=30)
 
 # A population or area counted this many years ago no longer describes the place.
 FIGURE_LIFETIME_YEARS = 10
@@ -97,14 +102,26 @@ def old_figures(queryset, today=None):
 
 
 def few_participants(queryset):
+    """Partnerships with fewer than two published participants: the public sees the others
+    without a link, and the partnership reads as one-sided."""
     enough = (
         Participant.objects.order_by()
+        .filter(
+            Q(place__publication=Publication.PUBLISHED)
+            | Q(organisation__publication=Publication.PUBLISHED)
+        )
         .values("partnership_id")
         .annotate(count=Count("pk"))
         .filter(count__gte=MIN_PARTICIPANTS)
         .values("partnership_id")
     )
     return queryset.exclude(pk__in=enough)
+
+
+def old_drafts(queryset, now=None):
+    """Drafts (or records waiting for review) created more than 30 days ago."""
+    cutoff = (now or timezone.now()) - DRAFT_LIFETIME
+    return queryset.exclude(publication=Publication.PUBLISHED).filter(created_at__lt=cutoff)
 
 
 @dataclass(frozen=True)
@@ -167,7 +184,7 @@ CHECKS = [
     ),
     Check(
         "few-participants",
-        _("Partnerships with fewer than two participants"),
+        _("Partnerships with fewer than two published participants"),
         Partnership,
         few_participants,
     ),
@@ -185,6 +202,19 @@ CHECKS = [
         without_expected_parent,
     ),
     Check("old-figures", _("Places whose newest figure is over ten years old"), Place, old_figures),
+    Check("places-old-drafts", _("Place drafts older than 30 days"), Place, old_drafts),
+    Check(
+        "organisations-old-drafts",
+        _("Organisation drafts older than 30 days"),
+        Organisation,
+        old_drafts,
+    ),
+    Check(
+        "partnerships-old-drafts",
+        _("Partnership drafts older than 30 days"),
+        Partnership,
+        old_drafts,
+    ),
 ]
 CHECKS_BY_SLUG = {check.slug: check for check in CHECKS}
 

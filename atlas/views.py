@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from core.translation import content_language
 from core.views import active_chips
+from core.visibility import viewer
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
@@ -28,17 +29,22 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        places, organisations, partnerships = (
+            model.objects.visible_to(viewer(self.request))
+            for model in (Place, Organisation, Partnership)
+        )
+        self.partnerships = partnerships
         recent = [
-            *Place.objects.order_by("-updated_at")[: self.recent_count],
-            *Organisation.objects.order_by("-updated_at")[: self.recent_count],
-            *Partnership.objects.order_by("-updated_at")[: self.recent_count],
+            *places.order_by("-updated_at")[: self.recent_count],
+            *organisations.order_by("-updated_at")[: self.recent_count],
+            *partnerships.order_by("-updated_at")[: self.recent_count],
         ]
         recent.sort(key=lambda record: record.updated_at, reverse=True)
         context.update(
             counts={
-                "places": Place.objects.count(),
-                "organisations": Organisation.objects.count(),
-                "partnerships": Partnership.objects.count(),
+                "places": places.count(),
+                "organisations": organisations.count(),
+                "partnerships": partnerships.count(),
             },
             recent=recent[: self.recent_count],
             by_kind=self.partnerships_by_kind_and_status(),
@@ -49,7 +55,7 @@ class HomeView(TemplateView):
     def partnerships_by_kind_and_status(self):
         counts = {
             (row["kind"], row["status"]): row["count"]
-            for row in Partnership.objects.order_by()
+            for row in self.partnerships.order_by()
             .values("kind", "status")
             .annotate(count=Count("pk"))
         }
@@ -108,7 +114,7 @@ class MapView(ExploreView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        data = explore.map_data(self.partnerships)
+        data = explore.map_data(self.partnerships, user=viewer(self.request))
         points = [f["properties"] for f in data["features"] if f["geometry"]["type"] == "Point"]
         lines = [f["properties"] for f in data["features"] if f["geometry"]["type"] != "Point"]
         context.update(
@@ -132,7 +138,9 @@ class NetworkView(ExploreView):
         self.around = None
         if "slug" in kwargs:
             model = AROUND_MODELS[kwargs["kind"]]
-            self.around = get_object_or_404(model, slug=kwargs["slug"])
+            self.around = get_object_or_404(
+                model.objects.visible_to(viewer(request)), slug=kwargs["slug"]
+            )
         return super().get(request, *args, **kwargs)
 
     def steps(self):
@@ -143,7 +151,13 @@ class NetworkView(ExploreView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         steps, steps_valid = self.steps()
-        graph = explore.network(self.partnerships, self.around, steps, limit=explore.NETWORK_LIMIT)
+        graph = explore.network(
+            self.partnerships,
+            self.around,
+            steps,
+            limit=explore.NETWORK_LIMIT,
+            user=viewer(self.request),
+        )
         api_params = {"steps": str(steps)}
         if self.around is not None:
             api_params["around"] = graph.around
@@ -192,7 +206,7 @@ def network_download(request, fmt):
         )
     around = None
     if request.GET.get("around"):
-        around = explore.find_around(request.GET["around"])
+        around = explore.find_around(request.GET["around"], viewer(request))
         if around is None:
             return HttpResponseBadRequest(
                 _("No such record: write place:SLUG, organisation:SLUG or partnership:SLUG."),
@@ -204,7 +218,7 @@ def network_download(request, fmt):
             _("steps must be a whole number from 1 to %(max)d.") % {"max": explore.MAX_STEPS},
             content_type="text/plain; charset=utf-8",
         )
-    graph = explore.network(filterset.qs, around, int(steps))
+    graph = explore.network(filterset.qs, around, int(steps), user=viewer(request))
     write, content_type, extension = DOWNLOAD_FORMATS[fmt]
     response = HttpResponse(write(graph), content_type=content_type)
     name = "edges" if fmt == "edges" else "nodes" if fmt == "nodes" else "network"

@@ -271,6 +271,9 @@ CACHES = {"default": _CACHE}
 # kept per registry version (core.middleware.PublicCacheMiddleware): on by default when
 # DEBUG is off, so that template edits show at once while developing.
 ATLAS_CACHE_PAGES = env_bool("ATLAS_CACHE_PAGES", not DEBUG)
+# When on, an editor only marks a record "ready for review" and another person publishes
+# it (core.models.Publishable.publish_problems); off, an editor publishes directly.
+ATLAS_PUBLISH_NEEDS_REVIEW = env_bool("ATLAS_PUBLISH_NEEDS_REVIEW", False)
 # How long a shared cache in front (CDN, Varnish) may serve a public page without asking
 # again: `Cache-Control: public, max-age=0, s-maxage=N`. Browsers always revalidate (a
 # cheap 304 while the registry is unchanged); a CDN may serve a page up to N seconds older

@@ -65,6 +65,14 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
     # that any other address under /api/ is no record's.
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
+    def filter_queryset(self, queryset):
+        # Lists and single records alike (DRF's get_object filters through here too):
+        # drafts only for staff who may view the type, also with a token.
+        queryset = super().filter_queryset(queryset)
+        if hasattr(queryset, "visible_to") and hasattr(queryset.model, "publication"):
+            queryset = queryset.visible_to(self.request.user)
+        return queryset
+
     def perform_destroy(self, instance):
         instance._history_user = self.request.user
         try:

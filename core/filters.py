@@ -13,6 +13,7 @@ from django_countries import countries
 
 from .text import validate_search_query
 from .translation import DEFAULT_LANGUAGE, Localized, localized_field
+from .visibility import viewer
 
 
 class SearchInput(forms.TextInput):
@@ -32,6 +33,14 @@ class RecordFilterSet(django_filters.FilterSet):
     # takes the queryset filtered by every other filter and returns (value, count) pairs
     # from one GROUP BY query.
     facets = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A filter naming a place or organisation knows only what the reader may see, so
+        # a draft's slug filters nothing for the public (and shows no chip of its name).
+        for value_filter in self.filters.values():
+            if isinstance(value_filter, RecordNameFilter):
+                value_filter.records = value_filter.records.visible_to(viewer(self.request))
 
     def filter_q(self, queryset, name, value):
         # The folding search in core.text, through the model's QuerySet.

@@ -14,6 +14,9 @@ from django.utils.translation import gettext, gettext_noop
 LOADED_FROM_SEED = gettext_noop("Loaded from the seed")
 LOADED_FROM_FIXTURE = gettext_noop("Loaded from a fixture")
 MARKED_REVIEWED = gettext_noop("Marked as reviewed")
+PUBLISHED = gettext_noop("Published")
+UNPUBLISHED = gettext_noop("Unpublished")
+MARKED_READY = gettext_noop("Ready for review")
 
 _REVERTED = re.compile(r"^Reverted to the version of (?P<date>\S+) by (?P<user>.*)$")
 

@@ -4,12 +4,14 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from . import history
 from .fields import PartialDateField
 from .search import SearchKeyField
 from .text import query_terms, search_key, unique_slug
@@ -32,6 +34,21 @@ class RecordQuerySet(VersionedQuerySet):
             models.Q(last_reviewed_on__isnull=True)
             | models.Q(last_reviewed_on__lt=today - REVIEW_INTERVAL)
         )
+
+    def published(self):
+        """What the public may see (publishable records only: places, organisations and
+        partnerships)."""
+        return self.filter(publication=Publication.PUBLISHED)
+
+    def visible_to(self, user):
+        """Everything for staff who may view this type; the published records for others."""
+        opts = self.model._meta
+        if user is not None and user.is_active and user.is_staff:
+            if user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
+                f"{opts.app_label}.change_{opts.model_name}"
+            ):
+                return self
+        return self.published()
 
     def reviewed_since(self, day):
         return self.filter(last_reviewed_on__gte=day)
@@ -171,6 +188,111 @@ class Record(models.Model):
         self.last_reviewed_on = day or timezone.localdate()
         if user is not None:
             self.updated_by = user
+
+
+class Publication(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    READY = "ready", _("ready for review")
+    PUBLISHED = "published", _("published")
+
+
+class Publishable(Record):
+    """A record the public sees only once it is published: places, organisations and
+    partnerships. Sources stay staff's own."""
+
+    publication = models.CharField(
+        _("publication"),
+        max_length=10,
+        choices=Publication.choices,
+        default=Publication.DRAFT,
+        db_index=True,
+        help_text=_("Drafts are seen by staff only; publishing needs at least one source."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self):
+        return self.publication == Publication.PUBLISHED
+
+    def publish_problems(self, user=None, sources=None):
+        """Why this record cannot be published (by ``user``, if given): a list of messages,
+        empty when it can.
+
+        ``sources`` stands in for the record's sources when the caller knows them before
+        they are saved (a form, an import row). Every way in (admin form and actions,
+        import, API, shell through ``publish()``) asks this one function.
+        """
+        problems = []
+        if sources is None:
+            has_source = self.pk is not None and self.sources.exists()
+        else:
+            has_source = bool(sources)
+        if not has_source:
+            problems.append(_("It has no source: add at least one source before publishing."))
+        if needs_review() and user is not None:
+            ready_by = self.made_ready_by()
+            if ready_by is _NOT_READY:
+                problems.append(
+                    _("It must be marked ready for review before someone else publishes it.")
+                )
+            elif ready_by == user.pk:
+                problems.append(_("You marked it ready for review: someone else must publish it."))
+        return problems
+
+    def made_ready_by(self):
+        """The id of the user who last marked this record ready for review (None if not
+        known), read from its history; ``_NOT_READY`` when it is not ready now."""
+        if self.pk is None:
+            return _NOT_READY
+        rows = self.history.order_by("-history_date", "-history_id").values_list(
+            "publication", "history_user_id"
+        )[:100]
+        setter = _NOT_READY
+        for publication, user_id in rows:
+            if publication != Publication.READY:
+                break
+            setter = user_id
+        return setter
+
+    def set_publication(self, publication, user=None):
+        """Publish, unpublish or mark ready, with a history entry saying so and who did it.
+
+        Raises ``ValidationError`` with every problem when ``user`` may not publish it now.
+        """
+        if publication == Publication.PUBLISHED:
+            problems = self.publish_problems(user=user)
+            if problems:
+                raise ValidationError(problems)
+        self.publication = publication
+        self._change_reason = PUBLICATION_REASONS[publication]
+        if user is not None:
+            self._history_user = user
+            self.updated_by = user
+        self.save()
+
+    def publish(self, user=None):
+        self.set_publication(Publication.PUBLISHED, user)
+
+    def unpublish(self, user=None):
+        self.set_publication(Publication.DRAFT, user)
+
+
+PUBLICATION_REASONS = {
+    Publication.PUBLISHED: history.PUBLISHED,
+    Publication.READY: history.MARKED_READY,
+    Publication.DRAFT: history.UNPUBLISHED,
+}
+
+# ``made_ready_by`` when the record is not ready for review (None means "ready, by nobody
+# known": a shell or an import).
+_NOT_READY = object()
+
+
+def needs_review():
+    """True when a second person must publish what an editor marked ready for review."""
+    return getattr(settings, "ATLAS_PUBLISH_NEEDS_REVIEW", False)
 
 
 def ancestors_of(record):

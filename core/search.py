@@ -135,6 +135,30 @@ class IndexSearchKey(Operation):
         return f"{self.model_name}_search_index"
 
 
+class RestoreSearchTriggers(IndexSearchKey):
+    """Migration operation, last in a migration that rebuilds ``model_name``'s table on
+    SQLite (adding a NOT NULL column, altering a column's default): the rebuild drops the
+    old table's triggers, so the index would stop following the search keys."""
+
+    reversible = True
+
+    def _run(self, app_label, schema_editor, state, forwards):
+        if not forwards or schema_editor.connection.vendor != "sqlite":
+            return
+        model = state.apps.get_model(app_label, self.model_name)
+        table = model._meta.db_table
+        create, _drop = _sqlite_statements(table, model._meta.pk.column)
+        fts = fts_table(table)
+        for trigger in ("insert", "delete", "update"):
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS "{fts}_{trigger}"', params=None)
+        # The rebuild, then the three triggers (the virtual table itself survived).
+        for statement in create[1:]:
+            schema_editor.execute(statement, params=None)
+
+    def describe(self):
+        return f"Restore the search index triggers of {self.model_name}"
+
+
 def any_of(*querysets):
     """One subquery of the ids that any of ``querysets`` (each of one column) selects.
 

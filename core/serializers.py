@@ -12,8 +12,9 @@ from rest_framework.exceptions import ValidationError
 
 from .dates import PartialDate
 from .links import record_url, slug_url
-from .models import Source
+from .models import PUBLICATION_REASONS, Publication, Source
 from .translation import LANGUAGES, content_language, localized_field, translated, translations
+from .visibility import linkable
 
 
 def validation_error(error):
@@ -282,6 +283,8 @@ class SlugIdentityField(serializers.HyperlinkedIdentityField):
         super().__init__(view_name=view_name, lookup_field="slug", **kwargs)
 
     def get_url(self, obj, view_name, request, format):
+        if not linkable(obj, reader(request)):
+            return None
         if format or obj.pk is None:
             return super().get_url(obj, view_name, request, format)
         return slug_url(view_name, obj.slug, request)
@@ -292,8 +295,14 @@ class LinkedSerializer(TranslatedSerializer):
 
     public_url = serializers.SerializerMethodField()
 
-    def get_public_url(self, obj) -> str:
-        return record_url(obj, self.context.get("request"))
+    def get_public_url(self, obj) -> str | None:
+        request = self.context.get("request")
+        return record_url(obj, request) if linkable(obj, reader(request)) else None
+
+
+def reader(request):
+    """The API client's user; a nested draft gets no address unless they may see it."""
+    return getattr(request, "user", None)
 
 
 class CleanSerializer(TranslatedSerializer):
@@ -324,7 +333,27 @@ class CleanSerializer(TranslatedSerializer):
 
 
 class RecordSerializer(CleanSerializer):
-    """A record also remembers who created it and who changed it last, as in the admin."""
+    """A record also remembers who created it and who changed it last, as in the admin.
+
+    Publishing through the API asks the model's rule (``Publishable.publish_problems``),
+    as the admin and the import do, and leaves the same history entry.
+    """
+
+    def validate(self, attrs):
+        was = getattr(self.instance, "publication", None)
+        attrs = super().validate(attrs)
+        publication = attrs.get("publication", was)
+        if publication == Publication.PUBLISHED and was != Publication.PUBLISHED:
+            # A new record has no sources of its own yet: the ones sent are what counts.
+            record = self.instance or self.Meta.model()
+            problems = record.publish_problems(
+                user=self.context["request"].user, sources=attrs.get("sources")
+            )
+            if problems:
+                raise ValidationError({"publication": [str(problem) for problem in problems]})
+        if self.instance is not None and publication != was:
+            self.instance._change_reason = PUBLICATION_REASONS[publication]
+        return attrs
 
     def save(self, **kwargs):
         user = self.context["request"].user

@@ -31,7 +31,7 @@ class RecordSitemap(LocalisedSitemap):
     model = None
 
     def items(self):
-        return self.model.objects.only("slug", "updated_at").order_by("pk")
+        return self.model.objects.published().only("slug", "updated_at").order_by("pk")
 
     def lastmod(self, item):
         return item.updated_at

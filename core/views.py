@@ -12,6 +12,7 @@ from django_filters.views import FilterView
 
 from .exports import csv_response
 from .filters import Facet, FacetOption
+from .visibility import viewer
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ class RecordListView(FilterView):
     template_name_suffix = "_list"
     # The CSV download of the same list, a URL name such as 'places:place-export'.
     export_url_name = None
+
+    def records(self):
+        """The model's records with what the page shows of them, for anyone."""
+        raise NotImplementedError
+
+    def get_queryset(self):
+        # The one gate for lists, their facets and counts, CSV downloads and search.
+        return self.records().visible_to(viewer(self.request))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

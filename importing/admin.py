@@ -65,10 +65,22 @@ class UploadForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    publish = forms.BooleanField(
+        label=gettext_lazy("Publish new records"),
+        required=False,
+        help_text=gettext_lazy(
+            "Unticked, new records arrive as drafts that only staff see. Ticked, they are "
+            "published at once, and each needs a source. Records already in the registry "
+            "keep their state unless the file has a 'publication' column."
+        ),
+    )
+
+    def __init__(self, *args, publishable=False, **kwargs):
         super().__init__(*args, **kwargs)
         # The editor's own language, as they most likely wrote the file in it.
         self.fields["language"].initial = content_language()
+        if not publishable:
+            del self.fields["publish"]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -155,7 +167,7 @@ class SpreadsheetAdminMixin:
             **context,
         }
 
-    def _store(self, request, data, file_name, source="", language=None):
+    def _store(self, request, data, file_name, source="", language=None, publish=False):
         clean_uploads()
         token = uuid.uuid4().hex
         (upload_dir() / token).write_bytes(data)
@@ -165,6 +177,7 @@ class SpreadsheetAdminMixin:
             "model": self.opts.label_lower,
             "source": source,
             "language": language,
+            "publish": publish,
         }
         request.session[SESSION_KEY] = stored
         return token
@@ -183,6 +196,7 @@ class SpreadsheetAdminMixin:
                 info["file_name"],
                 info.get("source", ""),
                 info.get("language"),
+                info.get("publish", False),
             )
         except (OSError, ValueError):
             raise Http404(_("This upload has expired; upload the file again.")) from None
@@ -190,7 +204,11 @@ class SpreadsheetAdminMixin:
     def import_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(
+            request.POST or None,
+            request.FILES or None,
+            publishable=hasattr(self.import_spec.model, "publish_problems"),
+        )
         if request.method != "POST" or not form.is_valid():
             return TemplateResponse(
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
@@ -198,20 +216,27 @@ class SpreadsheetAdminMixin:
         upload = form.cleaned_data["file"]
         source = form.cleaned_data["source"].strip()
         language = form.cleaned_data["language"] or content_language()
+        publish = form.cleaned_data.get("publish", False)
         data = upload.read()
         try:
-            report = self._importer(request, source, language).run(data, upload.name, dry_run=True)
+            report = self._importer(request, source, language, publish).run(
+                data, upload.name, dry_run=True
+            )
         except UnreadableFile as error:
             form.add_error("file", str(error))
             return TemplateResponse(
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
             )
-        token = self._store(request, data, upload.name, source, language)
+        token = self._store(request, data, upload.name, source, language, publish)
         return self._preview(request, report, token, upload.name)
 
-    def _importer(self, request, source="", language=None):
+    def _importer(self, request, source="", language=None, publish=False):
         return Importer(
-            self.import_spec, user=request.user, source=source or None, language=language
+            self.import_spec,
+            user=request.user,
+            source=source or None,
+            language=language,
+            publish=publish,
         )
 
     def _preview(self, request, report, token, file_name):
@@ -250,9 +275,9 @@ class SpreadsheetAdminMixin:
         if request.method != "POST":
             return redirect(self._url("import"))
         token = request.POST.get("token", "")
-        data, file_name, source, language = self._load(request, token)
+        data, file_name, source, language, publish = self._load(request, token)
         try:
-            report = self._importer(request, source, language).run(data, file_name)
+            report = self._importer(request, source, language, publish).run(data, file_name)
         except UnreadableFile as error:
             messages.error(request, str(error))
             return redirect(self._url("import"))
@@ -282,8 +307,8 @@ class SpreadsheetAdminMixin:
         """The rows with problems in the uploaded file's own format, with an errors column."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        data, file_name, source, language = self._load(request, token)
-        importer = self._importer(request, source, language)
+        data, file_name, source, language, publish = self._load(request, token)
+        importer = self._importer(request, source, language, publish)
         try:
             table = importer.read(data, file_name)
         except UnreadableFile as error:

@@ -207,6 +207,20 @@ class Column:
         return value if isinstance(value, int) else str(value)
 
 
+class PublicationColumn(Column):
+    """Draft or published. An empty cell, or no such column, leaves a stored record as it
+    is; a new record gets what the import chose (``Job.publication``)."""
+
+    keep_empty = False
+
+    def __init__(self, name="publication", **kwargs):
+        kwargs.setdefault("aliases", ["udgivelse", "offentliggørelse", "status for udgivelse"])
+        super().__init__(name, **kwargs)
+
+    def wanted(self, value, current, row, job):
+        return value or current or job.publication
+
+
 class Translation(Column):
     """A translated field in one language (``name_da``): empty or NULL both mean missing,
     and an empty cell stays empty, never filled from the other language."""

@@ -38,7 +38,7 @@ from import_export.fields import Field as ExportField
 from import_export.resources import ModelDeclarativeMetaclass
 
 from core.exports import ExportResource
-from core.models import ImportBatch, ImportBatchItem, Source
+from core.models import ImportBatch, ImportBatchItem, Publication, Source
 from core.translation import LANGUAGES, content_language, localized_field
 from core.versioning import bump
 
@@ -134,7 +134,10 @@ class Job:
         replace_lists=False,
         progress=None,
         language=None,
+        publication=None,
     ):
+        # What a new record arrives as; drafts unless the import publishes them.
+        self.publication = publication or Publication.DRAFT
         self.type = record_type(self)
         # The language of the file's plain 'name', 'description'... columns.
         self.language = content_language(language)
@@ -452,8 +455,11 @@ def insert(model, objects):
 
 
 class Importer:
-    def __init__(self, record_type, user=None, progress=None, source=None, language=None):
+    def __init__(
+        self, record_type, user=None, progress=None, source=None, language=None, publish=False
+    ):
         self.record_type = record_type
+        self.publication = Publication.PUBLISHED if publish else Publication.DRAFT
         self.user = user
         self.progress = progress or (lambda stage, done, total: None)
         self.source = source
@@ -483,6 +489,7 @@ class Importer:
             replace_lists=replace_lists,
             progress=self.progress,
             language=self.language,
+            publication=self.publication,
         )
         problems, warnings = [], []
         columns = self.map_header(table.header, problems, warnings)

@@ -12,10 +12,10 @@ from functools import partial
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext as _
 
-from core.models import ParentsInDatabase, contains_itself
+from core.models import ParentsInDatabase, Publication, contains_itself
 from core.translation import LANGUAGES, localized_field, translations
 
-from .columns import Reference, check_declaration
+from .columns import PublicationColumn, Reference, check_declaration
 from .names import Names, identity, pick
 from .readers import fold
 from .rows import NEW, UPDATED, Row
@@ -75,6 +75,11 @@ class RecordType:
             return
         cls.label = cls.model._meta.label_lower
         cls.columns = list(cls.columns)
+        if hasattr(cls.model, "publish_problems") and "publication" not in {
+            column.name for column in cls.columns
+        }:
+            # Every publishable type has the column, declared once here.
+            cls.columns.append(PublicationColumn())
         for column in cls.columns:
             column.bind(cls)
         cls.by_name = {column.name: column for column in cls.columns}
@@ -140,14 +145,35 @@ class RecordType:
         """Add a new row's names to the index that references search."""
 
     def new_instance(self, row):
-        return self.model()
+        record = self.model()
+        if hasattr(record, "publication"):
+            record.publication = self.job.publication
+        return record
 
     def validate(self, row, instance):
-        """Model rules beyond the fields: the model's ``clean()``."""
+        """Model rules beyond the fields: the model's ``clean()``, and publishing's."""
         try:
             instance.clean()
         except ValidationError as error:
             self.job.validation_error(row, error)
+        if hasattr(instance, "publish_problems"):
+            self.check_publication(row, instance)
+
+    def check_publication(self, row, instance):
+        """A row that publishes a record, or takes sources off a published one, needs what
+        publishing needs (``Publishable.publish_problems``)."""
+        if instance.publication != Publication.PUBLISHED:
+            return
+        new = row.existing is None
+        if not (new or "publication" in row.changes or "remove_source" in row.changes):
+            return
+        cited = set() if new else set(self.job.links(self.label, "sources").get(row.target, ()))
+        cited |= set(row.wanted.get("source") or ())
+        cited -= set(row.wanted.get("remove_source") or ())
+        reviewed_by = None if not new and "publication" not in row.changes else self.job.user
+        column = "publication" if "publication" in row.cells else "source"
+        for problem in instance.publish_problems(user=reviewed_by, sources=cited):
+            row.error(column, row.cells.get(column, ""), problem)
 
     def check_rows(self, rows):
         """Checks across rows, once every row is checked alone."""

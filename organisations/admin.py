@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import (
     CountryInUseFilter,
     FastInlineMixin,
+    PublishableRecordAdmin,
     RecordAdmin,
     ReviewStatusFilter,
-    TranslatedRecordAdmin,
     country_name,
     side_by_side,
     translated_column,
@@ -25,7 +25,7 @@ class OrganisationNameInline(FastInlineMixin, admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
+class OrganisationAdmin(SpreadsheetAdminMixin, PublishableRecordAdmin):
     import_spec = OrganisationType
     list_display = [
         translated_column("name", _("name")),

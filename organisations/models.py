@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from core.models import (
     AlternativeName,
     Language,
-    Record,
+    Publishable,
     RecordQuerySet,
     Source,
     ancestors_of,
@@ -34,7 +34,7 @@ class OrganisationQuerySet(RecordQuerySet):
         return self.in_places([place.pk])
 
 
-class Organisation(Record):
+class Organisation(Publishable):
     class Kind(models.TextChoices):
         UNIVERSITY = "university", _("university")
         COMPANY = "company", _("company")

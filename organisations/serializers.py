@@ -53,6 +53,7 @@ class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializ
             "url",
             "public_url",
             "slug",
+            "publication",
             "name",
             "short_name",
             "native_name",

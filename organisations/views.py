@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.detail import RecordDetailView
 from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
+from core.visibility import viewer
 from places.views import ANCESTORS
 
 from .filters import OrganisationFilter
@@ -18,7 +19,7 @@ class OrganisationListView(RecordListView):
     filterset_class = OrganisationFilter
     export_url_name = "organisations:organisation-export"
 
-    def get_queryset(self):
+    def records(self):
         return Organisation.objects.select_related("place", "parent")
 
 
@@ -30,7 +31,7 @@ class OrganisationExportView(CSVExportMixin, OrganisationListView):
 class OrganisationDetailView(RecordDetailView):
     """An organisation; its partnerships come from ``{% organisation_partnerships %}``."""
 
-    def get_queryset(self):
+    def records(self):
         return Organisation.objects.select_related(
             f"place__{ANCESTORS}", "parent__parent"
         ).prefetch_related("other_names", "sources")
@@ -42,7 +43,9 @@ class OrganisationDetailView(RecordDetailView):
             [organisation.place, *organisation.place.ancestors()] if organisation.place else []
         )
         children, children_count = first_page(
-            organisation.children.order_by(Localized("name").asc(), "pk")
+            organisation.children.visible_to(viewer(self.request)).order_by(
+                Localized("name").asc(), "pk"
+            )
         )
         query = urlencode({"parent": organisation.slug})
         context.update(

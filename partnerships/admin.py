@@ -13,10 +13,10 @@ from core.admin import (
     FastAdminMixin,
     FastInlineMixin,
     HistoryAdmin,
+    PublishableRecordAdmin,
     RecordAdmin,
     ReviewStatusFilter,
     TranslatedFieldsMixin,
-    TranslatedRecordAdmin,
     side_by_side,
     translated_column,
 )
@@ -125,7 +125,7 @@ class ThemeAdmin(
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
+class PartnershipAdmin(SpreadsheetAdminMixin, PublishableRecordAdmin):
     import_spec = PartnershipType
     list_display = [
         translated_column("title", _("title")),

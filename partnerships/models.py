@@ -6,7 +6,7 @@ from simple_history.models import HistoricalRecords
 
 from core.dates import parse_or_none
 from core.fields import PartialDateField
-from core.models import Record, RecordQuerySet, Source
+from core.models import Publishable, RecordQuerySet, Source
 from core.search import any_of
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
@@ -94,7 +94,7 @@ class PartnershipQuerySet(RecordQuerySet):
         )
 
 
-class Partnership(Record):
+class Partnership(Publishable):
     class Kind(models.TextChoices):
         SISTER_CITY = "sister_city", _("sister city")
         FRIENDSHIP_CITY = "friendship_city", _("friendship city")

@@ -15,9 +15,11 @@ from core.serializers import (
     SourceSummarySerializer,
     TranslatedField,
     TranslatedSerializer,
+    reader,
     sources_field,
     validation_error,
 )
+from core.visibility import linkable
 from organisations.models import Organisation
 from places.models import Place
 from places.serializers import PlaceSummarySerializer
@@ -90,12 +92,17 @@ class ParticipantSerializer(TranslatedSerializer):
     def get_country(self, obj) -> str:
         return str(obj.party.country)
 
-    def get_url(self, obj) -> str:
-        view_name = f"api:{self.get_type(obj)}-detail"
-        return slug_url(view_name, obj.party.slug, self.context.get("request"))
+    def get_url(self, obj) -> str | None:
+        request = self.context.get("request")
+        if not linkable(obj.party, reader(request)):
+            return None
+        return slug_url(f"api:{self.get_type(obj)}-detail", obj.party.slug, request)
 
-    def get_public_url(self, obj) -> str:
-        return record_url(obj.party, self.context.get("request"))
+    def get_public_url(self, obj) -> str | None:
+        request = self.context.get("request")
+        if not linkable(obj.party, reader(request)):
+            return None
+        return record_url(obj.party, request)
 
 
 class EventSerializer(TranslatedSerializer):
@@ -137,6 +144,7 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
             "url",
             "public_url",
             "slug",
+            "publication",
             "title",
             "kind",
             "status",

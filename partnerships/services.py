@@ -1,6 +1,9 @@
 """Writes that span more than one model, so that every way in applies the same rules."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from core.models import Publication
 
 from .models import Participant, Partnership
 
@@ -9,9 +12,14 @@ def partnership_create(*, participants, themes=(), sources=(), user=None, **fiel
     """Create a partnership with its participants in one transaction.
 
     ``participants`` is a list of dicts with ``place`` or ``organisation`` and an
-    optional ``role``. Fewer than two participants is refused, as in the admin.
+    optional ``role``. Fewer than two participants is refused, as in the admin, and so is
+    a published partnership without a source.
     """
     Partnership.check_participant_count(len(participants))
+    if fields.get("publication") == Publication.PUBLISHED:
+        problems = Partnership(**fields).publish_problems(user=user, sources=list(sources))
+        if problems:
+            raise ValidationError({"publication": problems})
     with transaction.atomic():
         partnership = Partnership(created_by=user, updated_by=user, **fields)
         partnership.full_clean()

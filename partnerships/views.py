@@ -21,7 +21,7 @@ class PartnershipListView(RecordListView):
     filterset_class = PartnershipFilter
     export_url_name = "partnerships:partnership-export"
 
-    def get_queryset(self):
+    def records(self):
         return Partnership.objects.prefetch_related(participants_with_parties(), "themes")
 
 
@@ -31,7 +31,7 @@ class PartnershipExportView(CSVExportMixin, PartnershipListView):
 
 
 class PartnershipDetailView(RecordDetailView):
-    def get_queryset(self):
+    def records(self):
         return Partnership.objects.prefetch_related(
             Prefetch(
                 "participants",

@@ -6,10 +6,10 @@ from modeltranslation.admin import TranslationTabularInline
 from core.admin import (
     CountryInUseFilter,
     FastInlineMixin,
+    PublishableRecordAdmin,
     RecordAdmin,
     ReviewStatusFilter,
     TranslatedFieldsMixin,
-    TranslatedRecordAdmin,
     country_name,
     side_by_side,
     translated_column,
@@ -39,7 +39,7 @@ class PlaceFigureInline(
 
 
 @admin.register(Place)
-class PlaceAdmin(SpreadsheetAdminMixin, TranslatedRecordAdmin):
+class PlaceAdmin(SpreadsheetAdminMixin, PublishableRecordAdmin):
     import_spec = PlaceType
     list_display = [
         translated_column("name", _("name")),

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from core.models import (
     AlternativeName,
     Language,
-    Record,
+    Publishable,
     RecordQuerySet,
     Source,
     ancestors_of,
@@ -42,7 +42,7 @@ class PlaceQuerySet(RecordQuerySet):
         )
 
 
-class Place(Record):
+class Place(Publishable):
     class Kind(models.TextChoices):
         COUNTRY = "country", _("country")
         STATE = "state", _("state")

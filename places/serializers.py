@@ -56,6 +56,7 @@ class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
             "url",
             "public_url",
             "slug",
+            "publication",
             "name",
             "native_name",
             "native_language",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.detail import RecordDetailView
 from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
+from core.visibility import viewer
 
 from .filters import PlaceFilter
 from .models import Place, PlaceFigure
@@ -21,7 +22,7 @@ class PlaceListView(RecordListView):
     filterset_class = PlaceFilter
     export_url_name = "places:place-export"
 
-    def get_queryset(self):
+    def records(self):
         return Place.objects.select_related("parent").with_current_figures()
 
 
@@ -39,7 +40,7 @@ class PlaceDetailView(RecordDetailView):
     sub-places once and hands them on.
     """
 
-    def get_queryset(self):
+    def records(self):
         return Place.objects.select_related(ANCESTORS, "capital").prefetch_related(
             "other_names",
             "sources",
@@ -62,7 +63,8 @@ class PlaceDetailView(RecordDetailView):
             if figure.source not in sources:
                 sources.append(figure.source)
         children, children_count = first_page(
-            Place.objects.filter(parent=place)
+            Place.objects.visible_to(viewer(self.request))
+            .filter(parent=place)
             .select_related("parent")
             .with_current_figures()
             .order_by(Localized("name").asc(), "pk")

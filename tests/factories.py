@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from core.models import Source
+from core.models import Publication, Source
 from organisations.models import Organisation, OrganisationName
 from partnerships.models import Event, Participant, Partnership, Theme
 from places.models import Place, PlaceFigure, PlaceName
@@ -31,6 +31,8 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Place {n}")
     kind = Place.Kind.CITY
     country = "CN"
+    # Most tests look at the public site; drafts are asked for by name.
+    publication = Publication.PUBLISHED
 
 
 class PlaceNameFactory(factory.django.DjangoModelFactory):
@@ -59,6 +61,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Organisation {n}")
     kind = Organisation.Kind.UNIVERSITY
     country = "DK"
+    publication = Publication.PUBLISHED
 
 
 class OrganisationNameFactory(factory.django.DjangoModelFactory):
@@ -86,6 +89,7 @@ class PartnershipFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Partnership {n}")
     kind = Partnership.Kind.COOPERATION_AGREEMENT
     status = Partnership.Status.ACTIVE
+    publication = Publication.PUBLISHED
 
     @factory.post_generation
     def parties(self, create, extracted, **kwargs):

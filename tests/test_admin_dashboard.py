@@ -101,6 +101,26 @@ def test_records_due_for_review_are_counted_and_linked(admin_client):
     assert listed == 2
 
 
+def test_records_not_published_yet_are_counted_and_linked(admin_client):
+    older = PlaceFactory(name_en="Older draft", publication="draft")
+    PlaceFactory(name_en="Waiting", publication="ready")
+    PlaceFactory(name_en="Out there")
+    OrganisationFactory()
+
+    page = admin_client.get(INDEX)
+    drafts = {str(item.name): item for item in page.context["dashboard"]["drafts"]}
+
+    assert set(drafts) == {"places"}
+    assert drafts["places"].count == 2
+    assert drafts["places"].records[0] == (
+        "Older draft",
+        reverse("admin:places_place_change", args=[older.pk]),
+    )
+    listed = admin_client.get(drafts["places"].url).context["cl"].result_list
+    assert {str(place) for place in listed} == {"Older draft", "Waiting"}
+    assert "Not published yet" in page.content.decode()
+
+
 def test_the_last_imports_are_listed_with_a_link(admin_client, admin_user):
     batch = ImportBatch.objects.create(
         user=admin_user,
@@ -154,6 +174,7 @@ def fill(user, size):
         changed_by(PlaceFactory(), user)
         changed_by(OrganisationFactory(), user)
         changed_by(PartnershipFactory(), user)
+        PlaceFactory(publication="draft")
         SourceFactory(last_reviewed_on=today - datetime.timedelta(days=500 + number))
         ImportBatch.objects.create(
             user=user, content_type=ContentType.objects.get_for_model(Place), file_name="x.csv"
@@ -172,6 +193,7 @@ def test_the_dashboard_costs_the_same_number_of_queries_at_any_size(
         page = admin_client.get(INDEX)
     assert len(page.context["dashboard"]["recent_changes"]) == 10
     assert page.context["dashboard"]["due_for_review"][-1].count == 27
+    assert page.context["dashboard"]["drafts"][0].count == 27
 
 
 def test_an_app_page_shows_its_models_without_the_dashboard(admin_client):

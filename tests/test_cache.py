@@ -19,8 +19,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from simple_history.models import HistoricalChanges
 
+from atlas.registry import IMPORT_SPECS
 from core import throttling, versioning
 from core.models import RegistryVersion
+from importing.engine import Importer
 from places.models import Place, PlaceFigure, PlaceName
 from tests.factories import (
     PartnershipFactory,
@@ -29,7 +31,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
-from tests.importing.conftest import csv_bytes, run
+from tests.importing.conftest import csv_bytes
 from tests.pages import url
 from tests.test_history_inlines import place_form
 from tests.test_operations import backups_possible
@@ -113,7 +115,7 @@ def test_queryset_update_of_nothing_leaves_the_cache(client, nantong, nantong_pa
 def test_bulk_create_and_bulk_update(client, nantong):
     address = url("places:place-list")
     assert "Suzhou" not in cached(client, address)
-    suzhou = Place(name="Suzhou", kind="city", country="CN")
+    suzhou = Place(name="Suzhou", kind="city", country="CN", publication="published")
     suzhou.derive()
     Place.objects.bulk_create([suzhou])
     assert "Suzhou" in fresh(client, address)
@@ -193,11 +195,13 @@ def test_admin_import_confirm(reader, editor_client, settings, tmp_path):
     settings.ATLAS_IMPORT_UPLOAD_DIR = str(tmp_path)
     address = url("places:place-list")
     assert "Nantong" not in cached(reader, address)
-    data = csv_bytes([["name", "kind", "country"], ["Nantong", "city", "CN"]])
+    data = csv_bytes([["name", "kind", "country", "source"], ["Nantong", "city", "CN", "Note"]])
     upload = tmp_path / "places.csv"
     upload.write_bytes(data)
     with upload.open("rb") as file:
-        preview = editor_client.post(reverse("admin:places_place_import"), {"file": file})
+        preview = editor_client.post(
+            reverse("admin:places_place_import"), {"file": file, "publish": "on"}
+        )
     assert "Nantong" not in hit(reader, address)  # a preview writes nothing
     response = editor_client.post(
         reverse("admin:places_place_import_confirm"), {"token": preview.context["token"]}
@@ -226,7 +230,8 @@ def test_import_records_command(client, tmp_path):
 
 def test_undo_of_an_import(reader, editor_client, editor):
     address = url("places:place-list")
-    report = run("places", csv_bytes([["name", "kind", "country"], ["Suzhou", "city", "CN"]]))
+    data = csv_bytes([["name", "kind", "country", "source"], ["Suzhou", "city", "CN", "Note"]])
+    report = Importer(IMPORT_SPECS["places"], publish=True).run(data, "places.csv")
     assert "Suzhou" in cached(reader, address)
     response = editor_client.post(reverse("admin:core_importbatch_undo", args=[report.batch.pk]))
     assert response.status_code == 302
@@ -238,7 +243,17 @@ def test_api_create_update_and_delete(client, editor):
     assert "Suzhou" not in cached(client, address)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
-    response = api.post(address, {"name": "Suzhou", "kind": "city", "country": "CN"})
+    response = api.post(
+        address,
+        {
+            "name": "Suzhou",
+            "kind": "city",
+            "country": "CN",
+            "publication": "published",
+            "sources": [SourceFactory().pk],
+        },
+        format="json",
+    )
     assert response.status_code == 201
     assert "Suzhou" in fresh(client, address)
 

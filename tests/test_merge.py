@@ -161,6 +161,28 @@ def test_the_removed_address_redirects_until_the_merge_is_undone(client, editor,
     assert client.get(f"/en/places/{removed.slug}/").status_code == 200
 
 
+def test_the_kept_record_may_take_the_other_ones_publication(editor_client, ballerup):
+    kept, removed = ballerup["kept"], ballerup["removed"]
+    Place.objects.filter(pk=kept.pk).update(publication="draft")
+
+    assert post_merge(editor_client, kept, removed, publication="b").status_code == 302
+
+    kept.refresh_from_db()
+    assert kept.is_published and kept.sources.get() == ballerup["source"]
+
+
+def test_a_merge_publishes_nothing_without_a_source(editor_client):
+    kept = PlaceFactory(name_en="Ballerup", country="DK", publication="draft")
+    removed = PlaceFactory(name_en="Ballerup Municipality", country="DK")
+    before = dump(*ALL_MODELS)
+
+    answer = post_merge(editor_client, kept, removed, publication="b")
+
+    assert answer.status_code == 200
+    assert "no source" in answer.content.decode()
+    assert dump(*ALL_MODELS) == before
+
+
 def test_a_later_merge_of_the_kept_record_is_followed(editor_client):
     first, second, third = (PlaceFactory() for _ in range(3))
     post_merge(editor_client, second, first)

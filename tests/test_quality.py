@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atlas import quality
+from core.models import Publication
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
@@ -110,12 +111,37 @@ def test_places_whose_newest_figure_is_over_ten_years_old():
     assert records(quality.old_figures, Place, today=TODAY) == {old, old_area}
 
 
-def test_partnerships_with_fewer_than_two_participants():
+def test_partnerships_with_fewer_than_two_published_participants():
     lonely = PartnershipFactory(parties=[PlaceFactory()])
     empty = PartnershipFactory(parties=[])
+    # Two participants, but the public sees only one of them.
+    half_draft = PartnershipFactory(
+        parties=[PlaceFactory(), OrganisationFactory(publication=Publication.DRAFT)]
+    )
     PartnershipFactory()
+    PartnershipFactory(parties=[PlaceFactory(), OrganisationFactory()])
 
-    assert records(quality.few_participants, Partnership) == {lonely, empty}
+    assert records(quality.few_participants, Partnership) == {lonely, empty, half_draft}
+
+
+def old_draft(factory, days=31, publication=Publication.DRAFT):
+    record = factory(publication=publication)
+    type(record).objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=days)
+    )
+    return record
+
+
+def test_drafts_older_than_30_days():
+    old = old_draft(PlaceFactory)
+    waiting = old_draft(PlaceFactory, publication=Publication.READY)
+    old_draft(PlaceFactory, days=29)  # a draft of last week is work in progress
+    old_draft(PlaceFactory, publication=Publication.PUBLISHED)
+    old_partnership = old_draft(PartnershipFactory)
+    PartnershipFactory(publication=Publication.DRAFT)
+
+    assert records(quality.old_drafts, Place) == {old, waiting}
+    assert records(quality.old_drafts, Partnership) == {old_partnership}
 
 
 def test_the_page_counts_each_check_and_shows_the_first_records(editor_client):
@@ -163,6 +189,9 @@ def test_each_link_leads_to_a_changelist_of_just_those_records(admin_client, che
         "places-without-parent": lambda: PlaceFactory(kind="city"),
         "organisations-without-parent": lambda: OrganisationFactory(kind="diplomatic_mission"),
         "old-figures": lambda: PlaceFigureFactory(year=1990).place,
+        "places-old-drafts": lambda: old_draft(PlaceFactory),
+        "organisations-old-drafts": lambda: old_draft(OrganisationFactory),
+        "partnerships-old-drafts": lambda: old_draft(PartnershipFactory),
     }[check.slug]()
 
     url = reverse(f"admin:{check.model._meta.app_label}_{check.model._meta.model_name}_changelist")

@@ -17,6 +17,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 
 from core.translation import content_language, translated
+from core.visibility import linkable, viewer
 
 register = template.Library()
 
@@ -50,6 +51,16 @@ def in_language(value, language):
         value,
         _note(language),
     )
+
+
+@register.simple_tag(takes_context=True)
+def record_link(context, record, field=None):
+    """The record's name linked to its page; the bare name when the reader cannot open
+    that page (a draft participant of a published partnership, for the public)."""
+    name = content(record, field)
+    if not linkable(record, viewer(context.get("request"))):
+        return name
+    return format_html('<a href="{}">{}</a>', record.get_absolute_url(), name)
 
 
 @register.filter

@@ -7,17 +7,19 @@ from django.urls import reverse
 
 from core.translation import Localized
 from core.views import first_page
+from core.visibility import viewer
 
 from ..models import Organisation
 
 register = template.Library()
 
 
-@register.inclusion_tag("includes/_organisations_section.html")
-def place_organisations(place, place_ids):
+@register.inclusion_tag("includes/_organisations_section.html", takes_context=True)
+def place_organisations(context, place, place_ids):
     """The first organisations based in the place or in a place inside it, and their number."""
     organisations, total = first_page(
-        Organisation.objects.filter(place_id__in=place_ids)
+        Organisation.objects.visible_to(viewer(context.get("request")))
+        .filter(place_id__in=place_ids)
         .select_related("place")
         .order_by(Localized("name").asc(), "pk")
     )

@@ -200,5 +200,5 @@ def chart(per_year, decade_only):
 def started_chart(queryset=None, heading_id="chart-heading"):
     """The chart of ``queryset`` (every partnership by default) started per year and kind."""
     if queryset is None:
-        queryset = Partnership.objects.all()
+        queryset = Partnership.objects.published()
     return {"chart": chart(*started_per_year(queryset)), "heading_id": heading_id}

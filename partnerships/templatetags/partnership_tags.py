@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.dates import DECADE
 from core.translation import Localized
 from core.views import SECTION_SIZE
+from core.visibility import viewer
 from organisations.models import Organisation
 
 from ..filters import with_parts
@@ -80,12 +81,14 @@ def _section(partnerships, events, context_object, empty_text, list_query):
     }
 
 
-@register.inclusion_tag("includes/_partnerships_section.html")
-def place_partnerships(place, place_ids):
+@register.inclusion_tag("includes/_partnerships_section.html", takes_context=True)
+def place_partnerships(context, place, place_ids):
     """Ties of the place and of the places and organisations inside it, with their events."""
-    partnerships = Partnership.objects.for_places(place_ids)
+    visible = Partnership.objects.visible_to(viewer(context.get("request")))
+    partnerships = visible.for_places(place_ids)
     events = Event.objects.filter(
-        Q(partnership__in=partnerships.values("pk")) | Q(place_id__in=place_ids)
+        Q(partnership__in=partnerships.values("pk"))
+        | Q(place_id__in=place_ids, partnership__in=visible.values("pk"))
     )
     return _section(
         partnerships,
@@ -96,10 +99,10 @@ def place_partnerships(place, place_ids):
     )
 
 
-@register.inclusion_tag("includes/_partnerships_section.html")
-def organisation_partnerships(organisation):
+@register.inclusion_tag("includes/_partnerships_section.html", takes_context=True)
+def organisation_partnerships(context, organisation):
     # Its parts' ties too, as the list's ?organisation= filter finds them.
-    partnerships = Partnership.objects.for_organisations(
+    partnerships = Partnership.objects.visible_to(viewer(context.get("request"))).for_organisations(
         with_parts(Organisation, [organisation.pk])
     )
     events = Event.objects.filter(partnership__in=partnerships.values("pk"))

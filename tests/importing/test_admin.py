@@ -86,7 +86,7 @@ def test_import_page_and_template_download(editor_client):
     assert response.content.decode("utf-8") == (
         "\ufeffslug,name_da,name_en,short_name,kind,country,place,parent,native_name,"
         "native_language,website,wikidata_id,ror_id,aliases,description_da,description_en,"
-        "source\r\n"
+        "source,publication\r\n"
     )
     response = editor_client.get(
         reverse("admin:organisations_organisation_import_template") + "?format=xlsx"

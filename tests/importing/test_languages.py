@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from atlas.registry import IMPORT_SPECS
+from core.models import Publication
 from importing.engine import Importer, export_table
 from organisations.models import Organisation
 from partnerships.models import Event, Partnership, Theme
@@ -105,6 +106,10 @@ def test_an_export_imported_again_changes_nothing(name):
 @pytest.mark.parametrize("language", ["en", "da"])
 def test_an_export_imported_into_an_empty_registry_gives_the_same_records(language):
     bilingual_registry()
+    # A published row needs a source and these records have none: drafts, as the import
+    # makes new records by default.
+    for model in (Place, Organisation, Partnership):
+        model.objects.update(publication=Publication.DRAFT)
     before = exports()
     empty_the_registry()
     # The editor's language does not change what columns in a language mean.

@@ -118,7 +118,7 @@ def test_csv_download(client, tongji):
     assert lines[0] == (
         "\ufeffslug,name_da,name_en,short_name,kind,country,place,parent,native_name,"
         "native_language,website,wikidata_id,ror_id,aliases,description_da,description_en,"
-        "source"
+        "source,publication"
     )
     assert lines[1].startswith("dash-ltd,,'-Dash Ltd,,company,DK,")
     assert lines[2].startswith(

@@ -207,11 +207,11 @@ def test_csv_download(client, ties):
     lines = response.content.decode("utf-8").splitlines()
     assert lines[0] == (
         "\ufeffslug,title_da,title_en,kind,status,status_as_of,participants,start,end,themes,"
-        "description_da,description_en,source"
+        "description_da,description_en,source,publication"
     )
     assert lines[1] == (
         "bycirklen-cooperation,,Bycirklen cooperation,cooperation_agreement,active,,"
-        "Ballerup; Wuxi,2007,,Elderly care,,,"
+        "Ballerup; Wuxi,2007,,Elderly care,,,,published"
     )
     assert len(lines) == 2
 

@@ -147,6 +147,13 @@ def test_province_page_shows_ties_of_its_cities(client):
     assert "Esbjerg–Suzhou cooperation" in page
 
 
+def test_a_place_with_no_facts_shows_no_empty_facts_box(client):
+    bare = PlaceFactory(name_en="Bareby", latitude=None, longitude=None)
+    assert 'class="facts"' not in client.get(bare.get_absolute_url()).content.decode()
+    located = PlaceFactory(name_en="Pinned", latitude=56.1, longitude=10.2)
+    assert 'class="facts"' in client.get(located.get_absolute_url()).content.decode()
+
+
 def test_unknown_place_is_the_sites_404(client):
     response = client.get(url("places:place-detail", slug="atlantis"))
     assert response.status_code == 404

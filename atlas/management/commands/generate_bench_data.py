@@ -5,7 +5,7 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.models import Source
+from core.models import Publication, Source
 from core.text import search_key
 from organisations.models import Organisation, OrganisationName
 from partnerships.models import Event, Participant, Partnership, Theme
@@ -57,6 +57,11 @@ class Command(BaseCommand):
             places = self.make_places(max(40, partnerships // 10), source)
             organisations = self.make_organisations(max(20, partnerships // 5), places)
             self.make_partnerships(partnerships, places, organisations, source)
+            # The bench measures the public pages, which show published records only.
+            for model in (Place, Organisation, Partnership):
+                model.objects.filter(slug__startswith="bench-").update(
+                    publication=Publication.PUBLISHED
+                )
         self.stdout.write(
             f"Created {len(places)} places, {len(organisations)} organisations and "
             f"{partnerships} partnerships."

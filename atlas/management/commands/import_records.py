@@ -44,6 +44,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--report", help="write every row's changes to this CSV file")
         parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="publish the new records (each needs a source); default: they arrive as "
+            "drafts. Records already there keep their state unless a 'publication' "
+            "column says otherwise",
+        )
+        parser.add_argument(
             "--language",
             choices=LANGUAGES,
             default=DEFAULT_LANGUAGE,
@@ -60,7 +67,9 @@ class Command(BaseCommand):
                 raise CommandError(busy_message(), returncode=BUSY) from None
             raise
 
-    def run(self, *, record_type, file, dry_run, user, source, report, language, **options):
+    def run(
+        self, *, record_type, file, dry_run, user, source, report, language, publish, **options
+    ):
         try:
             if file == "-":
                 data, name = sys.stdin.buffer.read(), "stdin"
@@ -84,6 +93,7 @@ class Command(BaseCommand):
             progress=self.progress,
             source=source,
             language=language,
+            publish=publish,
         )
         try:
             result = importer.run(data, name, dry_run=dry_run)

@@ -1,0 +1,33 @@
+"""Who sees drafts: the one rule every public page, feed and API answer follows.
+
+The rule itself is ``RecordQuerySet.visible_to``; these helpers apply it to a request
+and to a single record's link.
+"""
+
+from django.conf import settings
+
+
+def viewer(request):
+    """Who reads the page, for ``visible_to``: None (the public) when no session cookie came.
+
+    Without the cookie there is no login to find, and reading the session would mark every
+    public page ``Vary: Cookie``, which keeps it out of the page cache (core.middleware).
+    """
+    if hasattr(request, "successful_authenticator"):
+        # An API request (DRF's): a token signs staff in without any cookie.
+        return request.user
+    if request is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    return request.user
+
+
+def sees_drafts(model, user):
+    """Whether ``user`` sees ``model``'s drafts: the rule is ``RecordQuerySet.visible_to``'s."""
+    if not hasattr(model, "publication"):
+        return True
+    return not model.objects.visible_to(user).query.has_filters()
+
+
+def linkable(record, user):
+    """Whether a link to ``record`` leads ``user`` to a page (a draft's is 404 for others)."""
+    return getattr(record, "is_published", True) or sees_drafts(type(record), user)
