@@ -126,6 +126,10 @@ def pages():
                 + f"?status__exact=active&themes__id__exact={theme.pk}",
             ),
             (
+                "partnership changelist, middle page",
+                reverse("admin:partnerships_partnership_changelist") + f"?p={last_page() // 2 + 1}",
+            ),
+            (
                 "partnership changelist, last page",
                 reverse("admin:partnerships_partnership_changelist") + f"?p={last_page()}",
             ),

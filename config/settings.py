@@ -261,7 +261,7 @@ elif _CACHE_URL:
     )
 else:
     _CACHE = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "core.cache.FileBasedCache",
         "LOCATION": os.environ.get("ATLAS_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
@@ -312,7 +312,7 @@ REST_FRAMEWORK = {
         "core.rest.LocalizedOrdering",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
-    # Counted in the shared cache, per client address (core.throttling.client_ip).
+    # Counted in the shared cache, per client address and hour (core.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ATLAS_API_ANON_RATE", "1000/hour")},
     "NUM_PROXIES": ATLAS_TRUSTED_PROXIES,

@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.cache import (
@@ -156,7 +156,7 @@ class PublicCacheMiddleware:
         if request.method == "GET":
             key = learn_cache_key(request, response, key_prefix=prefix, cache=cache)
             response["ETag"] = _etag(key)
-            cache.set(key, response, settings.CACHE_MIDDLEWARE_SECONDS)
+            cache.set(key, _stored(response), settings.CACHE_MIDDLEWARE_SECONDS)
         response["X-Cache"] = "MISS"
         return get_conditional_response(
             request, response.get("ETag"), last_modified, response=response
@@ -207,6 +207,15 @@ class PublicCacheMiddleware:
             and not response.has_header("Cache-Control")
             and not has_vary_header(response, "Cookie")
         )
+
+
+def _stored(response):
+    """What the cache keeps of a response: DRF's ``Response`` pickles the data it rendered
+    beside the bytes, and its links hold the model instances they point to; loading those
+    again made a cache hit of the API place list cost more than the whole of ``/about/``."""
+    if not hasattr(response, "data"):
+        return response
+    return HttpResponse(response.content, status=response.status_code, headers=response.headers)
 
 
 def _etag(key):

@@ -4,6 +4,8 @@ The throttle, the token lockout and django-axes all name the client with ``clien
 so a client that writes its own X-Forwarded-For header escapes none of them.
 """
 
+import math
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
@@ -28,9 +30,47 @@ def client_ip(request):
     return addresses[-min(proxies, len(addresses))]
 
 
+def count(key, timeout, cache=cache):
+    """Count one more under ``key`` in the shared cache and return the count: one ``incr``
+    (atomic in Redis, locmem and ``core.cache.FileBasedCache``), and an ``add`` for the
+    first of a period, which ends ``timeout`` seconds on."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        if cache.add(key, 1, timeout):
+            return 1
+        return cache.incr(key)  # another worker or server counted the first one
+
+
 class AnonRateThrottle(throttling.AnonRateThrottle):
+    """The anonymous rate per client address, counted in fixed windows (an hour for "N/hour").
+
+    DRF's own throttle keeps every request's time of the last hour in one cache entry
+    (up to 1,000 floats at the default rate), which it reads and writes whole on every
+    request, cache hits included. Here each address and window has one integer, counted
+    with ``count``. The price: a client may send up to twice the rate around the turn of
+    a window (the end of one and the start of the next), never more.
+    """
+
     def get_ident(self, request):
         return client_ip(request)
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        # The window is in the key: an entry whose expiry is lost (Redis' INCR re-creates a
+        # key that expired a moment before without one) only counts a window that is over.
+        timeout = math.ceil(self.window_ends - self.now)
+        return count(f"{key}_{window}", timeout, self.cache) <= self.num_requests
+
+    def wait(self):
+        return self.window_ends - self.now
 
 
 class TokensLockedOut(exceptions.Throttled):
@@ -57,10 +97,5 @@ class LockingTokenAuthentication(authentication.TokenAuthentication):
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
-            timeout = int(settings.AXES_COOLOFF_TIME * 3600)
-            if cache.add(key, 1, timeout) is False:
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, timeout)
+            count(key, int(settings.AXES_COOLOFF_TIME * 3600))
             raise

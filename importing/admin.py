@@ -9,15 +9,18 @@ import uuid
 from pathlib import Path
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -365,8 +368,35 @@ class SourceAdmin(SpreadsheetAdminMixin, BaseSourceAdmin):
     import_spec = SourceType
 
 
-# The import batch page lists this many of the records a batch created or changed.
-RECORDS_SHOWN = 100
+# The import batch page lists the records a batch created or changed this many at a time.
+RECORDS_PER_PAGE = 100
+
+
+class BatchRecords:
+    """What a batch created, then what it changed, as (action, model, pk), for a Paginator
+    (which asks for ``count()`` and one slice): a batch may hold a whole registry, and a
+    page of it costs the same either way."""
+
+    def __init__(self, batch):
+        self.created = [
+            (apps.get_model(label), pks) for label, pks in (batch.created or {}).items()
+        ]
+        self.changed = batch.items.select_related("content_type").defer("before")
+
+    def count(self):
+        return sum(len(pks) for _model, pks in self.created) + self.changed.count()
+
+    def __getitem__(self, window):
+        start, stop = window.start, window.stop
+        created, changed = _("created"), _("changed")
+        rows, offset = [], 0
+        for model, pks in self.created:
+            rows += [(created, model, pk) for pk in pks[max(start - offset, 0) : stop - offset]]
+            offset += len(pks)
+            if stop <= offset:
+                return rows
+        items = self.changed[max(start - offset, 0) : stop - offset]
+        return rows + [(changed, item.content_type.model_class(), item.object_id) for item in items]
 
 
 @admin.register(ImportBatch)
@@ -396,7 +426,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "unchanged_count",
         "undone_at",
         "undone_by",
-        "records",
     ]
     fields = readonly_fields
     actions = ["undo"]
@@ -413,29 +442,18 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def has_undo_permission(self, request):
         return request.user.has_perm("core.import_records") and self.has_view_permission(request)
 
-    @admin.display(description=gettext_lazy("records created or changed"))
-    def records(self, batch):
-        # A batch may hold thousands of records; the first ones show, linked where the
-        # admin has a page for them (a figure, for one, is edited inside its place).
-        from django.apps import apps
-
-        listed = [
-            (_("created"), apps.get_model(label), pk)
-            for label, pks in (batch.created or {}).items()
-            for pk in pks
-        ][:RECORDS_SHOWN]
-        listed += [
-            (_("changed"), item.content_type.model_class(), item.object_id)
-            for item in batch.items.select_related("content_type")[:RECORDS_SHOWN]
-        ]
-        shown = listed[:RECORDS_SHOWN]
+    def records_context(self, request, batch):
+        """A page of the records the batch created or changed (``?p=``), each linked
+        where the admin has a page for it (a figure, for one, is edited inside its place)."""
+        paginator = Paginator(BatchRecords(batch), RECORDS_PER_PAGE)
+        page = paginator.get_page(request.GET.get(PAGE_VAR))
         found = {}
-        for model in {model for _action, model, _pk in shown}:
-            pks = [pk for _action, other, pk in shown if other is model]
+        for model in {model for _action, model, _pk in page}:
+            pks = [pk for _action, other, pk in page if other is model]
             for record in model._base_manager.filter(pk__in=pks):
                 found[(model, record.pk)] = record
         lines = []
-        for action, model, pk in shown:
+        for action, model, pk in page:
             record = found.get((model, pk))
             if record is None:
                 label = _("%(type)s #%(id)s (removed)") % {
@@ -450,10 +468,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 lines.append(format_html('{}: <a href="{}">{}</a>', action, url, text))
             else:
                 lines.append(format_html("{}: {}", action, text))
-        total = sum(len(pks) for pks in (batch.created or {}).values()) + batch.items.count()
-        if total > len(shown):
-            lines.append(_("… and %(count)d more") % {"count": total - len(shown)})
-        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+        return {
+            "records_title": gettext_lazy("records created or changed"),
+            "records": lines,
+            "records_page": page,
+            "records_page_range": paginator.get_elided_page_range(page.number),
+            "page_var": PAGE_VAR,
+        }
 
     def _change_url(self, model, pk):
         if not self.admin_site.is_registered(model):
@@ -480,6 +501,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         batch = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
+            **(self.records_context(request, batch) if batch is not None else {}),
             "can_undo": batch is not None
             and batch.undone_at is None
             and self.has_undo_permission(request),

@@ -494,7 +494,14 @@ def test_head_is_answered_from_the_cached_get(client, nantong, nantong_page):
     assert response.status_code == 200 and response["X-Cache"] == "HIT"
 
 
-def test_api_hits_still_count_against_the_throttle(client, monkeypatch):
+@pytest.mark.parametrize("backend", ["locmem", "file"])
+def test_api_hits_still_count_against_the_throttle(
+    client, monkeypatch, settings, tmp_path, backend
+):
+    if backend == "file":
+        settings.CACHES = {
+            "default": {"BACKEND": "core.cache.FileBasedCache", "LOCATION": str(tmp_path)}
+        }
     monkeypatch.setattr(throttling.AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/hour"})
     responses = [client.get("/api/themes/") for _ in range(4)]
     assert [response.status_code for response in responses] == [200, 200, 200, 429]

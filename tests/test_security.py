@@ -1,7 +1,9 @@
 """Headers, bad input, password and token guessing, and the API throttle."""
 
 import json
+import multiprocessing
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core import throttling
+from core.cache import FileBasedCache
 from core.text import SEARCH_MAX_CHARACTERS
 from organisations.models import Organisation
 from partnerships.models import Partnership
@@ -344,7 +347,15 @@ def three_per_hour(monkeypatch):
     monkeypatch.setattr(throttling.AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/hour"})
 
 
-def test_a_forged_forwarded_for_header_does_not_reset_the_count(client, three_per_hour):
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, ten minutes into an hour; a test moves it on."""
+    now = [7 * 3600 + 600.0]
+    monkeypatch.setattr(throttling.AnonRateThrottle, "timer", lambda self: now[0])
+    return now
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_count(client, three_per_hour, clock):
     statuses = [
         client.get(
             "/api/places/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"
@@ -354,7 +365,7 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_count(client, three_pe
     assert statuses == [200, 200, 200, 429, 429]
 
 
-def test_behind_one_proxy_the_right_most_address_counts(client, settings, three_per_hour):
+def test_behind_one_proxy_the_right_most_address_counts(client, settings, three_per_hour, clock):
     settings.ATLAS_TRUSTED_PROXIES = 1
 
     def call(forwarded_for):
@@ -367,10 +378,56 @@ def test_behind_one_proxy_the_right_most_address_counts(client, settings, three_
     assert call("198.51.100.2") == 200
 
 
-def test_the_throttle_counts_in_the_shared_cache(client, three_per_hour):
-    from django.core.cache import cache
+@pytest.fixture(params=["locmem", "file"])
+def shared_cache(request, settings, tmp_path):
+    """The caches a site counts in without Redis (tests/deploy counts in Redis)."""
+    if request.param == "file":
+        settings.CACHES = {
+            "default": {"BACKEND": "core.cache.FileBasedCache", "LOCATION": str(tmp_path)}
+        }
+    return request.param
 
-    for _request in range(3):
-        client.get("/api/places/", REMOTE_ADDR="203.0.113.7")
-    # Another worker sees the same count because it reads the same cache.
-    assert len(cache.get("throttle_anon_203.0.113.7")) == 3
+
+def test_the_throttle_counts_per_address_and_hour(client, shared_cache, three_per_hour, clock):
+    def call(address="203.0.113.7"):
+        return client.get("/api/places/", REMOTE_ADDR=address)
+
+    assert [call().status_code for _request in range(3)] == [200, 200, 200]
+    refused = call()
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(50 * 60)  # until the hour is over
+    assert call("198.51.100.2").status_code == 200
+    clock[0] += 50 * 60
+    assert call().status_code == 200
+
+
+def test_workers_share_the_count_in_the_file_cache(tmp_path):
+    counted = FileBasedCache(str(tmp_path), {})
+    counted.add("hits", 0, 60)
+
+    def worker():
+        own = FileBasedCache(str(tmp_path), {})  # a gunicorn worker opens its own
+        for _request in range(100):
+            own.incr("hits")
+
+    processes = [multiprocessing.get_context("fork").Process(target=worker) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    assert counted.get("hits") == 400
+
+
+def test_counting_in_the_file_cache_keeps_the_expiry(tmp_path, monkeypatch):
+    counted = FileBasedCache(str(tmp_path), {"TIMEOUT": 300})
+    started = time.time()
+    counted.add("hits", 1, 3600)
+    assert counted.incr("hits") == 2
+    # Past the default timeout, within the hour: still counting.
+    monkeypatch.setattr(time, "time", lambda: started + 400)
+    assert counted.incr("hits") == 3
+    monkeypatch.setattr(time, "time", lambda: started + 3601)
+    assert counted.get("hits") is None
+    with pytest.raises(ValueError):
+        counted.incr("hits")
