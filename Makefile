@@ -31,7 +31,7 @@ serve: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run
-	$(DEV_ENV) $(BIN)/pytest --create-db
+	$(DEV_ENV) $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
