@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from core import labels
 from core.admin import stamp
-from core.models import Language, Merge, Publication
+from core.models import Language, Merge, Publication, subtree_ids
 from core.text import fold
 from core.translation import fallback_order, translated
 from organisations.models import Organisation
@@ -283,7 +283,7 @@ def refuse_self_containment(kept, removed, parent_id):
     """Refuse a kept parent that is the removed record or lies inside it: once the removed
     record's children are the kept one's, the kept record would lie inside itself."""
     if parent_id is not None and (
-        parent_id == kept.pk or parent_id in subtree_ids(type(kept), removed.pk)
+        parent_id == kept.pk or parent_id in subtree_ids(type(kept), [removed.pk])
     ):
         raise MergeRefused(
             _(
@@ -292,19 +292,6 @@ def refuse_self_containment(kept, removed, parent_id):
             )
             % {"kept": kept, "parent": type(kept)._default_manager.get(pk=parent_id)}
         )
-
-
-def subtree_ids(model, pk):
-    """``pk`` and the ids of every record below it, a query per level."""
-    found, level = [pk], [pk]
-    while level:
-        level = list(
-            model._default_manager.filter(parent__in=level)
-            .exclude(pk__in=found)
-            .values_list("pk", flat=True)
-        )
-        found += level
-    return found
 
 
 MERGE_REASON = "merge with %(name)s"

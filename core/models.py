@@ -305,6 +305,21 @@ def ancestors_of(record):
     return chain
 
 
+def subtree_ids(model, ids):
+    """The given ids followed by those of every record of ``model`` below them (through
+    ``parent``), a query per level of the hierarchy."""
+    found = list(dict.fromkeys(ids))
+    level = found
+    while level:
+        level = list(
+            model._default_manager.filter(parent__in=level)
+            .exclude(pk__in=found)
+            .values_list("pk", flat=True)
+        )
+        found += level
+    return found
+
+
 class ParentsInDatabase(Mapping):
     """``{pk: parent pk}`` read from the database as a walk up the tree asks for it."""
 

@@ -16,6 +16,7 @@ from core.models import (
     RecordQuerySet,
     Source,
     ancestors_of,
+    subtree_ids,
     wikidata_validator,
     would_contain_itself,
 )
@@ -176,16 +177,7 @@ class Place(Publishable):
     @staticmethod
     def subtree_ids(place_ids):
         """The given ids followed by those of every place below them, a query per level."""
-        found = list(dict.fromkeys(place_ids))
-        level = found
-        while level:
-            level = list(
-                Place.objects.filter(parent__in=level)
-                .exclude(pk__in=found)
-                .values_list("pk", flat=True)
-            )
-            found += level
-        return found
+        return subtree_ids(Place, place_ids)
 
     def clean(self):
         super().clean()
