@@ -18,10 +18,13 @@ from xml.etree import ElementTree
 
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import get_language
 
+from core.cache import per_version
 from core.exports import csv_text
+from core.models import Publication
 from core.translation import LANGUAGES, localized_field, translated
-from core.visibility import viewer
+from core.visibility import sees_drafts, viewer
 from organisations.models import Organisation
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Participant, Partnership
@@ -53,12 +56,19 @@ def filter_partnerships(params, request=None):
 
 
 def visible_participants(user):
-    """Participants whose party the reader may see: a draft party stays off the map."""
-    return Participant.objects.filter(
-        Q(place__isnull=True) | Q(place__in=Place.objects.visible_to(user).values("pk")),
-        Q(organisation__isnull=True)
-        | Q(organisation__in=Organisation.objects.visible_to(user).values("pk")),
-    )
+    """Participants whose party the reader may see: a draft party stays off the map.
+
+    A party's publication is read through the join each participant makes anyway: an
+    ``IN (subquery)`` of the published places led SQLite to read every participant.
+    """
+    participants = Participant.objects.all()
+    for party, model in (("place", Place), ("organisation", Organisation)):
+        if not sees_drafts(model, user):
+            participants = participants.filter(
+                Q(**{f"{party}__isnull": True})
+                | Q(**{f"{party}__publication": Publication.PUBLISHED})
+            )
+    return participants
 
 
 class Urls:
@@ -140,9 +150,21 @@ def _region_id(place):
 
 
 def map_data(partnerships, request=None, user=None):
-    """GeoJSON: a point per place with its count, a line per pair of places with theirs."""
+    """GeoJSON: a point per place with its count, a line per pair of places with theirs.
+
+    It reads every participant of the partnerships, so the map page and the API share
+    it for each registry version (``core.cache.per_version``).
+    """
     urls = Urls(request)
     participants = visible_participants(user or viewer(request))
+    return per_version(
+        "map",
+        [partnerships, participants, urls.patterns, get_language()],
+        lambda: _map_data(partnerships, participants, urls),
+    )
+
+
+def _map_data(partnerships, participants, urls):
     rows = participants.filter(partnership__in=partnerships.values("pk")).values_list(
         "partnership_id", "place_id", "organisation__place_id"
     )
@@ -159,14 +181,18 @@ def map_data(partnerships, request=None, user=None):
     located = {pk for pk, position in positions.items() if position}
 
     counts = Counter()
-    pairs = defaultdict(list)
+    # Each tie: [how many partnerships, the first of them], which names a line of one.
+    # Past MAX_LINES ties between places the map joins them up to regions, so it stops
+    # counting them there.
+    pairs = {}
     for partnership_id, ids in by_partnership.items():
-        ids = ids & located
+        ids = by_partnership[partnership_id] = ids & located
         for pk in ids:
             counts[pk] += 1
-        if len(ids) > 1:
-            for pair in combinations(sorted(ids), 2):
-                pairs[pair].append(partnership_id)
+        if len(ids) > 1 and pairs is not None:
+            _tally(pairs, ids, partnership_id)
+            if len(pairs) > MAX_LINES:
+                pairs = None
 
     points = [
         {
@@ -189,12 +215,12 @@ def map_data(partnerships, request=None, user=None):
     ]
 
     level, ends = "place", {pk: places[pk] for pk in located}
-    if len(pairs) > MAX_LINES:
-        level, pairs, ends = "region", *_regional_pairs(pairs, places, positions)
+    if pairs is None:
+        level, pairs, ends = "region", *_regional_pairs(by_partnership, located, places, positions)
         positions = {**positions, **{pk: end["position"] for pk, end in ends.items()}}
-    ranked = sorted(pairs.items(), key=lambda item: (-len(item[1]), item[0]))[:MAX_LINES]
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_LINES]
     # A line of one partnership names it; titles only for those, not for every tie.
-    singles = [ids[0] for _pair, ids in ranked if len(ids) == 1]
+    singles = [first for _pair, (count, first) in ranked if count == 1]
     titles = {
         row["pk"]: _shown(row, "title")
         for row in Partnership.objects.filter(pk__in=singles).values(
@@ -202,7 +228,7 @@ def map_data(partnerships, request=None, user=None):
         )
     }
     lines = []
-    for (a, b), ids in ranked:
+    for (a, b), (count, first) in ranked:
         properties = {
             "from": ends[a]["slug"],
             "to": ends[b]["slug"],
@@ -210,10 +236,10 @@ def map_data(partnerships, request=None, user=None):
             "from_name_language": ends[a]["name_language"],
             "to_name": ends[b]["name"],
             "to_name_language": ends[b]["name_language"],
-            "count": len(ids),
+            "count": count,
         }
-        if len(ids) == 1:
-            title = titles[ids[0]]
+        if count == 1:
+            title = titles[first]
             properties["partnership"] = {
                 "slug": title["slug"],
                 "title": title["title"],
@@ -242,14 +268,34 @@ def map_data(partnerships, request=None, user=None):
     }
 
 
-def _regional_pairs(pairs, places, positions):
-    """The same ties joined up to regions: far fewer lines, each still with its count."""
-    region_of = {pk: _region_id(place) for pk, place in places.items()}
-    regional = defaultdict(set)
-    for (a, b), ids in pairs.items():
-        ra, rb = region_of[a], region_of[b]
-        if ra != rb:
-            regional[(ra, rb) if ra < rb else (rb, ra)].update(ids)
+def _tally(ties, ends, partnership_id):
+    """Count one partnership on the tie between each two of ``ends``."""
+    if len(ends) == 2:  # most partnerships: no sort, no combinations
+        a, b = ends
+        tied = [(a, b) if a < b else (b, a)]
+    else:
+        tied = combinations(sorted(ends), 2)
+    for pair in tied:
+        tie = ties.get(pair)
+        if tie is None:
+            ties[pair] = [1, partnership_id]
+        else:
+            tie[0] += 1
+
+
+def _regional_pairs(by_partnership, located, places, positions):
+    """The same ties joined up to regions: far fewer lines, each still with its count.
+
+    ``by_partnership`` holds each partnership's located places.
+    Counted again from each partnership's regions, so that a partnership with several
+    places in one region counts once on its tie, without a set of ids per tie.
+    """
+    region_of = {pk: _region_id(place) for pk, place in places.items() if pk in located}
+    regional = {}
+    for partnership_id, ids in by_partnership.items():
+        regions = {region_of[pk] for pk in ids}
+        if len(regions) > 1:
+            _tally(regional, regions, partnership_id)
     known = {pk: places[pk] for pk in region_of.values() if pk in places}
     missing = set(region_of.values()) - set(known)
     known.update(
@@ -261,27 +307,23 @@ def _regional_pairs(pairs, places, positions):
     # A region without coordinates sits at the middle of its places on the map.
     members = defaultdict(list)
     for pk, region in region_of.items():
-        if positions.get(pk):
-            members[region].append(positions[pk])
+        members[region].append(positions[pk])
     ends = {}
     for pk, region in known.items():
         if region.get("latitude") is not None:
             position = _coordinates(region["latitude"], region["longitude"])
-        elif members[pk]:
+        else:
             spots = members[pk]
             position = [
                 round(sum(spot[0] for spot in spots) / len(spots), 4),
                 round(sum(spot[1] for spot in spots) / len(spots), 4),
             ]
-        else:
-            continue
         ends[pk] = {
             "slug": region["slug"],
             "name": region["name"],
             "name_language": region["name_language"],
             "position": position,
         }
-    regional = {(a, b): sorted(ids) for (a, b), ids in regional.items() if a in ends and b in ends}
     return regional, ends
 
 

@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from core.cache import per_version
 from core.translation import content_language
 from core.views import active_chips
 from core.visibility import viewer
@@ -41,11 +42,16 @@ class HomeView(TemplateView):
         ]
         recent.sort(key=lambda record: record.updated_at, reverse=True)
         context.update(
-            counts={
-                "places": places.count(),
-                "organisations": organisations.count(),
-                "partnerships": partnerships.count(),
-            },
+            # Counted once per registry version, whichever language asks first.
+            counts=per_version(
+                "home-counts",
+                [places, organisations, partnerships],
+                lambda: {
+                    "places": places.count(),
+                    "organisations": organisations.count(),
+                    "partnerships": partnerships.count(),
+                },
+            ),
             recent=recent[: self.recent_count],
             by_kind=self.partnerships_by_kind_and_status(),
             statuses=Partnership.Status.choices,
@@ -53,12 +59,16 @@ class HomeView(TemplateView):
         return context
 
     def partnerships_by_kind_and_status(self):
-        counts = {
-            (row["kind"], row["status"]): row["count"]
-            for row in self.partnerships.order_by()
-            .values("kind", "status")
-            .annotate(count=Count("pk"))
-        }
+        counts = per_version(
+            "kind-status",
+            [self.partnerships],
+            lambda: {
+                (row["kind"], row["status"]): row["count"]
+                for row in self.partnerships.order_by()
+                .values("kind", "status")
+                .annotate(count=Count("pk"))
+            },
+        )
         rows = []
         for kind, label in Partnership.Kind.choices:
             cells = [

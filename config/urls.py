@@ -60,7 +60,6 @@ sitemaps = {
 }
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", not_cached(robots_txt), name="robots"),

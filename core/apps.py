@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,8 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Sources and shared records")
 
     def ready(self):
-        from . import versioning
+        from . import planner, versioning
         from .history import record_raw_save
 
         post_save.connect(record_raw_save, dispatch_uid="core.history.record_raw_save")
         versioning.watch(self)
+        post_migrate.connect(planner.migrated, sender=self, dispatch_uid="core.planner")

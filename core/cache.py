@@ -1,9 +1,66 @@
+"""The site's caches: a file cache that counts in place, and values computed once per
+registry version."""
+
+import hashlib
 import pickle
 import time
 import zlib
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends import filebased
 from django.core.files import locks
+from django.utils import timezone
+
+_MISSING = object()
+
+
+def per_version(name, parts, compute):
+    """``compute()``, computed once per registry version and shared by every worker, page
+    and language that asks for the same ``name`` and ``parts``.
+
+    For what counts or draws the whole registry (facet counts, the home page's chart, the
+    map): after a write, the first page that needs it pays for it, not every page, in
+    each language, again. ``parts`` must name everything the value depends on besides the
+    registry: the records (a QuerySet, whose SQL also says what the reader may see; its
+    order is left out), the language. The key holds the version, the moment it moved
+    and today's date, as the page cache's does (``core.middleware``), so a value is never
+    older than the data; it is on and off with the page cache.
+    """
+    if not settings.ATLAS_CACHE_PAGES:
+        return compute()
+    # Imported here: this module is also the cache backend, loaded before the models.
+    from . import versioning
+
+    value, changed_at = versioning.current()
+    digest = hashlib.sha256(repr(_described(parts)).encode()).hexdigest()[:40]
+    key = (
+        f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{value}."
+        f"{changed_at.timestamp()}.{timezone.localdate()}.{name}.{digest}"
+    )
+    cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, settings.CACHE_MIDDLEWARE_SECONDS)
+    return found
+
+
+def _described(parts):
+    """``parts`` with each QuerySet as the SQL of the records it holds, in any order:
+    the default order is by name in the reader's language."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db.models import QuerySet
+
+    described = []
+    for part in parts:
+        if isinstance(part, QuerySet):
+            try:
+                part = str(part.order_by().query)
+            except EmptyResultSet:
+                part = f"{part.model._meta.label}.none()"
+        described.append(part)
+    return described
 
 
 class FileBasedCache(filebased.FileBasedCache):

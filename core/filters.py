@@ -11,6 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from .cache import per_version
 from .text import validate_search_query
 from .translation import DEFAULT_LANGUAGE, Localized, localized_field
 from .visibility import viewer
@@ -46,6 +47,11 @@ class RecordFilterSet(django_filters.FilterSet):
         # The folding search in core.text, through the model's QuerySet.
         return queryset.search(value)
 
+    def found(self, queryset, value):
+        """What the search box lets through, in no order: what the facets count. A
+        FilterSet that ranks its search results leaves the ranking out here."""
+        return self.filter_q(queryset, "q", value)
+
     def queryset_without(self, name):
         """The records every filter but ``name`` (and the sort) lets through.
 
@@ -56,7 +62,11 @@ class RecordFilterSet(django_filters.FilterSet):
         if not self.is_bound:
             return queryset
         for other, value in self.form.cleaned_data.items():
-            if other not in (name, "sort"):
+            if other in (name, "sort"):
+                continue
+            if other == "q" and value:
+                queryset = self.found(queryset, value)
+            else:
                 queryset = self.filters[other].filter(queryset, value)
         return queryset
 
@@ -65,12 +75,10 @@ class RecordFilterSet(django_filters.FilterSet):
         if self.is_bound and not self.is_valid():
             return []
         result = []
-        shared = self.shared_counts()
-        for name, counter in self.facets.items():
+        every_count = self.facet_counts()
+        for name in self.facets:
             selected = [str(value) for value in self.data.getlist(name)] if self.is_bound else []
-            counts = shared.get(name)
-            if counts is None:
-                counts = dict(counter(self, self.queryset_without(name).order_by()))
+            counts = every_count[name]
             labels = {str(value): str(label) for value, label in self.form.fields[name].choices}
             options = [
                 FacetOption(str(value), labels.get(str(value), str(value)), count, False)
@@ -85,6 +93,33 @@ class RecordFilterSet(django_filters.FilterSet):
             if chosen or options:
                 result.append(Facet(name, self.filters[name].label, chosen + options))
         return result
+
+    def facet_counts(self):
+        """{facet name: {value: count}}: what ``facet_list`` shows, computed once per
+        registry version for the same records and filters, whichever page (list, map,
+        network) and language asks (``core.cache.per_version``)."""
+
+        def count():
+            shared = self.shared_counts()
+            return {
+                name: shared[name]
+                if name in shared
+                else dict(counter(self, self.queryset_without(name).order_by()))
+                for name, counter in self.facets.items()
+            }
+
+        chosen = [
+            (name, self.data.getlist(name) if self.is_bound else [])
+            for name in self.filters
+            if name != "sort"
+        ]
+        # What a named record filter may match depends on who reads: its records too.
+        records = [
+            value_filter.records
+            for value_filter in self.filters.values()
+            if isinstance(value_filter, RecordNameFilter)
+        ]
+        return per_version("facets", [self.queryset, chosen, *records], count)
 
     def shared_counts(self):
         """Counts of the facets on the record's own fields that nothing is chosen in.

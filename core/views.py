@@ -231,7 +231,6 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /i18n/",
         # Downloads repeat the lists; crawlers need the pages, not the files.
         "Disallow: /*.csv",
         f"Sitemap: {sitemap}",

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from import_export.fields import Field as ExportField
 from import_export.resources import ModelDeclarativeMetaclass
 
+from core import planner
 from core.exports import ExportResource
 from core.models import ImportBatch, ImportBatchItem, Publication, Source
 from core.translation import LANGUAGES, content_language, localized_field
@@ -513,6 +514,8 @@ class Importer:
                 self.check(job, report)
                 if not report.problems:
                     report.batch = self.write(job, rows, file_name, change_reason)
+            if report.batch is not None and len(rows) >= planner.LARGE_IMPORT:
+                planner.refresh()
         except IntegrityError as error:
             report.problems.append(
                 Problem(

@@ -250,14 +250,20 @@ class PartnershipFilter(RecordFilterSet):
         self.subtrees = {}
         self.matches = {}
 
-    def filter_q(self, queryset, name, value):
+    def found(self, queryset, value):
         terms = query_terms(value)
         if not terms:
             return queryset
         # Facets apply this filter once each; the search runs once.
         if value not in self.matches:
             self.matches[value] = search_matches(terms)
-        queryset = queryset.filter(pk__in=self.matches[value])
+        return queryset.filter(pk__in=self.matches[value])
+
+    def filter_q(self, queryset, name, value):
+        terms = query_terms(value)
+        if not terms:
+            return queryset
+        queryset = self.found(queryset, value)
         # Ties named in their title first, then those of a participant so named, then
         # those found through a place or organisation inside one so named.
         title_matches = Q()

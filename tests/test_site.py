@@ -77,6 +77,13 @@ def test_switching_language_keeps_the_page_and_its_query(client):
     assert 'href="/en/places/?kind=city&amp;q=aarhus" hreflang="en" lang="en">English</a>' in danish
 
 
+@pytest.mark.django_db
+def test_no_language_form_endpoint_is_left_to_post_to(client):
+    """The switch is a link to the other language's address; Django's set_language view
+    (a form with a CSRF token on every page) is not mounted."""
+    assert client.post("/i18n/setlang/", {"language": "da", "next": "/"}).status_code == 404
+
+
 def test_danish_interface(client):
     page = client.get(url("about", "da")).content.decode()
     assert '<html lang="da">' in page

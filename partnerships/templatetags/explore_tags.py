@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.cache import per_version
 from core.labels import choice_label
 from core.numbers import grouped
 
@@ -201,4 +202,7 @@ def started_chart(queryset=None, heading_id="chart-heading"):
     """The chart of ``queryset`` (every partnership by default) started per year and kind."""
     if queryset is None:
         queryset = Partnership.objects.published()
-    return {"chart": chart(*started_per_year(queryset)), "heading_id": heading_id}
+    # Every partnership (the home page, an unfiltered list) is read once per registry
+    # version, not once per page and language.
+    counts = per_version("started", [queryset], lambda: started_per_year(queryset))
+    return {"chart": chart(*counts), "heading_id": heading_id}

@@ -104,6 +104,32 @@ def test_many_lines_join_up_to_regions(client, ties, monkeypatch):
     assert lines(data)[frozenset({"aarhus", "harbin"})]["properties"]["count"] == 2
 
 
+def test_a_partnership_counts_once_on_each_tie_between_its_regions(client, monkeypatch):
+    """Three regions, two places in one of them: three regional ties, each counted once."""
+    monkeypatch.setattr(explore, "MAX_LINES", 2)
+    regions = {
+        slug: PlaceFactory(name=slug.title(), slug=slug, latitude=index, longitude=index)
+        for index, slug in enumerate(["north", "south", "east"], start=1)
+    }
+    cities = [
+        PlaceFactory(slug=f"{slug}-{n}", parent=regions[slug], latitude=n, longitude=n)
+        for slug, n in [("north", 10), ("north", 11), ("south", 12), ("east", 13)]
+    ]
+    PartnershipFactory(title="Four cities", slug="four", parties=cities)
+    PartnershipFactory(title="North and south", slug="two", parties=[cities[1], cities[2]])
+    data = get_map(client)
+    assert data["meta"]["line_level"] == "region"
+    assert data["meta"]["lines"] == 2 and data["meta"]["lines_omitted"] == 1
+    found = lines(data)
+    # North–south by both partnerships, however many places each has in the north.
+    assert found[frozenset({"north", "south"})]["properties"]["count"] == 2
+    other = next(line for pair, line in found.items() if pair != frozenset({"north", "south"}))
+    assert other["properties"]["count"] == 1
+    assert other["properties"]["partnership"]["slug"] == "four"
+    # Every place is still a point, with its own count.
+    assert points(data)["north-11"]["properties"]["count"] == 2
+
+
 @pytest.mark.parametrize("size", [3, 30])
 def test_the_map_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
     for _ in range(size):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from core import versioning
+from core import planner, versioning
 
 from .backup import check_sqlite_file, postgres_arguments, read_only, require, run
 
@@ -54,6 +54,8 @@ class Command(BaseCommand):
             versioning.bump(database, at_least=before)
         except DatabaseError:
             pass  # a backup from before the version existed: migrate creates it afresh
+        # pg_restore brings the rows back without the planner's statistics.
+        planner.refresh(database)
         self.stdout.write(f"Restored the {database} database from {path}.")
 
     def version(self, database):
