@@ -116,6 +116,10 @@ class Organisation(Publishable):
         ordering = [Localized("name").asc()]
         indexes = [
             *localized_indexes("name", "organisation"),
+            # An organisation's parts, in name order, on its page. Most organisations have
+            # no parent, so to SQLite's statistics of the parent column a parent's parts
+            # look like thousands: it read every organisation by name to find a few.
+            *localized_indexes("name", "org", within="parent"),
             models.Index(fields=["-updated_at"], name="organisation_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="organisation_reviewed_idx"),
         ]

@@ -358,6 +358,14 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["date_on", "pk"]
+        indexes = [
+            # The events at a place, for its page. Most events name no place, and SQLite's
+            # statistics of the whole column count those as one value of thousands of
+            # rows: it scanned every event instead of reading this index.
+            models.Index(
+                fields=["place"], condition=models.Q(place__isnull=False), name="event_place_idx"
+            ),
+        ]
 
     def __str__(self):
         when = self.date.display() if self.date else _("undated")

@@ -4,8 +4,10 @@ import html
 import pytest
 from django.core.management import call_command
 
+from core.models import Publication
 from places.models import Place, PlaceFigure
 from tests.factories import (
+    EventFactory,
     OrganisationFactory,
     PartnershipFactory,
     PlaceFactory,
@@ -324,3 +326,21 @@ def test_coordinates_read_with_compass_points_in_the_readers_language(client):
     assert "33° N, 119.7° E" in english
     assert "33° N, 119,7° Ø" in danish
     assert "openstreetmap.org/?mlat=33.000000&amp;mlon=119.700000" in english
+
+
+def test_the_timeline_holds_its_ties_events_and_events_held_there(client, wuxi, admin_client):
+    """Events of the place's ties, and events of other ties held at the place; an event of
+    a draft partnership only for staff."""
+    own = PartnershipFactory(title="Wuxi–Aarhus", parties=[wuxi])
+    EventFactory(partnership=own, text_en="Agreement signed")
+    elsewhere = PartnershipFactory(title="Suzhou–Odense", parties=[PlaceFactory()])
+    EventFactory(partnership=elsewhere, place=wuxi, text_en="Delegation met in Wuxi")
+    EventFactory(partnership=elsewhere, text_en="Meeting in Odense")
+    draft = PartnershipFactory(title="Not yet", publication=Publication.DRAFT)
+    EventFactory(partnership=draft, place=wuxi, text_en="Draft visit")
+    address = url("places:place-detail", slug=wuxi.slug)
+    public = client.get(address).content.decode()
+    assert "Agreement signed" in public and "Delegation met in Wuxi" in public
+    assert "Meeting in Odense" not in public and "Draft visit" not in public
+    staff = admin_client.get(address).content.decode()
+    assert "Draft visit" in staff and "Meeting in Odense" not in staff
