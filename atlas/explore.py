@@ -22,9 +22,8 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
-from core.models import Publication
 from core.translation import LANGUAGES, localized_field, translated
-from core.visibility import sees_drafts, viewer
+from core.visibility import published_through, viewer
 from organisations.models import Organisation
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Participant, Partnership
@@ -56,18 +55,12 @@ def filter_partnerships(params, request=None):
 
 
 def visible_participants(user):
-    """Participants whose party the reader may see: a draft party stays off the map.
-
-    A party's publication is read through the join each participant makes anyway: an
-    ``IN (subquery)`` of the published places led SQLite to read every participant.
-    """
+    """Participants whose party the reader may see: a draft party stays off the map."""
     participants = Participant.objects.all()
     for party, model in (("place", Place), ("organisation", Organisation)):
-        if not sees_drafts(model, user):
-            participants = participants.filter(
-                Q(**{f"{party}__isnull": True})
-                | Q(**{f"{party}__publication": Publication.PUBLISHED})
-            )
+        published = published_through(party, model, user)
+        if published is not None:
+            participants = participants.filter(Q(**{f"{party}__isnull": True}) | published)
     return participants
 
 
@@ -286,9 +279,9 @@ def _tally(ties, ends, partnership_id):
 def _regional_pairs(by_partnership, located, places, positions):
     """The same ties joined up to regions: far fewer lines, each still with its count.
 
-    ``by_partnership`` holds each partnership's located places.
-    Counted again from each partnership's regions, so that a partnership with several
-    places in one region counts once on its tie, without a set of ids per tie.
+    Counted again from the regions of each partnership's located places (what
+    ``by_partnership`` holds by now), so that a partnership with several places in one
+    region counts once on its tie, without a set of ids per tie.
     """
     region_of = {pk: _region_id(place) for pk, place in places.items() if pk in located}
     regional = {}

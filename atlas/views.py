@@ -34,41 +34,38 @@ class HomeView(TemplateView):
             model.objects.visible_to(viewer(self.request))
             for model in (Place, Organisation, Partnership)
         )
-        self.partnerships = partnerships
         recent = [
             *places.order_by("-updated_at")[: self.recent_count],
             *organisations.order_by("-updated_at")[: self.recent_count],
             *partnerships.order_by("-updated_at")[: self.recent_count],
         ]
         recent.sort(key=lambda record: record.updated_at, reverse=True)
+        # Counted once per registry version, whichever language asks first.
+        records = [places, organisations, partnerships]
+        counts, by_kind = per_version("home", records, lambda: self.count(*records))
         context.update(
-            # Counted once per registry version, whichever language asks first.
-            counts=per_version(
-                "home-counts",
-                [places, organisations, partnerships],
-                lambda: {
-                    "places": places.count(),
-                    "organisations": organisations.count(),
-                    "partnerships": partnerships.count(),
-                },
-            ),
+            counts=counts,
             recent=recent[: self.recent_count],
-            by_kind=self.partnerships_by_kind_and_status(),
+            by_kind=self.partnerships_by_kind_and_status(by_kind),
             statuses=Partnership.Status.choices,
         )
         return context
 
-    def partnerships_by_kind_and_status(self):
-        counts = per_version(
-            "kind-status",
-            [self.partnerships],
-            lambda: {
-                (row["kind"], row["status"]): row["count"]
-                for row in self.partnerships.order_by()
-                .values("kind", "status")
-                .annotate(count=Count("pk"))
-            },
-        )
+    @staticmethod
+    def count(places, organisations, partnerships):
+        """The number of each type, and of partnerships by (kind, status)."""
+        counts = {
+            "places": places.count(),
+            "organisations": organisations.count(),
+            "partnerships": partnerships.count(),
+        }
+        by_kind = {
+            (row["kind"], row["status"]): row["count"]
+            for row in partnerships.order_by().values("kind", "status").annotate(count=Count("pk"))
+        }
+        return counts, by_kind
+
+    def partnerships_by_kind_and_status(self, counts):
         rows = []
         for kind, label in Partnership.Kind.choices:
             cells = [

@@ -9,7 +9,9 @@ import zlib
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends import filebased
+from django.core.exceptions import EmptyResultSet
 from django.core.files import locks
+from django.db.models import QuerySet
 from django.utils import timezone
 
 _MISSING = object()
@@ -49,9 +51,6 @@ def per_version(name, parts, compute):
 def _described(parts):
     """``parts`` with each QuerySet as the SQL of the records it holds, in any order:
     the default order is by name in the reader's language."""
-    from django.core.exceptions import EmptyResultSet
-    from django.db.models import QuerySet
-
     described = []
     for part in parts:
         if isinstance(part, QuerySet):

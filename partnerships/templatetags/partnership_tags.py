@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.dates import DECADE
-from core.models import Publication
 from core.search import any_of
 from core.translation import Localized
 from core.views import SECTION_SIZE
-from core.visibility import sees_drafts, viewer
+from core.visibility import published_through, viewer
 from organisations.models import Organisation
 
 from ..filters import with_parts
@@ -89,10 +88,9 @@ def place_partnerships(context, place, place_ids):
     user = viewer(context.get("request"))
     partnerships = Partnership.objects.visible_to(user).for_places(place_ids)
     at_places = Event.objects.filter(place_id__in=place_ids)
-    if not sees_drafts(Partnership, user):
-        # Through the join: with "IN (every published partnership)" SQLite read the
-        # events of all of them instead of the few events at these places.
-        at_places = at_places.filter(partnership__publication=Publication.PUBLISHED)
+    published = published_through("partnership", Partnership, user)
+    if published is not None:
+        at_places = at_places.filter(published)
     # Each part read from its own index (events by partnership, events by place): an OR
     # of the two made SQLite test every event of the registry.
     events = Event.objects.filter(
