@@ -13,6 +13,7 @@ from core.translation import content_language
 from core.views import active_chips
 from core.visibility import viewer
 from organisations.models import Organisation
+from partnerships import facets
 from partnerships.models import Partnership
 from places.models import Place
 
@@ -54,14 +55,23 @@ class HomeView(TemplateView):
     @staticmethod
     def count(places, organisations, partnerships):
         """The number of each type, and of partnerships by (kind, status)."""
+        # Partnerships by kind and status are counted as they are written, for everyone
+        # and for the public (partnerships.facets); any other set is counted here.
+        scope = facets.scope_of(partnerships)
+        if scope is not None:
+            kept = facets.counts(scope, ["kind_status"], using=partnerships.db)["kind_status"]
+            by_kind = {tuple(value.split("|", 1)): count for value, count in kept.items()}
+        else:
+            by_kind = {
+                (row["kind"], row["status"]): row["count"]
+                for row in partnerships.order_by()
+                .values("kind", "status")
+                .annotate(count=Count("pk"))
+            }
         counts = {
             "places": places.count(),
             "organisations": organisations.count(),
-            "partnerships": partnerships.count(),
-        }
-        by_kind = {
-            (row["kind"], row["status"]): row["count"]
-            for row in partnerships.order_by().values("kind", "status").annotate(count=Count("pk"))
+            "partnerships": sum(by_kind.values()),
         }
         return counts, by_kind
 

@@ -100,9 +100,12 @@ class RecordFilterSet(django_filters.FilterSet):
         network) and language asks (``core.cache.per_version``)."""
 
         def count():
-            shared = self.shared_counts()
+            kept = self.kept_counts(self.unfiltered_facets())
+            shared = self.shared_counts(skip=kept)
             return {
-                name: shared[name]
+                name: kept[name]
+                if name in kept
+                else shared[name]
                 if name in shared
                 else dict(counter(self, self.queryset_without(name).order_by()))
                 for name, counter in self.facets.items()
@@ -121,8 +124,23 @@ class RecordFilterSet(django_filters.FilterSet):
         ]
         return per_version("facets", [self.queryset, chosen, *records], count)
 
-    def shared_counts(self):
-        """Counts of the facets on the record's own fields that nothing is chosen in.
+    def unfiltered_facets(self):
+        """The facets whose counts no other filter narrows: each counts every record."""
+        cleaned = self.form.cleaned_data if self.is_bound else {}
+        return [
+            name
+            for name in self.facets
+            if not any(value for other, value in cleaned.items() if other not in (name, "sort"))
+        ]
+
+    def kept_counts(self, names):
+        """{facet name: {value: count}} for those of ``names`` whose counts the writes keep
+        up to date, so that none is counted here; a FilterSet with such counts says."""
+        return {}
+
+    def shared_counts(self, skip=()):
+        """Counts of the facets on the record's own fields that nothing is chosen in (and
+        that are not in ``skip``).
 
         Leaving out a filter with no value changes nothing, so all of them count the same
         records: one GROUP BY over their fields together scans the table once, not once
@@ -132,7 +150,7 @@ class RecordFilterSet(django_filters.FilterSet):
         names = [
             name
             for name, counter in self.facets.items()
-            if getattr(counter, "field_name", None) and not cleaned.get(name)
+            if getattr(counter, "field_name", None) and not cleaned.get(name) and name not in skip
         ]
         if len(names) < 2:
             return {}

@@ -11,11 +11,18 @@ from ``CoreConfig.ready``), and ``VersionedQuerySet`` for the bulk paths that se
 signal. A bulk write to an automatic many-to-many table (``Model.field.through``) or raw
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
+
+``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
+``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
+``batch()`` lets them do their work once for many such writes.
 """
+
+from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.functions import Greatest
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +39,43 @@ UNWATCHED = {
 }
 
 ROW = 1
+
+# Sent after a bulk write that sends no per-row signal, inside its transaction, only to
+# receivers of its model: ``QuerySet.update()`` (``pks``, the rows it matched, read before
+# the update, and ``fields``), ``bulk_create()`` and the import's own inserts (``objs``,
+# with their primary keys). Raw writers send it themselves with ``written()``.
+bulk_written = Signal()
+
+
+# Sent when the outermost ``batch()`` ends without an error, inside its transaction.
+batch_finished = Signal()
+
+
+@contextmanager
+def batch(using=DEFAULT_DB_ALIAS):
+    """Many bulk writes as one, such as an import's: keepers of what is derived from the
+    records (``partnerships.facets``) note what each write touched and do their work once,
+    on ``batch_finished``, instead of after every write."""
+    connection = connections[using]
+    outer = not getattr(connection, "atlas_batch", False)
+    connection.atlas_batch = True
+    try:
+        yield
+    finally:
+        if outer:
+            connection.atlas_batch = False
+    if outer:
+        batch_finished.send(sender=None, using=using)
+
+
+def in_batch(using=DEFAULT_DB_ALIAS):
+    return getattr(connections[using], "atlas_batch", False)
+
+
+def written(model, using=DEFAULT_DB_ALIAS, pks=None, objs=None, fields=None):
+    """After a bulk write to ``model`` that sent no signal: bump, and tell the keepers."""
+    bump(using)
+    bulk_written.send(sender=model, using=using, pks=pks, objs=objs, fields=fields)
 
 
 class RegistryVersion(models.Model):
@@ -102,16 +146,23 @@ class VersionedQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         with transaction.atomic(using=self.db, savepoint=False):
+            # Which rows, read only when a keeper listens: after the update the filter
+            # may no longer match them.
+            pks = (
+                list(self.order_by().values_list("pk", flat=True))
+                if bulk_written.has_listeners(self.model)
+                else None
+            )
             rows = super().update(**kwargs)
             if rows:
-                bump(self.db)
+                written(self.model, self.db, pks=pks, fields=set(kwargs))
         return rows
 
     def bulk_create(self, objs, *args, **kwargs):
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             if created:
-                bump(self.db)
+                written(self.model, self.db, objs=created)
         return created
 
 
@@ -135,14 +186,19 @@ def migrated(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs):
 
 
 def watched_models():
-    """Every model of the registry apps whose writes move the version; history tables are
-    written together with their records and left out."""
+    """Every model of the registry apps whose writes move the version; history tables and
+    models marked ``derived`` (counts kept from the records) are written together with
+    their records and left out."""
     from django.apps import apps
     from simple_history.models import HistoricalChanges
 
     for label in REGISTRY_APPS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
-            if model._meta.label_lower in UNWATCHED or issubclass(model, HistoricalChanges):
+            if (
+                model._meta.label_lower in UNWATCHED
+                or issubclass(model, HistoricalChanges)
+                or getattr(model, "derived", False)
+            ):
                 continue
             yield model
 

@@ -18,7 +18,7 @@ from django_countries.fields import Country, CountryField
 from core.exports import plain_number
 from core.fields import PartialDateField
 from core.translation import LANGUAGES, localized_field
-from core.versioning import bump
+from core.versioning import written
 
 from .readers import (
     CellError,
@@ -466,8 +466,14 @@ class ManyReference(ListColumn):
         for pk, gone in remove.items():
             through.objects.filter(**{owner: pk, f"{other}__in": gone}).delete()
         through.objects.bulk_create(add, batch_size=1000)
-        if add:
-            bump()  # an automatic many-to-many table's bulk_create sends no signal
+        if add or remove:
+            # An automatic many-to-many table's writes send no signal: say which records'
+            # links changed (the version, the partnership facet counts).
+            written(
+                self.record_type.model,
+                pks=sorted({getattr(link, owner) for link in add} | set(remove)),
+                fields={self.field_name},
+            )
 
 
 class Sources(ManyReference):
@@ -508,10 +514,14 @@ class RemoveSources(ManyReference):
     def write(self, rows, job):
         through = self.model_field.remote_field.through
         owner = self.model_field.m2m_field_name() + "_id"
+        changed = []
         for row in job.changed_rows(rows, self.name):
             through.objects.filter(
                 **{owner: row.instance.pk, "source_id__in": list(row.wanted[self.name])}
             ).delete()
+            changed.append(row.instance.pk)
+        if changed:
+            written(self.record_type.model, pks=changed, fields={self.field_name})
 
 
 def check_declaration(record_type):

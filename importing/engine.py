@@ -41,7 +41,8 @@ from core import planner
 from core.exports import ExportResource
 from core.models import ImportBatch, ImportBatchItem, Publication, Source
 from core.translation import LANGUAGES, content_language, localized_field
-from core.versioning import bump
+from core.versioning import batch as batched
+from core.versioning import written
 
 from .names import identity
 from .readers import CellError, cell_text, clean_cell, fold
@@ -449,7 +450,7 @@ def insert(model, objects):
                 setattr(obj, pk.attname, pk.to_python(key))
                 obj._state.adding = False
                 obj._state.db = database.alias
-    bump()
+    written(model, database.alias, objs=objects)
 
 
 # Running an import -----------------------------------------------------------------------
@@ -822,8 +823,10 @@ class Importer:
                 unchanged_count=sum(1 for row in rows if row.action == UNCHANGED),
             )
             job.change_reason = batch.change_reason
-        sources = job.write_sources()
-        extra = record_type.write(rows)
+        # Derived counts follow the records once, at the end, not after each table.
+        with batched():
+            sources = job.write_sources()
+            extra = record_type.write(rows)
         if batch is not None:
             # What the import created is a list of ids per model (one row, however many
             # records); what it changed keeps its earlier columns, for an undo.

@@ -379,3 +379,61 @@ class Event(models.Model):
         """Fill ``date_on`` from the partial date; ``save()`` and bulk writers both call it."""
         date = parse_or_none(self.date)
         self.date_on = date.earliest if date else None
+
+
+class FacetValue(models.Model):
+    """One facet value of a partnership, as last counted (``partnerships.facets``): a
+    participant's country or kind, a theme, the status, the publication…
+
+    Kept by the writes, like the counts. A write takes the partnership's old values off
+    the counts before it adds the new ones, and the participant filters test a
+    partnership's values here by this index, instead of joining every participant to its
+    place or organisation.
+    """
+
+    # No foreign key: the rows outlive their partnership's deletion until the facet
+    # keeper has taken them off the counts, in the same transaction.
+    partnership_id = models.BigIntegerField()
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=100)
+
+    derived = True  # written with the records it follows; moves no version itself
+
+    class Meta:
+        verbose_name = _("facet value")
+        # The partnerships with a rare value, read by value (``PartnershipFilter``).
+        indexes = [
+            models.Index(fields=["facet", "value", "partnership_id"], name="facet_value_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership_id", "facet", "value"], name="facet_value_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partnership_id}: {self.facet}={self.value}"
+
+
+class FacetCount(models.Model):
+    """How many partnerships have a facet value, for everyone (``all``) and for the public
+    (``published``): the partnership list's facets and the charts without a filter, read
+    from here instead of counting the registry. Kept by ``partnerships.facets``."""
+
+    scope = models.CharField(max_length=10)
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=100)
+    count = models.IntegerField(default=0)
+
+    derived = True
+
+    class Meta:
+        verbose_name = _("facet count")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "facet", "value"], name="facet_count_unique_value"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.facet}={self.value}: {self.count}"

@@ -355,6 +355,10 @@ def test_every_model_of_the_registry_moves_the_version():
             name = model._meta.label_lower
             if issubclass(model, HistoricalChanges) or name in versioning.UNWATCHED:
                 continue
+            if getattr(model, "derived", False):
+                # Counts kept from the records, written in the records' own transaction.
+                assert versioning.changed not in receivers(post_save, model), name
+                continue
             checked.append(name)
             assert versioning.changed in receivers(post_delete, model), name
             if model._meta.auto_created:

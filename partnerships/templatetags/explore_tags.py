@@ -14,6 +14,7 @@ from core.cache import per_version
 from core.labels import choice_label
 from core.numbers import grouped
 
+from .. import facets
 from ..as_of import (
     ACTIVE,
     ENDED,
@@ -202,7 +203,12 @@ def started_chart(queryset=None, heading_id="chart-heading"):
     """The chart of ``queryset`` (every partnership by default) started per year and kind."""
     if queryset is None:
         queryset = Partnership.objects.published()
-    # Every partnership (the home page, an unfiltered list) is read once per registry
-    # version, not once per page and language.
-    counts = per_version("started", [queryset], lambda: started_per_year(queryset))
+    # Every partnership (the home page, an unfiltered list) is counted as records are
+    # written (partnerships.facets); any other set once per registry version, not once
+    # per page and language.
+    scope = facets.scope_of(queryset)
+    if scope is not None:
+        counts = facets.started(scope, using=queryset.db)
+    else:
+        counts = per_version("started", [queryset], lambda: started_per_year(queryset))
     return {"chart": chart(*counts), "heading_id": heading_id}

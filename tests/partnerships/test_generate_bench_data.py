@@ -8,6 +8,7 @@ from core.text import search_key
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
+from tests.partnerships.test_facet_counts import assert_kept
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,8 @@ def test_generates_a_registry_that_obeys_the_rules():
         partnership.full_clean()
         assert partnership.start_on == partnership.start.earliest
         assert partnership.events.exists() and partnership.themes.exists()
+    # Its partnership counts are kept, as every write path keeps them.
+    assert_kept()
 
 
 def test_refuses_to_run_twice_or_with_a_silly_size():

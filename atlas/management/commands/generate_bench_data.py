@@ -8,6 +8,7 @@ from django.db import transaction
 from core.models import Publication, Source
 from core.text import search_key
 from organisations.models import Organisation, OrganisationName
+from partnerships import facets
 from partnerships.models import Event, Participant, Partnership, Theme
 from places.models import Place, PlaceFigure, PlaceName
 
@@ -52,7 +53,8 @@ class Command(BaseCommand):
         if Place.objects.filter(slug__startswith="bench-").exists():
             raise CommandError("This database already holds benchmark data; use a fresh database.")
         self.random = random.Random(seed)
-        with transaction.atomic():
+        # The partnership facet counts once at the end, not after each bulk write.
+        with transaction.atomic(), facets.recounted_after():
             source = Source.objects.create(title="Synthetic benchmark data", author="bench")
             places = self.make_places(max(40, partnerships // 10), source)
             organisations = self.make_organisations(max(20, partnerships // 5), places)
