@@ -36,9 +36,9 @@ from .models import FacetCount, FacetValue, Participant, Partnership, Theme
 Themes = Partnership.themes.through
 
 ALL, PUBLISHED = "all", "published"
-# What a change to a partnership's fields must recount (a bulk writer of its themes or
-# participants names those); other fields change no facet.
-OWN_FIELDS = {"publication", "kind", "status", "start", "start_on", "themes", "participants"}
+# What a change to a partnership's fields must recount (the import's writer of its themes
+# names them); other fields change no facet.
+OWN_FIELDS = {"publication", "kind", "status", "start", "start_on", "themes"}
 PARTY_FIELDS = {"country", "kind"}
 CHUNK = 5000
 
@@ -298,7 +298,6 @@ def connect():
         bulk_written.connect(_parties_written, sender=party, dispatch_uid=uid)
     bulk_written.connect(_own_written, sender=Partnership, dispatch_uid=uid)
     bulk_written.connect(_participants_written, sender=Participant, dispatch_uid=uid)
-    bulk_written.connect(_participants_written, sender=Themes, dispatch_uid=uid)
     batch_finished.connect(_batch_finished, dispatch_uid=uid)
 
 
