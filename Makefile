@@ -28,10 +28,13 @@ serve: $(BIN)/.installed
 	DJANGO_DEBUG=0 $(MANAGE) migrate --no-input
 	DJANGO_DEBUG=0 $(BIN)/gunicorn --config config/gunicorn.conf.py
 
+# The suite runs on every core (pytest-xdist), each worker with a test database of its
+# own; TEST_WORKERS=0 runs it in one process, as a debugger wants.
+TEST_WORKERS ?= auto
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run
-	$(DEV_ENV) $(BIN)/pytest --create-db $(PYTEST_ARGS)
+	$(DEV_ENV) $(BIN)/pytest --create-db -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
