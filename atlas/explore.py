@@ -22,12 +22,14 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
+from core.filters import id_list
 from core.translation import LANGUAGES, localized_field, translated
 from core.visibility import published_through, viewer
 from organisations.models import Organisation
+from partnerships import facets
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Participant, Partnership
-from places.models import Place
+from places.models import CHAIN, Place, region_in
 
 # More distinct lines than this and the map joins them up to regions (the places just
 # below a country), which keeps the GeoJSON for 10,000 partnerships well under 1 MB.
@@ -35,9 +37,6 @@ MAX_LINES = 2000
 # Partnerships a graph in the browser can show and lay out; downloads have no limit.
 NETWORK_LIMIT = 300
 MAX_STEPS = 3
-# How far up the hierarchy a place looks for coordinates and for its region.
-DEPTH = 4
-CHAIN = ["__".join(["parent"] * level) for level in range(1, DEPTH + 1)]
 
 
 class ExploreFilter(PartnershipFilter):
@@ -113,7 +112,7 @@ def _places_with_chain(place_ids):
             f"{prefix}__longitude",
         ]
     places = {}
-    for row in Place.objects.filter(pk__in=place_ids).values(*values):
+    for row in Place.objects.filter(pk__in=id_list(place_ids)).values(*values):
         _shown(row, "name")
         row["chain"] = [
             (row[f"{p}__pk"], row[f"{p}__kind"], row[f"{p}__latitude"], row[f"{p}__longitude"])
@@ -134,59 +133,143 @@ def _position(place):
 
 
 def _region_id(place):
-    """The highest place above it that is not a country (itself if there is none)."""
-    region = place["pk"]
-    for pk, kind, _latitude, _longitude in place["chain"]:
-        if kind != Place.Kind.COUNTRY:
-            region = pk
-    return region
+    return region_in(place["pk"], [(pk, kind) for pk, kind, _lat, _lon in place["chain"]])
 
 
 def map_data(partnerships, request=None, user=None):
     """GeoJSON: a point per place with its count, a line per pair of places with theirs.
 
-    It reads every participant of the partnerships, so the map page and the API share
-    it for each registry version (``core.cache.per_version``).
+    Without a filter the counts are those the writes keep (``partnerships.facets``);
+    with one, every participant of the partnerships is read and counted here. The map
+    page and the API share the result for each registry version (``core.cache``).
     """
     urls = Urls(request)
-    participants = visible_participants(user or viewer(request))
-    return per_version(
-        "map",
-        [partnerships, participants, urls.patterns, get_language()],
-        lambda: _map_data(partnerships, participants, urls),
-    )
+    user = user or viewer(request)
+    participants = visible_participants(user)
+
+    def draw():
+        tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
+        return _map_data(tally, urls)
+
+    return per_version("map", [partnerships, participants, urls.patterns, get_language()], draw)
 
 
-def _map_data(partnerships, participants, urls):
-    rows = participants.filter(partnership__in=partnerships.values("pk")).values_list(
-        "partnership_id", "place_id", "organisation__place_id"
-    )
-    by_partnership = defaultdict(set)
-    unplaced = 0
-    for partnership_id, place_id, based_in in rows:
-        ids = by_partnership[partnership_id]
-        if place_id or based_in:
-            ids.add(place_id or based_in)
-        else:
-            unplaced += 1
-    places = _places_with_chain({pk for ids in by_partnership.values() for pk in ids})
+class _Counted:
+    """The map's counts, from every participant of ``partnerships``."""
+
+    def __init__(self, partnerships, participants):
+        rows = participants.filter(partnership__in=partnerships.values("pk")).values_list(
+            "partnership_id", "place_id", "organisation__place_id"
+        )
+        self.by_partnership = defaultdict(set)
+        self.unplaced = 0
+        for partnership_id, place_id, based_in in rows:
+            ids = self.by_partnership[partnership_id]
+            if place_id or based_in:
+                ids.add(place_id or based_in)
+            else:
+                self.unplaced += 1
+        self.partnerships = len(self.by_partnership)
+        self.counts = Counter(pk for ids in self.by_partnership.values() for pk in ids)
+        self.titles = Partnership.objects.all()
+
+    def ties(self, located):
+        """Each tie between located places: [how many partnerships, the first of them],
+        or None past MAX_LINES, where the map joins them up to regions."""
+        pairs = {}
+        for partnership_id, ids in self.by_partnership.items():
+            ids = ids & located
+            if len(ids) > 1:
+                _tally(pairs, ids, partnership_id)
+                if len(pairs) > MAX_LINES:
+                    return None
+        return pairs
+
+    def region_ties(self, region_of, ends):
+        """The ties between regions that the map can draw, ranked, at most MAX_LINES of
+        them; and how many ties there are in all."""
+        # Counted from each partnership's regions, so that one with several places in a
+        # region counts once on its tie.
+        regional = {}
+        for partnership_id, ids in self.by_partnership.items():
+            regions = {region_of[pk] for pk in ids}
+            if len(regions) > 1:
+                _tally(regional, regions, partnership_id)
+        drawable = [(p, tie) for p, tie in regional.items() if p[0] in ends and p[1] in ends]
+        return sorted(drawable, key=_rank)[:MAX_LINES], len(regional)
+
+    def firsts(self, level, pairs):
+        return {}  # every tie knows its first partnership already
+
+
+class _Kept:
+    """The map's counts as the writes keep them, for every partnership or every published
+    one: a few thousand rows at 100,000 partnerships instead of every participant."""
+
+    def __init__(self, scope, drafts, titles):
+        self.scope, self.drafts, self.titles = scope, drafts, titles
+        self.partnerships = self.unplaced = 0
+        self.counts = Counter()
+        for facet, value, count in self.drawn("mapped", "unplaced", "place"):
+            if facet == "mapped":
+                self.partnerships += count
+            elif facet == "unplaced":
+                self.unplaced += int(value) * count
+            else:
+                self.counts[int(value)] += count
+
+    def drawn(self, *names):
+        return facets.drawn(self.scope, names, self.drafts, self.titles.db)
+
+    def ties(self, located):
+        pairs = {}
+        for _facet, value, count in self.drawn("tie"):
+            a, b = (int(pk) for pk in value.split("|"))
+            if a not in located or b not in located:
+                continue
+            tie = pairs.get((a, b))
+            if tie is None:
+                pairs[(a, b)] = [count, None]
+                if len(pairs) > MAX_LINES:
+                    return None
+            else:
+                tie[0] += count
+        return pairs
+
+    def region_ties(self, region_of, ends):
+        total, stream = facets.ranked(self.scope, "region_tie", self.drafts, self.titles.db)
+        ranked = []
+        for value, count in stream:
+            a, b = (int(pk) for pk in value.split("|"))
+            if a in ends and b in ends:
+                ranked.append(((a, b), [count, None]))
+                if len(ranked) == MAX_LINES:
+                    break
+        return ranked, total
+
+    def firsts(self, level, pairs):
+        """{pair: ids of the partnerships that have it}, the one counted among them."""
+        facet = "tie" if level == "place" else "region_tie"
+        found = facets.drawn_by(
+            facet, [facets.pair(*p) for p in pairs], self.drafts, self.titles.db
+        )
+        return {p: found.get(facets.pair(*p), set()) for p in pairs}
+
+
+def _kept_tally(partnerships, user):
+    """The kept counts when ``partnerships`` is what they count and ``user`` sees either
+    every party or only the published ones; None otherwise."""
+    scope = facets.scope_of(partnerships)
+    hidden = {published_through("x", model, user) is None for model in (Place, Organisation)}
+    if scope is None or len(hidden) > 1:
+        return None
+    return _Kept(scope, drafts=hidden == {True}, titles=partnerships)
+
+
+def _map_data(tally, urls):
+    places = _places_with_chain(set(tally.counts))
     positions = {pk: _position(place) for pk, place in places.items()}
     located = {pk for pk, position in positions.items() if position}
-
-    counts = Counter()
-    # Each tie: [how many partnerships, the first of them], which names a line of one.
-    # Past MAX_LINES ties between places the map joins them up to regions, so it stops
-    # counting them there.
-    pairs = {}
-    for partnership_id, ids in by_partnership.items():
-        ids = by_partnership[partnership_id] = ids & located
-        for pk in ids:
-            counts[pk] += 1
-        if len(ids) > 1 and pairs is not None:
-            _tally(pairs, ids, partnership_id)
-            if len(pairs) > MAX_LINES:
-                pairs = None
-
     points = [
         {
             "type": "Feature",
@@ -203,25 +286,33 @@ def _map_data(partnerships, participants, urls):
             },
         }
         for pk, count in sorted(
-            counts.items(), key=lambda item: (-item[1], places[item[0]]["name"])
+            ((pk, count) for pk, count in tally.counts.items() if pk in located),
+            # Two places of one name (two Suzhous) in one order, however they were read.
+            key=lambda item: (-item[1], places[item[0]]["name"], item[0]),
         )
     ]
 
     level, ends = "place", {pk: places[pk] for pk in located}
-    if pairs is None:
-        level, pairs, ends = "region", *_regional_pairs(by_partnership, located, places, positions)
+    pairs = tally.ties(located)
+    if pairs is not None:
+        ranked, ties = sorted(pairs.items(), key=_rank), len(pairs)
+    else:
+        level = "region"
+        region_of = {pk: _region_id(place) for pk, place in places.items()}
+        ends = _region_ends(region_of, places, positions, located)
+        ranked, ties = tally.region_ties(region_of, ends)
         positions = {**positions, **{pk: end["position"] for pk, end in ends.items()}}
-    ranked = sorted(pairs.items(), key=lambda item: (-item[1][0], item[0]))[:MAX_LINES]
     # A line of one partnership names it; titles only for those, not for every tie.
-    singles = [first for _pair, (count, first) in ranked if count == 1]
+    singles = {pair: {first} for pair, (count, first) in ranked if count == 1}
+    singles.update(tally.firsts(level, [pair for pair, ids in singles.items() if None in ids]))
     titles = {
         row["pk"]: _shown(row, "title")
-        for row in Partnership.objects.filter(pk__in=singles).values(
-            "pk", "slug", *_columns("title")
-        )
+        for row in tally.titles.filter(pk__in={pk for ids in singles.values() for pk in ids})
+        .order_by()
+        .values("pk", "slug", *_columns("title"))
     }
     lines = []
-    for (a, b), (count, first) in ranked:
+    for (a, b), (count, _first) in ranked:
         properties = {
             "from": ends[a]["slug"],
             "to": ends[b]["slug"],
@@ -232,7 +323,7 @@ def _map_data(partnerships, participants, urls):
             "count": count,
         }
         if count == 1:
-            title = titles[first]
+            title = next(titles[pk] for pk in singles[(a, b)] if pk in titles)
             properties["partnership"] = {
                 "slug": title["slug"],
                 "title": title["title"],
@@ -249,16 +340,23 @@ def _map_data(partnerships, participants, urls):
     return {
         "type": "FeatureCollection",
         "meta": {
-            "partnerships": len(by_partnership),
+            "partnerships": tally.partnerships,
             "places": len(points),
             "lines": len(lines),
             "line_level": level,
-            "lines_omitted": max(0, len(pairs) - MAX_LINES),
-            "participants_without_place": unplaced,
+            # Ties not drawn: past MAX_LINES, or between regions the map cannot place.
+            "lines_omitted": ties - len(lines),
+            "participants_without_place": tally.unplaced,
             "place_url": urls.patterns["place"].replace("{}", "{slug}"),
         },
         "features": points + lines,
     }
+
+
+def _rank(item):
+    """Ties with the most partnerships first, then in the order of their ends' ids."""
+    pair, (count, _first) = item
+    return -count, pair
 
 
 def _tally(ties, ends, partnership_id):
@@ -276,19 +374,12 @@ def _tally(ties, ends, partnership_id):
             tie[0] += 1
 
 
-def _regional_pairs(by_partnership, located, places, positions):
-    """The same ties joined up to regions: far fewer lines, each still with its count.
+def _region_ends(region_of, places, positions, located):
+    """Each region on the map: where it is drawn, and its name.
 
-    Counted again from the regions of each partnership's located places (what
-    ``by_partnership`` holds by now), so that a partnership with several places in one
-    region counts once on its tie, without a set of ids per tie.
+    A region is where its own coordinates say, or without any at the middle of its
+    located places on the map; one with neither is left off, with its ties.
     """
-    region_of = {pk: _region_id(place) for pk, place in places.items() if pk in located}
-    regional = {}
-    for partnership_id, ids in by_partnership.items():
-        regions = {region_of[pk] for pk in ids}
-        if len(regions) > 1:
-            _tally(regional, regions, partnership_id)
     known = {pk: places[pk] for pk in region_of.values() if pk in places}
     missing = set(region_of.values()) - set(known)
     known.update(
@@ -297,27 +388,28 @@ def _regional_pairs(by_partnership, located, places, positions):
             "pk", "slug", *_columns("name"), "latitude", "longitude"
         )
     )
-    # A region without coordinates sits at the middle of its places on the map.
     members = defaultdict(list)
     for pk, region in region_of.items():
-        members[region].append(positions[pk])
+        if pk in located:
+            members[region].append(positions[pk])
     ends = {}
     for pk, region in known.items():
         if region.get("latitude") is not None:
             position = _coordinates(region["latitude"], region["longitude"])
-        else:
-            spots = members[pk]
+        elif spots := members[pk]:
             position = [
                 round(sum(spot[0] for spot in spots) / len(spots), 4),
                 round(sum(spot[1] for spot in spots) / len(spots), 4),
             ]
+        else:
+            continue
         ends[pk] = {
             "slug": region["slug"],
             "name": region["name"],
             "name_language": region["name_language"],
             "position": position,
         }
-    return regional, ends
+    return ends
 
 
 @dataclass

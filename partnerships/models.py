@@ -429,6 +429,11 @@ class FacetCount(models.Model):
 
     class Meta:
         verbose_name = _("facet count")
+        # The map's ties, most partnerships first, read in this order until it has the
+        # lines it can draw, and counted from the index alone (``facets.ranked``).
+        indexes = [
+            models.Index(fields=["scope", "facet", "-count", "value"], name="facet_count_rank_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["scope", "facet", "value"], name="facet_count_unique_value"

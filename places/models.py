@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from core.filters import id_list
 from core.models import (
     AlternativeName,
     Language,
@@ -193,6 +194,47 @@ class Place(Publishable):
     def current_figure(self, kind):
         figures = [figure for figure in self.figures.all() if figure.kind == kind]
         return max(figures, key=lambda figure: (figure.year, figure.pk), default=None)
+
+
+# How far up the hierarchy the map looks for a place's coordinates and for its region.
+CHAIN_DEPTH = 4
+CHAIN = ["__".join(["parent"] * level) for level in range(1, CHAIN_DEPTH + 1)]
+
+
+def region_in(pk, chain):
+    """The region of the place ``pk``, whose ancestors ``chain`` gives nearest first as
+    (pk, kind) pairs: the highest of them that is not a country, itself if there is none.
+    Past a line a map can draw, it joins ties up to regions (``atlas.explore``), and
+    ``partnerships.facets`` keeps the ties between regions."""
+    region = pk
+    for ancestor, kind in chain:
+        if kind != Place.Kind.COUNTRY:
+            region = ancestor
+    return region
+
+
+def regions_of(place_ids, using=None):
+    """{place id: its region} for the places of ``place_ids``, in one query."""
+    columns = [column for prefix in CHAIN for column in (f"{prefix}__pk", f"{prefix}__kind")]
+    regions = {}
+    for pk, *chain in (
+        Place._base_manager.db_manager(using)
+        .filter(pk__in=id_list(place_ids))
+        .values_list("pk", *columns)
+        .order_by()
+    ):
+        pairs = [(chain[i], chain[i + 1]) for i in range(0, len(chain), 2) if chain[i]]
+        regions[pk] = region_in(pk, pairs)
+    return regions
+
+
+def within_chain_of(place_ids):
+    """The condition that a place is one of ``place_ids`` or lies below one of them within
+    ``CHAIN_DEPTH`` levels: the places whose region a change to those may move."""
+    condition = models.Q(pk__in=place_ids)
+    for prefix in CHAIN:
+        condition |= models.Q(**{f"{prefix}__in": place_ids})
+    return condition
 
 
 class PlaceName(AlternativeName):

@@ -139,8 +139,9 @@ def test_the_map_runs_a_fixed_number_of_queries(client, django_assert_max_num_qu
                 OrganisationFactory(place=PlaceFactory(latitude=3, longitude=4)),
             ]
         )
-    # Participants, the places they name, the titles of lines of one partnership.
-    with django_assert_max_num_queries(3):
+    # Without a filter, the kept counts: of places and partnerships, then of ties; the
+    # places; the partnerships of lines of one, and their titles.
+    with django_assert_max_num_queries(5):
         assert len(points(get_map(client))) == 2 * size
     # The page adds the filter form's choices and the facets' counts.
     with django_assert_max_num_queries(12):

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalChanges
 from core.models import ImportBatch
 from importing import engine
 from partnerships.models import Partnership
+from places.models import Place
 from tests.factories import OrganisationFactory, ThemeFactory, UserFactory
 
 from .conftest import csv_bytes, run
@@ -35,6 +36,7 @@ PARTNERSHIPS = csv_bytes(
 )
 # Moments of the import and the ids it gave differ from run to run; the rest must not.
 MOMENTS = {"created_at", "updated_at", "history_date", "changed_at"}
+PLACED = {prefix + facet for prefix in ("", "draft_") for facet in ("place", "tie", "region_tie")}
 BOOKKEEPING = {"core.importbatch", "core.importbatchitem", "core.registryversion"}
 
 
@@ -51,6 +53,9 @@ def cell(obj, field, reasons):
     if getattr(type(obj), "derived", False) and field.name == "partnership_id":
         # Kept facet values name their partnership by id alone (partnerships.facets).
         return str(Partnership._base_manager.get(pk=obj.partnership_id))
+    if getattr(type(obj), "derived", False) and field.name == "value" and obj.facet in PLACED:
+        # The map's facets name places, and ties between them, by id.
+        return "|".join(str(Place._base_manager.get(pk=int(pk))) for pk in obj.value.split("|"))
     if field.is_relation and field.many_to_one:
         target = getattr(obj, field.attname)
         return None if target is None else str(field.related_model._base_manager.get(pk=target))

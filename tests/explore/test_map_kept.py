@@ -1,0 +1,150 @@
+"""The map without a filter draws from the counts the writes keep (``partnerships.facets``):
+it must draw exactly what counting every participant draws, for the public and for staff,
+after every kind of write that moves a place, a tie or a region."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from atlas import explore
+from core.models import Publication
+from organisations.models import Organisation
+from partnerships.models import Participant, Partnership
+from places.models import Place
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DRAFT = Publication.DRAFT
+
+
+@pytest.fixture
+def registry():
+    """Repeated names, places without coordinates, drafts, a three-way tie, a party with no
+    place, a region without coordinates, and one more than four levels deep."""
+    denmark = PlaceFactory(
+        name="Denmark", kind=Place.Kind.COUNTRY, country="DK", latitude=56, longitude=10
+    )
+    south = PlaceFactory(
+        name="Region of Southern Denmark", kind=Place.Kind.REGION, country="DK", parent=denmark
+    )
+    sonderborg = PlaceFactory(
+        name="Sønderborg",
+        kind=Place.Kind.MUNICIPALITY,
+        country="DK",
+        parent=south,
+        latitude=54.9,
+        longitude=9.8,
+    )
+    odense = PlaceFactory(name="Odense", country="DK", parent=south, latitude=55.4, longitude=10.4)
+    china = PlaceFactory(name="China", kind=Place.Kind.COUNTRY, latitude=35, longitude=103)
+    jiangsu = PlaceFactory(
+        name="Jiangsu", kind=Place.Kind.PROVINCE, parent=china, latitude=33, longitude=120
+    )
+    anhui = PlaceFactory(name="Anhui", kind=Place.Kind.PROVINCE, parent=china)
+    suzhou_j = PlaceFactory(name="Suzhou", parent=jiangsu, latitude=31.3, longitude=120.6)
+    suzhou_a = PlaceFactory(name="Suzhou", parent=anhui, latitude=33.6, longitude=116.9)
+    district = PlaceFactory(name="Gusu", kind=Place.Kind.DISTRICT, parent=suzhou_j)
+    street = PlaceFactory(
+        name="Pingjiang Road",
+        kind=Place.Kind.DISTRICT,
+        parent=district,
+        latitude=31.31,
+        longitude=120.63,
+    )
+    nowhere = PlaceFactory(name="Nowhere")
+    hidden = PlaceFactory(name="Draft town", publication=DRAFT, latitude=30, longitude=118)
+    sdu = OrganisationFactory(name="SDU", place=odense)
+    draft_org = OrganisationFactory(name="Draft company", place=suzhou_a, publication=DRAFT)
+    nomads = OrganisationFactory(name="Nomads")
+    PartnershipFactory(parties=[sonderborg, suzhou_j])
+    PartnershipFactory(parties=[sonderborg, suzhou_j])
+    PartnershipFactory(parties=[sdu, suzhou_j, suzhou_a])
+    PartnershipFactory(parties=[sonderborg, nowhere])
+    PartnershipFactory(parties=[draft_org, sonderborg, nomads])
+    PartnershipFactory(parties=[hidden, suzhou_j])
+    PartnershipFactory(parties=[sonderborg, suzhou_a], publication=DRAFT)
+    PartnershipFactory(parties=[nomads, street, odense])
+    PartnershipFactory(parties=[draft_org])
+    PartnershipFactory(parties=[])
+    return {
+        "south": south,
+        "jiangsu": jiangsu,
+        "anhui": anhui,
+        "suzhou_a": suzhou_a,
+        "odense": odense,
+        "sdu": sdu,
+        "draft_org": draft_org,
+        "hidden": hidden,
+        "district": district,
+    }
+
+
+def places(data):
+    return {f["properties"]["slug"] for f in data["features"] if f["geometry"]["type"] == "Point"}
+
+
+def readers():
+    return [AnonymousUser(), UserFactory(is_staff=True, is_superuser=True)]
+
+
+def drawn(user, tally):
+    partnerships = Partnership.objects.visible_to(user)
+    participants = explore.visible_participants(user)
+    urls = explore.Urls()
+    if tally == "kept":
+        kept = explore._kept_tally(partnerships, user)
+        assert kept is not None
+        return explore._map_data(kept, urls)
+    return explore._map_data(explore._Counted(partnerships, participants), urls)
+
+
+def assert_kept_draws_as_counted(monkeypatch, lines=explore.MAX_LINES):
+    monkeypatch.setattr(explore, "MAX_LINES", lines)
+    for user in readers():
+        counted = drawn(user, "counted")
+        assert drawn(user, "kept") == counted, user
+    return counted
+
+
+@pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
+def test_the_kept_map_draws_what_counting_draws(registry, monkeypatch, lines):
+    staff = assert_kept_draws_as_counted(monkeypatch, lines)
+    assert staff["meta"]["line_level"] == ("place" if lines > 2 else "region")
+    public = drawn(AnonymousUser(), "kept")
+    # Drafts stay off the public map, and staff see them.
+    assert registry["hidden"].slug not in places(public)
+    assert registry["hidden"].slug in places(staff)
+    assert public["meta"]["partnerships"] < staff["meta"]["partnerships"]
+
+
+@pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
+def test_every_write_that_moves_the_map_keeps_it(registry, monkeypatch, lines):
+    r = registry
+    writes = [
+        # A place moves to another province: its region and its ties' regions move.
+        lambda: setattr(r["suzhou_a"], "parent", r["jiangsu"]) or r["suzhou_a"].save(),
+        # A province becomes a country: the regions of the places below it move.
+        lambda: setattr(r["jiangsu"], "kind", Place.Kind.COUNTRY) or r["jiangsu"].save(),
+        # The same through update(), as a merge or the shell writes.
+        lambda: Place.objects.filter(pk=r["district"].pk).update(parent=r["south"]),
+        lambda: Place.objects.filter(pk=r["south"].pk).update(kind=Place.Kind.PROVINCE),
+        # Publishing a party puts it on the public map.
+        lambda: setattr(r["hidden"], "publication", Publication.PUBLISHED) or r["hidden"].save(),
+        lambda: Organisation.objects.filter(pk=r["draft_org"].pk).update(
+            publication=Publication.PUBLISHED
+        ),
+        # An organisation moves to another place.
+        lambda: setattr(r["sdu"], "place", r["suzhou_a"]) or r["sdu"].save(),
+        lambda: Organisation.objects.filter(pk=r["sdu"].pk).update(place=None),
+        # Participants and partnerships come and go.
+        lambda: Participant.objects.filter(organisation=r["sdu"]).update(
+            place=r["odense"], organisation=None
+        ),
+        lambda: Partnership.objects.filter(publication=DRAFT).update(
+            publication=Publication.PUBLISHED
+        ),
+        lambda: Partnership.objects.filter(participants__place=r["odense"]).first().delete(),
+    ]
+    for write in writes:
+        write()
+        assert_kept_draws_as_counted(monkeypatch, lines)
