@@ -101,6 +101,7 @@ class RecordFilterSet(django_filters.FilterSet):
 
         def count():
             kept = self.kept_counts(self.unfiltered_facets())
+            kept.update(self.kept_less_the_rest(skip=kept))
             shared = self.shared_counts(skip=kept)
             return {
                 name: kept[name]
@@ -136,6 +137,12 @@ class RecordFilterSet(django_filters.FilterSet):
     def kept_counts(self, names):
         """{facet name: {value: count}} for those of ``names`` whose counts the writes keep
         up to date, so that none is counted here; a FilterSet with such counts says."""
+        return {}
+
+    def kept_less_the_rest(self, skip=()):
+        """{facet name: {value: count}} for facets not in ``skip``, from the kept counts
+        less those of the few records the chosen filters leave out, where a FilterSet can
+        tell that they are few."""
         return {}
 
     def shared_counts(self, skip=()):

@@ -1,0 +1,98 @@
+"""A list filtered to one common participant value ("from Denmark", nearly every
+partnership) counts its other facets as the kept counts less those of the few
+partnerships without the value: the same counts as counting those with it."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import QueryDict
+
+from core.models import Publication
+from partnerships.filters import PartnershipFilter
+from partnerships.models import Partnership
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry():
+    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality")
+    ringsted_dk = PlaceFactory(name="Ringsted", country="DK", kind="municipality")
+    ringsted_us = PlaceFactory(name="Ringsted", country="US", kind="city")
+    suzhou = PlaceFactory(name="Suzhou", country="CN")
+    sdu = OrganisationFactory(name="SDU", country="DK")
+    energy, water = (
+        ThemeFactory(slug="energy", name="Energy"),
+        ThemeFactory(slug="water", name="Water"),
+    )
+    for parties, status, kind, themes, publication in [
+        ([aarhus, suzhou], "active", "sister_city", [energy], Publication.PUBLISHED),
+        ([ringsted_dk, suzhou], "ended", "sister_city", [energy, water], Publication.PUBLISHED),
+        ([sdu, suzhou], "active", "cooperation_agreement", [water], Publication.PUBLISHED),
+        ([sdu, ringsted_us], "proposed", "cooperation_agreement", [], Publication.PUBLISHED),
+        ([aarhus, ringsted_us], "active", "sister_city", [energy], Publication.DRAFT),
+        ([ringsted_us, suzhou], "active", "sister_city", [water], Publication.PUBLISHED),
+        (
+            [suzhou, PlaceFactory(country="SE")],
+            "ended",
+            "cooperation_agreement",
+            [],
+            Publication.PUBLISHED,
+        ),
+    ]:
+        partnership = PartnershipFactory(
+            parties=parties, status=status, kind=kind, publication=publication
+        )
+        partnership.themes.set(themes)
+
+
+def facet_counts(query, user, monkeypatch, kept_less_the_rest=True):
+    if not kept_less_the_rest:
+        monkeypatch.setattr(PartnershipFilter, "kept_less_the_rest", lambda self, skip=(): {})
+    cache.clear()  # counts are kept per registry version: count afresh each time
+    filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
+    assert filterset.is_valid()
+    return filterset.facet_counts()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "country=DK",
+        "country=DK&country=US",
+        "place_kind=municipality",
+        "organisation_kind=university",
+    ],
+)
+@pytest.mark.parametrize("reader", ["public", "staff"])
+def test_a_common_value_counts_the_other_facets_as_counting_would(
+    registry, monkeypatch, query, reader
+):
+    # Every value counts as common here; in the registry, those held by over a tenth.
+    monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    user = AnonymousUser() if reader == "public" else UserFactory(is_staff=True, is_superuser=True)
+    filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
+    assert filterset.is_valid()
+    assert filterset.kept_less_the_rest(), "the kept counts were not used"
+    ours = facet_counts(query, user, monkeypatch)
+    theirs = facet_counts(query, user, monkeypatch, kept_less_the_rest=False)
+    assert ours == theirs
+    assert ours["status"]  # something was counted
+
+
+def test_a_rare_value_or_two_filters_count_the_records(registry, monkeypatch):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    for query, rare in [("country=SE", 0.5), ("country=DK&status=active", 0)]:
+        monkeypatch.setattr(PartnershipFilter, "RARE", rare)
+        filterset = PartnershipFilter(
+            QueryDict(query), queryset=Partnership.objects.visible_to(staff)
+        )
+        assert filterset.is_valid()
+        assert filterset.kept_less_the_rest() == {}
