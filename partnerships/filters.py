@@ -331,26 +331,41 @@ class PartnershipFilter(RecordFilterSet):
             self.rare[key] = chosen <= self.RARE * total
         return self.rare[key]
 
+    def common_value(self):
+        """The participant facet whose one common value is all that is chosen, if any:
+        then the kept counts less those of ``the_rest()`` are what the filter leaves."""
+        if not self.is_bound or not self.is_valid():
+            return None
+        cleaned = self.form.cleaned_data
+        chosen = [name for name, value in cleaned.items() if value and name != "sort"]
+        if len(chosen) != 1 or chosen[0] not in PARTICIPANT_FACETS:
+            return None
+        if facets.scope_of(self.queryset) is None:
+            return None
+        if self.is_rare(chosen[0], cleaned[chosen[0]], self.queryset.db):
+            return None
+        return chosen[0]
+
+    def the_rest(self):
+        """The few partnerships that the common value chosen leaves out, by id."""
+        facet = self.common_value()
+        values = sorted(self.form.cleaned_data[facet])
+        rows = FacetValue.objects.filter(facet=facet, value__in=values)
+        # NOT IN: one pass over the value's rows, not a lookup per partnership.
+        rest = self.queryset.exclude(pk__in=rows.values("partnership_id")).order_by()
+        return self.queryset.filter(pk__in=id_list(list(rest.values_list("pk", flat=True))))
+
     def kept_less_the_rest(self, skip=()):
         # One common participant value chosen and nothing else ("from Denmark": nearly
         # every partnership here): each other facet's count is the kept one less that of
         # the few partnerships without the value. Counting those that have it read
         # nearly the whole registry once per facet.
-        cleaned = self.form.cleaned_data if self.is_bound else {}
-        chosen = [name for name, value in cleaned.items() if value and name != "sort"]
-        if len(chosen) != 1 or chosen[0] not in PARTICIPANT_FACETS:
-            return {}
-        facet, values = chosen[0], cleaned[chosen[0]]
+        facet = self.common_value()
         names = [name for name in self.facets if name != facet and name not in skip]
-        if not names or self.is_rare(facet, values, self.queryset.db):
+        if facet is None or not names:
             return {}
         kept = self.kept_counts(names)  # every partnership, or every published one
-        if not kept:
-            return {}
-        rows = FacetValue.objects.filter(facet=facet, value__in=sorted(values))
-        # NOT IN: one pass over the value's rows, not a lookup per partnership.
-        rest = self.queryset.exclude(pk__in=rows.values("partnership_id")).order_by()
-        rest = self.queryset.filter(pk__in=id_list(list(rest.values_list("pk", flat=True))))
+        rest = self.the_rest()
         counts = {}
         for name in names:
             less = dict(self.facets[name](self, rest.order_by()))

@@ -96,3 +96,32 @@ def test_a_rare_value_or_two_filters_count_the_records(registry, monkeypatch):
         )
         assert filterset.is_valid()
         assert filterset.kept_less_the_rest() == {}
+
+
+@pytest.mark.parametrize("query", ["country=DK", "place_kind=municipality"])
+@pytest.mark.parametrize("reader", ["public", "staff"])
+def test_a_common_value_charts_the_starts_as_counting_would(
+    registry, client, monkeypatch, query, reader
+):
+    monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    # Starts of every kind: years, a decade, none.
+    for start, partnership in zip(
+        ["1998", "2001-05", "1980s", "c. 2010", "2001"],
+        Partnership.objects.order_by("pk"),
+        strict=False,
+    ):
+        partnership.start = start
+        partnership.save()
+    if reader == "staff":
+        client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    def chart():
+        cache.clear()
+        response = client.get(f"/en/partnerships/?{query}")
+        assert response.status_code == 200
+        return response.context["chart"]
+
+    ours = chart()
+    monkeypatch.setattr(PartnershipFilter, "common_value", lambda self: None)
+    assert ours == chart()
+    assert ours["years"]
