@@ -141,9 +141,11 @@ def map_data(partnerships, request=None, user=None):
 
     Without a filter the counts are those the writes keep (``partnerships.facets``);
     with one, every participant of the partnerships is read and counted here. The map
-    page and the API share the result for each registry version (``core.cache``).
+    page and the API share the result for each registry version (``core.cache``): it is
+    drawn with the site's own addresses, and the API's absolute ones (``request``) are
+    made from it.
     """
-    urls = Urls(request)
+    urls = Urls()
     user = user or viewer(request)
     participants = visible_participants(user)
 
@@ -151,7 +153,28 @@ def map_data(partnerships, request=None, user=None):
         tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
         return _map_data(tally, urls)
 
-    return per_version("map", [partnerships, participants, urls.patterns, get_language()], draw)
+    data = per_version("map", [partnerships, participants, urls.patterns, get_language()], draw)
+    return data if request is None else _absolute(data, request)
+
+
+def _absolute(data, request):
+    """The GeoJSON with absolute addresses, as the API gives them: a copy, since the
+    drawn one is shared."""
+    origin = request.build_absolute_uri("/").rstrip("/")
+    features = []
+    for feature in data["features"]:
+        properties = feature["properties"]
+        if "url" in properties or "partnership" in properties:
+            properties = dict(properties)
+            if "url" in properties:
+                properties["url"] = origin + properties["url"]
+            if "partnership" in properties:
+                link = properties["partnership"]
+                properties["partnership"] = {**link, "url": origin + link["url"]}
+            feature = {**feature, "properties": properties}
+        features.append(feature)
+    meta = {**data["meta"], "place_url": origin + data["meta"]["place_url"]}
+    return {**data, "meta": meta, "features": features}
 
 
 class _Counted:

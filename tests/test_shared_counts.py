@@ -132,6 +132,24 @@ def test_the_map_is_drawn_once_per_version_and_language(
     assert aarhus["geometry"]["coordinates"] == [10.0, 50.0]
 
 
+def test_the_map_page_and_the_api_share_one_drawing(client, registry):
+    page = client.get("/en/map/")
+    assert page.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get("/api/map/?lang=en").json()
+    drawn = [q["sql"] for q in queries if "facetcount" in q["sql"] or "participant" in q["sql"]]
+    assert not drawn, drawn
+    # The API's addresses are absolute, the page's own; the drawing the page keeps is not
+    # changed by making them.
+    aarhus = next(f for f in data["features"] if f.get("id") == "place:aarhus")
+    assert aarhus["properties"]["url"] == "http://testserver/en/places/aarhus/"
+    assert data["meta"]["place_url"] == "http://testserver/en/places/{slug}/"
+    kept = explore.map_data(Partnership.objects.published())
+    assert kept["meta"]["place_url"] == "/en/places/{slug}/"
+    line = next(f for f in data["features"] if "partnership" in f["properties"])
+    assert line["properties"]["partnership"]["url"].startswith("http://testserver/en/")
+
+
 def test_without_the_page_cache_nothing_is_kept(client, registry, settings):
     settings.ATLAS_CACHE_PAGES = False
     partnerships = Partnership.objects.published()
