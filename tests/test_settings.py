@@ -69,6 +69,22 @@ def test_sqlite_waits_for_the_lock_instead_of_failing(tmp_path):
     assert result.stdout.split() == ["wal", "20000"]
 
 
+@pytest.mark.parametrize(
+    "url", ["sqlite:///{tmp}/atlas.sqlite3", "postgres://atlas:atlas@127.0.0.1:5432/atlas"]
+)
+def test_connections_are_kept_between_requests_on_either_database(tmp_path, url):
+    # Opening a SQLite connection and running its PRAGMAs cost a cached page more than
+    # serving it; PostgreSQL's connections cost more still.
+    result = run_django(
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=url.format(tmp=tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["60", "True"]
+
+
 def test_production_settings_pass_the_deploy_check():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
