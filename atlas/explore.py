@@ -24,7 +24,7 @@ from core.cache import per_version
 from core.exports import csv_text
 from core.filters import id_list
 from core.translation import LANGUAGES, localized_field, translated
-from core.visibility import published_through, viewer
+from core.visibility import published_through, sees_drafts, viewer
 from organisations.models import Organisation
 from partnerships import facets
 from partnerships.filters import PartnershipFilter
@@ -283,10 +283,10 @@ def _kept_tally(partnerships, user):
     """The kept counts when ``partnerships`` is what they count and ``user`` sees either
     every party or only the published ones; None otherwise."""
     scope = facets.scope_of(partnerships)
-    hidden = {published_through("x", model, user) is None for model in (Place, Organisation)}
-    if scope is None or len(hidden) > 1:
+    drafts = {sees_drafts(model, user) for model in (Place, Organisation)}
+    if scope is None or len(drafts) > 1:
         return None
-    return _Kept(scope, drafts=hidden == {True}, titles=partnerships)
+    return _Kept(scope, drafts=drafts == {True}, titles=partnerships)
 
 
 def _map_data(tally, urls):

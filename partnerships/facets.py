@@ -8,12 +8,14 @@ recomputes the facet values of just the partnerships it touched and moves the co
 the difference, in its own transaction: ``FacetValue`` holds each partnership's values as
 last counted, ``FacetCount`` the counts, for everyone and for the public. A page without
 a filter reads a few hundred rows instead of the registry; the participant filters test a
-partnership's values in ``FacetValue`` too.
+partnership's values in ``FacetValue`` too. The map is kept the same way: the places
+each partnership is drawn at, its ties between them and between their regions (``Drawn``).
 
 Every write path reaches ``refresh()`` in the model layer (``connect()``): ``post_save``,
 ``post_delete`` and ``m2m_changed`` for single writes, and ``core.versioning.bulk_written``
 for ``update()``, ``bulk_create()`` and the import's own inserts. A place's or
-organisation's country or kind counts too, for the partnerships it takes part in.
+organisation's fields that facets read count too (``PARTY_FIELDS``), for the partnerships
+it takes part in, and a place's parent or kind for those of the places below it.
 ``recount()`` rebuilds everything from the records (the migration that made the tables,
 ``manage.py recount_facets``, a generated benchmark registry).
 """
@@ -135,10 +137,10 @@ def compute(ids, using=DEFAULT_DB_ALIAS):
 
 PUBLISHED_VALUE = ("publication", Publication.PUBLISHED)
 
-# The map's facets (``atlas.explore``). The plain ones count what the public sees, the
-# parties that are published; each ``draft_`` one what staff see besides, so that staff's
-# count of a value is the sum of the two. A partnership counts once in each.
-MAP_FACETS = ("mapped", "place", "tie", "region_tie", "unplaced")
+# The map's facets (``atlas.explore``: mapped, place, tie, region_tie, unplaced). The
+# plain ones count what the public sees, the parties that are published; each ``draft_``
+# one what staff see besides, so that staff's count of a value is the sum of the two. A
+# partnership counts once in each.
 DRAFT = "draft_"
 
 

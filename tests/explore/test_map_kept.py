@@ -3,7 +3,7 @@ it must draw exactly what counting every participant draws, for the public and f
 after every kind of write that moves a place, a tie or a region."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 
 from atlas import explore
 from core.models import Publication
@@ -148,3 +148,19 @@ def test_every_write_that_moves_the_map_keeps_it(registry, monkeypatch, lines):
     for write in writes:
         write()
         assert_kept_draws_as_counted(monkeypatch, lines)
+
+
+def test_staff_who_see_draft_places_but_not_organisations_get_the_counted_map(registry):
+    user = UserFactory(is_staff=True)
+    for codename in ("view_place", "view_partnership"):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    user = type(user).objects.get(pk=user.pk)  # permissions are cached per instance
+    partnerships = Partnership.objects.visible_to(user)
+    # The kept counts hold draft parties of both kinds together or not at all.
+    assert explore._kept_tally(partnerships, user) is None
+    data = explore.map_data(partnerships, user=user)
+    assert registry["hidden"].slug in places(data)  # a draft place this reader may see
+    counted = explore._map_data(
+        explore._Counted(partnerships, explore.visible_participants(user)), explore.Urls()
+    )
+    assert data == counted
