@@ -247,7 +247,7 @@ class _Kept:
     def ties(self, located):
         pairs = {}
         for _facet, value, count in self.drawn("tie"):
-            a, b = (int(pk) for pk in value.split("|"))
+            a, b = facets.ends(value)
             if a not in located or b not in located:
                 continue
             tie = pairs.get((a, b))
@@ -263,7 +263,7 @@ class _Kept:
         total, stream = facets.ranked(self.scope, "region_tie", self.drafts, self.titles.db)
         ranked = []
         for value, count in stream:
-            a, b = (int(pk) for pk in value.split("|"))
+            a, b = facets.ends(value)
             if a in ends and b in ends:
                 ranked.append(((a, b), [count, None]))
                 if len(ranked) == MAX_LINES:

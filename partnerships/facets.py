@@ -150,6 +150,17 @@ def pair(a, b):
     return f"{a:012d}|{b:012d}" if a < b else f"{b:012d}|{a:012d}"
 
 
+def ends(value):
+    """A tie's two ends' ids, from its value (``pair``)."""
+    a, b = value.split("|")
+    return int(a), int(b)
+
+
+def _with_drafts(names, drafts):
+    """The map's facets ``names``, and with ``drafts`` their ``draft_`` ones besides."""
+    return [*names, *(DRAFT + name for name in names)] if drafts else list(names)
+
+
 def _ties(ids):
     ordered = sorted(ids)
     return {pair(a, b) for a, b in combinations(ordered, 2)}
@@ -363,7 +374,7 @@ def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS):
     """(facet, value, count) of the map's facets ``names`` for ``scope``, as a stream: the
     public's counts, and with ``drafts`` staff's besides, each under its plain name (a
     value may come twice; add them up)."""
-    names = [*names, *(DRAFT + name for name in names)] if drafts else list(names)
+    names = _with_drafts(names, drafts)
     for facet, value, count in (
         FacetCount.objects.using(using)
         .filter(scope=scope, facet__in=names, count__gt=0)
@@ -377,7 +388,7 @@ def ranked(scope, facet, drafts, using=DEFAULT_DB_ALIAS):
     """(how many values in all, a stream of (value, count) with the most partnerships
     first, then by value) of one of the map's facets for ``scope``; ranked in SQL, which
     at 100,000 partnerships is a tenth of the time Python takes."""
-    names = [facet, DRAFT + facet] if drafts else [facet]
+    names = _with_drafts([facet], drafts)
     rows = FacetCount.objects.using(using).filter(scope=scope, facet__in=names, count__gt=0)
     if drafts:  # a value may be counted under both names: add them up
         total = rows.values("value").distinct().count()
@@ -391,7 +402,7 @@ def ranked(scope, facet, drafts, using=DEFAULT_DB_ALIAS):
 
 def drawn_by(facet, values, drafts, using=DEFAULT_DB_ALIAS):
     """{value: partnership ids} of the partnerships holding ``values`` of a map facet."""
-    names = [facet, DRAFT + facet] if drafts else [facet]
+    names = _with_drafts([facet], drafts)
     found = {}
     for value, pk in (
         FacetValue.objects.using(using)

@@ -254,6 +254,7 @@ class PartnershipFilter(RecordFilterSet):
         self.subtrees = {}
         self.matches = {}
         self.rare = {}
+        self.rest_ids = None
 
     def found(self, queryset, value):
         terms = query_terms(value)
@@ -347,13 +348,16 @@ class PartnershipFilter(RecordFilterSet):
         return chosen[0]
 
     def the_rest(self):
-        """The few partnerships that the common value chosen leaves out, by id."""
-        facet = self.common_value()
-        values = sorted(self.form.cleaned_data[facet])
-        rows = FacetValue.objects.filter(facet=facet, value__in=values)
-        # NOT IN: one pass over the value's rows, not a lookup per partnership.
-        rest = self.queryset.exclude(pk__in=rows.values("partnership_id")).order_by()
-        return self.queryset.filter(pk__in=id_list(list(rest.values_list("pk", flat=True))))
+        """The few partnerships that the common value chosen leaves out, by id: read once
+        for the facets and the chart of starts alike."""
+        if self.rest_ids is None:
+            facet = self.common_value()
+            values = sorted(self.form.cleaned_data[facet])
+            rows = FacetValue.objects.filter(facet=facet, value__in=values)
+            # NOT IN: one pass over the value's rows, not a lookup per partnership.
+            rest = self.queryset.exclude(pk__in=rows.values("partnership_id")).order_by()
+            self.rest_ids = list(rest.values_list("pk", flat=True))
+        return self.queryset.filter(pk__in=id_list(self.rest_ids))
 
     def kept_less_the_rest(self, skip=()):
         # One common participant value chosen and nothing else ("from Denmark": nearly
