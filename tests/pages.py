@@ -5,6 +5,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from partnerships.filters import PART_DEPTH
+
+# What a search term costs besides its own query: the places and the organisations it
+# names, and a query per level below each, up to PART_DEPTH (partnerships.filters.below).
+SEARCH_WALK = 2 + 2 * PART_DEPTH
+
 
 def url(name, language="en", query="", **kwargs):
     """The address of a public page in ``language``, as a reader would follow it."""

@@ -1,5 +1,6 @@
 import pytest
 
+from partnerships.filters import PART_DEPTH
 from places.models import Place
 from tests.factories import (
     OrganisationFactory,
@@ -7,13 +8,15 @@ from tests.factories import (
     PlaceFactory,
     PlaceNameFactory,
 )
-from tests.pages import queries_for, url
+from tests.pages import SEARCH_WALK, queries_for, url
 
 pytestmark = pytest.mark.django_db
 
 # Three sections (count, page, prefetches), the partnerships' six facets and theme names,
-# and the groups of ties found through named places (four queries) and organisations (two).
-SEARCH_QUERY_BUDGET = 21
+# the walk down from the places and organisations the search names (SEARCH_WALK), and the
+# groups of ties found through named places (their names, a walk down, labels and ties)
+# and organisations (two). The walks cost a query per level of the hierarchy, not of data.
+SEARCH_QUERY_BUDGET = 19 + SEARCH_WALK + PART_DEPTH + 2
 
 
 @pytest.fixture

@@ -81,3 +81,29 @@ def test_many_matches_find_the_same_as_few(client, provinces, monkeypatch, query
     many = seen(client.get(url("search", query=query)))
     assert few == many
     assert few[0] > 0
+
+
+def test_a_query_of_two_words_groups_below_the_places_named_by_both(client, provinces):
+    response = client.get(url("search", query="q=jiangsu+north"))
+    assert groups(response) == [("Jiangsu North", "place", [("Xuzhou", 1)])]
+
+
+def test_a_named_place_right_below_another_has_groups_of_its_own(client, provinces):
+    # "su" names Gusu, Jiangsu, Jiangsu North and Suzhou: Suzhou lies right below Jiangsu
+    # and Gusu right below Suzhou, so neither is a part; each groups what lies below it.
+    response = client.get(url("search", query="q=su"))
+    assert groups(response) == [
+        ("Gusu", "place", [("Pingjiang", 3)]),
+        ("Jiangsu", "place", [("Wuxi", 2)]),
+        ("Jiangsu North", "place", [("Xuzhou", 1)]),
+        ("Jiangsu Academy", "organisation", [("Nanjing Lab", 1)]),
+    ]
+
+
+def test_a_named_place_deeper_below_another_counts_in_its_part(client, provinces):
+    # "jiang" names Pingjiang too, three levels below Jiangsu: its ties count for Suzhou.
+    response = client.get(url("search", query="q=jiang"))
+    assert groups(response)[:2] == [
+        ("Jiangsu", "place", [("Suzhou", 4), ("Wuxi", 2)]),
+        ("Jiangsu North", "place", [("Xuzhou", 1)]),
+    ]
