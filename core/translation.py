@@ -8,9 +8,10 @@ the name a reader sees, and both languages at once for the API and spreadsheets.
 """
 
 from django.conf import settings
-from django.db.models import F, Func, Index, Q, TextField
+from django.db.models import F, Func, Index, Q, QuerySet, TextField
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language, gettext
+from modeltranslation.translator import NotRegistered, translator
 
 # The content languages, in the order a record's text falls back through.
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -119,3 +120,34 @@ def localized_indexes(field_name, prefix, within=None):
         )
         for code in LANGUAGES
     ]
+
+
+class PlainRowsQuerySet(QuerySet):
+    """``values()`` and ``values_list()`` read as Django reads them when no translated field
+    is asked for by name.
+
+    django-modeltranslation otherwise passes every row through a model instance, so that
+    a translated ``name`` falls back to the other language: a third of the time of
+    reading 10,000 ids, or the places of the map, went there, for columns that have no
+    fallback to give. ``values("name")`` still falls back as before.
+    """
+
+    def values(self, *fields, **expressions):
+        if self._plain(fields):
+            return QuerySet.values(self, *fields, **expressions)
+        return super().values(*fields, **expressions)
+
+    def values_list(self, *fields, flat=False, named=False):
+        if self._plain(fields):
+            return QuerySet.values_list(self, *fields, flat=flat, named=named)
+        return super().values_list(*fields, flat=flat, named=named)
+
+    def _plain(self, fields):
+        # No field named (every column) is left to modeltranslation, as the rows differ.
+        if not fields:
+            return False
+        try:
+            translated = translator.get_options_for_model(self.model).all_fields
+        except NotRegistered:
+            return True
+        return not any(isinstance(field, str) and field in translated for field in fields)

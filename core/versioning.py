@@ -26,6 +26,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .translation import PlainRowsQuerySet
+
 # The apps whose rows the public site shows.
 REGISTRY_APPS = ("core", "places", "organisations", "partnerships")
 # Rows of those apps that no public page shows: an import's bookkeeping (its records are
@@ -140,7 +142,7 @@ def bump(using=DEFAULT_DB_ALIAS, at_least=0):
         connection.on_commit(connection.atlas_pending_bump)
 
 
-class VersionedQuerySet(models.QuerySet):
+class VersionedQuerySet(PlainRowsQuerySet):
     """Bulk writes bump the version in their own transaction; ``save()`` and ``delete()``
     reach ``bump()`` through signals. ``bulk_update()`` runs through ``update()``."""
 
