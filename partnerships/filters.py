@@ -99,7 +99,8 @@ def ties_of_named(places, organisations):
 
 
 def search_matches(terms, walk=named_below):
-    """The partnerships the search box finds for ``terms``, for ``pk__in=``.
+    """The partnerships the search box finds for ``terms``, for ``pk__in=``, and how many
+    (None past MATCHED_IDS).
 
     Their ids when there are few enough, read in one query, so that the count, the page and
     every facet reuse them; otherwise the search as a subquery. ``walk(model, term)`` gives
@@ -111,7 +112,9 @@ def search_matches(terms, walk=named_below):
         ties = ties_of_named(walk(Place, term), walk(Organisation, term))
         found = found.filter(pk__in=any_of(titled, *ties))
     ids = list(found.order_by().values_list("pk", flat=True)[: MATCHED_IDS + 1])
-    return id_list(ids) if len(ids) <= MATCHED_IDS else found.values("pk")
+    if len(ids) > MATCHED_IDS:
+        return found.values("pk"), None
+    return id_list(ids), len(ids)
 
 
 # The API schema cannot guess what these filters take (a method, callable choices, a
@@ -293,6 +296,8 @@ class PartnershipFilter(RecordFilterSet):
         self.rare = {}
         self.rest_ids = None
         self.walks = {}
+        self.found_counts = {}
+        self.left = ()  # not asked yet; then None or a subquery (``left_out``)
 
     def found(self, queryset, value):
         terms = query_terms(value)
@@ -300,7 +305,7 @@ class PartnershipFilter(RecordFilterSet):
             return queryset
         # Facets apply this filter once each; the search runs once.
         if value not in self.matches:
-            self.matches[value] = search_matches(terms, self.walk)
+            self.matches[value], self.found_counts[value] = search_matches(terms, self.walk)
         return queryset.filter(pk__in=self.matches[value])
 
     def walk(self, model, term):
@@ -376,30 +381,53 @@ class PartnershipFilter(RecordFilterSet):
             self.rare[key] = chosen <= self.RARE * total
         return self.rare[key]
 
-    def common_value(self):
-        """The participant facet whose one common value is all that is chosen, if any:
-        then the kept counts less those of ``the_rest()`` are what the filter leaves."""
+    # A search that finds at least this share of the partnerships counts as broad.
+    BROAD = 0.9
+
+    def left_out(self):
+        """The partnerships the filter leaves out, for ``pk__in=``, when they are few; else
+        None. Then the kept counts less those of ``the_rest()`` are what it leaves.
+
+        That is when one filter alone is chosen and keeps most partnerships: a common
+        participant value ("from Denmark", nearly every partnership here), or a search
+        that finds most of them ("China"). Counting what they keep read nearly the whole
+        registry once per facet.
+        """
+        if self.left == ():
+            self.left = self._left_out()
+        return self.left
+
+    def _left_out(self):
         if not self.is_bound or not self.is_valid():
             return None
         cleaned = self.form.cleaned_data
         chosen = [name for name, value in cleaned.items() if value and name != "sort"]
-        if len(chosen) != 1 or chosen[0] not in PARTICIPANT_FACETS:
+        if len(chosen) != 1 or facets.scope_of(self.queryset) is None:
             return None
-        if facets.scope_of(self.queryset) is None:
-            return None
-        if self.is_rare(chosen[0], cleaned[chosen[0]], self.queryset.db):
-            return None
-        return chosen[0]
+        (name,) = chosen
+        if name in PARTICIPANT_FACETS:
+            if self.is_rare(name, cleaned[name], self.queryset.db):
+                return None
+            rows = FacetValue.objects.filter(facet=name, value__in=sorted(cleaned[name]))
+            return rows.values("partnership_id")
+        if name == "q" and query_terms(cleaned["q"]):
+            self.found(self.queryset, cleaned["q"])  # the search, once
+            found = self.found_counts[cleaned["q"]]
+            # ``found`` counts drafts too: a guess at which way is cheaper, either is right.
+            if found is None or found >= self.BROAD * self.total(self.queryset.db):
+                return self.matches[cleaned["q"]]
+        return None
+
+    def total(self, using):
+        """How many partnerships there are, from the kept counts."""
+        return sum(facets.counts(facets.ALL, ["status"], using=using)["status"].values())
 
     def the_rest(self):
-        """The few partnerships that the common value chosen leaves out, by id: read once
-        for the facets and the chart of starts alike."""
+        """The few partnerships that the one filter chosen leaves out (``left_out``), by
+        id: read once for the facets and the chart of starts alike."""
         if self.rest_ids is None:
-            facet = self.common_value()
-            values = sorted(self.form.cleaned_data[facet])
-            rows = FacetValue.objects.filter(facet=facet, value__in=values)
-            # NOT IN: one pass over the value's rows, not a lookup per partnership.
-            rest = self.queryset.exclude(pk__in=rows.values("partnership_id")).order_by()
+            # NOT IN: one pass over what the filter keeps, not a lookup per partnership.
+            rest = self.queryset.exclude(pk__in=self.left_out()).order_by()
             self.rest_ids = list(rest.values_list("pk", flat=True))
         return self.queryset.filter(pk__in=id_list(self.rest_ids))
 
@@ -426,13 +454,13 @@ class PartnershipFilter(RecordFilterSet):
         return counts
 
     def kept_less_the_rest(self, skip=()):
-        # One common participant value chosen and nothing else ("from Denmark": nearly
-        # every partnership here): each other facet's count is the kept one less that of
-        # the few partnerships without the value. Counting those that have it read
-        # nearly the whole registry once per facet.
-        facet = self.common_value()
-        names = [name for name in self.facets if name != facet and name not in skip]
-        if facet is None or not names:
+        # One filter chosen that leaves out few (``left_out``): each other facet's count is
+        # the kept one less that of the few partnerships left out.
+        if self.left_out() is None:
+            return {}
+        chosen = self.form.cleaned_data
+        names = [name for name in self.facets if not chosen.get(name) and name not in skip]
+        if not names:
             return {}
         kept = self.kept_counts(names)  # every partnership, or every published one
         rest = self.the_rest()

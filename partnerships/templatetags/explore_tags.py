@@ -127,9 +127,9 @@ def started_per_year(queryset):
 
 
 def started_less(filterset):
-    """The kept starts less those of the few partnerships a common value leaves out
-    (``PartnershipFilter.common_value``): at 100,000 partnerships, ``?country=DK`` no
-    longer reads nearly every partnership for its chart."""
+    """The kept starts less those of the few partnerships that one filter leaves out
+    (``PartnershipFilter.left_out``): at 100,000 partnerships, ``?country=DK`` or
+    ``?q=china`` no longer reads nearly every partnership for its chart."""
     queryset = filterset.queryset
     per_year, decade_only = facets.started(facets.scope_of(queryset), using=queryset.db)
     less, less_decade_only = started_per_year(filterset.the_rest())
@@ -227,7 +227,7 @@ def started_chart(queryset=None, heading_id="chart-heading", filterset=None):
     scope = facets.scope_of(queryset)
     if scope is not None:
         counts = facets.started(scope, using=queryset.db)
-    elif filterset is not None and filterset.common_value():
+    elif filterset is not None and filterset.left_out() is not None:
         counts = per_version("started", [queryset], lambda: started_less(filterset))
     else:
         counts = per_version("started", [queryset], lambda: started_per_year(queryset))

@@ -1,6 +1,7 @@
 """A list filtered to one common participant value ("from Denmark", nearly every
-partnership) counts its other facets as the kept counts less those of the few
-partnerships without the value: the same counts as counting those with it."""
+partnership), or by a search that finds most partnerships ("China"), counts its other
+facets as the kept counts less those of the few partnerships left out: the same counts
+as counting those it keeps."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -69,14 +70,19 @@ def facet_counts(query, user, monkeypatch, kept_less_the_rest=True):
         "country=DK&country=US",
         "place_kind=municipality",
         "organisation_kind=university",
+        "q=suzhou",
+        "q=ringsted",
+        "q=ringsted+sdu",
     ],
 )
 @pytest.mark.parametrize("reader", ["public", "staff"])
 def test_a_common_value_counts_the_other_facets_as_counting_would(
     registry, monkeypatch, query, reader
 ):
-    # Every value counts as common here; in the registry, those held by over a tenth.
+    # Every value counts as common and every search as broad here; in the registry, a
+    # value held by over a tenth, a search that finds nine tenths.
     monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
     user = AnonymousUser() if reader == "public" else UserFactory(is_staff=True, is_superuser=True)
     filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
     assert filterset.is_valid()
@@ -89,7 +95,12 @@ def test_a_common_value_counts_the_other_facets_as_counting_would(
 
 def test_a_rare_value_or_two_filters_count_the_records(registry, monkeypatch):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    for query, rare in [("country=SE", 0.5), ("country=DK&status=active", 0)]:
+    for query, rare in [
+        ("country=SE", 0.5),
+        ("country=DK&status=active", 0),
+        ("q=sdu", 0),  # a search that finds two of six: counted, not taken from the rest
+        ("q=suzhou&status=active", 0),
+    ]:
         monkeypatch.setattr(PartnershipFilter, "RARE", rare)
         filterset = PartnershipFilter(
             QueryDict(query), queryset=Partnership.objects.visible_to(staff)
@@ -98,12 +109,13 @@ def test_a_rare_value_or_two_filters_count_the_records(registry, monkeypatch):
         assert filterset.kept_less_the_rest() == {}
 
 
-@pytest.mark.parametrize("query", ["country=DK", "place_kind=municipality"])
+@pytest.mark.parametrize("query", ["country=DK", "place_kind=municipality", "q=suzhou"])
 @pytest.mark.parametrize("reader", ["public", "staff"])
 def test_a_common_value_charts_the_starts_as_counting_would(
     registry, client, monkeypatch, query, reader
 ):
     monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
     # Starts of every kind: years, a decade, none.
     for start, partnership in zip(
         ["1998", "2001-05", "1980s", "c. 2010", "2001"],
@@ -122,6 +134,6 @@ def test_a_common_value_charts_the_starts_as_counting_would(
         return response.context["chart"]
 
     ours = chart()
-    monkeypatch.setattr(PartnershipFilter, "common_value", lambda self: None)
+    monkeypatch.setattr(PartnershipFilter, "left_out", lambda self: None)
     assert ours == chart()
     assert ours["years"]
