@@ -83,6 +83,14 @@ MAP_SCHEMA = {
             "properties": {
                 "partnerships": {"type": "integer"},
                 "places": {"type": "integer"},
+                "places_omitted": {
+                    "type": "integer",
+                    "description": (
+                        f"Places taking part that are not drawn: past the {explore.MAX_POINTS:,} "
+                        "with the most partnerships, or without coordinates of their own or "
+                        "of a place they lie in."
+                    ),
+                },
                 "lines": {"type": "integer"},
                 "line_level": {"type": "string", "enum": ["place", "region"]},
                 "lines_omitted": {"type": "integer"},

@@ -130,6 +130,40 @@ def test_a_partnership_counts_once_on_each_tie_between_its_regions(client, monke
     assert points(data)["north-11"]["properties"]["count"] == 2
 
 
+def test_past_max_points_the_map_draws_the_places_with_the_most_partnerships(
+    client, monkeypatch
+):
+    monkeypatch.setattr(explore, "MAX_POINTS", 3)
+    aarhus = PlaceFactory(name="Aarhus", slug="aarhus", latitude=56.15, longitude=10.2)
+    # Two places of one name with one count: the older record first, every time.
+    suzhou = PlaceFactory(name="Suzhou", slug="suzhou", latitude=31.3, longitude=120.6)
+    other_suzhou = PlaceFactory(name="Suzhou", slug="suzhou-anhui", latitude=33.6, longitude=117)
+    wuxi = PlaceFactory(name="Wuxi", slug="wuxi", latitude=31.5, longitude=120.3)
+    nowhere = PlaceFactory(name="Nowhere", slug="nowhere")  # no coordinates anywhere
+    for partners in [[suzhou], [other_suzhou], [wuxi], [nowhere], [suzhou, other_suzhou]]:
+        PartnershipFactory(parties=[aarhus, *partners])
+    data = get_map(client)
+    drawn = [f["properties"]["slug"] for f in features(data, "Point")]
+    assert drawn == ["aarhus", "suzhou", "suzhou-anhui"]
+    assert data["meta"]["places"] == 3
+    assert data["meta"]["places_omitted"] == 2  # Wuxi past the three, Nowhere unplaced
+    # Lines are bounded on their own: every tie between placed places is still drawn.
+    assert frozenset({"aarhus", "wuxi"}) in lines(data)
+    assert len(lines(data)) == 4
+    for language, note in [
+        ("en", "2 more places take part but are not drawn"),
+        ("da", "2 steder mere deltager, men er ikke tegnet"),
+    ]:
+        assert note in client.get(url("atlas:map", language)).content.decode()
+
+
+def test_every_place_is_drawn_below_max_points(client, ties):
+    data = get_map(client)
+    # Daoli has no coordinates of its own, but lies in Harbin, which has.
+    assert data["meta"]["places"] == 3 and data["meta"]["places_omitted"] == 0
+    assert "not drawn" not in client.get(url("atlas:map")).content.decode()
+
+
 @pytest.mark.parametrize("size", [3, 30])
 def test_the_map_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
     for _ in range(size):
