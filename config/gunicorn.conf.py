@@ -1,5 +1,6 @@
 """gunicorn settings for `make serve`: PORT and WEB_CONCURRENCY choose address and workers."""
 
+import gc
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -15,3 +16,11 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def post_worker_init(worker):
+    # The worker has loaded the app: modules, URL patterns, templates, translations, a few
+    # hundred thousand objects that live as long as it does. Frozen, they are left out of
+    # the collector's full passes, which a request that builds a large answer (the map
+    # at 100,000 partnerships) sets off, and which walked all of them every time.
+    gc.freeze()

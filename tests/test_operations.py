@@ -1,5 +1,6 @@
 """Running the site: `make serve`, /health/, backups and restores."""
 
+import gc
 import importlib.util
 import os
 import shutil
@@ -68,6 +69,17 @@ def test_gunicorn_takes_port_and_workers_from_the_environment(monkeypatch):
     assert (chosen.bind, chosen.workers) == ("127.0.0.1:8123", 5)
     assert chosen.wsgi_app == "config.wsgi:application"
     assert chosen.accesslog == "-"
+
+
+def test_a_gunicorn_worker_freezes_what_the_app_loaded(monkeypatch):
+    config = load_gunicorn_config(monkeypatch)
+    assert gc.get_freeze_count() == 0
+    try:
+        config.post_worker_init(worker=None)
+        # Everything alive now is out of the collector's passes, the app's modules too.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
 
 
 # /health/
