@@ -84,7 +84,8 @@ class Server:
 
     def get(self, url, cookie=None):
         connection = http.client.HTTPConnection(HOST, self.port, timeout=120)
-        headers = {"Accept-Language": "en"}
+        # As a browser asks: compressed, where the site compresses.
+        headers = {"Accept-Language": "en", "Accept-Encoding": "gzip, deflate, br, zstd"}
         if cookie:
             headers["Cookie"] = cookie
         try:

@@ -6,6 +6,7 @@ Each write path: an anonymous reader's page is built once and then served from t
 
 import csv
 import datetime
+import gzip
 
 import pytest
 from django.core.management import call_command
@@ -410,6 +411,27 @@ def test_public_responses_set_no_cookie_do_not_vary_on_it_and_are_cached(client)
         assert "Cookie" not in response.get("Vary", ""), address
         assert response["Cache-Control"] == "public, max-age=0, s-maxage=60", address
         hit(client, address)
+
+
+def test_a_page_is_compressed_once_when_stored_and_each_encoding_has_its_own_entry(client):
+    for n in range(3):
+        places = [PlaceFactory(latitude=n, longitude=n + side) for side in (1, 2)]
+        PartnershipFactory(parties=places)
+    for address in (url("partnerships:partnership-list"), "/api/map/"):
+        first = client.get(address, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert (first["X-Cache"], first["Content-Encoding"]) == ("MISS", "gzip"), address
+        assert "Accept-Encoding" in first["Vary"]
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(address, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert (again["X-Cache"], again["Content-Encoding"]) == ("HIT", "gzip"), address
+        assert len(queries) == 1  # the version
+        assert again.content == first.content
+        # A client that takes no gzip gets the same page, uncompressed, under its own key.
+        plain = client.get(address)
+        assert plain["X-Cache"] == "MISS" and not plain.has_header("Content-Encoding")
+        assert gzip.decompress(again.content) == plain.content
+        assert len(again.content) < len(plain.content) / 3
+        assert again["ETag"] != plain["ETag"]
 
 
 def test_staff_with_a_session_bypass_the_cache(client, admin_client, nantong, nantong_page):

@@ -98,8 +98,11 @@ def exercise(operation, stats, headers=None, max_examples=25, existing=None):
                     case.path_parameters[name] = existing[operation.path]
         # A filter naming no record ('?place=nowhere') is a documented 400; the schema
         # cannot say which slugs exist, so "schema-valid data is accepted" cannot hold.
+        # Schemathesis's WSGI transport asks for gzip but, unlike an HTTP client, does not
+        # undo it: the checks read the body as it is.
         response = case.call_and_validate(
-            headers=headers, excluded_checks=[positive_data_acceptance]
+            headers={"Accept-Encoding": "identity", **(headers or {})},
+            excluded_checks=[positive_data_acceptance],
         )
         stats.setdefault(response.status_code, 0)
         stats[response.status_code] += 1
