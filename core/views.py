@@ -197,8 +197,9 @@ class SearchView(TemplateView):
         data["q"] = query
         filterset = view.filterset_class(data, queryset=view.get_queryset(), request=self.request)
         matches = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-        count = matches.count()
         records = [] if hidden else list(matches[: self.per_section])
+        # A section not full holds every match: no need to count them again.
+        count = len(records) if not hidden and len(records) < self.per_section else matches.count()
         explain = getattr(filterset, "search_groups", None)
         facets = filterset.facet_list() if section.faceted and not hidden else []
         chips = []

@@ -145,6 +145,8 @@ def of_partnerships(queryset, field="partnership"):
 
 # The participant filters, tested on the partnerships' kept values.
 PARTICIPANT_FACETS = {"country", "place_kind", "organisation_kind"}
+# The facets whose values each partnership keeps as rows (``partnerships.facets``).
+KEPT_VALUES = {"status", "kind", "theme", *PARTICIPANT_FACETS}
 
 
 def facet_counter(facet):
@@ -432,16 +434,19 @@ class PartnershipFilter(RecordFilterSet):
         return self.queryset.filter(pk__in=id_list(self.rest_ids))
 
     def shared_counts(self, skip=()):
-        # The participant facets that nothing is chosen in count the same partnerships, as
-        # the record's own fields do: one pass over their kept values, not one per facet.
-        counts = super().shared_counts(skip)
+        # Every facet here is kept as values of each partnership (``FacetValue``): those
+        # that nothing is chosen in count the same partnerships, so one GROUP BY over
+        # their values counts them all, where the record's fields, its themes and its
+        # participants' values took a query each.
         cleaned = self.form.cleaned_data if self.is_bound else {}
         names = sorted(
-            name for name in PARTICIPANT_FACETS if name not in skip and not cleaned.get(name)
+            name
+            for name in self.facets
+            if name in KEPT_VALUES and name not in skip and not cleaned.get(name)
         )
         if len(names) < 2:
-            return counts
-        counts.update({name: {} for name in names})
+            return super().shared_counts(skip)
+        counts = {name: {} for name in names}
         partnerships = of_partnerships(self.queryset_without(None).order_by(), "partnership_id")
         rows = (
             FacetValue.objects.filter(facet__in=names, **partnerships)
@@ -451,6 +456,16 @@ class PartnershipFilter(RecordFilterSet):
         )
         for facet, value, count in rows:
             counts[facet][value] = count
+        return self.with_theme_slugs(counts)
+
+    def with_theme_slugs(self, counts):
+        """``counts`` with the theme facet's values, kept as ids, as the slugs it shows."""
+        if "theme" in counts:
+            themes = Theme.objects.using(self.queryset.db).order_by()
+            slugs = dict(themes.values_list("pk", "slug"))
+            counts["theme"] = {
+                slugs[int(pk)]: count for pk, count in counts["theme"].items() if int(pk) in slugs
+            }
         return counts
 
     def kept_less_the_rest(self, skip=()):
@@ -494,13 +509,7 @@ class PartnershipFilter(RecordFilterSet):
         scope = facets.scope_of(self.queryset)
         if scope is None or not names:
             return {}
-        found = facets.counts(scope, names, using=self.queryset.db)
-        if "theme" in found:
-            slugs = dict(Theme.objects.using(self.queryset.db).values_list("pk", "slug"))
-            found["theme"] = {
-                slugs[int(pk)]: count for pk, count in found["theme"].items() if int(pk) in slugs
-            }
-        return found
+        return self.with_theme_slugs(facets.counts(scope, names, using=self.queryset.db))
 
     def filter_as_of(self, queryset, name, value):
         return queryset_as_of(queryset, value)

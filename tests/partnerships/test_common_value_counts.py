@@ -137,3 +137,21 @@ def test_a_common_value_charts_the_starts_as_counting_would(
     monkeypatch.setattr(PartnershipFilter, "left_out", lambda self: None)
     assert ours == chart()
     assert ours["years"]
+
+
+@pytest.mark.parametrize(
+    "query", ["q=suzhou", "q=ringsted", "q=sdu&status=active", "kind=sister_city"]
+)
+@pytest.mark.parametrize("reader", ["public", "staff"])
+def test_facets_counted_together_match_each_facets_own_count(registry, query, reader):
+    """One GROUP BY over the kept values of the facets nothing is chosen in gives what
+    each facet's own counter (the record's fields, its themes, its participants) gives."""
+    user = AnonymousUser() if reader == "public" else UserFactory(is_staff=True, is_superuser=True)
+    cache.clear()
+    filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
+    assert filterset.is_valid()
+    together = filterset.shared_counts()
+    assert len(together) >= 5  # every facet but the one chosen, if any
+    for name, counts in together.items():
+        own = dict(filterset.facets[name](filterset, filterset.queryset_without(name).order_by()))
+        assert counts == {value: count for value, count in own.items() if count}, name
