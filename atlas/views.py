@@ -136,6 +136,7 @@ class MapView(ExploreView):
         lines = [f["properties"] for f in data["features"] if f["geometry"]["type"] != "Point"]
         context.update(
             meta=data["meta"],
+            max_points=explore.MAX_POINTS,
             places=points[: self.table_rows],
             lines=lines[: self.table_rows],
             data_url=reverse("api:map-list") + self.query_string(lang=content_language()),

@@ -161,7 +161,17 @@ def test_every_place_is_drawn_below_max_points(client, ties):
     data = get_map(client)
     # Daoli has no coordinates of its own, but lies in Harbin, which has.
     assert data["meta"]["places"] == 3 and data["meta"]["places_omitted"] == 0
-    assert "not drawn" not in client.get(url("atlas:map")).content.decode()
+    page = client.get(url("atlas:map")).content.decode()
+    assert "not drawn" not in page and "cannot draw" not in page
+    # A place with no coordinates anywhere above it is the only kind left out.
+    PartnershipFactory(parties=[ties[0], PlaceFactory(name="Nowhere", slug="nowhere")])
+    assert get_map(client)["meta"]["places_omitted"] == 1
+    for language, note in [
+        ("en", "1 more place takes part but has no coordinates"),
+        ("da", "1 sted mere deltager, men hverken det eller noget sted"),
+    ]:
+        page = client.get(url("atlas:map", language)).content.decode()
+        assert note in page and "the most partnerships" not in page, language
 
 
 @pytest.mark.parametrize("size", [3, 30])
