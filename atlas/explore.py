@@ -374,11 +374,7 @@ def _map_data(tally, urls):
     pairs = tally.ties(located)
     if pairs is not None:
         ranked, ties = sorted(pairs.items(), key=_rank), len(pairs)
-        ends = {
-            pk: {"slug": places[pk].slug, "name": names[pk][0], "name_language": names[pk][1]}
-            for pair in pairs
-            for pk in pair
-        }
+        ends = {pk: _end(places[pk], order) for pair in pairs for pk in pair}
     else:
         level = "region"
         region_of = {pk: _region_id(place) for pk, place in places.items()}
@@ -483,14 +479,14 @@ def _region_ends(region_of, places, positions, located, order):
             ]
         else:
             continue
-        name, language = region.name(order)
-        ends[pk] = {
-            "slug": region.slug,
-            "name": name,
-            "name_language": language,
-            "position": position,
-        }
+        ends[pk] = {**_end(region, order), "position": position}
     return ends
+
+
+def _end(place, order):
+    """A line's end as its properties name it."""
+    name, language = place.name(order)
+    return {"slug": place.slug, "name": name, "name_language": language}
 
 
 @dataclass

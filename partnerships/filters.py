@@ -300,17 +300,19 @@ class PartnershipFilter(RecordFilterSet):
         self.rare = {}
         self.rest_ids = None
         self.walks = {}
-        self.found_counts = {}
         self.left = UNASKED  # then None or a subquery (``left_out``)
 
     def found(self, queryset, value):
-        terms = query_terms(value)
-        if not terms:
+        if not query_terms(value):
             return queryset
-        # Facets apply this filter once each; the search runs once.
+        return queryset.filter(pk__in=self.matched(value)[0])
+
+    def matched(self, value):
+        """``search_matches`` for the search box's ``value``: the matches and how many.
+        Facets apply the search once each; it runs once."""
         if value not in self.matches:
-            self.matches[value], self.found_counts[value] = search_matches(terms, self.walk)
-        return queryset.filter(pk__in=self.matches[value])
+            self.matches[value] = search_matches(query_terms(value), self.walk)
+        return self.matches[value]
 
     def walk(self, model, term):
         """``named_below(model, term)``, once for the search and the groups that explain it."""
@@ -415,11 +417,10 @@ class PartnershipFilter(RecordFilterSet):
             rows = FacetValue.objects.filter(facet=name, value__in=sorted(cleaned[name]))
             return rows.values("partnership_id")
         if name == "q" and query_terms(cleaned["q"]):
-            self.found(self.queryset, cleaned["q"])  # the search, once
-            found = self.found_counts[cleaned["q"]]
+            matches, found = self.matched(cleaned["q"])
             # ``found`` counts drafts too: a guess at which way is cheaper, either is right.
             if found is None or found >= self.BROAD * self.total(self.queryset.db):
-                return self.matches[cleaned["q"]]
+                return matches
         return None
 
     def total(self, using):
@@ -436,29 +437,38 @@ class PartnershipFilter(RecordFilterSet):
         return self.queryset.filter(pk__in=id_list(self.rest_ids))
 
     def shared_counts(self, skip=()):
-        # Every facet here is kept as values of each partnership (``FacetValue``): those
-        # that nothing is chosen in count the same partnerships, so one GROUP BY over
-        # their values counts them all, where the record's fields, its themes and its
-        # participants' values took a query each.
+        # The facets that nothing is chosen in count the same partnerships.
         cleaned = self.form.cleaned_data if self.is_bound else {}
-        names = sorted(
-            name
-            for name in self.facets
-            if name in KEPT_VALUES and name not in skip and not cleaned.get(name)
-        )
+        names = [name for name in self.facets if name not in skip and not cleaned.get(name)]
         if len(names) < 2:
             return super().shared_counts(skip)
-        counts = {name: {} for name in names}
-        partnerships = of_partnerships(self.queryset_without(None).order_by(), "partnership_id")
-        rows = (
-            FacetValue.objects.filter(facet__in=names, **partnerships)
-            .values("facet", "value")
-            .annotate(count=Count("pk"))
-            .values_list("facet", "value", "count")
-        )
-        for facet, value, count in rows:
-            counts[facet][value] = count
-        return self.with_theme_slugs(counts)
+        return self.value_counts(names, self.queryset_without(None))
+
+    def value_counts(self, names, partnerships):
+        """{facet name: {value: count}} of the facets ``names`` over ``partnerships``.
+
+        Those kept as values of each partnership (``KEPT_VALUES``: every facet here) are
+        counted in one GROUP BY over their values, where the record's fields, its themes
+        and its participants' values took a query each.
+        """
+        counts = {name: {} for name in names if name in KEPT_VALUES}
+        if counts:
+            rows = (
+                FacetValue.objects.filter(
+                    facet__in=sorted(counts),
+                    **of_partnerships(partnerships.order_by(), "partnership_id"),
+                )
+                .values("facet", "value")
+                .annotate(count=Count("pk"))
+                .values_list("facet", "value", "count")
+            )
+            for facet, value, count in rows:
+                counts[facet][value] = count
+        counts = self.with_theme_slugs(counts)
+        for name in names:
+            if name not in counts:
+                counts[name] = dict(self.facets[name](self, partnerships.order_by()))
+        return counts
 
     def with_theme_slugs(self, counts):
         """``counts`` with the theme facet's values, kept as ids, as the slugs it shows."""
@@ -480,16 +490,15 @@ class PartnershipFilter(RecordFilterSet):
         if not names:
             return {}
         kept = self.kept_counts(names)  # every partnership, or every published one
-        rest = self.the_rest()
-        counts = {}
-        for name in names:
-            less = dict(self.facets[name](self, rest.order_by()))
-            counts[name] = {
-                value: count - less.get(value, 0)
+        less = self.value_counts(names, self.the_rest())
+        return {
+            name: {
+                value: count - less[name].get(value, 0)
                 for value, count in kept[name].items()
-                if count > less.get(value, 0)
+                if count > less[name].get(value, 0)
             }
-        return counts
+            for name in names
+        }
 
     def filter_place(self, queryset, name, value: str):
         # Facets apply this filter once each; the place's subtree is looked up once.
