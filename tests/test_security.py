@@ -431,3 +431,24 @@ def test_counting_in_the_file_cache_keeps_the_expiry(tmp_path, monkeypatch):
     assert counted.get("hits") is None
     with pytest.raises(ValueError):
         counted.incr("hits")
+
+
+def test_the_file_cache_counts_its_folder_once_every_so_many_sets(tmp_path, monkeypatch):
+    cache = FileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 30, "CULL_FREQUENCY": 3}})
+    monkeypatch.setattr(FileBasedCache, "CULL_EVERY", 10)
+    listings = []
+    list_files = FileBasedCache._list_cache_files
+    monkeypatch.setattr(
+        FileBasedCache,
+        "_list_cache_files",
+        lambda self: listings.append(1) or list_files(self),
+    )
+    for number in range(100):
+        cache.set(f"page-{number}", number)
+    # Listed on the first set and every tenth after it, not on each of the hundred.
+    assert len(listings) == 10
+    # Still culled: never more than MAX_ENTRIES plus the sets between two counts.
+    entries = len(list(tmp_path.glob("*.djcache")))
+    assert entries <= 30 + 10
+    assert entries < 100
+    assert cache.get("page-99") == 99
