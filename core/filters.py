@@ -79,7 +79,7 @@ class RecordFilterSet(django_filters.FilterSet):
         for name in self.facets:
             selected = [str(value) for value in self.data.getlist(name)] if self.is_bound else []
             counts = every_count[name]
-            labels = {str(value): str(label) for value, label in self.form.fields[name].choices}
+            labels = self.facet_labels(name)
             options = [
                 FacetOption(str(value), labels.get(str(value), str(value)), count, False)
                 for value, count in counts.items()
@@ -93,6 +93,10 @@ class RecordFilterSet(django_filters.FilterSet):
             if chosen or options:
                 result.append(Facet(name, self.filters[name].label, chosen + options))
         return result
+
+    def facet_labels(self, name):
+        """{value: label} of the facet ``name``: its field's choices, as the form shows them."""
+        return {str(value): str(label) for value, label in self.form.fields[name].choices}
 
     def facet_counts(self):
         """{facet name: {value: count}}: what ``facet_list`` shows, computed once per

@@ -154,8 +154,8 @@ def test_facets_cost_the_same_queries_for_3_and_30(client, django_assert_max_num
     build(3)
     small = queries_for(client, url("partnerships:partnership-list", query=query))
     build(27)
-    # count, page, participants, themes, six facets, theme names, the chart
-    with django_assert_max_num_queries(13):
+    # count, page, participants, themes, six facets, the themes' slugs and names, the chart
+    with django_assert_max_num_queries(12):
         large = queries_for(client, url("partnerships:partnership-list", query=query))
     assert small == large
 
@@ -189,3 +189,20 @@ def test_the_chart_of_partnerships_started_per_year(client):
     # Under the list, for the list as filtered.
     listed = client.get(url("partnerships:partnership-list", query="kind=office")).content.decode()
     assert "1 partnership with a known year of start" in listed
+
+
+def test_theme_labels_are_in_the_readers_language(client):
+    water = ThemeFactory(name_en="Water", name_da="Vand", slug="water")
+    elder_care = ThemeFactory(name_en="", name_da="Ældrepleje", slug="elder-care")
+    tie = PartnershipFactory(parties=[PlaceFactory(), PlaceFactory()])
+    tie.themes.add(water, elder_care)
+
+    def labels(language):
+        response = client.get(
+            url("partnerships:partnership-list", language, query="q=" + tie.title)
+        )
+        (theme,) = [facet for facet in response.context["facets"] if facet.name == "theme"]
+        return {option.value: option.label for option in theme.options}
+
+    assert labels("en") == {"water": "Water", "elder-care": "Ældrepleje"}  # no English name
+    assert labels("da") == {"water": "Vand", "elder-care": "Ældrepleje"}

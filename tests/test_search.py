@@ -12,11 +12,11 @@ from tests.pages import SEARCH_WALK, queries_for, url
 
 pytestmark = pytest.mark.django_db
 
-# Three sections (count, page, prefetches), the partnerships' six facets and theme names,
+# Three sections (count, page, prefetches), the partnerships' six facets and themes,
 # the walk down from the places and organisations the search names (SEARCH_WALK), and the
 # groups of ties found through named places (their names, a walk down, labels and ties)
 # and organisations (two). The walks cost a query per level of the hierarchy, not of data.
-SEARCH_QUERY_BUDGET = 19 + SEARCH_WALK + PART_DEPTH + 2
+SEARCH_QUERY_BUDGET = 18 + SEARCH_WALK + PART_DEPTH + 2
 
 
 @pytest.fixture
