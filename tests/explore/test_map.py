@@ -130,9 +130,7 @@ def test_a_partnership_counts_once_on_each_tie_between_its_regions(client, monke
     assert points(data)["north-11"]["properties"]["count"] == 2
 
 
-def test_past_max_points_the_map_draws_the_places_with_the_most_partnerships(
-    client, monkeypatch
-):
+def test_past_max_points_the_map_draws_the_places_with_the_most_partnerships(client, monkeypatch):
     monkeypatch.setattr(explore, "MAX_POINTS", 3)
     aarhus = PlaceFactory(name="Aarhus", slug="aarhus", latitude=56.15, longitude=10.2)
     # Two places of one name with one count: the older record first, every time.
