@@ -34,6 +34,12 @@ def localized_field(field, language):
     return f"{field}_{language}"
 
 
+def translated_columns(field):
+    """A translated field's own column and its column in every language: what ``only()``
+    must keep for the field to read as it always does."""
+    return [field, *(localized_field(field, code) for code in LANGUAGES)]
+
+
 def localized_verbose_name(verbose_name, language):
     """A translated field's label, "name (Danish)" (MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME):
     modeltranslation calls it when the label is shown, so it is in the reader's language."""

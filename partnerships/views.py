@@ -2,18 +2,36 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
+from core.translation import translated_columns
 from core.views import CSVExportMixin, RecordListView
 
 from .filters import PartnershipFilter
-from .models import Event, Participant, Partnership
+from .models import Event, Participant, Partnership, Theme
 from .resources import PartnershipResource
+
+# What a partnership's card reads of its participants' places and organisations and of
+# its themes. Read in full, with their descriptions in every language, the parties and
+# themes of a page of twenty cards took 9 ms to load at 100,000 partnerships; 6 ms so.
+CARD_FIELDS = ["slug", "kind", "country", "publication", *translated_columns("name")]
 
 
 def participants_with_parties():
+    """The participants a card lists, with the place or organisation each is."""
     return Prefetch(
         "participants",
-        queryset=Participant.objects.select_related("place", "organisation__place"),
+        queryset=Participant.objects.select_related("place", "organisation").only(
+            "partnership_id",
+            "place_id",
+            "organisation_id",
+            *(f"place__{name}" for name in CARD_FIELDS),
+            *(f"organisation__{name}" for name in CARD_FIELDS),
+            "organisation__place_id",
+        ),
     )
+
+
+def card_themes():
+    return Prefetch("themes", queryset=Theme.objects.only("slug", *translated_columns("name")))
 
 
 class PartnershipListView(RecordListView):
@@ -22,7 +40,7 @@ class PartnershipListView(RecordListView):
     export_url_name = "partnerships:partnership-export"
 
     def records(self):
-        return Partnership.objects.prefetch_related(participants_with_parties(), "themes")
+        return Partnership.objects.prefetch_related(participants_with_parties(), card_themes())
 
 
 class PartnershipExportView(CSVExportMixin, PartnershipListView):

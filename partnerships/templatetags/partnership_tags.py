@@ -21,7 +21,7 @@ from organisations.models import Organisation
 
 from ..filters import with_parts
 from ..models import Event, Partnership
-from ..views import participants_with_parties
+from ..views import card_themes, participants_with_parties
 
 register = template.Library()
 
@@ -59,7 +59,7 @@ TIMELINE_SIZE = 20
 def _section(partnerships, events, context_object, empty_text, list_query):
     total = partnerships.count()
     partnerships = list(
-        partnerships.prefetch_related(participants_with_parties(), "themes").order_by(
+        partnerships.prefetch_related(participants_with_parties(), card_themes()).order_by(
             F("start_on").desc(nulls_last=True), Localized("title").asc()
         )[:SECTION_SIZE]
     )
