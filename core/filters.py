@@ -105,6 +105,7 @@ class RecordFilterSet(django_filters.FilterSet):
 
         def count():
             kept = self.kept_counts(self.unfiltered_facets())
+            kept.update(self.kept_for_chosen(skip=kept))
             kept.update(self.kept_less_the_rest(skip=kept))
             shared = self.shared_counts(skip=kept)
             return {
@@ -141,6 +142,11 @@ class RecordFilterSet(django_filters.FilterSet):
     def kept_counts(self, names):
         """{facet name: {value: count}} for those of ``names`` whose counts the writes keep
         up to date, so that none is counted here; a FilterSet with such counts says."""
+        return {}
+
+    def kept_for_chosen(self, skip=()):
+        """{facet name: {value: count}} for facets not in ``skip`` that the writes keep
+        counted for what the chosen filters keep, where a FilterSet has such counts."""
         return {}
 
     def kept_less_the_rest(self, skip=()):

@@ -212,12 +212,27 @@ class Drawn:
         return found
 
 
+# The facets also kept per kind and status of the partnership, in the scope
+# ``within(ALL or PUBLISHED, kind, status)``: a list filtered by status or kind alone
+# adds those up instead of counting every participant of the partnerships it keeps.
+BY_KIND_STATUS = {"country", "place_kind", "organisation_kind", "theme"}
+
+
+def within(scope, kind, status):
+    """The scope of the partnerships of ``scope`` of one kind and status."""
+    return f"{scope}:{kind}|{status}"
+
+
 def _tally(deltas, values, sign):
-    published = PUBLISHED_VALUE in values
+    scopes = [ALL, PUBLISHED] if PUBLISHED_VALUE in values else [ALL]
+    kind_status = next((value for facet, value in values if facet == "kind_status"), None)
+    narrow = [f"{scope}:{kind_status}" for scope in scopes] if kind_status else []
     for facet, value in values:
-        deltas[(ALL, facet, value)] += sign
-        if published:
-            deltas[(PUBLISHED, facet, value)] += sign
+        for scope in scopes:
+            deltas[(scope, facet, value)] += sign
+        if facet in BY_KIND_STATUS:
+            for scope in narrow:
+                deltas[(scope, facet, value)] += sign
 
 
 @contextmanager
@@ -367,6 +382,22 @@ def counts(scope, facets, using=DEFAULT_DB_ALIAS):
         .values_list("facet", "value", "count")
     ):
         found[facet][value] = count
+    return found
+
+
+def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
+    """{facet: {value: count}} of ``facets`` (of BY_KIND_STATUS) for the partnerships of
+    ``scope`` with one of ``kinds`` and one of ``statuses`` (every one when empty)."""
+    kinds = kinds or Partnership.Kind.values
+    statuses = statuses or Partnership.Status.values
+    scopes = [within(scope, kind, status) for kind in kinds for status in statuses]
+    found = {facet: {} for facet in facets}
+    for facet, value, count in (
+        FacetCount.objects.using(using)
+        .filter(scope__in=scopes, facet__in=list(facets), count__gt=0)
+        .values_list("facet", "value", "count")
+    ):
+        found[facet][value] = found[facet].get(value, 0) + count
     return found
 
 

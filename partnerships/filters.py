@@ -507,6 +507,35 @@ class PartnershipFilter(RecordFilterSet):
             return dict(self.themes().values())
         return super().facet_labels(name)
 
+    def kept_for_chosen(self, skip=()):
+        # Only kind and status chosen: the writes keep the other facets counted per kind
+        # and status (``facets.BY_KIND_STATUS``), and the pairs of the two themselves.
+        # Counting the participants' values of 25,000 partnerships took 19 ms of SQL.
+        scope = facets.scope_of(self.queryset)
+        if scope is None or not self.is_bound or not self.is_valid():
+            return {}
+        cleaned = self.form.cleaned_data
+        chosen = {name for name, value in cleaned.items() if value and name != "sort"}
+        if not chosen or not chosen <= {"kind", "status"}:
+            return {}
+        kinds, statuses = cleaned.get("kind") or [], cleaned.get("status") or []
+        using = self.queryset.db
+        names = [name for name in self.facets if name in facets.BY_KIND_STATUS]
+        names = [name for name in names if name not in skip]
+        counts = self.with_theme_slugs(facets.counts_within(scope, kinds, statuses, names, using))
+        # Each of the two narrowed by the other alone, the usual faceting rule.
+        pairs = facets.counts(scope, ["kind_status"], using=using)["kind_status"]
+        for name, other in (("kind", statuses), ("status", kinds)):
+            if name in skip or name not in self.facets:
+                continue
+            counts[name] = {}
+            for pair, count in pairs.items():
+                kind, status = pair.split("|")
+                mine, theirs = (kind, status) if name == "kind" else (status, kind)
+                if not other or theirs in other:
+                    counts[name][mine] = counts[name].get(mine, 0) + count
+        return counts
+
     def kept_less_the_rest(self, skip=()):
         # One filter chosen that leaves out few (``left_out``): each other facet's count is
         # the kept one less that of the few partnerships left out.

@@ -420,7 +420,8 @@ class FacetCount(models.Model):
     (``published``): the partnership list's facets and the charts without a filter, read
     from here instead of counting the registry. Kept by ``partnerships.facets``."""
 
-    scope = models.CharField(max_length=10)
+    # ALL or PUBLISHED, or either narrowed to one kind and status (partnerships.facets).
+    scope = models.CharField(max_length=60)
     facet = models.CharField(max_length=20)
     value = models.CharField(max_length=100)
     count = models.IntegerField(default=0)

@@ -176,11 +176,22 @@ def test_saves_deletes_and_themes_in_a_shell(registry):
     assert_kept()
     Partnership.objects.filter(slug="draft").delete()
     assert_kept()
-    assert kept() == {
-        (scope, facet, value): 1
-        for scope in ("all", "published")
-        for facet, value in facets.compute([registry["first"].pk])[registry["first"].pk]
+    values = facets.compute([registry["first"].pk])[registry["first"].pk]
+    (kind_status,) = [value for facet, value in values if facet == "kind_status"]
+    kind, status = kind_status.split("|")
+    expected = {
+        (scope, facet, value): 1 for scope in ("all", "published") for facet, value in values
     }
+    # The participants' values and the themes, kept per kind and status besides.
+    expected.update(
+        {
+            (facets.within(scope, kind, status), facet, value): 1
+            for scope in ("all", "published")
+            for facet, value in values
+            if facet in facets.BY_KIND_STATUS
+        }
+    )
+    assert kept() == expected
 
 
 def test_bulk_updates_and_creates(registry):

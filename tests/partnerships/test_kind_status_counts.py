@@ -1,0 +1,129 @@
+"""A list filtered by kind or status alone takes its other facets from the counts the
+writes keep per kind and status: the same counts as counting the partnerships it keeps,
+after every kind of write."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from core.models import Publication
+from partnerships import facets
+from partnerships.filters import PartnershipFilter
+from partnerships.models import Partnership
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUERIES = [
+    "status=active",
+    "kind=sister_city",
+    "status=active&status=ended",
+    "kind=sister_city&status=active",
+    "kind=sister_city&kind=cooperation_agreement&status=ended",
+]
+
+
+@pytest.fixture
+def registry():
+    # Two Suzhous and a Ringsted in Denmark and in the US: one name, several places.
+    suzhou_jiangsu = PlaceFactory(name="Suzhou", country="CN")
+    suzhou_anhui = PlaceFactory(name="Suzhou", country="CN", kind="city")
+    ringsted_dk = PlaceFactory(name="Ringsted", country="DK", kind="municipality")
+    ringsted_us = PlaceFactory(name="Ringsted", country="US", kind="city")
+    sdu = OrganisationFactory(name="SDU", country="DK")
+    energy, water = ThemeFactory(slug="energy"), ThemeFactory(slug="water")
+    for parties, status, kind, themes, publication in [
+        ([ringsted_dk, suzhou_jiangsu], "active", "sister_city", [energy], Publication.PUBLISHED),
+        ([ringsted_dk, suzhou_anhui], "ended", "sister_city", [water], Publication.PUBLISHED),
+        ([sdu, suzhou_jiangsu], "active", "cooperation_agreement", [water], Publication.PUBLISHED),
+        ([sdu, ringsted_us], "ended", "cooperation_agreement", [], Publication.PUBLISHED),
+        ([ringsted_us, suzhou_anhui], "active", "sister_city", [energy], Publication.DRAFT),
+    ]:
+        partnership = PartnershipFactory(
+            parties=parties, status=status, kind=kind, publication=publication
+        )
+        partnership.themes.set(themes)
+
+
+def reader(kind):
+    return AnonymousUser() if kind == "public" else UserFactory(is_staff=True, is_superuser=True)
+
+
+def facet_counts(query, user):
+    cache.clear()  # counts are kept per registry version: count afresh each time
+    filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
+    assert filterset.is_valid()
+    return filterset.facet_counts()
+
+
+def assert_kept_as_counted(query, user, monkeypatch):
+    with CaptureQueriesContext(connection) as kept_queries:
+        kept = facet_counts(query, user)
+    # Nothing read of the partnerships' own values: all from the kept counts.
+    assert not any("partnerships_facetvalue" in q["sql"] for q in kept_queries)
+    with monkeypatch.context() as counting:
+        counting.setattr(PartnershipFilter, "kept_for_chosen", lambda self, skip=(): {})
+        counted = facet_counts(query, user)
+    assert kept == counted, query
+    return kept
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("who", ["public", "staff"])
+def test_kind_and_status_filters_count_as_counting_would(registry, monkeypatch, query, who):
+    counts = assert_kept_as_counted(query, reader(who), monkeypatch)
+    assert counts["country"] and counts["kind"] and counts["status"]
+
+
+def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
+    staff = reader("staff")
+    first, second, *_rest = Partnership.objects.order_by("pk")
+    first.kind = "cooperation_agreement"  # save(): moves between kinds
+    first.save()
+    Partnership.objects.filter(pk=second.pk).update(status="active")  # update()
+    second.themes.add(ThemeFactory(slug="culture"))  # m2m
+    Partnership.objects.order_by("pk").last().delete()
+    place = PlaceFactory(name="Suzhou", country="CN")
+    PartnershipFactory(parties=[place, OrganisationFactory(country="SE")], status="ended")
+    place.country = "TW"  # a party's country: its partnerships' values move
+    place.save()
+    for who in ["public", "staff"]:
+        for query in QUERIES:
+            assert_kept_as_counted(query, staff if who == "staff" else reader(who), monkeypatch)
+    # And a recount from the records keeps exactly what the writes kept.
+    before = sorted(
+        facets.FacetCount.objects.filter(count__gt=0).values_list(
+            "scope", "facet", "value", "count"
+        )
+    )
+    facets.recount()
+    after = sorted(
+        facets.FacetCount.objects.filter(count__gt=0).values_list(
+            "scope", "facet", "value", "count"
+        )
+    )
+    assert before == after
+    assert any(":" in scope for scope, *_ in after)
+
+
+def test_other_filters_still_count_the_records(registry):
+    staff = reader("staff")
+    for query in [
+        "kind=sister_city&country=DK",
+        "status=active&q=suzhou",
+        "status=active&as_of=2010",
+    ]:
+        filterset = PartnershipFilter(
+            QueryDict(query), queryset=Partnership.objects.visible_to(staff)
+        )
+        assert filterset.is_valid()
+        assert filterset.kept_for_chosen() == {}, query
