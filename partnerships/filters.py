@@ -335,11 +335,17 @@ class PartnershipFilter(RecordFilterSet):
         title_matches, named = Q(), Q()
         for term in terms:
             title_matches &= Q(search_key__contains=term)
-            participants = Participant.objects.filter(
-                Q(place__in=id_list(self.walk(Place, term)[0]))
-                | Q(organisation__in=id_list(self.walk(Organisation, term)[0]))
+            # Two subqueries, each down its own index: PostgreSQL read every participant
+            # for one with an OR of the two (34 ms at 100,000 partnerships).
+            places = Participant.objects.filter(place__in=id_list(self.walk(Place, term)[0]))
+            organisations = Participant.objects.filter(
+                organisation__in=id_list(self.walk(Organisation, term)[0])
             )
-            named &= Q(search_key__contains=term) | Q(pk__in=participants.values("partnership_id"))
+            named &= (
+                Q(search_key__contains=term)
+                | Q(pk__in=places.values("partnership_id"))
+                | Q(pk__in=organisations.values("partnership_id"))
+            )
         return queryset.annotate(
             search_rank=Case(
                 When(title_matches, then=Value(0)),
