@@ -226,7 +226,7 @@ def within(scope, kind, status):
 def _tally(deltas, values, sign):
     scopes = [ALL, PUBLISHED] if PUBLISHED_VALUE in values else [ALL]
     kind_status = next((value for facet, value in values if facet == "kind_status"), None)
-    narrow = [f"{scope}:{kind_status}" for scope in scopes] if kind_status else []
+    narrow = [within(scope, *kind_status.split("|")) for scope in scopes] if kind_status else []
     for facet, value in values:
         for scope in scopes:
             deltas[(scope, facet, value)] += sign

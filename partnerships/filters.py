@@ -23,7 +23,7 @@ from core.filters import (
 )
 from core.search import any_of
 from core.text import query_terms
-from core.translation import LANGUAGES, Localized, localized_field, translated
+from core.translation import Localized, translated, translated_columns
 from organisations.models import Organisation
 from places.models import Place
 
@@ -500,8 +500,8 @@ class PartnershipFilter(RecordFilterSet):
         """{id: (slug, name as the reader sees it)} of every theme, read once for the theme
         facet's values and its labels, which the form's choices read again."""
         if self.theme_rows is None:
-            names = [localized_field("name", code) for code in LANGUAGES]
-            rows = Theme.objects.using(self.queryset.db).order_by().values("pk", "slug", *names)
+            rows = Theme.objects.using(self.queryset.db).order_by()
+            rows = rows.values("pk", "slug", *translated_columns("name"))
             self.theme_rows = {
                 row["pk"]: (row["slug"], translated(SimpleNamespace(**row), "name")[0])
                 for row in rows
@@ -527,8 +527,7 @@ class PartnershipFilter(RecordFilterSet):
             return {}
         kinds, statuses = cleaned.get("kind") or [], cleaned.get("status") or []
         using = self.queryset.db
-        names = [name for name in self.facets if name in facets.BY_KIND_STATUS]
-        names = [name for name in names if name not in skip]
+        names = [name for name in self.facets if name in facets.BY_KIND_STATUS - set(skip)]
         counts = self.with_theme_slugs(facets.counts_within(scope, kinds, statuses, names, using))
         # Each of the two narrowed by the other alone, the usual faceting rule.
         pairs = facets.counts(scope, ["kind_status"], using=using)["kind_status"]
