@@ -118,6 +118,33 @@ def test_the_registry_network_takes_the_lists_filters_and_a_limit(client, ties, 
 
 
 @pytest.mark.parametrize(
+    "language, labels",
+    [
+        ("en", {"city", "university", "cooperation agreement", "ended", "active", "partner"}),
+        ("da", {"by", "universitet", "samarbejdsaftale", "afsluttet", "aktiv", "partner"}),
+    ],
+)
+def test_the_graphs_labels_are_in_the_readers_language(client, ties, language, labels):
+    # Translated once per graph, not once per node: each in the language of the request,
+    # whichever was asked first in the same worker.
+    for first in ("da", "en"):
+        client.get("/api/network/", HTTP_ACCEPT_LANGUAGE=first)
+    response = client.get("/api/network/?lang=" + language)
+    data = response.json()
+    nodes = {node["id"]: node for node in data["nodes"]}
+    edges = [edge for edge in data["edges"] if edge["relation"] == "participant"]
+    shown = {
+        nodes["place:wuxi"]["kind_label"],
+        nodes["organisation:bycirklen"]["kind_label"],
+        nodes["partnership:bycirklen-wuxi"]["kind_label"],
+        nodes["partnership:ballerup-harbin"]["status_label"],
+        nodes["partnership:aarhus-harbin"]["status_label"],
+        *(edge["role_label"] for edge in edges),
+    }
+    assert shown == labels
+
+
+@pytest.mark.parametrize(
     "query, field",
     [
         ("?around=place:atlantis", "around"),
