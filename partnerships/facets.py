@@ -20,6 +20,7 @@ it takes part in, and a place's parent or kind for those of the places below it.
 ``manage.py recount_facets``, a generated benchmark registry).
 """
 
+import functools
 from collections import Counter
 from contextlib import contextmanager
 from itertools import combinations
@@ -351,17 +352,31 @@ def recount(using=DEFAULT_DB_ALIAS):
 
 def scope_of(queryset):
     """``ALL`` or ``PUBLISHED`` when ``queryset`` holds every partnership, or every
-    published one, and nothing narrower: what the kept counts count. None otherwise."""
-    sql = _sql(queryset)
-    if sql is None:
-        return None
-    for scope, whole in (
-        (ALL, Partnership.objects.all()),
-        (PUBLISHED, Partnership.objects.published()),
-    ):
-        if sql == _sql(whole.using(queryset.db)):
-            return scope
-    return None
+    published one, and nothing narrower: what the kept counts count. None otherwise.
+
+    Told once per queryset, and each whole one's SQL once per database: a list page
+    asks four times, and writing out the SQL took 0.2 ms each time.
+    """
+    try:
+        return queryset.__dict__["_facet_scope"]
+    except KeyError:
+        pass
+    sql = None if queryset.query.is_sliced else _sql(queryset)
+    scope = None
+    if sql is not None:
+        wholes = _wholes(queryset.db)
+        scope = next((scope for scope in (ALL, PUBLISHED) if sql == wholes[scope]), None)
+    # Filtering or slicing clones the queryset, so what is told here stays true of it.
+    queryset.__dict__["_facet_scope"] = scope
+    return scope
+
+
+@functools.cache
+def _wholes(using):
+    return {
+        ALL: _sql(Partnership.objects.using(using)),
+        PUBLISHED: _sql(Partnership.objects.using(using).published()),
+    }
 
 
 def _sql(queryset):

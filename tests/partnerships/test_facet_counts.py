@@ -123,6 +123,12 @@ def test_only_the_whole_registry_is_read_from_the_kept_counts(registry):
     assert facets.scope_of(Partnership.objects.select_related("created_by")) == "all"
     assert facets.scope_of(Partnership.objects.filter(status="active")) is None
     assert facets.scope_of(Partnership.objects.none()) is None
+    # Told once per queryset: what was told of one is not taken for what it becomes.
+    published = Partnership.objects.published()
+    assert facets.scope_of(published) == "published"
+    assert facets.scope_of(published.filter(status="active")) is None
+    assert facets.scope_of(published[:5]) is None
+    assert facets.scope_of(published.all()) == "published"
 
 
 def test_pages_without_a_filter_count_nothing(client, registry):
