@@ -27,6 +27,7 @@ from itertools import combinations
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import BooleanField, Case, Q, Sum, Value, When
+from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from core.filters import id_list
@@ -416,16 +417,22 @@ def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
     return found
 
 
-def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS):
+def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS, leaving_out=()):
     """(facet, value, count) of the map's facets ``names`` for ``scope``, as a stream: the
     public's counts, and with ``drafts`` staff's besides, each under its plain name (a
-    value may come twice; add them up)."""
+    value may come twice; add them up). ``leaving_out``: the ids of places whose ties
+    (values written by ``pair``) the query leaves out."""
     names = _with_drafts(names, drafts)
-    for facet, value, count in (
-        FacetCount.objects.using(using)
-        .filter(scope=scope, facet__in=names, count__gt=0)
-        .values_list("facet", "value", "count")
-        .iterator(chunk_size=5000)
+    rows = FacetCount.objects.using(using).filter(scope=scope, facet__in=names, count__gt=0)
+    if leaving_out:
+        padded = sorted(f"{pk:012d}" for pk in leaving_out)
+        rows = (
+            rows.alias(first=Substr("value", 1, 12), second=Substr("value", 14, 12))
+            .exclude(first__in=padded)
+            .exclude(second__in=padded)
+        )
+    for facet, value, count in rows.values_list("facet", "value", "count").iterator(
+        chunk_size=5000
     ):
         yield facet.removeprefix(DRAFT), value, count
 

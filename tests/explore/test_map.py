@@ -181,9 +181,10 @@ def test_the_map_runs_a_fixed_number_of_queries(client, django_assert_max_num_qu
                 OrganisationFactory(place=PlaceFactory(latitude=3, longitude=4)),
             ]
         )
-    # Without a filter, the kept counts: of places and partnerships, then of ties; the
-    # places; the partnerships of lines of one, and their titles.
-    with django_assert_max_num_queries(5):
+    # Without a filter, the kept counts: of places and partnerships, then of ties; where
+    # the places are, a level of parents at a time (one here); the names of those shown;
+    # the partnerships of lines of one, and their titles.
+    with django_assert_max_num_queries(6):
         assert len(points(get_map(client))) == 2 * size
     # The page adds the filter form's choices and the facets' counts.
     with django_assert_max_num_queries(12):

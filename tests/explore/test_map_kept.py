@@ -107,7 +107,11 @@ def assert_kept_draws_as_counted(monkeypatch, lines=explore.MAX_LINES):
 
 
 @pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
-def test_the_kept_map_draws_what_counting_draws(registry, monkeypatch, lines):
+@pytest.mark.parametrize("unlocated_in_sql", [explore.UNLOCATED_IN_SQL, 0])
+def test_the_kept_map_draws_what_counting_draws(registry, monkeypatch, lines, unlocated_in_sql):
+    # The ties of places without coordinates left out by the query, or past that many
+    # such places, skipped as they are read.
+    monkeypatch.setattr(explore, "UNLOCATED_IN_SQL", unlocated_in_sql)
     staff = assert_kept_draws_as_counted(monkeypatch, lines)
     assert staff["meta"]["line_level"] == ("place" if lines > 2 else "region")
     public = drawn(AnonymousUser(), "kept")
