@@ -308,9 +308,7 @@ REST_FRAMEWORK = {
         "core.throttling.LockingTokenAuthentication",
         "core.rest.SessionCookieAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
-    ],
+    "DEFAULT_PERMISSION_CLASSES": ["core.rest.ModelPermissionsOrAnonReadOnly"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "core.rest.RecordSearch",

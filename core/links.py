@@ -8,7 +8,7 @@ between records only in the slug, so it is reversed once with a placeholder.
 from functools import lru_cache
 
 from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 
 # Fits the <slug:...> converter; no real address part looks like it.
@@ -38,6 +38,8 @@ def _fill(address, slug, request):
 
 def slug_url(view_name, slug, request=None):
     """``reverse(view_name, kwargs={"slug": slug})``, absolute when a request is given."""
+    if not slug:  # as reverse() says it: a record not saved yet has no address
+        raise NoReverseMatch(f"{view_name} needs a slug")
     return _fill(_view_address(view_name, _where()), slug, request)
 
 

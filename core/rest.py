@@ -1,7 +1,7 @@
 """The API's defaults, named in ``REST_FRAMEWORK``: kept free of views to avoid import cycles."""
 
 from django.conf import settings
-from rest_framework import authentication, filters, pagination
+from rest_framework import authentication, filters, pagination, permissions
 from rest_framework.exceptions import ValidationError
 
 from .text import search_query_error
@@ -70,3 +70,15 @@ class SessionCookieAuthentication(authentication.SessionAuthentication):
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
         return super().authenticate(request)
+
+
+class ModelPermissionsOrAnonReadOnly(permissions.DjangoModelPermissionsOrAnonReadOnly):
+    """DRF's, told the model by the view's serializer: DRF builds the view's whole queryset
+    only to learn its model, and the place list's (four subqueries of figures) took 2 ms."""
+
+    def _queryset(self, view):
+        serializer = getattr(view, "serializer_class", None)
+        model = getattr(getattr(serializer, "Meta", None), "model", None)
+        if model is None:
+            return super()._queryset(view)
+        return model._default_manager.none()

@@ -1,11 +1,11 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from core.links import slug_url
 from core.models import (
     AlternativeName,
     Language,
@@ -136,7 +136,8 @@ class Organisation(Publishable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("organisations:organisation-detail", kwargs={"slug": self.slug})
+        # Reversed once per language, not once per card (core.links).
+        return slug_url("organisations:organisation-detail", self.slug)
 
     def all_names(self):
         names = [self.name_da, self.name_en, self.short_name, self.native_name]

@@ -1,11 +1,11 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.dates import parse_or_none
 from core.fields import PartialDateField
+from core.links import slug_url
 from core.models import Publishable, RecordQuerySet, Source
 from core.search import any_of
 from core.translation import Localized, localized_indexes
@@ -191,7 +191,8 @@ class Partnership(Publishable):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("partnerships:partnership-detail", kwargs={"slug": self.slug})
+        # Reversed once per language, not once per card (core.links).
+        return slug_url("partnerships:partnership-detail", self.slug)
 
     def all_names(self):
         return [self.title_da, self.title_en]

@@ -1,15 +1,16 @@
+import functools
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from core.filters import id_list
+from core.links import slug_url
 from core.models import (
     AlternativeName,
     Language,
@@ -29,19 +30,22 @@ from core.versioning import VersionedQuerySet
 class PlaceQuerySet(RecordQuerySet):
     def with_current_figures(self):
         """Annotate the newest population and area, one query for any number of places."""
-        newest = PlaceFigure.objects.filter(place=OuterRef("pk")).order_by("-year", "-pk")
-        return self.annotate(
-            current_population=Subquery(
-                newest.filter(kind=PlaceFigure.Kind.POPULATION).values("value")[:1]
-            ),
-            current_population_year=Subquery(
-                newest.filter(kind=PlaceFigure.Kind.POPULATION).values("year")[:1]
-            ),
-            current_area=Subquery(newest.filter(kind=PlaceFigure.Kind.AREA).values("value")[:1]),
-            current_area_year=Subquery(
-                newest.filter(kind=PlaceFigure.Kind.AREA).values("year")[:1]
-            ),
-        )
+        return self.annotate(**_current_figures())
+
+
+@functools.cache
+def _current_figures():
+    # Built once: annotate() resolves copies of them. Building four subqueries took
+    # 0.5 ms of each place list, its API page and the search page.
+    newest = PlaceFigure.objects.filter(place=OuterRef("pk")).order_by("-year", "-pk")
+    population = newest.filter(kind=PlaceFigure.Kind.POPULATION)
+    area = newest.filter(kind=PlaceFigure.Kind.AREA)
+    return {
+        "current_population": Subquery(population.values("value")[:1]),
+        "current_population_year": Subquery(population.values("year")[:1]),
+        "current_area": Subquery(area.values("value")[:1]),
+        "current_area_year": Subquery(area.values("year")[:1]),
+    }
 
 
 class Place(Publishable):
@@ -162,7 +166,8 @@ class Place(Publishable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("places:place-detail", kwargs={"slug": self.slug})
+        # Reversed once per language, not once per card (core.links).
+        return slug_url("places:place-detail", self.slug)
 
     def all_names(self):
         names = [self.name_da, self.name_en, self.native_name]
