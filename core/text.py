@@ -38,12 +38,20 @@ def fold(text):
     """Return the matching form of ``text``: lower case, no accents, no punctuation."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", str(text)).casefold().translate(_LETTERS)
+    text = str(text)
+    if text.isascii():
+        # Nothing to normalise, no accent to drop: the same result at a quarter of the cost.
+        return _NOT_WORD.sub("", _DIGRAPHS.sub(_first_letter, text.lower()))
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LETTERS)
     text = "".join(
         char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
     )
-    text = _DIGRAPHS.sub(lambda match: match.group(0)[0], text)
+    text = _DIGRAPHS.sub(_first_letter, text)
     return _NOT_WORD.sub("", text)
+
+
+def _first_letter(match):
+    return match.group(0)[0]
 
 
 # Identity keeps every letter a person wrote: only Danish letters are spelled out the way
@@ -61,7 +69,10 @@ def identity(text):
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", str(text)).casefold().translate(_IDENTITY_LETTERS)
+    text = str(text)
+    if text.isascii():
+        return _NOT_WORD.sub("", text.lower())
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_IDENTITY_LETTERS)
     text = text.translate(_LETTERS)
     text = "".join(
         char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)

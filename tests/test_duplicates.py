@@ -1,3 +1,6 @@
+import itertools
+import random
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -335,3 +338,37 @@ def test_many_pairs_come_a_page_at_a_time(editor_client, monkeypatch):
     assert len(first.context["pairs"]) == 2
     assert "page 1 of 2" in first.content.decode()
     assert len(last.context["pairs"]) == 1
+
+
+def levenshtein(first, second):
+    previous = list(range(len(second) + 1))
+    for i, a in enumerate(first, 1):
+        current = [i]
+        for j, b in enumerate(second, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        previous = current
+    return previous[-1]
+
+
+def test_long_names_that_begin_alike_pair_exactly_when_two_letters_apart_or_closer():
+    # Forty long names that all begin alike land in one group of the index, where each is
+    # measured against every other: the pairs must be those a plain edit distance finds.
+    rng = random.Random(12)
+    names = sorted(
+        {
+            "Shangzhuang" + "".join(rng.choice("aeu") for _ in range(rng.randint(1, 4)))
+            for _ in range(80)
+        }
+    )[:40]
+    places = {name: PlaceFactory(name_en=name, kind="city", country="CN") for name in names}
+    expected = {
+        pair_of(places[first], places[second]): levenshtein(first.lower(), second.lower())
+        for first, second in itertools.combinations(names, 2)
+        if levenshtein(first.lower(), second.lower()) <= 2
+    }
+
+    found = pairs(duplicates.similar_places)
+
+    assert expected and len(expected) < len(names) * (len(names) - 1) // 2
+    assert {ids: pair.letters for ids, pair in found.items()} == expected
+    assert {pair.likeness for pair in found.values()} == {duplicates.CLOSE_NAMES}

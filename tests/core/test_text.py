@@ -1,6 +1,6 @@
 import pytest
 
-from core.text import fold, query_terms, search_key, slug_base
+from core.text import fold, identity, query_terms, search_key, slug_base
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,16 @@ def test_spellings_fold_to_the_same_key(typed, stored):
 )
 def test_different_names_stay_different(first, second):
     assert fold(first) != fold(second)
+
+
+@pytest.mark.parametrize(
+    "text", ["Aarhus", "KOEBENHAVN", "Baden_Wuerttemberg 12", "Ruhr-AE", "sue UE", "a\tb\x00c"]
+)
+def test_plain_ascii_folds_as_the_unicode_path_does(text):
+    # ASCII text takes a short cut; an em dash (dropped like any punctuation) sends the
+    # same letters down the full Unicode path.
+    assert fold(text) == fold(text + "\u2014")
+    assert identity(text) == identity(text + "\u2014")
 
 
 def test_fold_keeps_native_script_as_written():
