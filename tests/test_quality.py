@@ -118,10 +118,27 @@ def test_partnerships_with_fewer_than_two_published_participants():
     half_draft = PartnershipFactory(
         parties=[PlaceFactory(), OrganisationFactory(publication=Publication.DRAFT)]
     )
+    # Three participants, two of them drafts or waiting for review.
+    mostly_drafts = PartnershipFactory(
+        parties=[
+            PlaceFactory(publication=Publication.DRAFT),
+            OrganisationFactory(publication=Publication.READY),
+            OrganisationFactory(),
+        ]
+    )
+    # A draft among three still leaves two published.
+    PartnershipFactory(
+        parties=[PlaceFactory(publication=Publication.DRAFT), PlaceFactory(), OrganisationFactory()]
+    )
     PartnershipFactory()
     PartnershipFactory(parties=[PlaceFactory(), OrganisationFactory()])
 
-    assert records(quality.few_participants, Partnership) == {lonely, empty, half_draft}
+    assert records(quality.few_participants, Partnership) == {
+        lonely,
+        empty,
+        half_draft,
+        mostly_drafts,
+    }
 
 
 def old_draft(factory, days=31, publication=Publication.DRAFT):
