@@ -36,7 +36,7 @@ def per_version(name, parts, compute):
     # Imported here: this module is also the cache backend, loaded before the models.
     from . import versioning
 
-    value, changed_at = versioning.current()
+    value, changed_at = versioning.request_version.get() or versioning.current()
     digest = hashlib.sha256(repr(_described(parts)).encode()).hexdigest()[:40]
     key = (
         f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{value}."

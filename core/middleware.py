@@ -146,7 +146,11 @@ class PublicCacheMiddleware:
 
     def __call__(self, request):
         request._atlas_cache = settings.ATLAS_CACHE_PAGES and self._may_cache(request)
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            if token := getattr(request, "_atlas_version_token", None):
+                versioning.request_version.reset(token)
         if not isinstance(request._atlas_cache, tuple) or not self._may_store(response):
             return response
         prefix, last_modified = request._atlas_cache
@@ -171,6 +175,7 @@ class PublicCacheMiddleware:
             request._atlas_cache = False
             return None
         value, changed_at = versioning.current()
+        request._atlas_version_token = versioning.request_version.set((value, changed_at))
         today = timezone.localdate()
         prefix = (
             f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.{value}.{changed_at.timestamp()}.{today}"

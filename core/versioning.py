@@ -18,6 +18,7 @@ bump too, and ``restore`` moves the version past the one it replaced.
 """
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.functions import Greatest
@@ -94,6 +95,12 @@ class RegistryVersion(models.Model):
 
     def __str__(self):
         return str(self.value)
+
+
+# The version the page cache read for the request being served (PublicCacheMiddleware sets
+# it for an anonymous GET, which writes nothing), so that values kept per version
+# (core.cache.per_version) are keyed by it without a second query.
+request_version = ContextVar("atlas_request_version", default=None)
 
 
 def current(using=DEFAULT_DB_ALIAS):

@@ -539,6 +539,23 @@ def test_no_query_is_made_for_the_about_page(client, django_assert_num_queries):
         assert client.get(url("about")).status_code == 200
 
 
+def test_a_miss_reads_the_version_once_also_for_the_values_kept_per_version(client):
+    places = [PlaceFactory(name="Nantong", latitude=32, longitude=121), PlaceFactory()]
+    PartnershipFactory(parties=places)
+    for address in (
+        url("home"),
+        url("partnerships:partnership-list"),
+        url("search") + "?q=nantong",
+        "/api/map/",
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(address)
+        assert response["X-Cache"] == "MISS", address
+        assert sum("core_registryversion" in query["sql"] for query in queries) == 1, address
+        # Held for that request only: what runs after it reads the version again.
+        assert versioning.request_version.get() is None
+
+
 def test_the_version_is_one_query_and_a_missing_row_comes_back(django_assert_num_queries):
     with django_assert_num_queries(1):
         value, _changed_at = versioning.current()
