@@ -225,15 +225,32 @@ def within(scope, kind, status):
     return f"{scope}:{kind}|{status}"
 
 
+# The facets and the chart of starts also kept per theme, in the scope
+# ``of_theme(ALL or PUBLISHED, theme id)``: a list of one theme reads them instead of
+# counting the values of a quarter of the registry (0.25 s at 100,000 partnerships).
+BY_THEME = {"country", "place_kind", "organisation_kind", "kind", "status", "started"}
+
+
+def of_theme(scope, theme):
+    """The scope of the partnerships of ``scope`` with the theme of id ``theme``."""
+    return f"{scope}~{theme}"
+
+
 def _tally(deltas, values, sign):
     scopes = [ALL, PUBLISHED] if PUBLISHED_VALUE in values else [ALL]
     kind_status = next((value for facet, value in values if facet == "kind_status"), None)
     narrow = [within(scope, *kind_status.split("|")) for scope in scopes] if kind_status else []
+    themed = [
+        of_theme(scope, value) for facet, value in values if facet == "theme" for scope in scopes
+    ]
     for facet, value in values:
         for scope in scopes:
             deltas[(scope, facet, value)] += sign
         if facet in BY_KIND_STATUS:
             for scope in narrow:
+                deltas[(scope, facet, value)] += sign
+        if facet in BY_THEME:
+            for scope in themed:
                 deltas[(scope, facet, value)] += sign
 
 
@@ -346,6 +363,12 @@ def recount(using=DEFAULT_DB_ALIAS):
             for values in found.values():
                 _tally(deltas, values, +1)
         _apply(deltas, using)
+
+
+def recount_kept(apps, schema_editor):
+    """For a migration that changes what is kept (``RunPython``): everything recounted with
+    the keeper's own code, for every partnership already there."""
+    recount(schema_editor.connection.alias)
 
 
 # Reading --------------------------------------------------------------------------------

@@ -513,7 +513,24 @@ class PartnershipFilter(RecordFilterSet):
             return dict(self.themes().values())
         return super().facet_labels(name)
 
+    def theme_scope(self):
+        """The kept scope (``facets.of_theme``) of what this filter keeps when one theme
+        alone is chosen, else None: then its facets and chart of starts are kept counts."""
+        scope = facets.scope_of(self.queryset)
+        if scope is None or not self.is_bound or not self.is_valid():
+            return None
+        cleaned = self.form.cleaned_data
+        chosen = {name for name, value in cleaned.items() if value and name != "sort"}
+        if chosen != {"theme"} or len(cleaned["theme"]) != 1:
+            return None
+        return facets.of_theme(scope, cleaned["theme"][0].pk)
+
     def kept_for_chosen(self, skip=()):
+        # One theme alone chosen: the writes keep the other facets counted per theme
+        # (``facets.BY_THEME``); the theme facet itself counts every partnership.
+        if (themed := self.theme_scope()) is not None:
+            names = [name for name in self.facets if name in facets.BY_THEME - set(skip)]
+            return facets.counts(themed, names, using=self.queryset.db)
         # Only kind and status chosen: the writes keep the other facets counted per kind
         # and status (``facets.BY_KIND_STATUS``), and the pairs of the two themselves.
         # Counting the participants' values of the 2,519 published active sister cities at

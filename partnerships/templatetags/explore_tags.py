@@ -225,6 +225,8 @@ def started_chart(queryset=None, heading_id="chart-heading", filterset=None):
     # written (partnerships.facets); any other set once per registry version, not once
     # per page and language.
     scope = facets.scope_of(queryset)
+    if scope is None and filterset is not None:
+        scope = filterset.theme_scope()  # one theme alone: its starts are kept too
     if scope is not None:
         counts = facets.started(scope, using=queryset.db)
     elif filterset is not None and filterset.left_out() is not None:

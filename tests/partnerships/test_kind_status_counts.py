@@ -1,6 +1,7 @@
-"""A list filtered by kind or status alone takes its other facets from the counts the
-writes keep per kind and status: the same counts as counting the partnerships it keeps,
-after every kind of write."""
+"""A list filtered by kind or status alone, or by one theme alone, takes its other facets
+(and, for a theme, its chart of starts) from the counts the writes keep per kind and
+status and per theme: the same counts as counting the partnerships it keeps, after every
+kind of write."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -12,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from core.models import Publication
 from partnerships import facets
 from partnerships.filters import PartnershipFilter
-from partnerships.models import Partnership
+from partnerships.models import Partnership, Theme
+from partnerships.templatetags.explore_tags import started_per_year
 from tests.factories import (
     OrganisationFactory,
     PartnershipFactory,
@@ -30,6 +32,7 @@ QUERIES = [
     "kind=sister_city&status=active",
     "kind=sister_city&kind=cooperation_agreement&status=ended",
 ]
+THEME_QUERIES = ["theme=energy", "theme=water"]
 
 
 @pytest.fixture
@@ -49,7 +52,11 @@ def registry():
         ([ringsted_us, suzhou_anhui], "active", "sister_city", [energy], Publication.DRAFT),
     ]:
         partnership = PartnershipFactory(
-            parties=parties, status=status, kind=kind, publication=publication
+            parties=parties,
+            status=status,
+            kind=kind,
+            publication=publication,
+            start=f"{2001 + len(themes)}",
         )
         partnership.themes.set(themes)
 
@@ -74,6 +81,12 @@ def assert_kept_as_counted(query, user, monkeypatch):
         counting.setattr(PartnershipFilter, "kept_for_chosen", lambda self, skip=(): {})
         counted = facet_counts(query, user)
     assert kept == counted, query
+    if query.startswith("theme="):
+        filterset = PartnershipFilter(
+            QueryDict(query), queryset=Partnership.objects.visible_to(user)
+        )
+        assert filterset.is_valid()
+        assert facets.started(filterset.theme_scope()) == started_per_year(filterset.qs), query
     return kept
 
 
@@ -82,6 +95,25 @@ def assert_kept_as_counted(query, user, monkeypatch):
 def test_kind_and_status_filters_count_as_counting_would(registry, monkeypatch, query, who):
     counts = assert_kept_as_counted(query, reader(who), monkeypatch)
     assert counts["country"] and counts["kind"] and counts["status"]
+
+
+@pytest.mark.parametrize("query", THEME_QUERIES)
+@pytest.mark.parametrize("who", ["public", "staff"])
+def test_one_theme_counts_as_counting_would(registry, monkeypatch, query, who):
+    counts = assert_kept_as_counted(query, reader(who), monkeypatch)
+    assert counts["country"] and counts["kind"] and counts["status"]
+    # The theme facet itself counts every partnership, as it does without the filter.
+    assert set(counts["theme"]) == {"energy", "water"}
+
+
+def test_a_theme_list_reads_its_chart_from_the_kept_counts(client, registry):
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/en/partnerships/?theme=energy")
+    assert page.status_code == 200 and "chart-heading" in page.content.decode()
+    # Neither the facets nor the chart counted the records: no GROUP BY over them.
+    assert not any(
+        "GROUP BY" in q["sql"] and "partnerships_facetcount" not in q["sql"] for q in queries
+    )
 
 
 def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
@@ -96,8 +128,10 @@ def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
     PartnershipFactory(parties=[place, OrganisationFactory(country="SE")], status="ended")
     place.country = "TW"  # a party's country: its partnerships' values move
     place.save()
+    Theme.objects.get(slug="water").delete()  # its rows go, and its kept scope empties
+    second.themes.add(ThemeFactory(slug="water"))
     for who in ["public", "staff"]:
-        for query in QUERIES:
+        for query in QUERIES + THEME_QUERIES + ["theme=culture"]:
             assert_kept_as_counted(query, staff if who == "staff" else reader(who), monkeypatch)
     # And a recount from the records keeps exactly what the writes kept.
     before = sorted(
@@ -113,6 +147,7 @@ def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
     )
     assert before == after
     assert any(":" in scope for scope, *_ in after)
+    assert any("~" in scope for scope, *_ in after)
 
 
 def test_other_filters_still_count_the_records(registry):
@@ -121,6 +156,8 @@ def test_other_filters_still_count_the_records(registry):
         "kind=sister_city&country=DK",
         "status=active&q=suzhou",
         "status=active&as_of=2010",
+        "theme=energy&theme=water",
+        "theme=energy&status=active",
     ]:
         filterset = PartnershipFilter(
             QueryDict(query), queryset=Partnership.objects.visible_to(staff)
