@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -78,6 +79,25 @@ def test_a_gunicorn_worker_freezes_what_the_app_loaded(monkeypatch):
         config.post_worker_init(worker=None)
         # Everything alive now is out of the collector's passes, the app's modules too.
         assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
+
+def test_a_gunicorn_worker_freezes_again_what_its_first_requests_left_alive(monkeypatch):
+    config = load_gunicorn_config(monkeypatch)
+    worker = SimpleNamespace(nr=0)
+    frozen = []
+    try:
+        for number in range(1, 1002):
+            worker.nr = number
+            before = gc.get_freeze_count()
+            left_alive = [{"request": number}]  # a container: the collector tracks it
+            config.post_request(worker, req=None, environ={}, resp=None)
+            if gc.get_freeze_count() > before:
+                frozen.append(number)
+                # Out of the collector's passes from now on.
+                assert not any(found is left_alive for found in gc.get_objects())
+        assert frozen == [1, 10, 100, 1000]
     finally:
         gc.unfreeze()
 
