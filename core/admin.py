@@ -508,12 +508,18 @@ def stamp(instance, user, reason):
 
 
 class EitherEndPaginator(Paginator):
-    """Reads a page in the second half of an ordered list from the far end, reversed.
+    """Reads a page in the second half of an ordered list from the far end, reversed, and
+    a page past the first by its ids first.
 
     An OFFSET makes the database step over every row before the page: the last page of
     100,000 partnerships cost 80× a page without queries. From the nearer end no page
     steps over more than half the list. The admin's order always ends in a unique column,
     so the reversed order holds the same rows in the opposite order.
+
+    Stepping over rows costs least where only their ids are read: the page is the rows
+    whose ids a subquery reads, in the list's order. With an index that holds what the
+    order needs (``localized_indexes(covering=True)``), PostgreSQL reads those ids from the
+    index alone; for the middle page of 100,000 partnerships, 51 ms became 16.
     """
 
     def page(self, number):
@@ -522,11 +528,26 @@ class EitherEndPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        if not getattr(self.object_list, "ordered", False) or bottom <= self.count - top:
+        rows = self.object_list
+        if not isinstance(rows, models.QuerySet) or not rows.ordered:
             return super().page(number)
-        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
-        rows.reverse()
-        return self._get_page(rows, number, self)
+        reverse = bottom > self.count - top
+        ordered, start, stop = (
+            (rows.reverse(), self.count - top, self.count - bottom)
+            if reverse
+            else (rows, bottom, top)
+        )
+        # The first rows cost nothing to reach. The ids of a DISTINCT query would need the
+        # columns it orders by beside them.
+        if start and not rows.query.distinct:
+            return self._get_page(
+                rows.filter(pk__in=ordered.values("pk")[start:stop]), number, self
+            )
+        if not reverse:
+            return super().page(number)
+        page = list(ordered[start:stop])
+        page.reverse()
+        return self._get_page(page, number, self)
 
 
 class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):

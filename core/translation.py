@@ -107,22 +107,32 @@ class Localized(Func):
         return f"Localized({self.field_name!r})"
 
 
-def localized_indexes(field_name, prefix, within=None):
+def localized_indexes(field_name, prefix, within=None, covering=False):
     """An index per language on ``Localized(field_name)``, so either order reads an index.
 
     With ``within`` (a foreign key), on that field first and for the rows that have one:
     the records of one parent, in order. Left to the whole column, SQLite's statistics
     count the rows without a parent as one value shared by thousands.
+
+    ``covering``: the primary key after the name, as the admin's order ends, and on
+    PostgreSQL every language's column besides (INCLUDE), so that the ids of a page deep
+    in the list come from the index alone (``core.admin.EitherEndPaginator``). PostgreSQL
+    reads an index on an expression without its table only when the index also holds the
+    columns the expression is made of.
     """
     first = [F(within)] if within else []
     infix = f"_{within}" if within else ""
     condition = Q(**{f"{within}__isnull": False}) if within else None
+    last = [F("id")] if covering else []
+    include = [localized_field(field_name, code) for code in LANGUAGES] if covering else None
     return [
         Index(
             *first,
             Localized(field_name, code).coalesce(),
+            *last,
             name=f"{prefix}{infix}_{field_name}_{code}_idx",
             condition=condition,
+            include=include,
         )
         for code in LANGUAGES
     ]

@@ -4,16 +4,18 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.urls import path, reverse_lazy
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from core.admin import (
+    EitherEndPaginator,
     FastAdminMixin,
     FastInlineMixin,
     HistoryAdmin,
@@ -29,6 +31,7 @@ from importing.admin import SpreadsheetAdminMixin
 from organisations.models import Organisation
 from places.models import Place
 
+from . import facets
 from .models import MIN_PARTICIPANTS, Event, Participant, Partnership, Theme
 from .resources import PartnershipType, ThemeType
 
@@ -148,6 +151,18 @@ class PartnershipChangeList(ChangeList):
         return specs, has_filters, remaining, duplicates, active
 
 
+class KeptCountPaginator(EitherEndPaginator):
+    """Pages of partnerships; those of the whole registry counted as the writes keep it
+    (``partnerships.facets``): PostgreSQL took 8 ms to count 100,000 rows on every page."""
+
+    @cached_property
+    def count(self):
+        rows = self.object_list
+        if isinstance(rows, QuerySet) and (scope := facets.scope_of(rows)) is not None:
+            return facets.total(scope, rows.db)
+        return super().count
+
+
 class SubqueryCount(Subquery):
     """The number of rows of a correlated subquery, counted for each row shown only."""
 
@@ -213,6 +228,8 @@ class PartnershipAdmin(SpreadsheetAdminMixin, PublishableRecordAdmin):
         ),
         RecordAdmin.record_fieldset,
     ]
+
+    paginator = KeptCountPaginator
 
     def get_changelist(self, request, **kwargs):
         return PartnershipChangeList

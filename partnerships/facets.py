@@ -424,6 +424,11 @@ def counts(scope, facets, using=DEFAULT_DB_ALIAS):
     return found
 
 
+def total(scope, using=DEFAULT_DB_ALIAS):
+    """How many partnerships ``scope`` (ALL or PUBLISHED) holds: each has one status."""
+    return sum(counts(scope, ["status"], using)["status"].values())
+
+
 def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
     """{facet: {value: count}} of ``facets`` (of BY_KIND_STATUS) for the partnerships of
     ``scope`` with one of ``kinds`` and one of ``statuses`` (every one when empty)."""

@@ -166,7 +166,7 @@ class Partnership(Publishable):
         # What the lists and the home page sort and count by: a page of them is read
         # from an index instead of sorting or grouping every row.
         indexes = [
-            *localized_indexes("title", "partnership"),
+            *localized_indexes("title", "partnership", covering=True),
             models.Index(fields=["-updated_at"], name="partnership_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="partnership_reviewed_idx"),
             models.Index(fields=["start_on"], name="partnership_start_idx"),

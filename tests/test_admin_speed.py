@@ -4,6 +4,8 @@ widgets that render as Django's own, and country lists of the countries in use."
 import pytest
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.forms import FastModelForm, render_in_python
@@ -488,6 +490,87 @@ def test_every_page_of_a_changelist_holds_the_rows_of_the_list_in_order(admin_cl
     assert [pk for page in pages for pk in page] == listed(
         admin_client.get(url, {"o": "-1", "all": ""})
     )
+
+
+def test_pages_of_filtered_and_counted_changelists_hold_their_lists_in_order(
+    admin_client, monkeypatch
+):
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site.get_model_admin(Partnership), "list_per_page", 2)
+    water = ThemeFactory(slug="water")
+    for number, title in enumerate(["Beta", "Alpha", "Beta", "Gamma", "Alpha", "Beta", "Delta"]):
+        partnership = PartnershipFactory(
+            title=title,
+            status="active" if number % 3 else "ended",
+            start=["2001", "", "2001"][number % 3],
+        )
+        partnership.themes.add(water)
+    cases = [
+        (reverse("admin:partnerships_partnership_changelist"), {}),
+        (reverse("admin:partnerships_partnership_changelist"), {"o": "-3"}),
+        (
+            reverse("admin:partnerships_partnership_changelist"),
+            {"status__exact": "active", "themes__id__exact": water.pk},
+        ),
+        # By the period: most start on one day, some have none.
+        (reverse("admin:partnerships_partnership_changelist"), {"o": "-4.1"}),
+    ]
+    for url, query in cases:
+        expected = listed(admin_client.get(url, {**query, "all": ""}))
+        pages = [
+            listed(admin_client.get(url, {**query, "p": number}))
+            for number in range(1, (len(expected) + 1) // 2 + 1)
+        ]
+        assert len(expected) >= 4
+        assert [pk for page in pages for pk in page] == expected, (url, query)
+
+
+def test_a_page_past_the_first_reads_its_ids_first(admin_client, monkeypatch):
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site.get_model_admin(Partnership), "list_per_page", 2)
+    PartnershipFactory.create_batch(9)
+    url = reverse("admin:partnerships_partnership_changelist")
+    for number in (1, 2, 4, 5):
+        with CaptureQueriesContext(connection) as queries:
+            rows = listed(admin_client.get(url, {"p": number}))
+        assert len(rows) == 2 if number < 5 else 1
+        pages = [
+            query["sql"]
+            for query in queries.captured_queries
+            if query["sql"].startswith('SELECT "partnerships_partnership"."id", ')
+        ]
+        assert len(pages) == 1
+        # The first page and the last need no rows stepped over, from either end.
+        assert ("IN (SELECT" in pages[0]) == (number in (2, 4)), number
+
+
+def test_the_whole_partnership_list_is_counted_as_the_writes_keep_it(admin_client):
+    PartnershipFactory.create_batch(3, publication="draft")
+    gone, *_kept = PartnershipFactory.create_batch(4)
+    Partnership.objects.filter(pk=gone.pk).delete()
+    url = reverse("admin:partnerships_partnership_changelist")
+    for query, shown in [({}, 6), ({"publication__exact": "draft"}, 3), ({"q": "nothing"}, 0)]:
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url, query)
+        assert response.context["cl"].result_count == shown
+        counted = [sql for sql in queries.captured_queries if "COUNT(*)" in sql["sql"]]
+        # The whole list reads the kept counts; a filtered one counts its rows.
+        assert bool(counted) == bool(query), query
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="INCLUDE is PostgreSQL's")
+def test_the_partnership_title_indexes_hold_what_a_page_of_ids_needs(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s",
+            ["partnership_title_%_idx"],
+        )
+        found = dict(cursor.fetchall())
+    assert sorted(found) == ["partnership_title_da_idx", "partnership_title_en_idx"]
+    for definition in found.values():
+        assert ", id) INCLUDE (title_da, title_en)" in definition
 
 
 def test_the_last_page_of_a_changelist_runs_as_many_queries_as_the_first(
