@@ -150,6 +150,7 @@ class _Layout:
 
     def __init__(self, place_ids):
         self.rows = {}  # id: (parent id, kind, [longitude, latitude] or None)
+        self.chains = {}
         level = set(place_ids)
         for _depth in range(CHAIN_DEPTH + 1):
             level -= self.rows.keys()
@@ -168,13 +169,17 @@ class _Layout:
                     level.add(parent)
 
     def chain(self, pk):
-        """The ancestors of ``pk``, nearest first, as (id, kind): CHAIN_DEPTH at most."""
+        """The ancestors of ``pk``, nearest first, as (id, kind): CHAIN_DEPTH at most.
+        Walked once per place, for its position and its region alike."""
+        if (chain := self.chains.get(pk)) is not None:
+            return chain
         chain, rows = [], self.rows
         parent = rows[pk][0]
         while parent and len(chain) < CHAIN_DEPTH and parent in rows:
             above, kind, _position = rows[parent]
             chain.append((parent, kind))
             parent = above
+        self.chains[pk] = chain
         return chain
 
     def position(self, pk):
