@@ -49,16 +49,17 @@ class PartnershipQuerySet(RecordQuerySet):
         # result still combines with other filters on participants. Organisations first,
         # by their own index, rather than joining every participant to its organisation.
         # Two subqueries, each read from its own index of participants: one with an OR
-        # scans every participant (three times slower for a country).
+        # scans every participant (three times slower for a country). Their union, not
+        # an OR of the two: PostgreSQL guessed that an OR of two IN matched three
+        # quarters of the registry and read every partnership and event to find a
+        # province's 548 (a province's page at 100,000 partnerships: 395 → 97 ms).
         based_there = Organisation.objects.filter(place_id__in=place_ids).values("pk")
         return self.filter(
-            models.Q(
-                pk__in=Participant.objects.filter(place_id__in=place_ids).values("partnership_id")
-            )
-            | models.Q(
-                pk__in=Participant.objects.filter(organisation_id__in=based_there).values(
+            pk__in=any_of(
+                Participant.objects.filter(place_id__in=place_ids).values("partnership_id"),
+                Participant.objects.filter(organisation_id__in=based_there).values(
                     "partnership_id"
-                )
+                ),
             )
         )
 
