@@ -114,16 +114,17 @@ def localized_indexes(field_name, prefix, within=None, covering=False):
     the records of one parent, in order. Left to the whole column, SQLite's statistics
     count the rows without a parent as one value shared by thousands.
 
-    ``covering``: the primary key after the name, as the admin's order ends, and on
-    PostgreSQL every language's column besides (INCLUDE), so that the ids of a page deep
-    in the list come from the index alone (``core.admin.EitherEndPaginator``). PostgreSQL
-    reads an index on an expression without its table only when the index also holds the
-    columns the expression is made of.
+    ``covering``: the primary key after the name, as every list's order ends, then the
+    publication, which the public lists filter on; and on PostgreSQL every language's
+    column besides (INCLUDE), so that the ids of a page deep in a list come from the index
+    alone (``core.pagination.EitherEndPaginator``). PostgreSQL reads an index on an
+    expression without its table only when the index also holds the columns the
+    expression is made of.
     """
     first = [F(within)] if within else []
     infix = f"_{within}" if within else ""
     condition = Q(**{f"{within}__isnull": False}) if within else None
-    last = [F("id")] if covering else []
+    last = [F("id"), F("publication")] if covering else []
     include = [localized_field(field_name, code) for code in LANGUAGES] if covering else None
     return [
         Index(

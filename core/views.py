@@ -12,6 +12,7 @@ from django_filters.views import FilterView
 
 from .exports import csv_response
 from .filters import Facet, FacetOption
+from .pagination import EitherEndPaginator, with_tie_break
 from .visibility import viewer
 
 
@@ -58,6 +59,8 @@ class RecordListView(FilterView):
     """A public list: a FilterSet narrows it, facets count it, ``?sort=`` orders it."""
 
     paginate_by = 20
+    # Any page of 100,000 partnerships from the nearer end, by ids read from an index.
+    paginator_class = EitherEndPaginator
     template_name_suffix = "_list"
     # The CSV download of the same list, a URL name such as 'places:place-export'.
     export_url_name = None
@@ -69,6 +72,9 @@ class RecordListView(FilterView):
     def get_queryset(self):
         # The one gate for lists, their facets and counts, CSV downloads and search.
         return self.records().visible_to(viewer(self.request))
+
+    def paginate_queryset(self, queryset, page_size):
+        return super().paginate_queryset(with_tie_break(queryset), page_size)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -570,7 +570,7 @@ def test_the_partnership_title_indexes_hold_what_a_page_of_ids_needs(db):
         found = dict(cursor.fetchall())
     assert sorted(found) == ["partnership_title_da_idx", "partnership_title_en_idx"]
     for definition in found.values():
-        assert ", id) INCLUDE (title_da, title_en)" in definition
+        assert ", id, publication) INCLUDE (title_da, title_en)" in definition
 
 
 def test_the_last_page_of_a_changelist_runs_as_many_queries_as_the_first(
