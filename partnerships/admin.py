@@ -15,7 +15,6 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from core.admin import (
-    EitherEndPaginator,
     FastAdminMixin,
     FastInlineMixin,
     HistoryAdmin,
@@ -27,6 +26,7 @@ from core.admin import (
     translated_column,
 )
 from core.forms import FastModelForm, OneOfRecordsField, record_value
+from core.pagination import EitherEndPaginator
 from importing.admin import SpreadsheetAdminMixin
 from organisations.models import Organisation
 from places.models import Place
