@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import authentication, filters, pagination, permissions
 from rest_framework.exceptions import ValidationError
 
-from .pagination import EitherEndPaginator, with_tie_break
+from .pagination import EitherEndPaginator
 from .text import search_query_error
 from .translation import Localized
 
@@ -60,9 +60,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
     # Any page from the nearer end, by ids read from an index (core.pagination).
     django_paginator_class = EitherEndPaginator
-
-    def paginate_queryset(self, queryset, request, view=None):
-        return super().paginate_queryset(with_tie_break(queryset), request, view)
 
 
 class SessionCookieAuthentication(authentication.SessionAuthentication):

@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 
 from .exports import csv_response
 from .filters import Facet, FacetOption
-from .pagination import EitherEndPaginator, with_tie_break
+from .pagination import EitherEndPaginator
 from .visibility import viewer
 
 
@@ -72,9 +72,6 @@ class RecordListView(FilterView):
     def get_queryset(self):
         # The one gate for lists, their facets and counts, CSV downloads and search.
         return self.records().visible_to(viewer(self.request))
-
-    def paginate_queryset(self, queryset, page_size):
-        return super().paginate_queryset(with_tie_break(queryset), page_size)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -439,13 +439,9 @@ class PartnershipFilter(RecordFilterSet):
         if name == "q" and query_terms(cleaned["q"]):
             matches, found = self.matched(cleaned["q"])
             # ``found`` counts drafts too: a guess at which way is cheaper, either is right.
-            if found is None or found >= self.BROAD * self.total(self.queryset.db):
+            if found is None or found >= self.BROAD * facets.total(facets.ALL, self.queryset.db):
                 return matches
         return None
-
-    def total(self, using):
-        """How many partnerships there are, from the kept counts."""
-        return facets.total(facets.ALL, using)
 
     def the_rest(self):
         """The few partnerships that the one filter chosen leaves out (``left_out``), by
