@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
-from core.filters import id_list
+from core.search import id_list
 from core.translation import LANGUAGES, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
 from organisations.models import Organisation

@@ -1,13 +1,10 @@
 """What every record FilterSet shares: the search box, countries and facets."""
 
-import json
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db import connection
 from django.db.models import Count, Q
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -190,19 +187,6 @@ class RecordFilterSet(django_filters.FilterSet):
 # handed to every later query (count, page, each facet): rebuilding, compiling and running
 # the search's nested subqueries once per facet cost far more than reading the ids.
 MATCHED_IDS = 100_000
-
-
-def id_list(ids):
-    """``ids`` for ``pk__in=``, as a single parameter.
-
-    The SQL stays the same short text for any number of ids: no thousands of placeholders
-    to build, send and parse.
-    """
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
-    if connection.vendor == "sqlite":
-        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
-    return list(ids)
 
 
 @dataclass

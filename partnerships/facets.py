@@ -30,8 +30,8 @@ from django.db.models import BooleanField, Case, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from core.filters import id_list
 from core.models import Publication
+from core.search import id_list
 from core.versioning import batch_finished, bulk_written, in_batch
 from organisations.models import Organisation
 from places.models import Place, regions_of, within_chain_of

@@ -18,10 +18,9 @@ from core.filters import (
     all_countries,
     count_by,
     date_input,
-    id_list,
     year_input,
 )
-from core.search import any_of
+from core.search import any_of, id_list
 from core.text import query_terms
 from core.translation import Localized, translated, translated_columns
 from organisations.models import Organisation

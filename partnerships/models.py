@@ -7,7 +7,7 @@ from core.dates import parse_or_none
 from core.fields import PartialDateField
 from core.links import slug_url
 from core.models import Publishable, RecordQuerySet, Source
-from core.search import any_of
+from core.search import any_of, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 from organisations.models import Organisation
@@ -43,8 +43,13 @@ class PartnershipQuerySet(RecordQuerySet):
         """Partnerships of a place and, by default, of the places and organisations in it."""
         return self.for_places([place.pk, *(place.descendant_ids() if include_sub_places else [])])
 
-    def for_places(self, place_ids):
-        """Partnerships with a participant that is one of the places or is based in one."""
+    def for_places(self, place_ids, among=None):
+        """Partnerships with a participant that is one of the places or is based in one.
+
+        ``among`` (ids, or a subquery of them) limits the search to those partnerships: the
+        few read from the front of a country's list are tested through their own
+        participants, where the whole set of the country's ties took 0.1–0.2 s to collect.
+        """
         # Subqueries rather than a join, so that no partnership comes back twice and the
         # result still combines with other filters on participants. Organisations first,
         # by their own index, rather than joining every participant to its organisation.
@@ -53,15 +58,22 @@ class PartnershipQuerySet(RecordQuerySet):
         # an OR of the two: PostgreSQL guessed that an OR of two IN matched three
         # quarters of the registry and read every partnership and event to find a
         # province's 548 (a province's page at 100,000 partnerships: 395 → 97 ms).
+        queryset, participants = self._among(among)
+        if isinstance(place_ids, list | tuple | set):
+            place_ids = id_list(place_ids)  # a country's thousands as one parameter
         based_there = Organisation.objects.filter(place_id__in=place_ids).values("pk")
-        return self.filter(
+        return queryset.filter(
             pk__in=any_of(
-                Participant.objects.filter(place_id__in=place_ids).values("partnership_id"),
-                Participant.objects.filter(organisation_id__in=based_there).values(
-                    "partnership_id"
-                ),
+                participants.filter(place_id__in=place_ids).values("partnership_id"),
+                participants.filter(organisation_id__in=based_there).values("partnership_id"),
             )
         )
+
+    def _among(self, among):
+        """This queryset and the participants to search, both limited to ``among``."""
+        if among is None:
+            return self, Participant.objects.all()
+        return self.filter(pk__in=among), Participant.objects.filter(partnership_id__in=among)
 
     def matching(self, terms):
         """Partnerships whose title, or a name of one of their participants, holds each term.
@@ -86,12 +98,12 @@ class PartnershipQuerySet(RecordQuerySet):
             )
         return queryset
 
-    def for_organisations(self, organisations):
-        """Partnerships in which one of ``organisations`` (records or a queryset) takes part."""
-        return self.filter(
-            pk__in=Participant.objects.filter(organisation__in=organisations).values(
-                "partnership_id"
-            )
+    def for_organisations(self, organisations, among=None):
+        """Partnerships in which one of ``organisations`` (records or a queryset) takes
+        part; ``among`` as for ``for_places``."""
+        queryset, participants = self._among(among)
+        return queryset.filter(
+            pk__in=participants.filter(organisation__in=organisations).values("partnership_id")
         )
 
 
@@ -368,6 +380,8 @@ class Event(models.Model):
             models.Index(
                 fields=["place"], condition=models.Q(place__isnull=False), name="event_place_idx"
             ),
+            # The latest events of the registry, read from the front for a country's page.
+            models.Index(fields=["date_on"], name="event_date_idx"),
         ]
 
     def __str__(self):

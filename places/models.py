@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from core.filters import id_list
 from core.links import slug_url
 from core.models import (
     AlternativeName,
@@ -23,6 +22,7 @@ from core.models import (
     would_contain_itself,
 )
 from core.numbers import grouped
+from core.search import id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
+from core.search import id_list
 from core.translation import Localized
 from core.views import first_page
 from core.visibility import viewer
@@ -19,7 +20,7 @@ def place_organisations(context, place, place_ids):
     """The first organisations based in the place or in a place inside it, and their number."""
     organisations, total = first_page(
         Organisation.objects.visible_to(viewer(context.get("request")))
-        .filter(place_id__in=place_ids)
+        .filter(place_id__in=id_list(place_ids))
         .select_related("place")
         .order_by(Localized("name").asc(), "pk")
     )

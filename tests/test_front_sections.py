@@ -1,0 +1,204 @@
+"""A record with most of the registry's ties (a country) reads its section from the front.
+
+Its first cards and its latest events come from the first partnerships and events of the
+whole registry, tested for ties, instead of from every tie collected and ordered. The
+sections are made small here, so that a few dozen partnerships are "most of a registry".
+"""
+
+import datetime
+
+import pytest
+
+from core.models import Publication
+from organisations.models import Organisation
+from partnerships.models import Event, Partnership
+from partnerships.templatetags import partnership_tags
+from places.models import Place
+from tests.factories import EventFactory, OrganisationFactory, PartnershipFactory, PlaceFactory
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+SIZE = 3
+
+
+@pytest.fixture
+def small_sections(monkeypatch):
+    """Sections of three cards and three events, read from the front from four rows on;
+    and what each read from the front returned."""
+    monkeypatch.setattr(partnership_tags, "SECTION_SIZE", SIZE)
+    monkeypatch.setattr(partnership_tags, "TIMELINE_SIZE", SIZE)
+    monkeypatch.setattr(partnership_tags, "FRONT_ROWS", 4)
+    fronts = []
+    front = partnership_tags._front
+
+    def spy(*args, **kwargs):
+        fronts.append(front(*args, **kwargs))
+        return fronts[-1]
+
+    monkeypatch.setattr(partnership_tags, "_front", spy)
+    return fronts
+
+
+@pytest.fixture
+def denmark():
+    """Denmark, a region in it with a municipality, and a university based there."""
+    country = PlaceFactory(name="Denmark", kind=Place.Kind.COUNTRY, country="DK")
+    region = PlaceFactory(name="Region Midtjylland", kind=Place.Kind.REGION, parent=country)
+    aarhus = PlaceFactory(name="Aarhus", kind=Place.Kind.MUNICIPALITY, parent=region, country="DK")
+    OrganisationFactory(name="Aarhus University", place=aarhus)
+    return country
+
+
+def tie(title, start, **fields):
+    """A partnership of a Danish municipality, or of a university based in one, with a
+    Chinese city."""
+    aarhus = Place.objects.get(name="Aarhus")
+    danish = aarhus if len(title) % 2 else Organisation.objects.get(place=aarhus)
+    partnership = PartnershipFactory(
+        title=title, start=start, parties=[danish, PlaceFactory()], **fields
+    )
+    if start:
+        EventFactory(partnership=partnership, date=start, text_en=f"{title} signed")
+    return partnership
+
+
+def expected(client_sees_drafts):
+    """The section's ties and events as the page orders them, worked out here."""
+    aarhus = Place.objects.get(name="Aarhus")
+    ties = [
+        partnership
+        for partnership in Partnership.objects.all()
+        if any(
+            participant.place == aarhus
+            or (participant.organisation and participant.organisation.place == aarhus)
+            for participant in partnership.participants.all()
+        )
+        and (client_sees_drafts or partnership.publication == Publication.PUBLISHED)
+    ]
+    ties.sort(key=lambda p: (-(p.start_on or datetime.date.min).toordinal(), p.title, p.pk))
+    ties.sort(key=lambda p: p.start_on is None)  # undated last
+    events = [
+        event
+        for event in Event.objects.all()
+        if event.partnership in ties
+        or (event.place == aarhus and visible(event, client_sees_drafts))
+    ]
+    events.sort(
+        key=lambda e: (e.date_on is None, -(e.date_on or datetime.date.min).toordinal(), -e.pk)
+    )
+    return [p.title for p in ties], [e.text_en for e in events[:SIZE]][::-1]
+
+
+def visible(event, sees_drafts):
+    return sees_drafts or event.partnership.publication == Publication.PUBLISHED
+
+
+def section(client, place):
+    """The titles of the cards of ``place``'s partnerships section, the number in its
+    heading, and the texts of its timeline."""
+    response = client.get(url("places:place-detail", slug=place.slug))
+    assert response.status_code == 200
+    heading = response.content.decode().split('id="partnerships-heading"', 1)[1]
+    count = heading.split('<span class="count">', 1)[1].split("<", 1)[0]
+    return (
+        [p.title for p in response.context["partnerships"]],
+        int(count),
+        [event.text_en for event in response.context["events"]],
+    )
+
+
+def fill():
+    """Twenty Danish ties from 2000 on, the latest a draft, two sharing 2010; later
+    Chinese partnerships that are not ties, one of them with an event in Aarhus."""
+    for year in range(2000, 2020):
+        tie(
+            f"Tie {year}" + ("b" if year == 2010 else ""),
+            str(year),
+            publication=Publication.DRAFT if year == 2019 else Publication.PUBLISHED,
+        )
+    tie("Tie 2010a", "2010")
+    for year in (2021, 2022):
+        other = PartnershipFactory(title=f"Chinese {year}", start=str(year))
+        EventFactory(partnership=other, date=str(year), text_en=f"Chinese {year} signed")
+    EventFactory(
+        partnership=Partnership.objects.get(title="Chinese 2021"),
+        place=Place.objects.get(name="Aarhus"),
+        date="2021",
+        text_en="Delegation in Aarhus",
+    )
+
+
+def test_a_country_reads_its_first_ties_and_latest_events_from_the_front(
+    client, admin_client, small_sections, denmark
+):
+    fill()
+    titles, events = expected(False)
+    shown = section(client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events)
+    assert shown[0] == ["Tie 2018", "Tie 2017", "Tie 2016"]
+    assert shown[2] == ["Tie 2017 signed", "Tie 2018 signed", "Delegation in Aarhus"]
+    # Both came from the front, not from every tie collected.
+    assert len(small_sections) == 2 and None not in small_sections
+    # Staff see the draft, first.
+    titles, events = expected(True)
+    assert section(admin_client, denmark) == (titles[:SIZE], len(titles), events)
+    assert titles[0] == "Tie 2019"
+
+
+def test_ties_on_the_last_day_read_are_all_weighed(client, small_sections, denmark):
+    """More ties start in 2020 than are read from the front: which of them come first
+    depends on those not read, so the section collects every tie instead."""
+    for letter in "hgfedcba":
+        tie(f"Tie 2020 {letter}", "2020")
+    fill()
+    titles, events = expected(False)
+    assert section(client, denmark) == (titles[:SIZE], len(titles), events)
+    assert titles[:SIZE] == ["Tie 2020 a", "Tie 2020 b", "Tie 2020 c"]
+    assert small_sections == [None, None]
+
+
+def test_undated_ties_come_after_the_dated_ones(client, small_sections, denmark):
+    fill()
+    Partnership.objects.filter(title__startswith="Tie").exclude(
+        title__in=["Tie 2003", "Tie 2001"]
+    ).update(start="", start_on=None)
+    Event.objects.filter(partnership__title__startswith="Tie").update(date="", date_on=None)
+    titles, events = expected(False)
+    shown = section(client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events)
+    assert shown[0][:2] == ["Tie 2003", "Tie 2001"]
+    # Too few dated: both sections fell back to collecting every tie.
+    assert small_sections == [None, None]
+
+
+def test_a_small_place_collects_its_ties(client, small_sections, denmark):
+    """A place with few of the registry's ties never reads from the front."""
+    fill()
+    odense = PlaceFactory(name="Odense", kind=Place.Kind.MUNICIPALITY, country="DK")
+    PartnershipFactory(title="Odense–Suzhou", start="2005", parties=[odense, PlaceFactory()])
+    assert section(client, odense)[:2] == (["Odense–Suzhou"], 1)
+    assert small_sections == [None, None]
+
+
+def test_an_organisation_in_most_ties_reads_them_from_the_front(client, small_sections):
+    """An organisation's ties include those of its parts, as its page always showed."""
+    ministry = OrganisationFactory(name="Ministry of Education")
+    department = OrganisationFactory(name="Department of Schools", parent=ministry)
+    for year in range(2000, 2012):
+        party = ministry if year % 2 else department
+        signed = PartnershipFactory(title=f"Tie {year}", start=str(year), parties=[party])
+        EventFactory(partnership=signed, date=str(year), text_en=f"Tie {year} signed")
+    PartnershipFactory(title="Elsewhere", start="2020")
+    response = client.get(url("organisations:organisation-detail", slug=ministry.slug))
+    assert [p.title for p in response.context["partnerships"]] == [
+        "Tie 2011",
+        "Tie 2010",
+        "Tie 2009",
+    ]
+    assert [event.text_en for event in response.context["events"]] == [
+        "Tie 2009 signed",
+        "Tie 2010 signed",
+        "Tie 2011 signed",
+    ]
+    assert len(small_sections) == 2 and None not in small_sections
