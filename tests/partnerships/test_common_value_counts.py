@@ -24,8 +24,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def registry():
-    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality")
-    ringsted_dk = PlaceFactory(name="Ringsted", country="DK", kind="municipality")
+    # SDU is Danish but based nowhere: a tie of the country DK, not of the place Denmark.
+    denmark = PlaceFactory(name="Denmark", country="DK", kind="country")
+    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality", parent=denmark)
+    ringsted_dk = PlaceFactory(name="Ringsted", country="DK", kind="municipality", parent=denmark)
     ringsted_us = PlaceFactory(name="Ringsted", country="US", kind="city")
     suzhou = PlaceFactory(name="Suzhou", country="CN")
     sdu = OrganisationFactory(name="SDU", country="DK")
@@ -68,6 +70,7 @@ def facet_counts(query, user, monkeypatch, kept_less_the_rest=True):
     [
         "country=DK",
         "country=DK&country=US",
+        "place=denmark",
         "place_kind=municipality",
         "organisation_kind=university",
         "q=suzhou",
@@ -155,3 +158,62 @@ def test_facets_counted_together_match_each_facets_own_count(registry, query, re
     for name, counts in together.items():
         own = dict(filterset.facets[name](filterset, filterset.queryset_without(name).order_by()))
         assert counts == {value: count for value, count in own.items() if count}, name
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "country=DK",
+        "country=DK&country=US&sort=-start",
+        "place=denmark",
+        "place=Denmark&sort=title",
+        "place_kind=municipality",
+    ],
+)
+@pytest.mark.parametrize("reader", ["public", "staff"])
+def test_a_common_value_lists_what_its_filter_keeps(registry, client, monkeypatch, query, reader):
+    """The list and the API of a filter that keeps nearly every partnership: every
+    partnership less the few it leaves out, read by id, are those the filter keeps."""
+    monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
+    if reader == "staff":
+        client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for number, partnership in enumerate(Partnership.objects.order_by("pk")):
+        partnership.start = str(2000 + number * 7 % 5)
+        partnership.save()
+    used = []
+    less_the_rest = PartnershipFilter.less_the_rest
+
+    def spy(self, queryset):
+        used.append(less_the_rest(self, queryset))
+        return used[-1]
+
+    def listed():
+        cache.clear()
+        page = client.get(f"/en/partnerships/?{query}")
+        api = client.get(f"/api/partnerships/?{query}")
+        assert page.status_code == api.status_code == 200
+        return (
+            [partnership.pk for partnership in page.context["object_list"]],
+            page.context["paginator"].count,
+            [(facet.name, facet.options) for facet in page.context["facets"]],
+            [row["title"] for row in api.json()["results"]],
+        )
+
+    monkeypatch.setattr(PartnershipFilter, "less_the_rest", spy)
+    ours = listed()
+    assert any(less is not None for less in used), "the filter was applied as before"
+    everyone = Partnership.objects.all() if reader == "staff" else Partnership.objects.published()
+    assert 0 < ours[1] < everyone.count(), "the filter kept something and left out something"
+    monkeypatch.setattr(PartnershipFilter, "less_the_rest", lambda self, queryset: None)
+    assert ours == listed()
+
+
+def test_the_place_of_a_country_keeps_its_ties_not_its_country_code(registry, client, monkeypatch):
+    """Denmark's ties leave out SDU's, a Danish university based nowhere, where the
+    country DK keeps them: the rest is that of the place's own filter."""
+    monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
+    by_place = client.get("/en/partnerships/?place=denmark").context["paginator"].count
+    by_country = client.get("/en/partnerships/?country=DK").context["paginator"].count
+    assert (by_place, by_country) == (2, 4)
