@@ -46,6 +46,10 @@ def pages():
         Place.objects.filter(kind=Place.Kind.PROVINCE).annotate(n=Count("children")).latest("n")
     )
     city = Place.objects.filter(parent=province).first()
+    # A country takes part in nearly every partnership: the page and the list that read
+    # from the front, or every partnership less the few it leaves out.
+    country = Place.objects.filter(kind=Place.Kind.COUNTRY).annotate(n=Count("children"))
+    country = country.latest("n")
     organisation = Organisation.objects.annotate(n=Count("participations")).latest("n")
     partnership = Partnership.objects.annotate(n=Count("participants")).latest("n")
     query = city.name.split()[0][:5]
@@ -56,6 +60,7 @@ def pages():
             ("place list", reverse("places:place-list"), "list"),
             ("place detail (province)", province.get_absolute_url(), "detail"),
             ("place detail (city)", city.get_absolute_url(), "detail"),
+            ("place detail (country)", country.get_absolute_url(), "detail"),
             ("organisation list", reverse("organisations:organisation-list"), "list"),
             ("organisation detail", organisation.get_absolute_url(), "detail"),
             ("partnership list", reverse("partnerships:partnership-list"), "list"),
@@ -69,6 +74,11 @@ def pages():
                 reverse("partnerships:partnership-list")
                 + "?kind=sister_city&kind=cooperation&country=DK&country=CN&status=active"
                 + "&as_of=2010",
+                "list",
+            ),
+            (
+                "partnership list of a country",
+                reverse("partnerships:partnership-list") + f"?place={country.slug}",
                 "list",
             ),
             ("partnership detail", partnership.get_absolute_url(), "detail"),
