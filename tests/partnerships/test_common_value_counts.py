@@ -6,6 +6,7 @@ as counting those it keeps."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.http import QueryDict
 
 from core.models import Publication
@@ -176,37 +177,78 @@ def test_a_common_value_lists_what_its_filter_keeps(registry, client, monkeypatc
     partnership less the few it leaves out, read by id, are those the filter keeps."""
     monkeypatch.setattr(PartnershipFilter, "RARE", 0)
     monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
+    login_and_date(client, reader)
+    used = spy_on(monkeypatch, "less_the_rest")
+    ours = listed(client, query)
+    assert any(less is not None for less in used), "the filter was applied as before"
+    everyone = Partnership.objects.all() if reader == "staff" else Partnership.objects.published()
+    assert 0 < ours[1] < everyone.count(), "the filter kept something and left out something"
+    monkeypatch.setattr(PartnershipFilter, "less_the_rest", lambda self, queryset: None)
+    assert ours == listed(client, query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "country=DK&kind=sister_city",
+        "country=DK&country=US&status=active&sort=-start",
+        "place_kind=municipality&status=active",
+        "organisation_kind=university&place=Suzhou",
+    ],
+)
+@pytest.mark.parametrize("reader", ["public", "staff"])
+def test_a_common_value_among_other_filters_leaves_out_those_lacking_it(
+    registry, client, monkeypatch, query, reader
+):
+    """With other filters chosen, a value nearly every partnership has leaves out the
+    few partnerships lacking it, read by id: the same list, count, facets and API as
+    testing each partnership for it."""
+    monkeypatch.setattr(PartnershipFilter, "RARE", 0)
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 0)
+    login_and_date(client, reader)
+    used = spy_on(monkeypatch, "lacking")
+    ours = listed(client, query)
+    if connection.vendor == "sqlite":  # PostgreSQL tests each partnership (with_value)
+        assert used and any(used), "the partnerships lacking the value were not read"
+    monkeypatch.setattr(PartnershipFilter, "BROAD", 2)  # no value that common: EXISTS
+    assert ours == listed(client, query)
+    assert ours[1] > 0
+
+
+def login_and_date(client, reader):
+    """Log staff in; give the registry's partnerships starts, for the chart."""
     if reader == "staff":
         client.force_login(UserFactory(is_staff=True, is_superuser=True))
     for number, partnership in enumerate(Partnership.objects.order_by("pk")):
         partnership.start = str(2000 + number * 7 % 5)
         partnership.save()
-    used = []
-    less_the_rest = PartnershipFilter.less_the_rest
 
-    def spy(self, queryset):
-        used.append(less_the_rest(self, queryset))
-        return used[-1]
 
-    def listed():
-        cache.clear()
-        page = client.get(f"/en/partnerships/?{query}")
-        api = client.get(f"/api/partnerships/?{query}")
-        assert page.status_code == api.status_code == 200
-        return (
-            [partnership.pk for partnership in page.context["object_list"]],
-            page.context["paginator"].count,
-            [(facet.name, facet.options) for facet in page.context["facets"]],
-            [row["title"] for row in api.json()["results"]],
-        )
+def spy_on(monkeypatch, name):
+    """What each call of ``PartnershipFilter.<name>`` returns, from now on."""
+    returned = []
+    method = getattr(PartnershipFilter, name)
 
-    monkeypatch.setattr(PartnershipFilter, "less_the_rest", spy)
-    ours = listed()
-    assert any(less is not None for less in used), "the filter was applied as before"
-    everyone = Partnership.objects.all() if reader == "staff" else Partnership.objects.published()
-    assert 0 < ours[1] < everyone.count(), "the filter kept something and left out something"
-    monkeypatch.setattr(PartnershipFilter, "less_the_rest", lambda self, queryset: None)
-    assert ours == listed()
+    def spy(self, *args):
+        returned.append(method(self, *args))
+        return returned[-1]
+
+    monkeypatch.setattr(PartnershipFilter, name, spy)
+    return returned
+
+
+def listed(client, query):
+    """The list's partnerships, their number and facets, and the API's titles."""
+    cache.clear()
+    page = client.get(f"/en/partnerships/?{query}")
+    api = client.get(f"/api/partnerships/?{query}")
+    assert page.status_code == api.status_code == 200
+    return (
+        [partnership.pk for partnership in page.context["object_list"]],
+        page.context["paginator"].count,
+        [(facet.name, facet.options) for facet in page.context["facets"]],
+        [row["title"] for row in api.json()["results"]],
+    )
 
 
 def test_the_place_of_a_country_keeps_its_ties_not_its_country_code(registry, client, monkeypatch):
@@ -217,3 +259,30 @@ def test_the_place_of_a_country_keeps_its_ties_not_its_country_code(registry, cl
     by_place = client.get("/en/partnerships/?place=denmark").context["paginator"].count
     by_country = client.get("/en/partnerships/?country=DK").context["paginator"].count
     assert (by_place, by_country) == (2, 4)
+
+
+def test_a_value_every_partnership_has_is_not_tested_for(monkeypatch):
+    """When the kept counts say that every partnership has a Danish participant, the
+    filter keeps them all without testing a partnership for it."""
+    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality")
+    for kind in ("sister_city", "sister_city", "cooperation_agreement"):
+        PartnershipFactory(parties=[aarhus, PlaceFactory(country="CN")], kind=kind)
+    PartnershipFactory(parties=[aarhus, PlaceFactory()], publication=Publication.DRAFT)
+
+    def filtered():
+        cache.clear()
+        filterset = PartnershipFilter(
+            QueryDict("country=DK&kind=sister_city"), queryset=Partnership.objects.published()
+        )
+        assert filterset.is_valid()
+        return str(filterset.qs.query), filterset.qs.count()
+
+    untested, kept = filtered()
+    assert "country" not in untested and "json_each" not in untested
+    kept_share = PartnershipFilter._kept_share
+    monkeypatch.setattr(
+        PartnershipFilter, "_kept_share", lambda self, *args: (kept_share(self, *args)[0], False)
+    )
+    tested, kept_when_tested = filtered()
+    assert tested != untested
+    assert kept == kept_when_tested == 2
