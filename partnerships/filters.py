@@ -419,10 +419,6 @@ class PartnershipFilter(RecordFilterSet):
             self.lacks[key] = list(rest.values_list("pk", flat=True))
         return self.lacks[key]
 
-    def is_rare(self, facet, values, using):
-        """Whether at most RARE of the partnerships have one of ``values`` of ``facet``."""
-        return self.share(facet, values, using) <= self.RARE
-
     def share(self, facet, values, using):
         """The share of the partnerships with one of ``values`` of ``facet``, kept counted."""
         return self._kept_share(facet, values, using)[0]
@@ -649,8 +645,7 @@ class PartnershipFilter(RecordFilterSet):
         """The ids of the places ``value`` names and of those inside them, and the named
         places' (kind, country): looked up once, as facets apply the filter once each."""
         if value not in self.subtrees:
-            named = self.filters["place"].matching(value).values_list("pk", "kind", "country")
-            named = list(named)
+            named = list(self.filters["place"].matching(value).values_list("pk", "kind", "country"))
             ids = Place.subtree_ids([pk for pk, _, _ in named])
             self.subtrees[value] = ids, [(kind, country) for _, kind, country in named]
         return self.subtrees[value]

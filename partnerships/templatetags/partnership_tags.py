@@ -158,11 +158,12 @@ def _events_of(ties, among=None, elsewhere=None):
 def place_partnerships(context, place, place_ids):
     """Ties of the place and of the places and organisations inside it, with their events."""
     user = viewer(context.get("request"))
+    place_ids = id_list(place_ids)  # a country's thousands as one parameter, made once
 
     def ties(among=None):
         return Partnership.objects.visible_to(user).for_places(place_ids, among=among)
 
-    at_places = Event.objects.filter(place_id__in=id_list(place_ids))
+    at_places = Event.objects.filter(place_id__in=place_ids)
     published = published_through("partnership", Partnership, user)
     if published is not None:
         at_places = at_places.filter(published)
