@@ -107,11 +107,20 @@ def search_matches(terms, walk=named_below):
     every facet reuse them; otherwise the search as a subquery. ``walk(model, term)`` gives
     the records a term names and those below them (``named_below``).
     """
-    found = Partnership.objects.all()
+    each = []
     for term in terms:
         titled = Partnership.objects.filter(search_key__contains=term).values("pk")
         ties = ties_of_named(walk(Place, term), walk(Organisation, term))
-        found = found.filter(pk__in=any_of(titled, *ties))
+        each.append(any_of(titled, *ties))
+    if len(each) == 1:
+        # One word (most searches): its UNION holds each id once already. Read through the
+        # partnership table, PostgreSQL hashed all 100,000 ids to join the 1,500 of "wuxi"
+        # (14 ms, against 5 for the UNION alone; SQLite 6 against 3).
+        found = each[0]
+    else:
+        found = Partnership.objects.all()
+        for matching in each:
+            found = found.filter(pk__in=matching)
     ids = list(found.order_by().values_list("pk", flat=True)[: MATCHED_IDS + 1])
     if len(ids) > MATCHED_IDS:
         return found.values("pk"), None
