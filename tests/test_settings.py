@@ -69,6 +69,25 @@ def test_sqlite_waits_for_the_lock_instead_of_failing(tmp_path):
     assert result.stdout.split() == ["wal", "20000"]
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="SQLite settings only apply when SQLite is the database",
+)
+@pytest.mark.parametrize(("env", "expected"), [({}, 1024**3), ({"ATLAS_SQLITE_MMAP_MB": "0"}, 0)])
+def test_sqlite_reads_the_file_through_a_memory_map(tmp_path, env, expected):
+    # Pages read through the map are the system's cached pages, not copies in a private
+    # cache of 2 MB per connection; ATLAS_SQLITE_MMAP_MB=0 turns it off.
+    result = run_django(
+        "from django.db import connection; "
+        "print(connection.cursor().execute('PRAGMA mmap_size').fetchone()[0])",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'atlas.sqlite3'}",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == expected
+
+
 @pytest.mark.parametrize(
     "url", ["sqlite:///{tmp}/atlas.sqlite3", "postgres://atlas:atlas@127.0.0.1:5432/atlas"]
 )
