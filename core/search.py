@@ -178,7 +178,11 @@ def id_list(ids):
     to build, send and parse.
     """
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+        # Sent as the array's text, made at once: psycopg adapts a list item by item in
+        # Python, and a country's partnership list (its 5,000 places and the partnerships
+        # it leaves out, in several queries) took 71 ms of CPU so, against 59.
+        array = "{" + ",".join(map(str, map(int, ids))) + "}"
+        return RawSQL("SELECT unnest(%s::bigint[])", (array,))
     if connection.vendor == "sqlite":
         return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
     return list(ids)
