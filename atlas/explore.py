@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
-from core.search import id_list
+from core.search import id_list, level_ids
 from core.translation import LANGUAGES, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
 from organisations.models import Organisation
@@ -157,7 +157,7 @@ class _Layout:
             if not level:
                 break
             rows = (
-                Place.objects.filter(pk__in=id_list(level))
+                Place.objects.filter(pk__in=level_ids(level))
                 .order_by()
                 .values_list("pk", "parent_id", "kind", _float("latitude"), _float("longitude"))
             )

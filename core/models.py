@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from . import history
 from .fields import PartialDateField
-from .search import SearchKeyField, id_list
+from .search import SearchKeyField, level_ids
 from .text import query_terms, search_key, unique_slug
 from .translation import DEFAULT_LANGUAGE, translated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
@@ -313,7 +313,7 @@ def subtree_ids(model, ids):
     while level:
         # The ids as one parameter, and those already found left out here rather than in
         # the SQL: a country's 5,000 places as placeholders, in both, took ~0.1 s to build.
-        below = model._default_manager.filter(parent__in=id_list(level)).order_by()
+        below = model._default_manager.filter(parent__in=level_ids(level)).order_by()
         level = [pk for pk in below.values_list("pk", flat=True) if pk not in seen]
         seen.update(level)
         found += level

@@ -21,7 +21,7 @@ from core.filters import (
     date_input,
     year_input,
 )
-from core.search import any_of, id_list
+from core.search import any_of, id_list, level_ids
 from core.text import query_terms
 from core.translation import Localized, translated, translated_columns
 from organisations.models import Organisation
@@ -64,7 +64,7 @@ def below(model, ids):
         if not level:
             break
         rows = (
-            model.objects.filter(parent__in=id_list(level))
+            model.objects.filter(parent__in=level_ids(level))
             .order_by()
             .values_list("pk", "parent_id")
         )

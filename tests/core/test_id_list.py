@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from core.search import id_list
+from core.search import id_list, level_ids
 from places.models import Place
 from tests.factories import PlaceFactory
 
@@ -44,3 +44,17 @@ def test_thousands_of_ids_are_one_parameter(places):
     # Placeholders cost Python time to build and the database time to parse, per query.
     assert len(params) == 1
     assert len(sql) < 2_000
+
+
+def test_a_walk_down_finds_the_same_below_a_short_or_a_long_level(places, monkeypatch):
+    # A short level goes as plain values, for PostgreSQL to walk the parent index
+    # (``level_ids``); a long one as one parameter. Either finds the same records.
+    parent, *children = places
+    for child in children[:3]:
+        child.parent = parent
+        child.save()
+    level = [parent.pk, *range(10**6, 10**6 + 150)]
+    short = set(Place.objects.filter(parent__in=level_ids(level[:1])))
+    monkeypatch.setattr("core.search.SHORT_LEVEL", 0)
+    long = set(Place.objects.filter(parent__in=level_ids(level)))
+    assert short == long == set(children[:3])
