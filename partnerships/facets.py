@@ -36,7 +36,7 @@ from core.versioning import batch_finished, bulk_written, in_batch
 from organisations.models import Organisation
 from places.models import Place, regions_of, within_chain_of
 
-from .models import FacetCount, FacetValue, Participant, Partnership, Theme
+from .models import FacetCount, FacetLine, FacetValue, Participant, Partnership, Theme
 
 Themes = Partnership.themes.through
 
@@ -54,6 +54,9 @@ PARTY_FIELDS = {
 # A place's parent and kind decide the regions of the places below it too.
 REGION_FIELDS = {"parent", "kind"}
 CHUNK = 5000
+# The facets of the partnership list and the search, whose values each partnership also
+# keeps as one line of text (``FacetLine``), for counting what a filter keeps.
+LISTED = {"status", "kind", "theme", "country", "place_kind", "organisation_kind"}
 
 
 def compute(ids, using=DEFAULT_DB_ALIAS):
@@ -302,6 +305,7 @@ def _refresh(ids, using):
     now = compute(ids, using)
     deltas = Counter()
     added, removed = [], []
+    lines = {}
     for pk in ids:
         before = stored.get(pk, {})
         after = now.get(pk, frozenset())
@@ -311,9 +315,12 @@ def _refresh(ids, using):
         _tally(deltas, after, +1)
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
+        if _listed(before.keys()) != _listed(after):
+            lines[pk] = line(after)
     if removed:
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
     _insert(added, using)
+    _write_lines(lines, using)
     _apply(deltas, using)
 
 
@@ -329,6 +336,35 @@ def _insert(rows, using):
             cursor.execute(
                 f"INSERT INTO {table} (partnership_id, facet, value) VALUES "
                 + ", ".join(["(%s, %s, %s)"] * len(chunk)),
+                [item for row in chunk for item in row],
+            )
+
+
+def _listed(values):
+    return {(facet, value) for facet, value in values if facet in LISTED}
+
+
+def line(values):
+    """The ``FacetLine`` text of a partnership's facet ``values``: its listed ones, one
+    ``facet=value`` a line, sorted; empty for a partnership that is gone."""
+    return "\n".join(sorted(f"{facet}={value}" for facet, value in _listed(values)))
+
+
+def _write_lines(lines, using):
+    """Replace the ``FacetLine`` of each partnership of ``lines`` ({id: text}) with its
+    text, or drop it where the text is empty."""
+    if not lines:
+        return
+    FacetLine.objects.using(using).filter(pk__in=id_list(lines)).delete()
+    rows = [(pk, text) for pk, text in lines.items() if text]
+    connection = connections[using]
+    table = connection.ops.quote_name(FacetLine._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 900):
+            chunk = rows[start : start + 900]
+            cursor.execute(
+                f"INSERT INTO {table} (partnership_id, text) VALUES "
+                + ", ".join(["(%s, %s)"] * len(chunk)),
                 [item for row in chunk for item in row],
             )
 
@@ -350,25 +386,39 @@ def _apply(deltas, using):
         )
 
 
-def recount(using=DEFAULT_DB_ALIAS):
-    """Every partnership's facet values and every count, rebuilt from the records."""
+def recount(using=DEFAULT_DB_ALIAS, lines=True):
+    """Every partnership's facet values and every count, rebuilt from the records.
+
+    The migrations before ``FacetLine``'s table recount with ``lines=False``; the one that
+    made it writes the lines (``write_lines``)."""
     with transaction.atomic(using=using):
         FacetValue.objects.using(using).all().delete()
+        if lines:
+            FacetLine.objects.using(using).all().delete()
         FacetCount.objects.using(using).all().delete()
         ids = list(Partnership.objects.using(using).order_by("pk").values_list("pk", flat=True))
         deltas = Counter()
         for start in range(0, len(ids), CHUNK):
             found = compute(ids[start : start + CHUNK], using)
             _insert([(pk, *value) for pk, values in found.items() for value in values], using)
+            if lines:
+                _write_lines({pk: line(values) for pk, values in found.items()}, using)
             for values in found.values():
                 _tally(deltas, values, +1)
         _apply(deltas, using)
 
 
-def recount_kept(apps, schema_editor):
-    """For a migration that changes what is kept (``RunPython``): everything recounted with
-    the keeper's own code, for every partnership already there."""
-    recount(schema_editor.connection.alias)
+def write_lines(apps, schema_editor):
+    """For the migration that made ``FacetLine``: every partnership's line, from the
+    values it keeps already."""
+    using = schema_editor.connection.alias
+    found = {}
+    rows = FacetValue.objects.using(using).filter(facet__in=sorted(LISTED)).order_by()
+    for pk, facet, value in rows.values_list("partnership_id", "facet", "value").iterator(
+        chunk_size=CHUNK
+    ):
+        found.setdefault(pk, set()).add((facet, value))
+    _write_lines({pk: line(values) for pk, values in found.items()}, using)
 
 
 # Reading --------------------------------------------------------------------------------

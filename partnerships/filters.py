@@ -1,4 +1,6 @@
 import datetime
+from collections import Counter
+from itertools import chain
 from types import SimpleNamespace
 
 import django_filters
@@ -29,7 +31,7 @@ from places.models import Place
 
 from . import facets
 from .as_of import queryset_as_of
-from .models import FacetValue, Participant, Partnership, Theme
+from .models import FacetLine, FacetValue, Participant, Partnership, Theme
 
 # How far below a place or organisation named in the search box its parts are found:
 # country > province > city > district > below, in one subquery rather than a query per level.
@@ -155,23 +157,31 @@ def of_partnerships(queryset, field="partnership"):
 
 # The participant filters, tested on the partnerships' kept values.
 PARTICIPANT_FACETS = {"country", "place_kind", "organisation_kind"}
-# The facets whose values each partnership keeps as rows (``partnerships.facets``).
-KEPT_VALUES = {"status", "kind", "theme", *PARTICIPANT_FACETS}
+# The facets whose values each partnership keeps (``partnerships.facets``).
+KEPT_VALUES = facets.LISTED
 
 UNASKED = object()
 
 
+def line_counts(names, partnerships):
+    """{facet: {value: count}} of the kept facets ``names`` over ``partnerships``, added up
+    from one line of values per partnership (``FacetLine``): no join to participants,
+    places or organisations, and no sort in the database."""
+    rows = FacetLine.objects.filter(**of_partnerships(partnerships, "partnership_id"))
+    lines = rows.values_list("text", flat=True)
+    counts = {name: {} for name in names}
+    for item, count in Counter(chain.from_iterable(text.split("\n") for text in lines)).items():
+        facet, _, value = item.partition("=")
+        if facet in counts:
+            counts[facet][value] = count
+    return counts
+
+
 def facet_counter(facet):
-    """A facet counter over the participants' kept values (``FacetValue``): one row per
-    partnership and value, so no DISTINCT and no join to places or organisations."""
+    """A facet counter over the partnerships' kept values (``line_counts``)."""
 
     def counter(filterset, queryset):
-        return (
-            FacetValue.objects.filter(facet=facet, **of_partnerships(queryset, "partnership_id"))
-            .values("value")
-            .annotate(count=Count("pk"))
-            .values_list("value", "count")
-        )
+        return line_counts([facet], queryset)[facet].items()
 
     return counter
 
@@ -534,22 +544,11 @@ class PartnershipFilter(RecordFilterSet):
         """{facet name: {value: count}} of the facets ``names`` over ``partnerships``.
 
         Those kept as values of each partnership (``KEPT_VALUES``: every facet here) are
-        counted in one GROUP BY over their values, where the record's fields, its themes
-        and its participants' values took a query each.
+        counted together from their lines (``line_counts``), where the record's fields,
+        its themes and its participants' values took a query each.
         """
-        counts = {name: {} for name in names if name in KEPT_VALUES}
-        if counts:
-            rows = (
-                FacetValue.objects.filter(
-                    facet__in=sorted(counts),
-                    **of_partnerships(partnerships.order_by(), "partnership_id"),
-                )
-                .values("facet", "value")
-                .annotate(count=Count("pk"))
-                .values_list("facet", "value", "count")
-            )
-            for facet, value, count in rows:
-                counts[facet][value] = count
+        kept = [name for name in names if name in KEPT_VALUES]
+        counts = line_counts(kept, partnerships.order_by()) if kept else {}
         counts = self.with_theme_slugs(counts)
         for name in names:
             if name not in counts:

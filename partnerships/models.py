@@ -432,6 +432,28 @@ class FacetValue(models.Model):
         return f"{self.partnership_id}: {self.facet}={self.value}"
 
 
+class FacetLine(models.Model):
+    """A partnership's values of the list's facets (``facets.LISTED``) in one row, one
+    ``facet=value`` a line, as last counted: kept with ``FacetValue``.
+
+    A filtered list or a search counts its facets by reading one row per partnership it
+    keeps and adding the values up in Python. Grouping their ``FacetValue`` rows in SQL,
+    about nine a partnership, sorted them all first: 9.8 ms against 3.7 for the 887
+    matches of a search at 100,000 partnerships, 198 ms against 58 for 25,000.
+    """
+
+    partnership_id = models.BigIntegerField(primary_key=True)
+    text = models.TextField()
+
+    derived = True
+
+    class Meta:
+        verbose_name = _("facet line")
+
+    def __str__(self):
+        return f"{self.partnership_id}: {self.text}"
+
+
 class FacetCount(models.Model):
     """How many partnerships have a facet value, for everyone (``all``) and for the public
     (``published``): the partnership list's facets and the charts without a filter, read

@@ -7,6 +7,7 @@ a theme's deletion, a place's new country.
 """
 
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -23,7 +24,7 @@ from importing.engine import Importer
 from organisations.models import Organisation
 from partnerships import facets
 from partnerships.filters import PartnershipFilter
-from partnerships.models import FacetCount, FacetValue, Participant, Partnership
+from partnerships.models import FacetCount, FacetLine, FacetValue, Participant, Partnership
 from partnerships.templatetags.explore_tags import started_per_year
 from places.models import Place
 from tests.factories import (
@@ -62,6 +63,9 @@ def assert_kept():
     stored = set(FacetValue.objects.values_list("partnership_id", "facet", "value"))
     computed = facets.compute(Partnership.objects.values_list("pk", flat=True))
     assert stored == {(pk, *value) for pk, values in computed.items() for value in values}
+    # The list's facets one line a partnership, kept with the rest (``FacetLine``).
+    lines = dict(FacetLine.objects.values_list("partnership_id", "text"))
+    assert lines == {pk: facets.line(values) for pk, values in computed.items()}
 
 
 @pytest.fixture
@@ -408,8 +412,25 @@ def test_a_merge_of_places_and_its_undo(registry, editor):
 def test_the_migration_and_the_command_recount(registry):
     FacetCount.objects.all().delete()
     FacetValue.objects.filter(partnership_id=registry["first"].pk, facet="theme").delete()
+    FacetLine.objects.filter(pk=registry["second"].pk).update(text="status=planned")
     call_command("recount_facets", verbosity=0)
     assert_kept()
+
+
+def test_the_migration_writes_every_line_from_the_kept_values(registry):
+    FacetLine.objects.all().delete()
+    facets.write_lines(None, SimpleNamespace(connection=connection))
+    assert_kept()
+    second = FacetLine.objects.get(pk=registry["second"].pk).text.split("\n")
+    assert second == sorted(second)
+    assert set(second) >= {
+        "country=CN",
+        "country=DK",
+        "place_kind=city",
+        "place_kind=province",
+        "status=ended",
+        f"theme={registry['education'].pk}",
+    }
 
 
 @pytest.mark.parametrize("rare", [0.0, 1.0], ids=["exists", "in"])
