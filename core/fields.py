@@ -83,3 +83,17 @@ class PartialDateField(models.Field):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PartialDateFormField, **kwargs})
+
+
+class RowIdField(models.BigIntegerField):
+    """A big integer primary key that SQLite keeps as the row's own id.
+
+    SQLite makes a column the rowid only when its type is exactly ``integer``; Django's
+    ``bigint`` primary key gets an index of its own beside the table, so every lookup by it
+    searched two B-trees. PostgreSQL keeps ``bigint``.
+    """
+
+    def db_type(self, connection):
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)

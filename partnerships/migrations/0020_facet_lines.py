@@ -2,6 +2,7 @@
 
 from django.db import migrations, models
 
+import core.fields
 from partnerships.facets import write_lines
 
 
@@ -14,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="FacetLine",
             fields=[
-                ("partnership_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("partnership_id", core.fields.RowIdField(primary_key=True, serialize=False)),
                 ("text", models.TextField()),
             ],
             options={

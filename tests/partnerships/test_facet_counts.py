@@ -451,3 +451,14 @@ def test_participant_filters_read_the_kept_values_either_way(client, registry, m
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert found("country=US") == ["draft"]
     assert found("organisation_kind=company") == ["draft"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL has no rowid")
+def test_sqlite_finds_a_line_by_its_rowid():
+    # One B-tree to search per partnership, not an index and then the table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN QUERY PLAN SELECT text FROM partnerships_facetline WHERE partnership_id = 1"
+        )
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "USING INTEGER PRIMARY KEY" in plan
