@@ -55,6 +55,19 @@ def test_counts_follow_the_other_filters_but_not_their_own(client, ties):
     assert counted["place_kind"]["municipality"] == (1, False)
 
 
+def test_a_chosen_theme_counts_the_themes_of_what_the_other_filters_keep(client, ties):
+    from partnerships.models import Partnership, Theme
+
+    water = ThemeFactory(name="Water", slug="water")
+    Partnership.objects.get(title="C").themes.add(water, Theme.objects.get(slug="health"))
+    Partnership.objects.get(title="D").themes.add(water)  # planned: left out by the status
+    response = client.get(url("partnerships:partnership-list", query="theme=health&status=active"))
+    assert titles(response) == ["A", "C"]
+    counted = facets(response)
+    assert counted["theme"] == {"health": (2, True), "water": (1, False)}
+    assert counted["status"] == {"active": (2, True)}
+
+
 def test_values_of_one_facet_add_up_and_facets_narrow_each_other(client, ties):
     either = client.get(url("partnerships:partnership-list", query="kind=sister_city&kind=office"))
     assert titles(either) == ["A", "B", "D"]
