@@ -57,6 +57,8 @@ CHUNK = 5000
 # The facets of the partnership list and the search, whose values each partnership also
 # keeps as one line of text (``FacetLine``), for counting what a filter keeps.
 LISTED = {"status", "kind", "theme", "country", "place_kind", "organisation_kind"}
+VALUE_COLUMNS = ("partnership_id", "facet", "value")
+LINE_COLUMNS = ("partnership_id", "text")
 
 
 def compute(ids, using=DEFAULT_DB_ALIAS):
@@ -305,7 +307,7 @@ def _refresh(ids, using):
     now = compute(ids, using)
     deltas = Counter()
     added, removed = [], []
-    lines = {}
+    relisted = {}  # {id: facet values} of those whose listed values changed
     for pk in ids:
         before = stored.get(pk, {})
         after = now.get(pk, frozenset())
@@ -316,26 +318,28 @@ def _refresh(ids, using):
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
         if _listed(before.keys()) != _listed(after):
-            lines[pk] = line(after)
+            relisted[pk] = after
     if removed:
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
-    _insert(added, using)
-    _write_lines(lines, using)
+    _insert(FacetValue, VALUE_COLUMNS, added, using)
+    _write_lines(relisted, using)
     _apply(deltas, using)
 
 
-def _insert(rows, using):
-    """(partnership id, facet, value) rows, in one statement per 900."""
+def _insert(model, columns, rows, using):
+    """``rows`` of ``columns`` into ``model``'s table, in one statement per 900."""
     if not rows:
         return
     connection = connections[using]
-    table = connection.ops.quote_name(FacetValue._meta.db_table)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 900):  # 2,700 parameters, under every limit
+        for start in range(0, len(rows), 900):  # 2,700 parameters at most, under every limit
             chunk = rows[start : start + 900]
             cursor.execute(
-                f"INSERT INTO {table} (partnership_id, facet, value) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk)),
+                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([placeholders] * len(chunk)),
                 [item for row in chunk for item in row],
             )
 
@@ -350,23 +354,17 @@ def line(values):
     return "\n".join(sorted(f"{facet}={value}" for facet, value in _listed(values)))
 
 
+def _line_rows(found):
+    """The ``FacetLine`` rows of ``found`` ({partnership id: facet values}), none for the
+    partnerships that are gone."""
+    return [(pk, text) for pk, values in found.items() if (text := line(values))]
+
+
 def _write_lines(lines, using):
-    """Replace the ``FacetLine`` of each partnership of ``lines`` ({id: text}) with its
-    text, or drop it where the text is empty."""
-    if not lines:
-        return
-    FacetLine.objects.using(using).filter(pk__in=id_list(lines)).delete()
-    rows = [(pk, text) for pk, text in lines.items() if text]
-    connection = connections[using]
-    table = connection.ops.quote_name(FacetLine._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 900):
-            chunk = rows[start : start + 900]
-            cursor.execute(
-                f"INSERT INTO {table} (partnership_id, text) VALUES "
-                + ", ".join(["(%s, %s)"] * len(chunk)),
-                [item for row in chunk for item in row],
-            )
+    """Replace the ``FacetLine`` of each partnership of ``lines`` ({id: facet values})."""
+    if lines:
+        FacetLine.objects.using(using).filter(pk__in=id_list(lines)).delete()
+        _insert(FacetLine, LINE_COLUMNS, _line_rows(lines), using)
 
 
 def _apply(deltas, using):
@@ -400,9 +398,10 @@ def recount(using=DEFAULT_DB_ALIAS, lines=True):
         deltas = Counter()
         for start in range(0, len(ids), CHUNK):
             found = compute(ids[start : start + CHUNK], using)
-            _insert([(pk, *value) for pk, values in found.items() for value in values], using)
+            rows = [(pk, *value) for pk, values in found.items() for value in values]
+            _insert(FacetValue, VALUE_COLUMNS, rows, using)
             if lines:
-                _write_lines({pk: line(values) for pk, values in found.items()}, using)
+                _insert(FacetLine, LINE_COLUMNS, _line_rows(found), using)
             for values in found.values():
                 _tally(deltas, values, +1)
         _apply(deltas, using)
@@ -418,7 +417,7 @@ def write_lines(apps, schema_editor):
         chunk_size=CHUNK
     ):
         found.setdefault(pk, set()).add((facet, value))
-    _write_lines({pk: line(values) for pk, values in found.items()}, using)
+    _insert(FacetLine, LINE_COLUMNS, _line_rows(found), using)
 
 
 # Reading --------------------------------------------------------------------------------
