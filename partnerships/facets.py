@@ -10,6 +10,8 @@ last counted, ``FacetCount`` the counts, for everyone and for the public. A page
 a filter reads a few hundred rows instead of the registry; the participant filters test a
 partnership's values in ``FacetValue`` too. The map is kept the same way: the places
 each partnership is drawn at, its ties between them and between their regions (``Drawn``).
+So are the places it lies in at any depth (``WITHIN``), for a place's page and the list's
+place filter.
 
 Every write path reaches ``refresh()`` in the model layer (``connect()``): ``post_save``,
 ``post_delete`` and ``m2m_changed`` for single writes, and ``core.versioning.bulk_written``
@@ -30,13 +32,21 @@ from django.db.models import BooleanField, Case, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from core.models import Publication
+from core.models import Publication, subtree_ids
 from core.search import id_list
 from core.versioning import batch_finished, bulk_written, in_batch
 from organisations.models import Organisation
-from places.models import Place, regions_of, within_chain_of
+from places.models import Place, lineages, regions_of
 
-from .models import FacetCount, FacetLine, FacetValue, Participant, Partnership, Theme
+from .models import (
+    WITHIN,
+    FacetCount,
+    FacetLine,
+    FacetValue,
+    Participant,
+    Partnership,
+    Theme,
+)
 
 Themes = Partnership.themes.through
 
@@ -136,9 +146,14 @@ def compute(ids, using=DEFAULT_DB_ALIAS):
                 {("country", organisation_country), ("organisation_kind", organisation_kind)}
             )
             drawn[pk].add(based_in, organisation_publication == Publication.PUBLISHED)
-    regions = regions_of({pk for one in drawn.values() for pk in one.everyone}, using)
+    located = {pk for one in drawn.values() for pk in one.everyone}
+    regions = regions_of(located, using)
+    lines = lineages(located, using)
     for pk, one in drawn.items():
         found[pk].update(one.values(regions))
+        found[pk].update(
+            (WITHIN, str(ancestor)) for place in one.everyone for ancestor in lines.get(place, ())
+        )
     return {pk: frozenset(values) for pk, values in found.items()}
 
 
@@ -473,6 +488,12 @@ def counts(scope, facets, using=DEFAULT_DB_ALIAS):
     return found
 
 
+def count(scope, facet, value, using=DEFAULT_DB_ALIAS):
+    """How many partnerships of ``scope`` have one value of a facet."""
+    found = FacetCount.objects.using(using).filter(scope=scope, facet=facet, value=value)
+    return found.values_list("count", flat=True).first() or 0
+
+
 def total(scope, using=DEFAULT_DB_ALIAS):
     """How many partnerships ``scope`` (ALL or PUBLISHED) holds: each has one status."""
     return sum(counts(scope, ["status"], using)["status"].values())
@@ -659,12 +680,10 @@ def _refresh_parties(model, pks, using, changed):
     if model is Organisation:
         participants = participants.filter(organisation_id__in=id_list(pks))
     elif changed & REGION_FIELDS:
-        # The regions of the places below move too, and with them the ties of every
-        # partnership there, through a place or an organisation based in one.
-        below = Place._base_manager.using(using).filter(within_chain_of(id_list(pks)))
-        participants = participants.filter(
-            Q(place__in=below.values("pk")) | Q(organisation__place__in=below.values("pk"))
-        )
+        # The places below move too, with their regions and the places they lie in, and
+        # with them every partnership there, through a place or an organisation based in one.
+        below = id_list(subtree_ids(Place, pks, using))
+        participants = participants.filter(Q(place__in=below) | Q(organisation__place__in=below))
     else:
         participants = participants.filter(place_id__in=id_list(pks))
     refresh(participants.values_list("partnership_id", flat=True), using)

@@ -31,7 +31,16 @@ from places.models import Place
 
 from . import facets
 from .as_of import queryset_as_of
-from .models import FacetLine, FacetValue, Participant, Partnership, Theme
+from .models import (
+    READ_FIRST,
+    WITHIN,
+    FacetLine,
+    FacetValue,
+    Participant,
+    Partnership,
+    Theme,
+    ids_within,
+)
 
 # How far below a place or organisation named in the search box its parts are found:
 # country > province > city > district > below, in one subquery rather than a query per level.
@@ -325,7 +334,9 @@ class PartnershipFilter(RecordFilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.subtrees = {}
+        self.named = {}
+        self.held = {}
+        self.read = {}
         self.matches = {}
         self.shares = {}
         self.lacks = {}
@@ -448,12 +459,9 @@ class PartnershipFilter(RecordFilterSet):
             self.lacks[key] = list(rest.values_list("pk", flat=True))
         return self.lacks[key]
 
-    def share(self, facet, values, using):
-        """The share of the partnerships with one of ``values`` of ``facet``, kept counted."""
-        return self._kept_share(facet, values, using)[0]
-
     def _kept_share(self, facet, values, using):
-        """``share``, and whether one of the values is every partnership's."""
+        """The share of the partnerships with one of ``values`` of ``facet``, kept counted,
+        and whether one of the values is every partnership's."""
         key = (facet, tuple(sorted(values)))
         if key not in self.shares:
             counts = facets.counts(facets.ALL, [facet, "status"], using=using)
@@ -493,23 +501,27 @@ class PartnershipFilter(RecordFilterSet):
         (name,) = chosen
         using = self.queryset.db
         if name in PARTICIPANT_FACETS:
-            share = self.share(name, cleaned[name], using)
+            share, everyone = self._kept_share(name, cleaned[name], using)
             if share <= self.RARE:
                 return None
             self.broad = share >= self.BROAD
+            if everyone:
+                # None left out, known from the counts: finding that out read every
+                # partnership twice (45-70 ms at 100,000).
+                self.rest_ids = []
             rows = FacetValue.objects.filter(facet=name, value__in=sorted(cleaned[name]))
             return rows.values("partnership_id")
         if name == "place":
-            ids, named = self.subtree(cleaned["place"])
-            countries = {country for kind, country in named if kind == Place.Kind.COUNTRY}
+            named = self.named_places(cleaned["place"])
             # Whole countries that many partnerships take part in: their ties are most of
-            # those (a guess at which way is cheaper, as for the country facet; either is
-            # right). Counting Denmark's facets from its ties took 1.4 s at 100,000.
-            if named and len(countries) == len(named):
-                share = self.share("country", countries, using)
+            # those. Counting Denmark's facets from its ties took 1.4 s at 100,000.
+            if named and all(kind == Place.Kind.COUNTRY for _, kind, _ in named):
+                share, everyone = self.within_share(named)
                 if share > self.RARE:
                     self.broad = share >= self.BROAD
-                    return Partnership.objects.for_places(ids).values("pk")
+                    if everyone:
+                        self.rest_ids = []  # as above
+                    return Partnership.objects.within(pk for pk, _, _ in named).values("pk")
         if name == "q" and query_terms(cleaned["q"]):
             matches, found = self.matched(cleaned["q"])
             # ``found`` counts drafts too: a guess at which way is cheaper, either is right.
@@ -531,6 +543,8 @@ class PartnershipFilter(RecordFilterSet):
         if self.left_out() is None or not self.broad:
             return None
         self.the_rest()
+        if not self.rest_ids:
+            return queryset  # still itself, so that what is kept counted is read (``scope_of``)
         return queryset.exclude(pk__in=id_list(self.rest_ids))
 
     def the_rest(self):
@@ -657,16 +671,43 @@ class PartnershipFilter(RecordFilterSet):
     def filter_place(self, queryset, name, value: str):
         if (less := self.less_the_rest(queryset)) is not None:
             return less
-        return queryset.for_places(self.subtree(value)[0])
+        named = self.named_places(value)
+        ids = [pk for pk, _, _ in named]
+        held, total = self.held_within(named)
+        if total and total in held:
+            return queryset  # one of them takes part in every partnership
+        if total and sum(held) <= READ_FIRST:
+            if value not in self.read:  # once, for the list and each facet
+                self.read[value] = ids_within(ids)
+            return queryset.filter(pk__in=id_list(self.read[value]))
+        return queryset.within(ids)
 
-    def subtree(self, value):
-        """The ids of the places ``value`` names and of those inside them, and the named
-        places' (kind, country): looked up once, as facets apply the filter once each."""
-        if value not in self.subtrees:
-            named = list(self.filters["place"].matching(value).values_list("pk", "kind", "country"))
-            ids = Place.subtree_ids([pk for pk, _, _ in named])
-            self.subtrees[value] = ids, [(kind, country) for _, kind, country in named]
-        return self.subtrees[value]
+    def within_share(self, named):
+        """The share of ``self.queryset`` that the places ``named`` have ties in (more than
+        the share if their ties overlap), and whether one of them has ties in all of it."""
+        held, total = self.held_within(named)
+        return (sum(held) / total if total else 0), bool(total) and total in held
+
+    def held_within(self, named):
+        """How many of ``self.queryset`` each of the places ``named`` has ties in, and how
+        many it holds, from the kept counts; ([], 0) when it is not what they count."""
+        key = tuple(sorted(pk for pk, _, _ in named))
+        if key not in self.held:
+            scope = facets.scope_of(self.queryset)
+            if scope is None:
+                return [], 0
+            using = self.queryset.db
+            held = [facets.count(scope, WITHIN, str(pk), using) for pk in key]
+            self.held[key] = held, facets.total(scope, using)
+        return self.held[key]
+
+    def named_places(self, value):
+        """(id, kind, country) of the places ``value`` names: looked up once, as facets
+        apply the filter once each."""
+        if value not in self.named:
+            places = self.filters["place"].matching(value)
+            self.named[value] = list(places.values_list("pk", "kind", "country"))
+        return self.named[value]
 
     def filter_organisation(self, queryset, name, value: str):
         named = self.filters["organisation"].matching(value).values("pk")

@@ -15,6 +15,15 @@ from places.models import Place
 
 # A partnership ties at least this many participants together.
 MIN_PARTICIPANTS = 2
+# The facet (``partnerships.facets``) of every place a partnership's parties are in, at
+# any depth: a place itself, where an organisation is based, and each place those lie in.
+# A place's page counts its ties from it and the list's place filter reads them by it
+# (``within()``): collecting them through the participants of every place below took
+# 0.1-0.2 s for a country at 100,000 partnerships.
+WITHIN = "within"
+# Places with at most this many ties, kept counted, have their ids read first
+# (``ids_within``).
+READ_FIRST = 5000
 
 
 class Theme(models.Model):
@@ -38,10 +47,39 @@ class Theme(models.Model):
         return [self.name_da, self.name_en, self.slug]
 
 
+def _within(place_ids):
+    """The ``WITHIN`` values of the places of ``place_ids``."""
+    return FacetValue.objects.filter(facet=WITHIN, value__in=[str(pk) for pk in place_ids])
+
+
+def ids_within(place_ids):
+    """The ids of the partnerships ``within()`` the places, drafts too, read at once to be
+    handed on (``pk__in=id_list(…)``): for places with few ties (``READ_FIRST``). Their
+    values as a subquery, PostgreSQL guessed 6,044 rows where a province had 548, and read
+    every partnership to join them: a province's list took 187 ms instead of 82."""
+    return list(_within(place_ids).values_list("partnership_id", flat=True))
+
+
 class PartnershipQuerySet(RecordQuerySet):
     def for_place(self, place, include_sub_places=True):
         """Partnerships of a place and, by default, of the places and organisations in it."""
-        return self.for_places([place.pk, *(place.descendant_ids() if include_sub_places else [])])
+        if include_sub_places:
+            return self.within([place.pk])
+        return self.for_places([place.pk])
+
+    def within(self, place_ids, among=None):
+        """Partnerships with a participant that is one of the places, lies in one at any
+        depth, or is based in one: the same as ``for_places`` given the places and every
+        place below them, read from the values the facet keeper keeps (``facets.WITHIN``).
+
+        ``among`` (ids, or a subquery of them) limits the search to those partnerships,
+        tested by their own values rather than by collecting every tie of a country.
+        """
+        rows = _within(place_ids)
+        if among is not None:
+            rows = rows.filter(partnership_id__in=among)
+            return self.filter(pk__in=among).filter(pk__in=rows.values("partnership_id"))
+        return self.filter(pk__in=rows.values("partnership_id"))
 
     def for_places(self, place_ids, among=None):
         """Partnerships with a participant that is one of the places or is based in one.

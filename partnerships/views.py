@@ -5,6 +5,7 @@ from core.detail import RecordDetailView
 from core.translation import translated_columns
 from core.views import CSVExportMixin, RecordListView
 
+from . import facets
 from .filters import PartnershipFilter
 from .models import Event, Participant, Partnership, Theme
 from .resources import PartnershipResource
@@ -41,6 +42,14 @@ class PartnershipListView(RecordListView):
 
     def records(self):
         return Partnership.objects.prefetch_related(participants_with_parties(), card_themes())
+
+    def get_paginator(self, queryset, *args, **kwargs):
+        paginator = super().get_paginator(queryset, *args, **kwargs)
+        # Every partnership, or every published one, left so by the filters: counted as
+        # they were written, where a COUNT read 100,000 rows (5 ms).
+        if (scope := facets.scope_of(queryset)) is not None:
+            paginator.count = facets.total(scope, queryset.db)
+        return paginator
 
 
 class PartnershipExportView(CSVExportMixin, PartnershipListView):

@@ -236,13 +236,30 @@ def regions_of(place_ids, using=None):
     return regions
 
 
-def within_chain_of(place_ids):
-    """The condition that a place is one of ``place_ids`` or lies below one of them within
-    ``CHAIN_DEPTH`` levels: the places whose region a change to those may move."""
-    condition = models.Q(pk__in=place_ids)
-    for prefix in CHAIN:
-        condition |= models.Q(**{f"{prefix}__in": place_ids})
-    return condition
+def lineages(place_ids, using=None):
+    """{place id: the ids of the place and of every place it lies in, itself first} for
+    the places of ``place_ids``, drafts included: a query per level of the hierarchy."""
+    parents = {}
+    level = set(place_ids)
+    while level:
+        rows = (
+            Place._base_manager.db_manager(using)
+            .filter(pk__in=id_list(level))
+            .values_list("pk", "parent_id")
+            .order_by()
+        )
+        parents.update(rows)
+        level = {parent for parent in parents.values() if parent and parent not in parents}
+    found = {}
+    for pk in place_ids:
+        if pk not in parents:
+            continue
+        line = [pk]
+        # The hierarchy holds no loop (``Place.clean``); a loop written around it ends here.
+        while (parent := parents.get(line[-1])) and parent not in line:
+            line.append(parent)
+        found[pk] = line
+    return found
 
 
 class PlaceName(AlternativeName):

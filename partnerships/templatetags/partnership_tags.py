@@ -5,6 +5,7 @@ organisations sit below partnerships and never import it, while the templates, w
 belong to the whole site, may compose sections from every app.
 """
 
+import functools
 from urllib.parse import urlencode
 
 from django import template
@@ -21,7 +22,7 @@ from organisations.models import Organisation
 
 from .. import facets
 from ..filters import with_parts
-from ..models import Event, Partnership
+from ..models import READ_FIRST, WITHIN, Event, Partnership, ids_within
 from ..views import card_themes, participants_with_parties
 
 register = template.Library()
@@ -105,11 +106,12 @@ def _front(records, field, ties_among, rows, size):
     return found if len(found) >= size else None
 
 
-def _section(ties, events, user, context_object, empty_text, list_query):
+def _section(ties, events, user, context_object, empty_text, list_query, total=None):
     """A record's partnerships section: ``ties(among=None)`` are its partnerships and
     ``events(among=None)`` its events, each limited to ``among`` (ids or a subquery of
-    them) when given."""
-    total = ties().count()
+    them) when given; ``total``, how many ties, when known already."""
+    if total is None:
+        total = ties().count()
     rows = _front_rows(total, user)
     first = _front(Partnership.objects.visible_to(user), "start_on", ties, rows, SECTION_SIZE)
     partnerships = ties() if first is None else Partnership.objects.filter(pk__in=id_list(first))
@@ -160,8 +162,18 @@ def place_partnerships(context, place, place_ids):
     user = viewer(context.get("request"))
     place_ids = id_list(place_ids)  # a country's thousands as one parameter, made once
 
+    # Counted as the records were written, where counting a country's ties took 0.1-0.2 s.
+    scope = facets.scope_of(Partnership.objects.visible_to(user))
+    total = None if scope is None else facets.count(scope, WITHIN, str(place.pk))
+
+    # A place with few ties has their ids read once, for its cards and its events alike.
+    read_first = functools.cache(lambda: id_list(ids_within([place.pk])))
+
     def ties(among=None):
-        return Partnership.objects.visible_to(user).for_places(place_ids, among=among)
+        visible = Partnership.objects.visible_to(user)
+        if among is None and total is not None and total <= READ_FIRST:
+            return visible.filter(pk__in=read_first())
+        return visible.within([place.pk], among=among)
 
     at_places = Event.objects.filter(place_id__in=place_ids)
     published = published_through("partnership", Partnership, user)
@@ -174,6 +186,7 @@ def place_partnerships(context, place, place_ids):
         place,
         _("No partnership of %(name)s or of a place in it is recorded yet.") % {"name": place},
         {"place": place.slug},
+        total,
     )
 
 

@@ -36,7 +36,10 @@ PARTNERSHIPS = csv_bytes(
 )
 # Moments of the import and the ids it gave differ from run to run; the rest must not.
 MOMENTS = {"created_at", "updated_at", "history_date", "changed_at"}
-PLACED = {prefix + facet for prefix in ("", "draft_") for facet in ("place", "tie", "region_tie")}
+PLACED = {
+    "within",
+    *(prefix + facet for prefix in ("", "draft_") for facet in ("place", "tie", "region_tie")),
+}
 BOOKKEEPING = {"core.importbatch", "core.importbatchitem", "core.registryversion"}
 
 
@@ -54,7 +57,7 @@ def cell(obj, field, reasons):
         # Kept facet values name their partnership by id alone (partnerships.facets).
         return str(Partnership._base_manager.get(pk=obj.partnership_id))
     if getattr(type(obj), "derived", False) and field.name == "value" and obj.facet in PLACED:
-        # The map's facets name places, and ties between them, by id.
+        # The map's facets and the places a tie lies in name places, and ties, by id.
         return "|".join(str(Place._base_manager.get(pk=int(pk))) for pk in obj.value.split("|"))
     if field.is_relation and field.many_to_one:
         target = getattr(obj, field.attname)
