@@ -12,12 +12,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from atlas.registry import IMPORT_SPECS
 from core.models import Publication
+from importing.engine import Importer
 from partnerships import facets, filters
 from partnerships.models import FacetCount, Partnership
 from partnerships.templatetags import partnership_tags
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
+from tests.importing.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -204,4 +207,21 @@ def test_a_country_in_every_tie_keeps_them_all_and_one_without_it_is_left_out(
 def test_the_kept_ties_are_rebuilt_by_a_recount(world):
     FacetCount.objects.filter(facet="within").delete()
     facets.recount()
+    assert_true_to_the_hierarchy()
+
+
+def test_an_import_that_moves_a_place_and_its_undo(world, editor, editor_client):
+    # The spreadsheet puts Jiangsu's Suzhou, with its districts and the university based
+    # in one, under Anhui; the undo puts it back.
+    data = csv_bytes(
+        [["slug", "name", "kind", "country", "parent"], ["suzhou", "Suzhou", "city", "CN", "anhui"]]
+    )
+    report = Importer(IMPORT_SPECS["places"], user=editor).run(data, "places.csv")
+    assert report.problems == []
+    assert Place.objects.get(slug="suzhou").parent == world["anhui"]
+    assert_true_to_the_hierarchy()
+    assert "university-ringsted" in through_participants(world["anhui"], Partnership.objects.all())
+    response = editor_client.post(reverse("admin:core_importbatch_undo", args=[report.batch.pk]))
+    assert response.status_code == 302
+    assert Place.objects.get(slug="suzhou").parent == world["jiangsu"]
     assert_true_to_the_hierarchy()
