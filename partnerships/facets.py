@@ -36,7 +36,7 @@ from core.models import Publication, subtree_ids
 from core.search import id_list
 from core.versioning import batch_finished, bulk_written, in_batch
 from organisations.models import Organisation
-from places.models import Place, lineages, regions_of
+from places.models import CHAIN_DEPTH, Place, lineages, region_in
 
 from .models import (
     WITHIN,
@@ -146,13 +146,14 @@ def compute(ids, using=DEFAULT_DB_ALIAS):
                 {("country", organisation_country), ("organisation_kind", organisation_kind)}
             )
             drawn[pk].add(based_in, organisation_publication == Publication.PUBLISHED)
-    located = {pk for one in drawn.values() for pk in one.everyone}
-    regions = regions_of(located, using)
-    lines = lineages(located, using)
+    lines = lineages({pk for one in drawn.values() for pk in one.everyone}, using)
+    regions = {pk: region_in(pk, line[1 : CHAIN_DEPTH + 1]) for pk, line in lines.items()}
     for pk, one in drawn.items():
         found[pk].update(one.values(regions))
         found[pk].update(
-            (WITHIN, str(ancestor)) for place in one.everyone for ancestor in lines.get(place, ())
+            (WITHIN, str(ancestor))
+            for place in one.everyone
+            for ancestor, _kind in lines.get(place, ())
         )
     return {pk: frozenset(values) for pk, values in found.items()}
 

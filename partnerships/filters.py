@@ -32,14 +32,13 @@ from places.models import Place
 from . import facets
 from .as_of import queryset_as_of
 from .models import (
-    READ_FIRST,
     WITHIN,
     FacetLine,
     FacetValue,
     Participant,
     Partnership,
     Theme,
-    ids_within,
+    ties_within,
 )
 
 # How far below a place or organisation named in the search box its parts are found:
@@ -672,15 +671,13 @@ class PartnershipFilter(RecordFilterSet):
         if (less := self.less_the_rest(queryset)) is not None:
             return less
         named = self.named_places(value)
-        ids = [pk for pk, _, _ in named]
-        held, total = self.held_within(named)
-        if total and total in held:
+        if self.within_share(named)[1]:
             return queryset  # one of them takes part in every partnership
-        if total and sum(held) <= READ_FIRST:
-            if value not in self.read:  # once, for the list and each facet
-                self.read[value] = ids_within(ids)
-            return queryset.filter(pk__in=id_list(self.read[value]))
-        return queryset.within(ids)
+        if value not in self.read:  # once, for the list and each facet
+            held, total = self.held_within(named)
+            ids = [pk for pk, _, _ in named]
+            self.read[value] = ties_within(ids, sum(held) if total else None)
+        return queryset.filter(pk__in=self.read[value])
 
     def within_share(self, named):
         """The share of ``self.queryset`` that the places ``named`` have ties in (more than

@@ -22,7 +22,7 @@ MIN_PARTICIPANTS = 2
 # 0.1-0.2 s for a country at 100,000 partnerships.
 WITHIN = "within"
 # Places with at most this many ties, kept counted, have their ids read first
-# (``ids_within``).
+# (``ties_within``).
 READ_FIRST = 5000
 
 
@@ -52,12 +52,19 @@ def _within(place_ids):
     return FacetValue.objects.filter(facet=WITHIN, value__in=[str(pk) for pk in place_ids])
 
 
-def ids_within(place_ids):
-    """The ids of the partnerships ``within()`` the places, drafts too, read at once to be
-    handed on (``pk__in=id_list(…)``): for places with few ties (``READ_FIRST``). Their
-    values as a subquery, PostgreSQL guessed 6,044 rows where a province had 548, and read
-    every partnership to join them: a province's list took 187 ms instead of 82."""
-    return list(_within(place_ids).values_list("partnership_id", flat=True))
+def ties_within(place_ids, held=None):
+    """For ``pk__in=``: the partnerships ``within()`` the places, drafts too, of which the
+    kept counts say ``held`` (None: not known).
+
+    With at most ``READ_FIRST``, their ids are read at once and handed on as one
+    parameter; otherwise a subquery. As a subquery, PostgreSQL guessed 6,044 rows where a
+    province had 548, and read every partnership to join them: a province's list took
+    187 ms instead of 82.
+    """
+    rows = _within(place_ids)
+    if held is not None and held <= READ_FIRST:
+        return id_list(list(rows.values_list("partnership_id", flat=True)))
+    return rows.values("partnership_id")
 
 
 class PartnershipQuerySet(RecordQuerySet):
@@ -75,11 +82,10 @@ class PartnershipQuerySet(RecordQuerySet):
         ``among`` (ids, or a subquery of them) limits the search to those partnerships,
         tested by their own values rather than by collecting every tie of a country.
         """
-        rows = _within(place_ids)
-        if among is not None:
-            rows = rows.filter(partnership_id__in=among)
-            return self.filter(pk__in=among).filter(pk__in=rows.values("partnership_id"))
-        return self.filter(pk__in=rows.values("partnership_id"))
+        if among is None:
+            return self.filter(pk__in=ties_within(place_ids))
+        rows = _within(place_ids).filter(partnership_id__in=among)
+        return self.filter(pk__in=among).filter(pk__in=rows.values("partnership_id"))
 
     def for_places(self, place_ids, among=None):
         """Partnerships with a participant that is one of the places or is based in one.

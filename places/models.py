@@ -221,44 +221,36 @@ def region_in(pk, chain):
     return region
 
 
-def regions_of(place_ids, using=None):
-    """{place id: its region} for the places of ``place_ids``, in one query."""
-    columns = [column for prefix in CHAIN for column in (f"{prefix}__pk", f"{prefix}__kind")]
-    regions = {}
-    for pk, *chain in (
-        Place._base_manager.db_manager(using)
-        .filter(pk__in=id_list(place_ids))
-        .values_list("pk", *columns)
-        .order_by()
-    ):
-        pairs = [(chain[i], chain[i + 1]) for i in range(0, len(chain), 2) if chain[i]]
-        regions[pk] = region_in(pk, pairs)
-    return regions
-
-
 def lineages(place_ids, using=None):
-    """{place id: the ids of the place and of every place it lies in, itself first} for
-    the places of ``place_ids``, drafts included: a query per level of the hierarchy."""
-    parents = {}
+    """{place id: (id, kind) of the place and of every place it lies in, itself first} for
+    the places of ``place_ids``, drafts included: a query per level of the hierarchy.
+    A place's region is ``region_in(pk, lineage[1 : CHAIN_DEPTH + 1])``."""
+    read = {}  # {id: (parent id, kind)}
     level = set(place_ids)
     while level:
         rows = (
             Place._base_manager.db_manager(using)
             .filter(pk__in=id_list(level))
-            .values_list("pk", "parent_id")
+            .values_list("pk", "parent_id", "kind")
             .order_by()
         )
-        parents.update(rows)
-        level = {parent for parent in parents.values() if parent and parent not in parents}
+        level = set()
+        for pk, parent, kind in rows:
+            read[pk] = (parent, kind)
+            if parent:
+                level.add(parent)
+        level -= read.keys()
     found = {}
     for pk in place_ids:
-        if pk not in parents:
-            continue
-        line = [pk]
+        line, seen, current = [], set(), pk
         # The hierarchy holds no loop (``Place.clean``); a loop written around it ends here.
-        while (parent := parents.get(line[-1])) and parent not in line:
-            line.append(parent)
-        found[pk] = line
+        while current in read and current not in seen:
+            seen.add(current)
+            parent, kind = read[current]
+            line.append((current, kind))
+            current = parent
+        if line:
+            found[pk] = line
     return found
 
 

@@ -22,7 +22,7 @@ from organisations.models import Organisation
 
 from .. import facets
 from ..filters import with_parts
-from ..models import READ_FIRST, WITHIN, Event, Partnership, ids_within
+from ..models import WITHIN, Event, Partnership, ties_within
 from ..views import card_themes, participants_with_parties
 
 register = template.Library()
@@ -166,13 +166,14 @@ def place_partnerships(context, place, place_ids):
     scope = facets.scope_of(Partnership.objects.visible_to(user))
     total = None if scope is None else facets.count(scope, WITHIN, str(place.pk))
 
-    # A place with few ties has their ids read once, for its cards and its events alike.
-    read_first = functools.cache(lambda: id_list(ids_within([place.pk])))
+    # Made once, for its cards and its events alike: a place with few ties has their ids
+    # read at once.
+    every_tie = functools.cache(lambda: ties_within([place.pk], total))
 
     def ties(among=None):
         visible = Partnership.objects.visible_to(user)
-        if among is None and total is not None and total <= READ_FIRST:
-            return visible.filter(pk__in=read_first())
+        if among is None:
+            return visible.filter(pk__in=every_tie())
         return visible.within([place.pk], among=among)
 
     at_places = Event.objects.filter(place_id__in=place_ids)

@@ -15,9 +15,8 @@ from django.urls import reverse
 from atlas.registry import IMPORT_SPECS
 from core.models import Publication
 from importing.engine import Importer
-from partnerships import facets, filters
+from partnerships import facets, models
 from partnerships.models import FacetCount, Partnership
-from partnerships.templatetags import partnership_tags
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
 from tests.importing.conftest import csv_bytes
@@ -72,8 +71,7 @@ def world():
 @pytest.fixture(params=[5000, 0], ids=["ids-read-first", "subquery"])
 def read_first(request, monkeypatch):
     """Whether a place's few ties are read first or in a subquery changes how, not what."""
-    for module in (filters, partnership_tags):
-        monkeypatch.setattr(module, "READ_FIRST", request.param)
+    monkeypatch.setattr(models, "READ_FIRST", request.param)
 
 
 def through_participants(place, queryset):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 LIST_QUERY_BUDGET = 6
 # The first places and organisations in it and their numbers; its partnerships' number,
-# kept, and the ids of its few ties (partnerships.models.ids_within).
+# kept, and the ids of its few ties (partnerships.models.ties_within).
 DETAIL_QUERY_BUDGET = 17
 
 
