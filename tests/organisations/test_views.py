@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 
@@ -172,3 +173,28 @@ def test_detail_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
     with django_assert_max_num_queries(DETAIL_QUERY_BUDGET):
         count_large = queries_for(client, url("organisations:organisation-detail", slug=large.slug))
     assert count_small == count_large
+
+
+def card_lines(response):
+    """Each card's line under its name, whitespace folded."""
+    lines = re.findall(r'<p class="meta">(.*?)</p>', response.content.decode(), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", line).split()) for line in lines]
+
+
+def test_a_card_names_the_country_once(client):
+    # An organisation based in the country itself read "University, Denmark, Denmark".
+    denmark = PlaceFactory(name="Denmark", kind=Place.Kind.COUNTRY, country="DK")
+    aarhus = PlaceFactory(name="Aarhus", parent=denmark, country="DK")
+    OrganisationFactory(name="A national body", kind="government_body", place=denmark, country="DK")
+    OrganisationFactory(name="Aarhus University", kind="university", place=aarhus, country="DK")
+    OrganisationFactory(name="Danish network", kind="network", place=None, country="DK")
+    response = client.get(url("organisations:organisation-list", query="sort=name"))
+    assert card_lines(response) == [
+        "Government body, Denmark",
+        "University, Aarhus, Denmark",
+        "Network, Denmark",
+    ]
+    places = card_lines(client.get(url("places:place-list", query="sort=name")))
+    assert places == ["City in Denmark", "Country"]
+    denmark_page = client.get(url("places:place-detail", slug=denmark.slug))
+    assert card_lines(denmark_page)[0] == "Country"
