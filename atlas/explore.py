@@ -220,8 +220,9 @@ def map_data(partnerships, request=None, user=None):
     participants = visible_participants(user)
 
     def draw():
-        tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
-        return _map_data(tally, urls)
+        with facets.streaming(partnerships.db):
+            tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
+            return _map_data(tally, urls)
 
     data = per_version("map", [partnerships, participants, urls.patterns, get_language()], draw)
     return data if request is None else _absolute(data, request)

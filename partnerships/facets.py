@@ -516,6 +516,22 @@ def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
     return found
 
 
+@contextmanager
+def streaming(using=DEFAULT_DB_ALIAS):
+    """Where the streams of ``drawn`` and ``ranked`` are read, so that they read only the
+    rows asked for. Outside a transaction, Django declares PostgreSQL's server-side cursors
+    WITH HOLD, and PostgreSQL works out every row before handing over the first: for the
+    map at 100,000 partnerships, all 256,696 ties (235 ms) to draw 2,000. Inside one, it
+    reads as it is asked, as SQLite always does; SQLite is left alone, since a transaction
+    there would take the write lock (``transaction_mode`` IMMEDIATE)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        yield
+        return
+    with transaction.atomic(using=using):
+        yield
+
+
 def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS, leaving_out=()):
     """(facet, value, count) of the map's facets ``names`` for ``scope``, as a stream: the
     public's counts, and with ``drafts`` staff's besides, each under its plain name (a

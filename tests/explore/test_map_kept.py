@@ -4,6 +4,7 @@ after every kind of write that moves a place, a tie or a region."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.db import connection
 
 from atlas import explore
 from core.models import Publication
@@ -168,3 +169,29 @@ def test_staff_who_see_draft_places_but_not_organisations_get_the_counted_map(re
         explore._Counted(partnerships, explore.visible_participants(user)), explore.Urls()
     )
     assert data == counted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
+def test_the_kept_counts_are_streamed_where_the_database_streams_them(
+    registry, monkeypatch, client, lines
+):
+    # Outside a transaction PostgreSQL works out every row of a server-side cursor
+    # before the first is read (Django declares it WITH HOLD): the map stops reading its
+    # ties after MAX_LINES, so it reads them in one. SQLite streams either way, and a
+    # transaction there would take the write lock.
+    monkeypatch.setattr(explore, "MAX_LINES", lines)
+    inside = []
+
+    def record(execute, sql, params, many, context):
+        if "partnerships_facetcount" in sql:
+            inside.append(context["connection"].in_atomic_block)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get("/api/map/")
+    assert response.status_code == 200
+    assert response.json()["meta"]["line_level"] == ("place" if lines > 2 else "region")
+    assert inside, "the map read no kept counts"
+    assert set(inside) == {connection.vendor == "postgresql"}
+    assert not connection.in_atomic_block
