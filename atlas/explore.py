@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
+from core.models import Publication
 from core.search import id_list, level_ids
 from core.translation import LANGUAGES, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
@@ -44,6 +45,7 @@ UNLOCATED_IN_SQL = 2000
 # Partnerships a graph in the browser can show and lay out; downloads have no limit.
 NETWORK_LIMIT = 300
 MAX_STEPS = 3
+UNPUBLISHED = [state for state in Publication.values if state != Publication.PUBLISHED]
 
 
 class ExploreFilter(PartnershipFilter):
@@ -567,8 +569,7 @@ def network(partnerships, around=None, steps=1, limit=None, request=None, user=N
     truncated = False
     requested = steps
     if around is None:
-        ordered = partnerships.order_by(F("start_on").desc(nulls_last=True), "pk")
-        ids = list(ordered.values_list("pk", flat=True)[: limit + 1 if limit else None])
+        ids = _newest(partnerships, limit + 1 if limit else None)
         if limit and len(ids) > limit:
             ids, truncated = ids[:limit], True
         participants = _participants(ids, user)
@@ -615,12 +616,41 @@ def network(partnerships, around=None, steps=1, limit=None, request=None, user=N
     return graph
 
 
+def _newest(partnerships, limit=None):
+    """The ids of ``partnerships``, the latest to start first, then the undated, each in
+    the order of their ids: ``limit`` of them, or all.
+
+    Read as the dated, then (if there is room) the undated: in one query ordered with
+    NULLS LAST, which no index holds, PostgreSQL sorted every partnership to find the
+    newest 301 (36 ms at 100,000), where the index of starts gives them in order (1.5 ms).
+    """
+    dated = partnerships.filter(start_on__isnull=False).order_by("-start_on", "pk")
+    ids = list(dated.values_list("pk", flat=True)[:limit])
+    if limit is None or len(ids) < limit:
+        undated = partnerships.filter(start_on__isnull=True).order_by("pk")
+        room = None if limit is None else limit - len(ids)
+        ids += undated.values_list("pk", flat=True)[:room]
+    return ids
+
+
 def _participants(partnership_ids, user=None):
+    """(partnership id, place id, organisation id, role) of the partnerships' participants
+    whose party ``user`` may see.
+
+    A draft party is left out as one of the few unpublished records, not by joining each
+    participant to its place and organisation (``visible_participants``): for those of
+    300 partnerships, PostgreSQL read and hashed all 10,000 places and 20,000
+    organisations to join them (15 ms at 100,000 partnerships)."""
+    participants = Participant.objects.filter(partnership_id__in=partnership_ids)
+    for party, model in (("place", Place), ("organisation", Organisation)):
+        if not sees_drafts(model, user):
+            # Named, not "not published", so that the index of publications finds them.
+            unpublished = model.objects.filter(publication__in=UNPUBLISHED)
+            participants = participants.exclude(**{f"{party}__in": unpublished.values("pk")})
     return list(
-        visible_participants(user)
-        .filter(partnership_id__in=partnership_ids)
-        .order_by("partnership_id", "pk")
-        .values_list("partnership_id", "place_id", "organisation_id", "role")
+        participants.order_by("partnership_id", "pk").values_list(
+            "partnership_id", "place_id", "organisation_id", "role"
+        )
     )
 
 

@@ -166,13 +166,14 @@ def test_the_network_runs_a_fixed_number_of_queries(client, django_assert_max_nu
     hub = PlaceFactory(slug="hub")
     for _ in range(size):
         PartnershipFactory(parties=[hub, OrganisationFactory(place=PlaceFactory())])
-    with django_assert_max_num_queries(5):
+    # Without ``around``, the newest are read as the dated, then the undated (``_newest``).
+    with django_assert_max_num_queries(6):
         assert get_network(client)["meta"]["partnerships"] == size
     with django_assert_max_num_queries(9):
         assert get_network(client, "?around=place:hub&steps=3")["meta"]["partnerships"] == size
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get(url("atlas:network")).status_code == 200
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert client.get(url("atlas:network-gexf")).status_code == 200
 
 
@@ -246,3 +247,31 @@ def test_the_network_page_lists_every_partnership_and_party(client, ties):
     assert bad.status_code == 200 and "from 1 to 3" in bad.content.decode()
     danish = client.get(url("atlas:network-place", "da", slug="aarhus")).content.decode()
     assert "/da/partnerships/aarhus-harbin/" in danish
+
+
+@pytest.mark.parametrize(
+    "limit, newest",
+    [
+        (1, ["2020"]),
+        (2, ["2020", "2010s"]),
+        (3, ["2020", "2010s", "undated first"]),
+        (9, ["2020", "2010s", "undated first", "undated second"]),
+    ],
+)
+def test_the_registry_network_shows_the_latest_to_start_then_the_undated(
+    client, monkeypatch, limit, newest
+):
+    # Read as the dated, then the undated: the order must be one, with the limit across.
+    place = PlaceFactory()
+    for title, start in [
+        ("undated first", ""),
+        ("2010s", "2010s"),
+        ("undated second", ""),
+        ("2020", "2020-05"),
+    ]:
+        PartnershipFactory(title=title, start=start, parties=[place])
+    monkeypatch.setattr(explore, "NETWORK_LIMIT", limit)
+    data = get_network(client)
+    shown = [node["label"] for node in data["nodes"] if node["type"] == "partnership"]
+    assert shown == newest
+    assert data["meta"]["truncated"] == (limit < 4)
