@@ -66,7 +66,7 @@ class HomeView(TemplateView):
                 (row["kind"], row["status"]): row["count"]
                 for row in partnerships.order_by()
                 .values("kind", "status")
-                .annotate(count=Count("pk"))
+                .annotate(count=Count("*"))
             }
         counts = {
             "places": places.count(),

@@ -174,7 +174,7 @@ class RecordFilterSet(django_filters.FilterSet):
             self.queryset_without(None)
             .order_by()
             .values(*fields)
-            .annotate(count=Count("pk"))
+            .annotate(count=Count("*"))
             .values_list(*fields, "count")
         )
         for *values, count in rows:
@@ -220,7 +220,7 @@ def count_by(field_name):
 
     def counter(filterset, queryset):
         return (
-            queryset.values(field_name).annotate(count=Count("pk")).values_list(field_name, "count")
+            queryset.values(field_name).annotate(count=Count("*")).values_list(field_name, "count")
         )
 
     counter.field_name = field_name  # RecordFilterSet.shared_counts counts several at once

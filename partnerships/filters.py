@@ -197,7 +197,7 @@ def facet_counter(facet):
         return (
             FacetValue.objects.filter(facet=facet, **of_partnerships(queryset, "partnership_id"))
             .values("value")
-            .annotate(count=Count("pk"))
+            .annotate(count=Count("*"))
             .values_list("value", "count")
         )
 

@@ -112,7 +112,7 @@ def started_per_year(queryset):
         # The year from the date's text: SQLite's EXTRACT is a Python function per row.
         .annotate(year=Substr(Cast("start_on", CharField()), 1, 4))
         .values("year", "kind", "decade_only")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
     )
     per_year, decade_only = {}, 0
     for row in rows:
