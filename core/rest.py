@@ -58,8 +58,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    # Any page from the nearer end, by ids read from an index (core.pagination).
-    django_paginator_class = EitherEndPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.view = view
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, page_size):
+        """Any page from the nearer end, by ids read from an index (core.pagination),
+        of as many records as the view knows its list holds (``known_count(queryset)``,
+        None when it does not), or a COUNT says."""
+        paginator = EitherEndPaginator(queryset, page_size)
+        known = getattr(self.view, "known_count", None)
+        if known is not None and (count := known(queryset)) is not None:
+            paginator.count = count
+        return paginator
 
 
 class SessionCookieAuthentication(authentication.SessionAuthentication):

@@ -1,6 +1,7 @@
 from core.api import RecordViewSet
 from core.rest import LocalizedOrdering
 
+from . import facets
 from .filters import PartnershipFilter
 from .models import Theme
 from .serializers import PartnershipSerializer, ThemeSerializer, partnership_queryset
@@ -13,6 +14,11 @@ class PartnershipViewSet(RecordViewSet):
 
     def get_queryset(self):
         return partnership_queryset()
+
+    def known_count(self, queryset):
+        # Every partnership, or every published one, left so by the filters: counted as
+        # they were written (core.rest.PageNumberPagination asks).
+        return facets.kept_total(queryset)
 
 
 class ThemeViewSet(RecordViewSet):

@@ -500,6 +500,14 @@ def total(scope, using=DEFAULT_DB_ALIAS):
     return sum(counts(scope, ["status"], using)["status"].values())
 
 
+def kept_total(queryset):
+    """How many partnerships ``queryset`` holds, from the kept counts when it holds every
+    one or every published one (``scope_of``); None when only a COUNT can tell. A list's
+    pages take it instead of a COUNT that reads 100,000 rows (5 ms)."""
+    scope = scope_of(queryset)
+    return None if scope is None else total(scope, queryset.db)
+
+
 def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
     """{facet: {value: count}} of ``facets`` (of BY_KIND_STATUS) for the partnerships of
     ``scope`` with one of ``kinds`` and one of ``statuses`` (every one when empty)."""

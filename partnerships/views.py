@@ -46,9 +46,9 @@ class PartnershipListView(RecordListView):
     def get_paginator(self, queryset, *args, **kwargs):
         paginator = super().get_paginator(queryset, *args, **kwargs)
         # Every partnership, or every published one, left so by the filters: counted as
-        # they were written, where a COUNT read 100,000 rows (5 ms).
-        if (scope := facets.scope_of(queryset)) is not None:
-            paginator.count = facets.total(scope, queryset.db)
+        # they were written.
+        if (count := facets.kept_total(queryset)) is not None:
+            paginator.count = count
         return paginator
 
 

@@ -1,5 +1,8 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from core.models import Publication
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
@@ -13,6 +16,7 @@ from tests.factories import (
     PlaceNameFactory,
     SourceFactory,
     ThemeFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +247,34 @@ def test_details_run_a_fixed_number_of_queries(
     with django_assert_max_num_queries(budget):
         response = api.get(f"/api/{endpoint}/{record.slug}/")
     assert response.status_code == 200
+
+
+def test_the_partnership_list_takes_its_count_from_the_kept_counts(api):
+    place = PlaceFactory()
+    for _ in range(23):
+        PartnershipFactory(parties=[place])
+    PartnershipFactory(parties=[place], publication=Publication.DRAFT)
+    staff = UserFactory(is_staff=True, is_superuser=True)
+
+    def listed(client, query=""):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"/api/partnerships/{query}").json()
+        counted = [
+            q["sql"]
+            for q in queries
+            if "COUNT(" in q["sql"] and 'FROM "partnerships_partnership"' in q["sql"]
+        ]
+        return body, counted
+
+    body, counted = listed(api)
+    # Every published partnership: no COUNT, the number kept as they were written.
+    assert (body["count"], len(body["results"]), counted) == (23, 20, [])
+    assert len(listed(api, "?page=2")[0]["results"]) == 3
+    api.force_authenticate(staff)
+    body, counted = listed(api)
+    assert (body["count"], counted) == (24, [])
+    # A filter narrower than the whole registry is counted.
+    PartnershipFactory(parties=[place], status="ended")
+    body, counted = listed(api, "?status=ended")
+    assert body["count"] == 1 and len(counted) == 1
+    assert listed(api)[0]["count"] == 25
