@@ -58,6 +58,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    view = None
 
     def paginate_queryset(self, queryset, request, view=None):
         self.view = view
