@@ -9,7 +9,7 @@ from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 
 from core.history import history_manager
-from core.models import ImportBatch, Publication, Source
+from core.models import ImportBatch, Source
 from core.translation import translated
 from organisations.models import Organisation
 from partnerships.models import Partnership
@@ -127,7 +127,7 @@ def drafts(site, models):
     return waiting(
         site,
         [model for model in models if hasattr(model, "publication")],
-        lambda model: model.objects.exclude(publication=Publication.PUBLISHED),
+        lambda model: model.objects.unpublished(),
         "?publication__in=draft,ready",
         ["created_at"],
     )

@@ -24,7 +24,6 @@ from django.utils.translation import get_language
 
 from core.cache import per_version
 from core.exports import csv_text
-from core.models import Publication
 from core.search import id_list, level_ids
 from core.translation import LANGUAGES, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
@@ -45,7 +44,6 @@ UNLOCATED_IN_SQL = 2000
 # Partnerships a graph in the browser can show and lay out; downloads have no limit.
 NETWORK_LIMIT = 300
 MAX_STEPS = 3
-UNPUBLISHED = [state for state in Publication.values if state != Publication.PUBLISHED]
 
 
 class ExploreFilter(PartnershipFilter):
@@ -644,9 +642,8 @@ def _participants(partnership_ids, user=None):
     participants = Participant.objects.filter(partnership_id__in=partnership_ids)
     for party, model in (("place", Place), ("organisation", Organisation)):
         if not sees_drafts(model, user):
-            # Named, not "not published", so that the index of publications finds them.
-            unpublished = model.objects.filter(publication__in=UNPUBLISHED)
-            participants = participants.exclude(**{f"{party}__in": unpublished.values("pk")})
+            unpublished = model.objects.unpublished().values("pk")
+            participants = participants.exclude(**{f"{party}__in": unpublished})
     return list(
         participants.order_by("partnership_id", "pk").values_list(
             "partnership_id", "place_id", "organisation_id", "role"

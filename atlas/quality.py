@@ -113,12 +113,8 @@ def few_participants(queryset):
         organisation__publication=Publication.PUBLISHED
     )
     doubtful = Participant.objects.filter(
-        Q(place__in=Place.objects.exclude(publication=Publication.PUBLISHED).values("pk"))
-        | Q(
-            organisation__in=Organisation.objects.exclude(publication=Publication.PUBLISHED).values(
-                "pk"
-            )
-        )
+        Q(place__in=Place.objects.unpublished().values("pk"))
+        | Q(organisation__in=Organisation.objects.unpublished().values("pk"))
     ).values("partnership_id")
     enough = (
         Participant.objects.order_by()

@@ -40,6 +40,11 @@ class RecordQuerySet(VersionedQuerySet):
         partnerships)."""
         return self.filter(publication=Publication.PUBLISHED)
 
+    def unpublished(self):
+        """What only staff may see: drafts and records ready for review. Named, not "not
+        published", so that the index of publications finds the few there are."""
+        return self.filter(publication__in=UNPUBLISHED)
+
     def visible_to(self, user):
         """Everything for staff who may view this type; the published records for others."""
         opts = self.model._meta
@@ -194,6 +199,9 @@ class Publication(models.TextChoices):
     DRAFT = "draft", _("draft")
     READY = "ready", _("ready for review")
     PUBLISHED = "published", _("published")
+
+
+UNPUBLISHED = [state for state in Publication.values if state != Publication.PUBLISHED]
 
 
 class Publishable(Record):
