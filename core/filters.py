@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .cache import per_version
+from .forms import PythonLabelsMixin, render_in_python
 from .text import validate_search_query
 from .translation import DEFAULT_LANGUAGE, Localized, localized_field
 from .visibility import viewer
@@ -39,6 +40,14 @@ class RecordFilterSet(django_filters.FilterSet):
         for value_filter in self.filters.values():
             if isinstance(value_filter, RecordNameFilter):
                 value_filter.records = value_filter.records.visible_to(viewer(self.request))
+
+    def get_form_class(self):
+        # Its widgets and labels render in Python, as the admin's do (core.forms): through
+        # the template engine, the filter form took 2-4 ms of a list page's 14-30.
+        form_class = super().get_form_class()
+        for field in form_class.base_fields.values():
+            render_in_python(field)
+        return type(form_class.__name__, (PythonLabelsMixin, form_class), {})
 
     def filter_q(self, queryset, name, value):
         # The folding search in core.text, through the model's QuerySet.

@@ -96,7 +96,7 @@ SELECT = "django/forms/widgets/select.html"
 SELECT_OPTION = "django/forms/widgets/select_option.html"
 INPUTS = {
     f"django/forms/widgets/{kind}.html"
-    for kind in ["input", "text", "hidden", "number", "checkbox", "email", "url"]
+    for kind in ["input", "text", "hidden", "number", "checkbox", "email", "url", "date"]
 }
 TEXTAREA = "django/forms/widgets/textarea.html"
 
@@ -158,8 +158,8 @@ def html_attrs(attrs):
     )
 
 
-class FastModelForm(forms.ModelForm):
-    """A model form whose field labels render in Python too, as django/forms/label.html."""
+class PythonLabelsMixin:
+    """For a form: its field labels render in Python, as django/forms/label.html."""
 
     def render(self, template_name=None, context=None, renderer=None):
         if template_name == "django/forms/label.html" and context is not None:
@@ -169,6 +169,10 @@ class FastModelForm(forms.ModelForm):
             tag = conditional_escape(context["tag"])
             return mark_safe(f"<{tag}{html_attrs(context['attrs'] or {})}>{label}</{tag}>")
         return super().render(template_name, context, renderer)
+
+
+class FastModelForm(PythonLabelsMixin, forms.ModelForm):
+    """A model form whose field labels render in Python too."""
 
 
 class KnownLabelsMixin:

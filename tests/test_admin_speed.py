@@ -256,6 +256,7 @@ class EverythingForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea)
     mail = forms.EmailField()
     url = forms.URLField(assume_scheme="https")
+    day = forms.DateField()
 
 
 @pytest.mark.parametrize(
@@ -273,6 +274,7 @@ class EverythingForm(forms.Form):
             "note": "line\n<script>",
             "mail": "a@example.org",
             "url": "https://example.org/?a=1&b=2",
+            "day": "2026-12-04",
         },
     ],
 )
