@@ -214,6 +214,11 @@ class Partnership(Publishable):
 
     slug_from = "title"
     search_indexed = True
+    # Why a search found it ("in Jiangsu: Wuxi"), set on the search's results
+    # (PartnershipFilter.search_groups) and shown on their cards. Empty on any other: a
+    # card asking for a missing attribute made the template engine list every attribute
+    # of the record (dir()) to tell it from a broken property.
+    found_via = ""
     objects = PartnershipQuerySet.as_manager()
 
     class Meta:
