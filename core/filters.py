@@ -49,6 +49,10 @@ class RecordFilterSet(django_filters.FilterSet):
             render_in_python(field)
         return type(form_class.__name__, (PythonLabelsMixin, form_class), {})
 
+    def known_count(self):
+        """How many records ``qs`` holds, when known without a COUNT; else None."""
+        return None
+
     def filter_q(self, queryset, name, value):
         # The folding search in core.text, through the model's QuerySet.
         return queryset.search(value)

@@ -202,7 +202,12 @@ class SearchView(TemplateView):
         matches = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         records = [] if hidden else list(matches[: self.per_section])
         # A section not full holds every match: no need to count them again.
-        count = len(records) if not hidden and len(records) < self.per_section else matches.count()
+        if not hidden and len(records) < self.per_section:
+            count = len(records)
+        elif filterset.is_valid() and (known := filterset.known_count()) is not None:
+            count = known
+        else:
+            count = matches.count()
         explain = getattr(filterset, "search_groups", None)
         facets = filterset.facet_list() if section.faceted and not hidden else []
         chips = []

@@ -5,7 +5,6 @@ from core.detail import RecordDetailView
 from core.translation import translated_columns
 from core.views import CSVExportMixin, RecordListView
 
-from . import facets
 from .filters import PartnershipFilter
 from .models import Event, Participant, Partnership, Theme
 from .resources import PartnershipResource
@@ -45,9 +44,9 @@ class PartnershipListView(RecordListView):
 
     def get_paginator(self, queryset, *args, **kwargs):
         paginator = super().get_paginator(queryset, *args, **kwargs)
-        # Every partnership, or every published one, left so by the filters: counted as
-        # they were written.
-        if (count := facets.kept_total(queryset)) is not None:
+        # Every partnership, or every published one, left so by the filters, or a search's
+        # matches in hand (PartnershipFilter.known_count).
+        if (count := self.filterset.known_count()) is not None:
             paginator.count = count
         return paginator
 
