@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.db.models import Count, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,6 +18,10 @@ from .visibility import viewer
 
 class SearchInput(forms.TextInput):
     input_type = "search"
+
+
+# {(FilterSet class, facet, language): {value: label}} (``RecordFilterSet.facet_labels``).
+_FIXED_LABELS = {}
 
 
 class RecordFilterSet(django_filters.FilterSet):
@@ -105,8 +110,18 @@ class RecordFilterSet(django_filters.FilterSet):
         return result
 
     def facet_labels(self, name):
-        """{value: label} of the facet ``name``: its field's choices, as the form shows them."""
-        return {str(value): str(label) for value, label in self.form.fields[name].choices}
+        """{value: label} of the facet ``name``: its field's choices, as the form shows them.
+
+        Fixed choices (every field's but one of records) are labelled once per FilterSet
+        and language, and the dict shared: naming the 250 countries took 0.5 ms a page.
+        """
+        field = self.form.fields[name]
+        if isinstance(field, forms.ModelChoiceField):
+            return {str(value): str(label) for value, label in field.choices}
+        key = (type(self), name, get_language())
+        if key not in _FIXED_LABELS:
+            _FIXED_LABELS[key] = {str(value): str(label) for value, label in field.choices}
+        return _FIXED_LABELS[key]
 
     def facet_counts(self):
         """{facet name: {value: count}}: what ``facet_list`` shows, computed once per

@@ -219,3 +219,21 @@ def test_theme_labels_are_in_the_readers_language(client):
 
     assert labels("en") == {"water": "Water", "elder-care": "Ældrepleje"}  # no English name
     assert labels("da") == {"water": "Vand", "elder-care": "Ældrepleje"}
+
+
+@pytest.mark.parametrize(
+    "address", ["partnerships:partnership-list", "places:place-list", "search"]
+)
+def test_fixed_labels_are_in_the_readers_language_whichever_asked_first(client, ties, address):
+    def labels(language, name):
+        response = client.get(url(address, language, query="q=a"))
+        (facet,) = [facet for facet in response.context["facets"] if facet.name == name]
+        return {option.value: option.label for option in facet.options}
+
+    # Labelled once per language and shared: each language keeps its own.
+    for _ in range(2):
+        assert labels("da", "country")["DE"] == "Tyskland"
+        assert labels("en", "country")["DE"] == "Germany"
+    if address != "places:place-list":
+        assert labels("da", "status")["active"] == "aktiv"
+        assert labels("en", "status")["active"] == "active"
