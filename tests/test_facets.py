@@ -2,6 +2,7 @@
 
 import pytest
 
+from partnerships.models import Partnership
 from tests.factories import (
     OrganisationFactory,
     PartnershipFactory,
@@ -237,3 +238,30 @@ def test_fixed_labels_are_in_the_readers_language_whichever_asked_first(client, 
     if address != "places:place-list":
         assert labels("da", "status")["active"] == "aktiv"
         assert labels("en", "status")["active"] == "active"
+
+
+def test_an_option_is_a_labelled_check_box_with_its_count(client, ties):
+    theme = ThemeFactory(name_en="Water & <air>", name_da="Vand & <luft>", slug="water-air")
+    for partnership in Partnership.objects.all():
+        partnership.themes.add(theme)  # the office ("D") too
+
+    def option(language, name, value):
+        page = client.get(url("partnerships:partnership-list", language, query="kind=office"))
+        text = page.content.decode()
+        start = text.index(
+            f'<li><input type="checkbox" form="filter-form" name="{name}" value="{value}"'
+        )
+        return text[start : text.index("</li>", start) + 5]
+
+    assert option("en", "kind", "office") == (
+        '<li><input type="checkbox" form="filter-form" name="kind" value="office" '
+        'id="facet-kind-office" checked><label for="facet-kind-office">Office '
+        '<span class="facet-count"><span class="visually-hidden">(</span>1'
+        '<span class="visually-hidden">)</span></span></label></li>'
+    )
+    assert option("da", "theme", "water-air") == (
+        '<li><input type="checkbox" form="filter-form" name="theme" value="water-air" '
+        'id="facet-theme-water-air"><label for="facet-theme-water-air">Vand &amp; &lt;luft&gt; '
+        '<span class="facet-count"><span class="visually-hidden">(</span>1'
+        '<span class="visually-hidden">)</span></span></label></li>'
+    )

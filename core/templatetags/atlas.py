@@ -1,14 +1,46 @@
+import functools
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst, slugify
 from django.utils.translation import pgettext
 
 from core import labels, numbers
 
 register = template.Library()
+
+
+@functools.lru_cache(maxsize=4096)
+def _facet_option_id(name, value):
+    return f"facet-{name}-{slugify(value)}"
+
+
+@register.simple_tag
+def facet_option(facet, option, form_id):
+    """One check box of a facet (includes/_facets.html), for the form ``form_id``.
+
+    Written here rather than in a template: an include per option cost more than the rest
+    of the list, and the option written out in the template took 44 µs each.
+    """
+    field_id = _facet_option_id(facet.name, option.value)
+    return format_html(
+        '<li><input type="checkbox" form="{}" name="{}" value="{}" id="{}"{}>'
+        '<label for="{}">{} <span class="facet-count"><span class="visually-hidden">(</span>'
+        '{}<span class="visually-hidden">)</span></span></label></li>',
+        form_id,
+        facet.name,
+        option.value,
+        field_id,
+        mark_safe(" checked") if option.selected else "",
+        field_id,
+        capfirst(option.label),
+        numbers.grouped(option.count),
+    )
 
 
 @register.filter
