@@ -833,7 +833,7 @@ def search_groups(filterset, query, records):
     for record in records:
         if getattr(record, "search_rank", 0) < 2:
             continue
-        for participant in record.participants.all():
+        for participant in record.participants_shown:  # as its card lists them
             organisation = participant.organisation
             where = participant.place_id or (organisation and organisation.place_id)
             found = via.get(("organisation", participant.organisation_id)) or via.get(

@@ -295,3 +295,26 @@ def test_detail_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
     with django_assert_max_num_queries(DETAIL_QUERY_BUDGET):
         count_large = queries_for(client, url("partnerships:partnership-detail", slug=large.slug))
     assert count_small == count_large
+
+
+def test_a_card_names_its_parties_and_themes_wherever_it_shows(client):
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    university = OrganisationFactory(name="Aarhus University", place=aarhus, country="DK")
+    harbin = PlaceFactory(name="Harbin", country="CN")
+    tie = PartnershipFactory(title="Aarhus–Harbin", parties=[university, harbin])
+    tie.themes.add(ThemeFactory(name="Education"), ThemeFactory(name="Health"))
+    card = (
+        '<span class="party">Aarhus University <span class="country">(Denmark)</span></span>'
+        '<span aria-hidden="true"> ↔ </span><span class="visually-hidden">, </span>'
+        '<span class="party">Harbin <span class="country">(China)</span></span>'
+    )
+    themes = '<span class="tag">Education</span><span class="tag">Health</span>'
+    for address in [
+        url("partnerships:partnership-list"),
+        url("search", query="q=harbin"),
+        url("places:place-detail", slug=aarhus.slug),
+        url("organisations:organisation-detail", slug=university.slug),
+    ]:
+        page = client.get(address).content.decode()
+        assert card in page, address
+        assert themes in page, address
