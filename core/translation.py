@@ -107,12 +107,13 @@ class Localized(Func):
         return f"Localized({self.field_name!r})"
 
 
-def localized_indexes(field_name, prefix, within=None, covering=False):
+def localized_indexes(field_name, prefix, within=None, covering=False, leading=()):
     """An index per language on ``Localized(field_name)``, so either order reads an index.
 
     With ``within`` (a foreign key), on that field first and for the rows that have one:
     the records of one parent, in order. Left to the whole column, SQLite's statistics
-    count the rows without a parent as one value shared by thousands.
+    count the rows without a parent as one value shared by thousands. With ``leading``
+    (field names), on those fields first: the records with one value of each, in order.
 
     ``covering``: the primary key after the name, as every list's order ends, then the
     publication, which the public lists filter on; and on PostgreSQL every language's
@@ -121,10 +122,10 @@ def localized_indexes(field_name, prefix, within=None, covering=False):
     expression without its table only when the index also holds the columns the
     expression is made of.
     """
-    first = [F(within)] if within else []
+    first = [F(name) for name in leading] + ([F(within)] if within else [])
     infix = f"_{within}" if within else ""
     condition = Q(**{f"{within}__isnull": False}) if within else None
-    last = [F("id"), F("publication")] if covering else []
+    last = [F(name) for name in ("id", "publication") if name not in leading] if covering else []
     include = [localized_field(field_name, code) for code in LANGUAGES] if covering else None
     return [
         Index(

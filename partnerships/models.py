@@ -229,6 +229,12 @@ class Partnership(Publishable):
         # from an index instead of sorting or grouping every row.
         indexes = [
             *localized_indexes("title", "partnership", covering=True),
+            # A list of one kind and one status (?kind=sister_city&status=active), in
+            # order: at 100,000 partnerships its first page read and sorted the 2,519 it
+            # keeps, 3.4 ms on SQLite, where this index hands over the first twenty.
+            *localized_indexes(
+                "title", "partnership_ks", covering=True, leading=["publication", "kind", "status"]
+            ),
             models.Index(fields=["-updated_at"], name="partnership_updated_idx"),
             models.Index(fields=["-last_reviewed_on"], name="partnership_reviewed_idx"),
             models.Index(fields=["start_on"], name="partnership_start_idx"),

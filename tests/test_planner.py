@@ -5,12 +5,15 @@ import pytest
 from django.apps import apps
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
 
 from atlas.registry import IMPORT_SPECS
 from core import planner
 from importing.engine import Importer
 from places.models import Place
-from tests.factories import PlaceFactory
+from tests.factories import PartnershipFactory, PlaceFactory
 from tests.importing.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +63,40 @@ def test_a_small_import_leaves_them():
     report = Importer(IMPORT_SPECS["places"]).run(csv_bytes(rows), "places.csv")
     assert report.batch is not None
     assert planned_rows("places_place") == before
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_a_list_of_one_kind_and_status_reads_its_first_page_in_order_from_an_index(
+    client, language
+):
+    for number in range(30):
+        PartnershipFactory(
+            title=f"Tie {number:02}",
+            kind="sister_city" if number % 3 else "cooperation",
+            status="active" if number % 2 else "ended",
+        )
+    with CaptureQueriesContext(connection) as queries:
+        with translation.override(language):
+            address = reverse("partnerships:partnership-list")
+        response = client.get(address, {"kind": "sister_city", "status": "active"})
+    assert [p.title for p in response.context["object_list"]] == [
+        f"Tie {n:02}" for n in range(30) if n % 3 and n % 2
+    ]
+    (page,) = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith('SELECT "partnerships_partnership"."id", ')
+        and "LIMIT" in query["sql"]
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A table this small is read whole and sorted unless sorting is ruled out.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {page}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Sort" not in plan
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {page}")
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert "TEMP B-TREE" not in plan
+    assert f"partnership_ks_title_{language}_idx" in plan
