@@ -1,10 +1,12 @@
 """A partnership's status with its "as of", and the chart of partnerships started per year."""
 
+import html
+
 from django import template
 from django.db.models import BooleanField, Case, CharField, Count, Value, When
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -162,8 +164,11 @@ def chart(per_year, decade_only):
     width = min(max(step * 0.8, 1), MAX_BAR)
     # Hundreds of bars: written here as one string, since a template loop over their
     # attributes costs more than the rest of the page. Only the labels need escaping.
-    escaped = {kind: escape(label) for kind, label, _colour in kinds}
-    capitals = {kind: escape(capfirst(label)) for kind, label, _colour in kinds}
+    # As plain text, not SafeString: formatting a SafeString into each of the hundreds of
+    # strings below calls its __str__ each time.
+    escaped = {kind: html.escape(label) for kind, label, _colour in kinds}
+    capitals = {kind: html.escape(capfirst(label)) for kind, label, _colour in kinds}
+    order = [kind for kind, _label, _colour in kinds]
     bars, rows, started = [], [], 0
     for index, year in enumerate(years):
         counts = per_year.get(year, {})
@@ -183,10 +188,11 @@ def chart(per_year, decade_only):
             # The same numbers as a table, one row a year: written out for the same reason.
             total = sum(counts.values())
             by_kind = ", ".join(
-                f"{capitals[kind]} {counts[kind]}" for kind, *_rest in kinds if kind in counts
+                f"{capitals[kind]} {counts[kind]}" for kind in order if kind in counts
             )
+            number = html.escape(grouped(total))
             rows.append(
-                f'<tr><th scope="row">{year}</th><td class="number">{escape(grouped(total))}</td>'
+                f'<tr><th scope="row">{year}</th><td class="number">{number}</td>'
                 f"<td>{by_kind}</td></tr>"
             )
             started += total
