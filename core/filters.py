@@ -40,6 +40,7 @@ class RecordFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._facet_counts = None
         # A filter naming a place or organisation knows only what the reader may see, so
         # a draft's slug filters nothing for the public (and shows no chip of its name).
         for value_filter in self.filters.values():
@@ -54,9 +55,25 @@ class RecordFilterSet(django_filters.FilterSet):
             render_in_python(field)
         return type(form_class.__name__, (PythonLabelsMixin, form_class), {})
 
+    # A facet on a field that every record has exactly one value of (its kind): its counts
+    # add up to the records the list holds, those of the chosen values when some are.
+    count_facet = None
+
     def known_count(self):
-        """How many records ``qs`` holds, when known without a COUNT; else None."""
-        return None
+        """How many records ``qs`` holds, when known without a COUNT; else None.
+
+        From the counts of ``count_facet``, which the list's facets need anyway: at
+        100,000 partnerships a COUNT of the 20,000 organisations took 1.1 ms on SQLite.
+        """
+        if self.count_facet is None or (self.is_bound and not self.is_valid()):
+            return None
+        counts = self.facet_counts()[self.count_facet]
+        chosen = (
+            {str(value) for value in self.data.getlist(self.count_facet)}
+            if self.is_bound
+            else set()
+        )
+        return sum(count for value, count in counts.items() if not chosen or str(value) in chosen)
 
     def filter_q(self, queryset, name, value):
         # The folding search in core.text, through the model's QuerySet.
@@ -153,7 +170,10 @@ class RecordFilterSet(django_filters.FilterSet):
             for value_filter in self.filters.values()
             if isinstance(value_filter, RecordNameFilter)
         ]
-        return per_version("facets", [self.queryset, chosen, *records], count)
+        # Asked by the count and by the facets; counted once either way.
+        if self._facet_counts is None:
+            self._facet_counts = per_version("facets", [self.queryset, chosen, *records], count)
+        return self._facet_counts
 
     def unfiltered_facets(self):
         """The facets whose counts no other filter narrows: each counts every record."""

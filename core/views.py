@@ -73,6 +73,13 @@ class RecordListView(FilterView):
         # The one gate for lists, their facets and counts, CSV downloads and search.
         return self.records().visible_to(viewer(self.request))
 
+    def get_paginator(self, queryset, *args, **kwargs):
+        paginator = super().get_paginator(queryset, *args, **kwargs)
+        # Known without a COUNT: from the counts kept or the facets (``known_count``).
+        if (count := self.filterset.known_count()) is not None:
+            paginator.count = count
+        return paginator
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         params = self.request.GET.copy()
@@ -204,7 +211,11 @@ class SearchView(TemplateView):
         # A section not full holds every match: no need to count them again.
         if not hidden and len(records) < self.per_section:
             count = len(records)
-        elif filterset.is_valid() and (known := filterset.known_count()) is not None:
+        elif (
+            section.faceted  # its facets are counted anyway: the count may come from them
+            and filterset.is_valid()
+            and (known := filterset.known_count()) is not None
+        ):
             count = known
         else:
             count = matches.count()

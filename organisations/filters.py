@@ -45,6 +45,7 @@ class OrganisationFilter(RecordFilterSet):
     )
 
     facets = {"kind": count_by("kind"), "country": count_by("country")}
+    count_facet = "kind"
 
     class Meta:
         model = Organisation

@@ -394,13 +394,15 @@ class PartnershipFilter(RecordFilterSet):
                         self.searched = [pk for pk in found if pk not in hidden]
         return self.searched
 
+    count_facet = "kind"
+
     def known_count(self):
         # Every partnership, or every published one: counted as they were written. A
-        # search alone: its matches in hand.
+        # search alone: its matches in hand. Any other: the kind facet's counts.
         if not self.is_bound or self.chosen() == set():
             return facets.kept_total(self.queryset)
         searched = self.searched_ids()
-        return None if searched is None else len(searched)
+        return len(searched) if searched is not None else super().known_count()
 
     def walk(self, model, term):
         """``named_below(model, term)``, once for the search and the groups that explain it."""

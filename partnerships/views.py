@@ -54,14 +54,6 @@ class PartnershipListView(RecordListView):
     def records(self):
         return Partnership.objects.prefetch_related(participants_with_parties(), card_themes())
 
-    def get_paginator(self, queryset, *args, **kwargs):
-        paginator = super().get_paginator(queryset, *args, **kwargs)
-        # Every partnership, or every published one, left so by the filters, or a search's
-        # matches in hand (PartnershipFilter.known_count).
-        if (count := self.filterset.known_count()) is not None:
-            paginator.count = count
-        return paginator
-
 
 class PartnershipExportView(CSVExportMixin, PartnershipListView):
     resource_class = PartnershipResource

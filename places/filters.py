@@ -46,6 +46,7 @@ class PlaceFilter(RecordFilterSet):
     )
 
     facets = {"kind": count_by("kind"), "country": count_by("country")}
+    count_facet = "kind"
 
     class Meta:
         model = Place
