@@ -378,7 +378,9 @@ class PartnershipFilter(RecordFilterSet):
         if self.searched is UNASKED:
             self.searched = None
             scope = facets.scope_of(self.queryset)
-            if scope is not None and self.chosen() == {"q"}:
+            chosen = self.chosen()
+            # A box of punctuation alone searches for nothing and filters nothing.
+            if scope is not None and chosen == {"q"} and query_terms(self.form.cleaned_data["q"]):
                 found = self.matched(self.form.cleaned_data["q"])[1]
                 if found is not None and scope == facets.ALL:
                     self.searched = found

@@ -128,3 +128,10 @@ def test_a_search_after_a_draft_is_published_counts_it(client, registry):
     assert counted == []
     assert response.context["paginator"].count == 24
     assert facet(response, "kind") == {SISTER: 13, COOPERATION: 11}
+
+
+def test_a_search_box_of_punctuation_alone_counts_every_partnership(client, registry):
+    response, counted = visit(client, url("partnerships:partnership-list", query="q=%21%21+-"))
+    assert counted == []
+    assert response.context["paginator"].count == 23 + 3
+    assert facet(response, "kind") == {SISTER: 12 + 3, COOPERATION: 11}
