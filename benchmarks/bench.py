@@ -200,8 +200,12 @@ def tables(results, search, imports, backend):
             )
         if 1_000 in misses and 100_000 in misses:
             growth = misses[100_000] / misses[1_000]
+            # Beside it, the same in milliseconds: the sizes are served one after the other,
+            # and when /about/ drifts between them, the two part ways.
+            in_ms = rows[100_000]["miss"] / rows[1_000]["miss"]
             goals.append(
-                f"100,000 / 1,000 = {growth:.2f} ≤ {GROWTH_GOAL}: {goal(growth <= GROWTH_GOAL)}"
+                f"100,000 / 1,000 = {growth:.2f} ({in_ms:.2f} in ms) ≤ {GROWTH_GOAL}: "
+                f"{goal(growth <= GROWTH_GOAL)}"
             )
         lines.append(
             f"| {page['label']} | "
