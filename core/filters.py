@@ -68,12 +68,12 @@ class RecordFilterSet(django_filters.FilterSet):
         if self.count_facet is None or (self.is_bound and not self.is_valid()):
             return None
         counts = self.facet_counts()[self.count_facet]
-        chosen = (
-            {str(value) for value in self.data.getlist(self.count_facet)}
-            if self.is_bound
-            else set()
-        )
+        chosen = set(self.chosen_values(self.count_facet))
         return sum(count for value, count in counts.items() if not chosen or str(value) in chosen)
+
+    def chosen_values(self, name):
+        """The values of the filter ``name`` in the address, as text; none while unbound."""
+        return [str(value) for value in self.data.getlist(name)] if self.is_bound else []
 
     def filter_q(self, queryset, name, value):
         # The folding search in core.text, through the model's QuerySet.
@@ -109,7 +109,7 @@ class RecordFilterSet(django_filters.FilterSet):
         result = []
         every_count = self.facet_counts()
         for name in self.facets:
-            selected = [str(value) for value in self.data.getlist(name)] if self.is_bound else []
+            selected = self.chosen_values(name)
             counts = every_count[name]
             labels = self.facet_labels(name)
             options = [
@@ -159,11 +159,7 @@ class RecordFilterSet(django_filters.FilterSet):
                 for name, counter in self.facets.items()
             }
 
-        chosen = [
-            (name, self.data.getlist(name) if self.is_bound else [])
-            for name in self.filters
-            if name != "sort"
-        ]
+        chosen = [(name, self.chosen_values(name)) for name in self.filters if name != "sort"]
         # What a named record filter may match depends on who reads: its records too.
         records = [
             value_filter.records

@@ -211,11 +211,8 @@ class SearchView(TemplateView):
         # A section not full holds every match: no need to count them again.
         if not hidden and len(records) < self.per_section:
             count = len(records)
-        elif (
-            section.faceted  # its facets are counted anyway: the count may come from them
-            and filterset.is_valid()
-            and (known := filterset.known_count()) is not None
-        ):
+        elif section.faceted and (known := filterset.known_count()) is not None:
+            # Its facets are counted anyway: the count may come from them.
             count = known
         else:
             count = matches.count()
