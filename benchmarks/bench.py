@@ -2,9 +2,10 @@
 
 For each size (partnerships; 1,000, 10,000 and 100,000 by default) a registry made by
 generate_bench_data is kept in var/bench/, keyed by size and by the generator's code, so
-the 100,000 one is made once; every run copies it to a throw-away database, serves it
-with gunicorn (DEBUG off) and requests every public page, API GET, search and admin page
-over HTTP (benchmarks/served.py). Then the import of 10,000 partnerships is timed beside
+the 100,000 one is made once; every run copies each to a throw-away database, serves all
+of them at once, each by its own gunicorn (DEBUG off), and requests every public page, API
+GET, search and admin page over HTTP, the sizes taking turns page by page
+(benchmarks/served.py). Then the import of 10,000 partnerships is timed beside
 django-import-export's default (benchmarks/imports.py). Prints a table of ratios and
 goals and writes it as Markdown to var/bench/latest.md.
 
@@ -22,6 +23,7 @@ import time
 from datetime import UTC, datetime
 
 from common import BENCH_DIR, ROOT, Registry
+from served import Served, measure
 
 HIT_GOAL = 1.5  # × /about/ served from the cache
 MISS_GOAL = 6.0  # × /about/ rendered, lists and details at 10,000
@@ -34,38 +36,35 @@ SIZES = "1000,10000,100000"
 
 
 def run_sizes(sizes, base_url, rounds, timings):
-    results = {}
-    for size in sizes:
-        registry = Registry(size, base_url)
+    """Every size's pages, its registry served by its own gunicorn beside the others."""
+    registries = {size: Registry(size, base_url) for size in sizes}
+    for size, registry in registries.items():
         print(f"{size:,} partnerships: registry {registry.where()}", flush=True)
         started = time.perf_counter()
         registry.ensure()  # generated if missing, migrated if not
         timings[f"registry of {size:,} ready"] = time.perf_counter() - started
-        with tempfile.TemporaryDirectory(prefix="atlas-bench-") as folder:
+    served, copies = {}, {}
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as folder:
+        try:
             started = time.perf_counter()
-            url = registry.copy(folder)
-            output = BENCH_DIR / f"served-{size}.json"
-            try:
-                completed = subprocess.run(
-                    [
-                        sys.executable,
-                        "benchmarks/served.py",
-                        "--database-url",
-                        url,
-                        "--rounds",
-                        str(rounds),
-                        "--output",
-                        str(output),
-                    ],
-                    cwd=ROOT,
-                )
-            finally:
-                registry.discard(url)
-            timings[f"pages at {size:,}"] = time.perf_counter() - started
-        if completed.returncode:
-            raise SystemExit(f"Measuring {size:,} partnerships failed; see above.")
-        results[size] = json.loads(output.read_text())
-        print(f"  measured in {timings[f'pages at {size:,}']:.0f} s", flush=True)
+            for size, registry in registries.items():
+                copies[size] = registry.copy(folder)
+                log = BENCH_DIR / f"served-{size}.gunicorn.log"
+                served[size] = Served(size, copies[size], log)
+            timings["servers up"] = time.perf_counter() - started
+            started = time.perf_counter()
+            sizes_named = ", ".join(f"{size:,}" for size in sizes)
+            print(f"  every page at {sizes_named}, {rounds} rounds, sizes taking turns", flush=True)
+            results = measure(served, rounds)
+            timings["pages"] = time.perf_counter() - started
+        finally:
+            for size in served:
+                served[size].close()
+            for size, url in copies.items():
+                registries[size].discard(url)
+    for size, figures in results.items():
+        (BENCH_DIR / f"served-{size}.json").write_text(json.dumps(figures, indent=2))
+    print(f"  measured in {timings['pages']:.0f} s", flush=True)
     return results
 
 
@@ -149,9 +148,10 @@ def tables(results, search, imports, backend):
     }
     versioned = all(results[size]["versioning"] for size in sizes)
     lines.append(
-        f"Served by gunicorn (DEBUG off) on {backend}, over HTTP, median of "
-        f"{results[sizes[0]]['rounds']} interleaved rounds; ratios to `/about/` of the same "
-        "size and run (hits to its hit, misses and admin pages to its miss)."
+        f"Served by gunicorn (DEBUG off) on {backend}, over HTTP, every size at once and "
+        f"taking turns page by page, median of {results[sizes[0]]['rounds']} rounds; ratios "
+        "to `/about/` of the same size and run (hits to its hit, misses and admin pages to "
+        "its miss)."
     )
     if not versioned:
         lines.append(
@@ -199,13 +199,16 @@ def tables(results, search, imports, backend):
                 f"{goal(misses[10_000] <= MISS_GOAL)}"
             )
         if 1_000 in misses and 100_000 in misses:
-            growth = misses[100_000] / misses[1_000]
-            # Beside it, the same in milliseconds: the sizes are served one after the other,
-            # and when /about/ drifts between them, the two part ways.
-            in_ms = rows[100_000]["miss"] / rows[1_000]["miss"]
+            # The goal as the issue words it: the page at 100,000 against the same page at
+            # 1,000, in milliseconds, the sizes served at once and taking turns. Beside it,
+            # the ratio of their ratios to /about/, which the goal counted while the sizes
+            # were served one after the other and the baseline could move between them;
+            # side by side the two servers' /about/ still differ by up to a fifth.
+            growth = rows[100_000]["miss"] / rows[1_000]["miss"]
+            of_ratios = misses[100_000] / misses[1_000]
             goals.append(
-                f"100,000 / 1,000 = {growth:.2f} ({in_ms:.2f} in ms) ≤ {GROWTH_GOAL}: "
-                f"{goal(growth <= GROWTH_GOAL)}"
+                f"100,000 / 1,000 = {growth:.2f} ({of_ratios:.2f} of ratios to `/about/`) "
+                f"≤ {GROWTH_GOAL}: {goal(growth <= GROWTH_GOAL)}"
             )
         lines.append(
             f"| {page['label']} | "
