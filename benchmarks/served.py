@@ -179,7 +179,8 @@ def answering(server, public, admin, cookie):
 def serve(database_url, log_path):
     """The process of one registry: serve it, then answer the bench's requests, a JSON
     line each on standard input and output, until it says stop or goes away."""
-    # Standard output carries the answers alone; whatever else prints goes to the log.
+    # Standard output carries the answers alone; whatever else prints goes to standard
+    # error, which the bench shows as it comes.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     cache = tempfile.mkdtemp(prefix="atlas-bench-cache-")
