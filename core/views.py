@@ -50,9 +50,24 @@ def active_chips(request, filterset, facets, skip=()):
 SECTION_SIZE = 20
 
 
-def first_page(queryset, size=SECTION_SIZE):
-    """The first ``size`` records and how many there are."""
-    return list(queryset[:size]), queryset.count()
+def first_page(queryset, size=SECTION_SIZE, rows=None):
+    """The first ``size`` records and how many there are: counted only when the page is
+    full, since a shorter one holds them all.
+
+    With ``rows`` (a queryset of the same model, with what the page shows joined in), the
+    ids of the first page are read first, in ``queryset``'s order, and then their rows
+    from ``rows`` by id. For a section of thousands, such as a country's organisations,
+    the databases then sort ids, not whole rows with their joins: at 100,000 partnerships
+    the first twenty of a country's 10,000 organisations took 10.6 ms instead of 25.5 on
+    PostgreSQL, and 9.9 instead of 14.6 on SQLite.
+    """
+    if rows is None:
+        page = ids = list(queryset[:size])
+    else:
+        ids = list(queryset.values_list("pk", flat=True)[:size])
+        found = rows.in_bulk(ids)
+        page = [found[pk] for pk in ids if pk in found]  # unless deleted meanwhile
+    return page, len(ids) if len(ids) < size else queryset.count()
 
 
 class RecordListView(FilterView):

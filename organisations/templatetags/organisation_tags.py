@@ -21,8 +21,8 @@ def place_organisations(context, place, place_ids):
     organisations, total = first_page(
         Organisation.objects.visible_to(viewer(context.get("request")))
         .filter(place_id__in=id_list(place_ids))
-        .select_related("place")
-        .order_by(Localized("name").asc(), "pk")
+        .order_by(Localized("name").asc(), "pk"),
+        rows=Organisation.objects.select_related("place"),
     )
     query = urlencode({"place": place.slug})
     return {

@@ -166,13 +166,15 @@ def test_export_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
     assert small == large
 
 
-def test_detail_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries):
-    small = build_organisation_page(3)
-    count_small = queries_for(client, url("organisations:organisation-detail", slug=small.slug))
-    large = build_organisation_page(30)
-    with django_assert_max_num_queries(DETAIL_QUERY_BUDGET):
-        count_large = queries_for(client, url("organisations:organisation-detail", slug=large.slug))
-    assert count_small == count_large
+def test_detail_runs_the_same_queries_for_3_30_and_60(client, django_assert_max_num_queries):
+    def count(size):
+        address = url("organisations:organisation-detail", slug=build_organisation_page(size).slug)
+        with django_assert_max_num_queries(DETAIL_QUERY_BUDGET):
+            return queries_for(client, address)
+
+    small, full, large = count(3), count(30), count(60)
+    # A section shorter than a page is not counted: it holds every record there is.
+    assert small <= full == large
 
 
 def card_lines(response):

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 LIST_QUERY_BUDGET = 6
 # The first places and organisations in it and their numbers; its partnerships' number,
 # kept, and the ids of its few ties (partnerships.models.ties_within).
-DETAIL_QUERY_BUDGET = 17
+DETAIL_QUERY_BUDGET = 18  # its organisations: their ids first, then their rows
 
 
 @pytest.fixture
@@ -294,11 +294,12 @@ def test_detail_query_budget(client, django_assert_max_num_queries, size):
 
 
 def test_detail_runs_the_same_queries_whatever_the_size(client):
-    small = build_place_page(3)
-    count_small = queries_for(client, url("places:place-detail", slug=small.slug))
-    large = build_place_page(30)
-    count_large = queries_for(client, url("places:place-detail", slug=large.slug))
-    assert count_small == count_large
+    small, full, large = (
+        queries_for(client, url("places:place-detail", slug=build_place_page(size).slug))
+        for size in (3, 30, 60)
+    )
+    # A section shorter than a page is not counted: it holds every record there is.
+    assert small <= full == large
 
 
 def test_a_place_with_many_ties_shows_the_latest_and_links_to_all(client):
