@@ -62,12 +62,14 @@ def first_page(queryset, size=SECTION_SIZE, rows=None):
     PostgreSQL, and 9.9 instead of 14.6 on SQLite.
     """
     if rows is None:
-        page = ids = list(queryset[:size])
+        page = list(queryset[:size])
+        read = len(page)
     else:
         ids = list(queryset.values_list("pk", flat=True)[:size])
         found = rows.in_bulk(ids)
         page = [found[pk] for pk in ids if pk in found]  # unless deleted meanwhile
-    return page, len(ids) if len(ids) < size else queryset.count()
+        read = len(ids)
+    return page, read if read < size else queryset.count()
 
 
 class RecordListView(FilterView):
