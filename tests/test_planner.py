@@ -92,8 +92,12 @@ def test_a_list_of_one_kind_and_status_reads_its_first_page_in_order_from_an_ind
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # A table this small is read whole and sorted unless sorting is ruled out.
+            # A table this small is read whole and sorted unless sorting is ruled out, and
+            # its order may as well come from the index of titles alone, filtered row by
+            # row. Without that index (dropped inside the test's transaction, which rolls
+            # back), only an index that leads with the kind and status can spare the sort.
             cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"DROP INDEX partnership_title_{language}_idx")
             cursor.execute(f"EXPLAIN {page}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Sort" not in plan
