@@ -12,29 +12,36 @@ from atlas.views import HomeView
 from core.middleware import not_cached
 from core.sitemaps import PageSitemap
 from core.views import AboutView, SearchSection, SearchView, robots_txt
+from organisations.cards import organisation_card
 from organisations.sitemaps import OrganisationSitemap
 from organisations.views import OrganisationListView
+from partnerships.cards import partnership_card
 from partnerships.sitemaps import PartnershipSitemap
 from partnerships.views import PartnershipListView
+from places.cards import place_card
 from places.sitemaps import PlaceSitemap
 from places.views import PlaceListView
 
 # The search page finds what each list finds; config is where the apps meet.
 search_sections = [
     SearchSection(
-        _("Places"), PlaceListView, "includes/cards/place.html", "places:place-list", "places"
+        _("Places"),
+        PlaceListView,
+        lambda place, as_of: place_card(place),
+        "places:place-list",
+        "places",
     ),
     SearchSection(
         _("Organisations"),
         OrganisationListView,
-        "includes/cards/organisation.html",
+        lambda organisation, as_of: organisation_card(organisation),
         "organisations:organisation-list",
         "organisations",
     ),
     SearchSection(
         _("Partnerships"),
         PartnershipListView,
-        "includes/cards/partnership.html",
+        partnership_card,
         "partnerships:partnership-list",
         "partnerships",
         faceted=True,

@@ -33,3 +33,10 @@ def country_name(code):
     """The country's name in the reader's language; an unknown code as it is."""
     code = str(code or "")
     return _countries(get_language()).get(code, code)
+
+
+def record_country(record):
+    """The name of ``record.country``, looked up once."""
+    # The stored code: the field's descriptor builds and validates a Country object first.
+    code = vars(record).get("country")
+    return country_name(record.country if code is None else code)

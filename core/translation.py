@@ -30,6 +30,11 @@ def fallback_order(language=None):
     return (first, *(code for code in LANGUAGES if code != first))
 
 
+def only_in(language):
+    """The note beside a text shown in another language than the reader's."""
+    return {"da": gettext("only in Danish"), "en": gettext("only in English")}[language]
+
+
 def localized_field(field, language):
     return f"{field}_{language}"
 

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpResponse, QueryDict
@@ -148,7 +149,9 @@ class SearchSection:
 
     title: str
     list_view: type
-    card_template: str
+    # card(record, as_of) -> a record's card as HTML; ``as_of``, the date the faceted
+    # section reads its records as of, else None.
+    card: Callable
     list_url_name: str
     # The value of ``?type=`` that shows only this section.
     key: str = ""

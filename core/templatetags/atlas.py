@@ -43,6 +43,12 @@ def facet_option(facet, option, form_id):
     )
 
 
+@register.simple_tag
+def section_card(section, record, as_of=None):
+    """A search section's card for ``record`` (``core.views.SearchSection``)."""
+    return section.card(record, as_of)
+
+
 @register.filter
 def grouped(value, decimal_pos=None):
     """10200 -> '10.200' (Danish) or '10,200' (English)."""
@@ -133,6 +139,4 @@ def label(record, field_name):
 @register.filter
 def country(record):
     """The name of the record's country, as ``record.country.name`` but looked up once."""
-    # The stored code: the field's descriptor builds and validates a Country object first.
-    code = vars(record).get("country")
-    return labels.country_name(record.country if code is None else code)
+    return labels.record_country(record)

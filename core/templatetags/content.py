@@ -14,16 +14,11 @@ modeltranslation already falls back for.
 from django import template
 from django.template.defaultfilters import linebreaks_filter
 from django.utils.html import conditional_escape, format_html
-from django.utils.translation import gettext as _
 
-from core.translation import content_language, translated
+from core.translation import content_language, only_in, translated
 from core.visibility import linkable, viewer
 
 register = template.Library()
-
-
-def _note(language):
-    return {"da": _("only in Danish"), "en": _("only in English")}[language]
 
 
 def _foreign(language):
@@ -49,7 +44,7 @@ def in_language(value, language):
         '<span lang="{}">{}</span> <small class="lang-note">{}</small>',
         language,
         value,
-        _note(language),
+        only_in(language),
     )
 
 
@@ -78,5 +73,5 @@ def paragraphs(record, field="description"):
     if not _foreign(language):
         return text
     return format_html(
-        '<div lang="{}">{}</div><p class="lang-note">{}</p>', language, text, _note(language)
+        '<div lang="{}">{}</div><p class="lang-note">{}</p>', language, text, only_in(language)
     )

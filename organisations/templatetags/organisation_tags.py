@@ -1,4 +1,5 @@
-"""Organisation pieces for the place page, which places itself cannot import."""
+"""Organisation pieces for the place page, which places itself cannot import, and an
+organisation's card for every page that lists them (``organisations.cards``)."""
 
 from urllib.parse import urlencode
 
@@ -10,9 +11,12 @@ from core.translation import Localized
 from core.views import first_page
 from core.visibility import viewer
 
+from ..cards import organisation_card
 from ..models import Organisation
 
 register = template.Library()
+
+register.simple_tag(organisation_card)
 
 
 @register.inclusion_tag("includes/_organisations_section.html", takes_context=True)

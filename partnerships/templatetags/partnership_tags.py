@@ -13,7 +13,6 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core.dates import DECADE
 from core.search import any_of, id_list
 from core.translation import Localized
 from core.views import SECTION_SIZE
@@ -21,6 +20,7 @@ from core.visibility import published_through, viewer
 from organisations.models import Organisation
 
 from .. import facets
+from ..cards import partnership_card, partnership_dates
 from ..filters import with_parts
 from ..models import WITHIN, Event, Partnership, ties_within
 from ..views import card_themes, participants_with_parties
@@ -28,29 +28,8 @@ from ..views import card_themes, participants_with_parties
 register = template.Library()
 
 
-@register.filter
-def partnership_dates(partnership):
-    """'since the 1980s', '2007–', '2007–2011', 'c. 2008', 'planned', 'dates unknown'."""
-    start, end = partnership.start, partnership.end
-    planned = partnership.status == Partnership.Status.PLANNED
-    if start and end:
-        return _("%(start)s–%(end)s") % {"start": start.display(), "end": end.display()}
-    if end:
-        return _("until %(end)s") % {"end": end.display()}
-    if start and planned:
-        return _("planned for %(start)s") % {"start": start.display()}
-    if start and partnership.status == Partnership.Status.ACTIVE:
-        if start.precision == DECADE:
-            if start.circa:
-                return _("since about the %(decade)ss") % {"decade": start.year}
-            return _("since the %(decade)ss") % {"decade": start.year}
-        return _("%(start)s–") % {"start": start.display()}
-    if start:
-        # Ended or unknown without an end: all we know is when it began.
-        return start.display()
-    if planned:
-        return _("planned")
-    return _("dates unknown")
+register.filter("partnership_dates", partnership_dates)
+register.simple_tag(partnership_card)
 
 
 # A place with thousands of ties shows the latest few and links to the full, filterable

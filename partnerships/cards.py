@@ -1,0 +1,70 @@
+"""A partnership's card, as the lists, the search and the place and organisation pages
+show it (``core.cards``). Its participants and themes are those the page prefetched
+(``participants_shown``, ``themes_shown``).
+"""
+
+from html import escape
+
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from core import cards
+from core.dates import DECADE
+
+from .models import Partnership
+from .templatetags.explore_tags import partnership_status
+
+BETWEEN = '<span aria-hidden="true"> ↔ </span><span class="visually-hidden">, </span>'
+
+
+def partnership_dates(partnership):
+    """'since the 1980s', '2007–', '2007–2011', 'c. 2008', 'planned', 'dates unknown'."""
+    start, end = partnership.start, partnership.end
+    planned = partnership.status == Partnership.Status.PLANNED
+    if start and end:
+        return _("%(start)s–%(end)s") % {"start": start.display(), "end": end.display()}
+    if end:
+        return _("until %(end)s") % {"end": end.display()}
+    if start and planned:
+        return _("planned for %(start)s") % {"start": start.display()}
+    if start and partnership.status == Partnership.Status.ACTIVE:
+        if start.precision == DECADE:
+            if start.circa:
+                return _("since about the %(decade)ss") % {"decade": start.year}
+            return _("since the %(decade)ss") % {"decade": start.year}
+        return _("%(start)s–") % {"start": start.display()}
+    if start:
+        # Ended or unknown without an end: all we know is when it began.
+        return start.display()
+    if planned:
+        return _("planned")
+    return _("dates unknown")
+
+
+def partnership_card(partnership, as_of=None):
+    """The card; ``as_of``, a partial date: the status as of then (a list "as of" a year)."""
+    reader = cards.Reader()
+    parties = BETWEEN.join(
+        f'<span class="party">{reader.content(party, "name")} '
+        f'<span class="country">({cards.country(party)})</span></span>'
+        for party in (participant.party for participant in partnership.participants_shown)
+    )
+    html = (
+        f'<li class="card">\n  <h3><a href="{escape(partnership.get_absolute_url())}">'
+        f"{reader.content(partnership, 'title')}</a></h3>\n"
+        f'  <p class="meta">\n    {partnership_status(partnership, as_of)}\n'
+        f"    {cards.kind(partnership)} · {escape(partnership_dates(partnership))}\n  </p>\n"
+        f'  <p class="parties"><span class="visually-hidden">{escape(_("Participants"))}: '
+        f"</span>\n    {parties}\n  </p>"
+    )
+    if partnership.found_via:
+        html += f'\n  <p class="found-via">{escape(partnership.found_via)}</p>'
+    if themes := partnership.themes_shown:
+        tags = "".join(
+            f'<span class="tag">{reader.content(theme, "name")}</span>' for theme in themes
+        )
+        html += (
+            f'\n  <p class="themes"><span class="visually-hidden">{escape(_("Themes"))}: '
+            f"</span>{tags}</p>"
+        )
+    return mark_safe(f"{html}\n</li>\n")

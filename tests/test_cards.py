@@ -1,0 +1,125 @@
+"""Record cards, written in Python (``core.cards``): what staff write is escaped, text in
+the other language is marked, and a record's card is the same on every page that lists it."""
+
+import re
+
+import pytest
+from django.utils import translation
+
+from places.models import Place
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    PlaceFigureFactory,
+    ThemeFactory,
+)
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+
+def cards(page):
+    return re.findall(r'<li class="card">.*?</li>', page, flags=re.DOTALL)
+
+
+def card_of(page, href):
+    (card,) = [card for card in cards(page) if f'<h3><a href="{href}">' in card]
+    return card
+
+
+@pytest.fixture
+def markup():
+    """Records whose every text a card shows holds markup, and a theme only in Danish."""
+    province = PlaceFactory(name="Jiang<su>", kind=Place.Kind.PROVINCE, country="CN")
+    city = PlaceFactory(
+        name='Wu "xi" & co',
+        native_name="<i>无锡</i>",
+        native_language="zh",
+        parent=province,
+        country="CN",
+    )
+    PlaceFigureFactory(place=city, value=6_400_000, year=2010)
+    university = OrganisationFactory(
+        name="Aarhus <b>University</b>", short_name="<AU>", place=None, country="DK"
+    )
+    tie = PartnershipFactory(title="Tie <script>x</script>", parties=[university, city])
+    tie.themes.add(ThemeFactory(name_en="", name_da="Uddannelse & <forskning>"))
+    return {"province": province, "city": city, "university": university, "tie": tie}
+
+
+def test_cards_escape_what_staff_write(client, markup):
+    partnership = card_of(
+        client.get(url("partnerships:partnership-list")).content.decode(),
+        markup["tie"].get_absolute_url(),
+    )
+    assert "Tie &lt;script&gt;x&lt;/script&gt;</a>" in partnership
+    assert (
+        '<span class="party">Aarhus &lt;b&gt;University&lt;/b&gt; '
+        '<span class="country">(Denmark)</span></span>'
+    ) in partnership
+    assert '<span class="party">Wu &quot;xi&quot; &amp; co <span class="country">(China)' in (
+        partnership
+    )
+    assert (
+        '<span class="tag"><span lang="da">Uddannelse &amp; &lt;forskning&gt;</span> '
+        '<small class="lang-note">only in Danish</small></span>'
+    ) in partnership
+
+    place = card_of(
+        client.get(url("places:place-list")).content.decode(), markup["city"].get_absolute_url()
+    )
+    assert 'Wu &quot;xi&quot; &amp; co</a> <span class="native" lang="zh">&lt;i&gt;' in place
+    assert "City in Jiang&lt;su&gt;, China" in place
+    assert "6.4\N{NO-BREAK SPACE}million inhabitants (2010)" in place
+
+    organisation = card_of(
+        client.get(url("organisations:organisation-list")).content.decode(),
+        markup["university"].get_absolute_url(),
+    )
+    assert (
+        'Aarhus &lt;b&gt;University&lt;/b&gt;</a> <span class="native">(&lt;AU&gt;)</span>'
+    ) in organisation
+    assert "University, Denmark" in organisation
+    for page in [partnership, place, organisation]:
+        assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+
+
+def test_a_card_in_danish_marks_the_english_text_it_shows(client, markup):
+    page = client.get(url("places:place-list", language="da")).content.decode()
+    with translation.override("da"):
+        place = card_of(page, markup["city"].get_absolute_url())
+    # The names have no Danish: shown in English, marked as such.
+    assert '<span lang="en">Wu &quot;xi&quot; &amp; co</span> <small class="lang-note">' in place
+    assert 'By i <span lang="en">Jiang&lt;su&gt;</span> <small class="lang-note">' in place
+    assert "6,4\N{NO-BREAK SPACE}mio. indbyggere (2010)" in place
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_a_record_has_one_card_wherever_it_is_listed(client, markup, language):
+    """The list, the search and the place pages draw each record's card alike."""
+    city, university, tie = markup["city"], markup["university"], markup["tie"]
+    with_language = {"language": language}
+    lists = {
+        city: url("places:place-list", **with_language),
+        university: url("organisations:organisation-list", **with_language),
+        tie: url("partnerships:partnership-list", **with_language),
+    }
+    elsewhere = {
+        city: [
+            url("search", query="q=wu", **with_language),
+            url("places:place-detail", slug=markup["province"].slug, **with_language),
+        ],
+        university: [url("search", query="q=aarhus", **with_language)],
+        tie: [
+            url("search", query="q=tie", **with_language),
+            url("places:place-detail", slug=city.slug, **with_language),
+            url("organisations:organisation-detail", slug=university.slug, **with_language),
+        ],
+    }
+    for record, listed in lists.items():
+        with translation.override(language):
+            href = record.get_absolute_url()
+        card = card_of(client.get(listed).content.decode(), href)
+        for address in elsewhere[record]:
+            assert card_of(client.get(address).content.decode(), href) == card, address
