@@ -2,6 +2,7 @@
 writes checked like the admin."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
@@ -11,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from .dates import PartialDate
-from .links import record_url, slug_url
+from .links import Addresses
 from .models import PUBLICATION_REASONS, Publication, Source
 from .translation import LANGUAGES, content_language, localized_field, translated, translations
 from .visibility import linkable
@@ -123,6 +124,28 @@ def unknown_language(codes):
     }
 
 
+class Reading:
+    """What every field of one representation shares: the request's content language and
+    its addresses (``core.links.Addresses``). Looked up once per representation rather
+    than once per field and record: a list of twenty partnerships, with their
+    participants, themes and events, asked for the language 400 times."""
+
+    __slots__ = ("language", "addresses")
+
+    def __init__(self, request):
+        self.language = content_language()
+        self.addresses = Addresses(request)
+
+
+def reading(field):
+    """The ``Reading`` of the representation ``field`` (a field or a serializer) is part of."""
+    root = field.root
+    state = getattr(root, "_reading", None)
+    if state is None:
+        state = root._reading = Reading(root.context.get("request"))
+    return state
+
+
 class TranslatedField(serializers.CharField):
     """``name``: read in the request's language, else in the other one; written into the
     request's language only (``core.api.ContentLanguageMixin`` chose and activated it)."""
@@ -137,7 +160,7 @@ class TranslatedField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_representation(self, record):
-        return translated(record, self.translated_field)[0]
+        return translated(record, self.translated_field, reading(self).language)[0]
 
     def run_validation(self, data=serializers.empty):
         value = super().run_validation(data)
@@ -175,7 +198,7 @@ class TranslatedLanguageField(serializers.ReadOnlyField):
         super().__init__(**kwargs)
 
     def to_representation(self, record):
-        return translated(record, self.translated_field)[1]
+        return translated(record, self.translated_field, reading(self).language)[1]
 
 
 class TranslationsFieldExtension(OpenApiSerializerFieldExtension):
@@ -221,7 +244,18 @@ class TranslatedLanguageFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
-class TranslatedSerializer(serializers.ModelSerializer):
+class ListedFieldsMixin:
+    # The fields a representation shows, found once per serializer: DRF looks through
+    # every field for them on every record, and a list's child serializer reads every row.
+    # (A comment, not a docstring: the API schema describes each serializer by the
+    # nearest docstring of its classes.)
+
+    @cached_property
+    def _readable_fields(self):
+        return [field for field in self.fields.values() if not field.write_only]
+
+
+class TranslatedSerializer(ListedFieldsMixin, serializers.ModelSerializer):
     """Each translated field comes in the request's language, in every language and with the
     language it is shown in; a place without a Danish name, read in Danish::
 
@@ -276,8 +310,18 @@ class TranslatedSerializer(serializers.ModelSerializer):
         return super().to_internal_value(data)
 
 
-class SlugIdentityField(serializers.HyperlinkedIdentityField):
-    """A record's API address by its slug, without a ``reverse()`` per record."""
+class IdentityField(serializers.HyperlinkedIdentityField):
+    """A record's API address, without a ``reverse()`` per record (``core.links``)."""
+
+    def get_url(self, obj, view_name, request, format):
+        if format or obj.pk is None:
+            return super().get_url(obj, view_name, request, format)
+        value = getattr(obj, self.lookup_field)
+        return reading(self).addresses.lookup(view_name, self.lookup_url_kwarg, value)
+
+
+class SlugIdentityField(IdentityField):
+    """A record's API address by its slug; none for a draft the reader may not open."""
 
     def __init__(self, view_name, **kwargs):
         super().__init__(view_name=view_name, lookup_field="slug", **kwargs)
@@ -285,9 +329,7 @@ class SlugIdentityField(serializers.HyperlinkedIdentityField):
     def get_url(self, obj, view_name, request, format):
         if not linkable(obj, reader(request)):
             return None
-        if format or obj.pk is None:
-            return super().get_url(obj, view_name, request, format)
-        return slug_url(view_name, obj.slug, request)
+        return super().get_url(obj, view_name, request, format)
 
 
 class LinkedSerializer(TranslatedSerializer):
@@ -296,8 +338,9 @@ class LinkedSerializer(TranslatedSerializer):
     public_url = serializers.SerializerMethodField()
 
     def get_public_url(self, obj) -> str | None:
-        request = self.context.get("request")
-        return record_url(obj, request) if linkable(obj, reader(request)) else None
+        if not linkable(obj, reader(self.context.get("request"))):
+            return None
+        return reading(self).addresses.record(obj)
 
 
 def reader(request):
@@ -363,10 +406,21 @@ class RecordSerializer(CleanSerializer):
         return super().save(**kwargs)
 
 
-class SourceSummarySerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+class CitationField(serializers.CharField):
+    """A source's citation. Called here: DRF inspects a callable's signature on every
+    record before it calls it (``is_simple_callable``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance.citation()
+
+
+class SourceSummarySerializer(ListedFieldsMixin, serializers.ModelSerializer):
+    url = IdentityField(view_name="api:source-detail")
     published = PartialDateField(allow_null=True)
-    citation = serializers.CharField(read_only=True)
+    citation = CitationField()
 
     class Meta:
         model = Source
@@ -374,12 +428,12 @@ class SourceSummarySerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+    url = IdentityField(view_name="api:source-detail")
     published = PartialDateField(required=False, allow_null=True)
     web_address = serializers.URLField(
         source="url", max_length=500, required=False, allow_blank=True
     )
-    citation = serializers.CharField(read_only=True)
+    citation = CitationField()
 
     class Meta:
         model = Source

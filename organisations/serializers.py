@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from core.serializers import (
     LinkedSerializer,
+    ListedFieldsMixin,
     NestedSlugField,
     RecordSerializer,
     SlugIdentityField,
@@ -22,7 +23,7 @@ class OrganisationSummarySerializer(CountryFieldMixin, LinkedSerializer):
         fields = ["url", "public_url", "slug", "name", "short_name", "kind", "country"]
 
 
-class OrganisationNameSerializer(serializers.ModelSerializer):
+class OrganisationNameSerializer(ListedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = OrganisationName
         fields = ["name", "language", "kind"]

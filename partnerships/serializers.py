@@ -1,10 +1,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.links import record_url, slug_url
 from core.serializers import (
     CleanSerializer,
     LinkedSerializer,
@@ -16,6 +14,7 @@ from core.serializers import (
     TranslatedField,
     TranslatedSerializer,
     reader,
+    reading,
     sources_field,
     validation_error,
 )
@@ -39,9 +38,8 @@ class ThemeSerializer(CleanSerializer):
 
     def get_public_url(self, obj) -> str:
         """Themes have no page of their own: the public list of their partnerships."""
-        url = f"{reverse('partnerships:partnership-list')}?theme={obj.slug}"
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        address = reading(self).addresses.view("partnerships:partnership-list")
+        return f"{address}?theme={obj.slug}"
 
 
 class ParticipantSerializer(TranslatedSerializer):
@@ -93,16 +91,14 @@ class ParticipantSerializer(TranslatedSerializer):
         return str(obj.party.country)
 
     def get_url(self, obj) -> str | None:
-        request = self.context.get("request")
-        if not linkable(obj.party, reader(request)):
+        if not linkable(obj.party, reader(self.context.get("request"))):
             return None
-        return slug_url(f"api:{self.get_type(obj)}-detail", obj.party.slug, request)
+        return reading(self).addresses.slug(f"api:{self.get_type(obj)}-detail", obj.party.slug)
 
     def get_public_url(self, obj) -> str | None:
-        request = self.context.get("request")
-        if not linkable(obj.party, reader(request)):
+        if not linkable(obj.party, reader(self.context.get("request"))):
             return None
-        return record_url(obj.party, request)
+        return reading(self).addresses.record(obj.party)
 
 
 class EventSerializer(TranslatedSerializer):

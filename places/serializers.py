@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from core.serializers import (
     LinkedSerializer,
+    ListedFieldsMixin,
     NestedSlugField,
     RecordSerializer,
     SlugIdentityField,
@@ -23,7 +24,7 @@ class PlaceSummarySerializer(CountryFieldMixin, LinkedSerializer):
         fields = ["url", "public_url", "slug", "name", "kind", "country"]
 
 
-class PlaceNameSerializer(serializers.ModelSerializer):
+class PlaceNameSerializer(ListedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = PlaceName
         fields = ["name", "language", "kind"]
