@@ -838,8 +838,7 @@ def search_groups(filterset, query, records):
         if getattr(record, "search_rank", 0) < 2:
             continue
         for participant in record.participants_shown:  # as its card lists them
-            organisation = participant.organisation
-            where = participant.place_id or (organisation and organisation.place_id)
+            where = participant.place_id or participant.organisation_place_id
             found = via.get(("organisation", participant.organisation_id)) or via.get(
                 ("place", via_place.get(where))
             )

@@ -67,7 +67,88 @@ def ties_within(place_ids, held=None):
     return rows.values("partnership_id")
 
 
+class Shown:
+    """A record as a card names it: the columns read, as attributes."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+# What a card names of a participant's place or organisation, and of a theme.
+SHOWN_PARTY = ("slug", "kind", "country", "publication", "name_da", "name_en")
+SHOWN_THEME = ("slug", "name_da", "name_en")
+
+
+def attach_card_parts(partnerships):
+    """Set each partnership's ``participants_shown`` (each with its ``party``, the
+    place's or organisation's ``SHOWN_PARTY``, and the ``organisation_place_id`` it is
+    based in) and ``themes_shown``, in the order the models give them.
+
+    Read as plain rows: as model instances, through ``prefetch_related``, the 55
+    participants of twenty cards with their parties took 4.0 ms of CPU to load at 10,000
+    partnerships, against 0.7 ms so, and their themes 1.1 ms.
+    """
+    if not partnerships:
+        return
+    ids = id_list([partnership.pk for partnership in partnerships])
+    participants, themes = {}, {}
+    rows = (
+        Participant.objects.filter(partnership_id__in=ids)
+        .order_by(*Participant._meta.ordering)
+        .values(
+            "partnership_id",
+            "place_id",
+            "organisation_id",
+            "organisation__place_id",
+            *(f"place__{name}" for name in SHOWN_PARTY),
+            *(f"organisation__{name}" for name in SHOWN_PARTY),
+        )
+    )
+    for row in rows:
+        kind = "place" if row["place_id"] else "organisation"
+        participants.setdefault(row["partnership_id"], []).append(
+            Shown(
+                place_id=row["place_id"],
+                organisation_id=row["organisation_id"],
+                organisation_place_id=row["organisation__place_id"],
+                party=Shown(**{name: row[f"{kind}__{name}"] for name in SHOWN_PARTY}),
+            )
+        )
+    rows = (
+        Partnership.themes.through.objects.filter(partnership_id__in=ids)
+        .order_by(Localized("theme__name").asc(), "theme_id")
+        .values("partnership_id", *(f"theme__{name}" for name in SHOWN_THEME))
+    )
+    for row in rows:
+        themes.setdefault(row["partnership_id"], []).append(
+            Shown(**{name: row[f"theme__{name}"] for name in SHOWN_THEME})
+        )
+    for partnership in partnerships:
+        partnership.participants_shown = participants.get(partnership.pk, [])
+        partnership.themes_shown = themes.get(partnership.pk, [])
+
+
 class PartnershipQuerySet(RecordQuerySet):
+    _card_parts = False
+
+    def with_card_parts(self):
+        """The partnerships, each with what its card lists (``attach_card_parts``), read
+        when they are."""
+        clone = self._chain()
+        clone._card_parts = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._card_parts = self._card_parts
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
+            attach_card_parts(self._result_cache)
+
     def for_place(self, place, include_sub_places=True):
         """Partnerships of a place and, by default, of the places and organisations in it."""
         if include_sub_places:

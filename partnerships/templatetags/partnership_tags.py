@@ -23,7 +23,6 @@ from .. import facets
 from ..cards import partnership_card, partnership_dates
 from ..filters import with_parts
 from ..models import WITHIN, Event, Partnership, ties_within
-from ..views import card_themes, participants_with_parties
 
 register = template.Library()
 
@@ -95,7 +94,7 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
     first = _front(Partnership.objects.visible_to(user), "start_on", ties, rows, SECTION_SIZE)
     partnerships = ties() if first is None else Partnership.objects.filter(pk__in=id_list(first))
     partnerships = list(
-        partnerships.prefetch_related(participants_with_parties(), card_themes()).order_by(
+        partnerships.with_card_parts().order_by(
             F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk"
         )[:SECTION_SIZE]
     )

@@ -134,3 +134,31 @@ def test_stale_means_never_or_not_recently_reviewed():
     fresh = PartnershipFactory(last_reviewed_on=datetime.date(2026, 6, 1))
     stale = set(Partnership.objects.stale(today=today))
     assert never in stale and old in stale and fresh not in stale
+
+
+def test_with_card_parts_gives_each_partnership_its_parties_and_themes_in_order(
+    django_assert_num_queries,
+):
+    aarhus = OrganisationFactory(name="Aarhus University", country="DK")
+    harbin = PlaceFactory(name="Harbin", country="CN")
+    first = PartnershipFactory(title="A tie", parties=[harbin, aarhus])
+    first.themes.add(ThemeFactory(name="Health"), ThemeFactory(name="Education"))
+    PartnershipFactory(title="B tie", parties=[aarhus, harbin])
+    lonely = PartnershipFactory(title="C tie", parties=[])
+
+    # Chained, sliced and read: the partnerships, their participants, their themes.
+    with django_assert_num_queries(3):
+        found = list(Partnership.objects.with_card_parts().filter(title__endswith="tie")[:3])
+    assert [p.title for p in found] == ["A tie", "B tie", "C tie"]
+    parties = [[p.party.name_en for p in tie.participants_shown] for tie in found]
+    assert parties == [["Harbin", "Aarhus University"], ["Aarhus University", "Harbin"], []]
+    assert [t.name_en for t in found[0].themes_shown] == ["Education", "Health"]
+    assert found[1].themes_shown == [] and found[2].pk == lonely.pk
+    shown = found[0].participants_shown[1]
+    assert (shown.place_id, shown.organisation_id) == (None, aarhus.pk)
+    assert shown.party.country == "DK" and shown.party.slug == aarhus.slug
+    # Counting, or reading values, reads no parts.
+    with django_assert_num_queries(1):
+        assert Partnership.objects.with_card_parts().count() == 3
+    with django_assert_num_queries(1):
+        assert len(Partnership.objects.with_card_parts().values("pk")) == 3
