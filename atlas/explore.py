@@ -639,7 +639,7 @@ def _participants(partnership_ids, user=None):
     participant to its place and organisation (``visible_participants``): for those of
     300 partnerships, PostgreSQL read and hashed all 10,000 places and 20,000
     organisations to join them (15 ms at 100,000 partnerships)."""
-    participants = Participant.objects.filter(partnership_id__in=partnership_ids)
+    participants = Participant.objects.filter(partnership_id__in=id_list(partnership_ids))
     for party, model in (("place", Place), ("organisation", Organisation)):
         if not sees_drafts(model, user):
             unpublished = model.objects.unpublished().values("pk")
@@ -663,7 +663,7 @@ def _graph(partnership_ids, participants, around, request):
     order = fallback_order()
     partnerships = {
         row["pk"]: _shown(row, "title", order)
-        for row in Partnership.objects.filter(pk__in=partnership_ids).values(
+        for row in Partnership.objects.filter(pk__in=id_list(partnership_ids)).values(
             "pk", "slug", *_columns("title"), "kind", "status", "start", "end"
         )
     }
@@ -672,7 +672,7 @@ def _graph(partnership_ids, participants, around, request):
         organisation_ids.add(around.pk)
     organisations = {
         row["pk"]: _shown(row, "name", order)
-        for row in Organisation.objects.filter(pk__in=organisation_ids).values(
+        for row in Organisation.objects.filter(pk__in=id_list(organisation_ids)).values(
             "pk", "slug", *_columns("name"), "kind", "country", "place_id"
         )
     }
@@ -682,7 +682,7 @@ def _graph(partnership_ids, participants, around, request):
         place_ids.add(around.pk)
     places = {
         row["pk"]: _shown(row, "name", order)
-        for row in Place.objects.filter(pk__in=place_ids).values(
+        for row in Place.objects.filter(pk__in=id_list(place_ids)).values(
             "pk", "slug", *_columns("name"), "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
         )
     }
