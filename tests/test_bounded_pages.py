@@ -73,10 +73,11 @@ def test_a_small_place_shows_everything_without_a_link(client, china):
     fill_country(china, 3)
     with CaptureQueriesContext(connection) as queries:
         text = page(client, url("places:place-detail", slug=china.slug))
-    # A section shorter than a page holds every record there is: nothing to count.
-    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    # Each section is counted by the query that reads it, with no COUNT of its own.
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(")]
     assert not [sql for sql in counts if 'FROM "organisations_organisation"' in sql]
     assert not [sql for sql in counts if 'FROM "places_place"' in sql]
+    assert '<span class="count">3</span>' in text.split('id="organisations-heading"')[1]
     assert cards_in(text, "children-heading") == 3
     assert cards_in(text, "organisations-heading") == 3
     assert "places in China, with filters" not in text
@@ -136,7 +137,7 @@ def test_bounded_pages_run_the_same_queries_for_5_25_and_50(
     grow(25)
     with django_assert_max_num_queries(budget):
         large = queries_for(client, url(name, slug=record.slug))
-    # A section shorter than a page is not counted: it holds every record there is.
+    # Each section is counted by the query that reads its first page.
     assert small <= full == large
 
 
@@ -149,16 +150,26 @@ def test_a_countrys_first_organisations_are_those_of_its_list_in_name_order(
     for reader, drafts in ((client, False), (admin_client, True)):
         with CaptureQueriesContext(connection) as queries:
             response = reader.get(url("places:place-detail", slug=china.slug))
-        # Sorted as ids alone; the rows, with where each is based, read after by id.
+        # Sorted as ids alone, and counted as they are; the rows, with where each is
+        # based, read after by id.
+        sql = [query["sql"] for query in queries.captured_queries]
         (ordered,) = [
-            query["sql"]
-            for query in queries.captured_queries
-            if query["sql"].startswith('SELECT "organisations_organisation"."id"')
-            and "ORDER BY COALESCE" in query["sql"]
-            and "LIMIT 20" in query["sql"]
+            query
+            for query in sql
+            if query.startswith('SELECT "organisations_organisation"."id"')
+            and "ORDER BY COALESCE" in query
+            and "LIMIT 20" in query
         ]
-        assert ordered.split(" FROM ")[0] == 'SELECT "organisations_organisation"."id" AS "pk"'
+        assert ordered.split(" FROM ")[0] == (
+            'SELECT "organisations_organisation"."id" AS "pk", '
+            'COUNT("organisations_organisation"."id") OVER () AS "section_total"'
+        )
         assert "JOIN" not in ordered
+        assert not [
+            query
+            for query in sql
+            if query.startswith("SELECT COUNT(") and 'FROM "organisations_organisation"' in query
+        ]
         shown = [organisation.name for organisation in response.context["organisations"]]
         expected = ["Aaa, a draft"] * drafts + [f"Organisation {n:03}" for n in range(MANY)]
         assert shown == expected[:SECTION_SIZE]
