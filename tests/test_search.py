@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from partnerships.filters import PART_DEPTH
 from places.models import Place
@@ -12,11 +14,12 @@ from tests.pages import SEARCH_WALK, queries_for, url
 
 pytestmark = pytest.mark.django_db
 
-# Three sections (count, page, prefetches), the partnerships' six facets and themes,
-# the walk down from the places and organisations the search names (SEARCH_WALK), and the
-# groups of ties found through named places (their names, a walk down, labels and ties)
-# and organisations (two). The walks cost a query per level of the hierarchy, not of data.
-SEARCH_QUERY_BUDGET = 18 + SEARCH_WALK + PART_DEPTH + 2
+# Three sections (each page counted as it is read, but the partnerships'; prefetches),
+# the partnerships' six facets and themes, the walk down from the places and
+# organisations the search names (SEARCH_WALK), and the groups of ties found through named
+# places (their names, a walk down, labels and ties) and organisations (two). The walks
+# cost a query per level of the hierarchy, not of data.
+SEARCH_QUERY_BUDGET = 16 + SEARCH_WALK + PART_DEPTH + 2
 
 
 @pytest.fixture
@@ -93,9 +96,10 @@ def test_search_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
     build(27)
     with django_assert_max_num_queries(SEARCH_QUERY_BUDGET):
         large = queries_for(client, url("search", query="q=wuxi"))
-    # A section with room to spare holds all its matches, so it is not counted apart:
-    # three sections of 3 cost a query less each than three full ones.
-    assert large == small + 3
+    # Places and organisations are counted by the query that reads their first page,
+    # full or not; a partnership section with room to spare holds all its matches, so
+    # only a full one is counted apart.
+    assert large == small + 1
 
 
 @pytest.fixture
@@ -179,6 +183,31 @@ def test_search_through_parts_runs_the_same_queries(client, django_assert_max_nu
     build_hierarchy(27)
     with django_assert_max_num_queries(SEARCH_QUERY_BUDGET):
         large = queries_for(client, url("search", query="q=wuxi&status=active"))
-    # The full sections of places and organisations are counted apart; the partnerships
-    # from their kind facet, counted for the page anyway.
-    assert large == small + 2
+    # The sections of places and organisations are counted by the query that reads
+    # them; the partnerships from their kind facet, counted for the page anyway.
+    assert large == small
+
+
+def test_a_full_section_is_counted_by_the_query_that_reads_it(client, admin_client):
+    for number in range(13):
+        PlaceFactory(name=f"Suzhou {number:02}")
+    PlaceFactory(name="Suzhou draft", publication="draft")
+    for number in range(12):
+        OrganisationFactory(name=f"Suzhou University {number:02}")
+    for reader, drafts in ((client, 0), (admin_client, 1)):
+        with CaptureQueriesContext(connection) as queries:
+            response = reader.get(url("search", query="q=suzhou"))
+        places, organisations, _partnerships = response.context["results"]
+        assert (places["count"], len(places["records"])) == (13 + drafts, 10)
+        # "Suzhou University …" are named Suzhou too, but are organisations.
+        assert (organisations["count"], len(organisations["records"])) == (12, 10)
+        text = response.content.decode()
+        assert f"All {13 + drafts} places matching “suzhou”" in text
+        assert "All 12 organisations matching “suzhou”" in text
+        sql = [query["sql"] for query in queries.captured_queries]
+        assert not [
+            query
+            for query in sql
+            if query.startswith("SELECT COUNT(")
+            and ('FROM "places_place"' in query or 'FROM "organisations_organisation"' in query)
+        ]
