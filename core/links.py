@@ -63,7 +63,7 @@ class Addresses:
         return self.origin + _plain_address(view_name, self.where)
 
     def record(self, record):
-        """``record_url(record)``."""
+        """``record.get_absolute_url()``, of a model whose address depends only on its slug."""
         return self._fill(_record_address(type(record), self.where), record.slug)
 
 
