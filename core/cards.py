@@ -33,12 +33,15 @@ class Reader:
                 break
         else:
             return ""
-        if code == self.language:
-            return escape(value)
-        return (
-            f'<span lang="{code}">{escape(value)}</span> '
-            f'<small class="lang-note">{escape(only_in(code))}</small>'
-        )
+        return escape(value) if code == self.language else in_other_language(escape(value), code)
+
+
+def in_other_language(html, language):
+    """``html`` (escaped) marked as in ``language``, which is not the reader's."""
+    return (
+        f'<span lang="{language}">{html}</span> '
+        f'<small class="lang-note">{escape(only_in(language))}</small>'
+    )
 
 
 def kind(record):

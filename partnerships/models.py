@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -67,16 +69,10 @@ def ties_within(place_ids, held=None):
     return rows.values("partnership_id")
 
 
-class Shown:
-    """A record as a card names it: the columns read, as attributes."""
-
-    def __init__(self, **columns):
-        self.__dict__.update(columns)
-
-
-# What a card names of a participant's place or organisation, and of a theme.
-SHOWN_PARTY = ("slug", "kind", "country", "publication", "name_da", "name_en")
-SHOWN_THEME = ("slug", "name_da", "name_en")
+# What a card names of a participant's place or organisation, and of a theme; each is
+# read into a SimpleNamespace.
+SHOWN_PARTY = ("slug", "country", "name_da", "name_en")
+SHOWN_THEME = ("name_da", "name_en")
 
 
 def attach_card_parts(partnerships):
@@ -107,11 +103,11 @@ def attach_card_parts(partnerships):
     for row in rows:
         kind = "place" if row["place_id"] else "organisation"
         participants.setdefault(row["partnership_id"], []).append(
-            Shown(
+            SimpleNamespace(
                 place_id=row["place_id"],
                 organisation_id=row["organisation_id"],
                 organisation_place_id=row["organisation__place_id"],
-                party=Shown(**{name: row[f"{kind}__{name}"] for name in SHOWN_PARTY}),
+                party=SimpleNamespace(**{name: row[f"{kind}__{name}"] for name in SHOWN_PARTY}),
             )
         )
     rows = (
@@ -121,7 +117,7 @@ def attach_card_parts(partnerships):
     )
     for row in rows:
         themes.setdefault(row["partnership_id"], []).append(
-            Shown(**{name: row[f"theme__{name}"] for name in SHOWN_THEME})
+            SimpleNamespace(**{name: row[f"theme__{name}"] for name in SHOWN_THEME})
         )
     for partnership in partnerships:
         partnership.participants_shown = participants.get(partnership.pk, [])

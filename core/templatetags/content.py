@@ -14,7 +14,9 @@ modeltranslation already falls back for.
 from django import template
 from django.template.defaultfilters import linebreaks_filter
 from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
+from core.cards import in_other_language
 from core.translation import content_language, only_in, translated
 from core.visibility import linkable, viewer
 
@@ -40,12 +42,7 @@ def in_language(value, language):
     """Text known to be in ``language`` (map and network data say), marked as above."""
     if not _foreign(language):
         return conditional_escape(value)
-    return format_html(
-        '<span lang="{}">{}</span> <small class="lang-note">{}</small>',
-        language,
-        value,
-        only_in(language),
-    )
+    return mark_safe(in_other_language(conditional_escape(value), language))
 
 
 @register.simple_tag(takes_context=True)
