@@ -34,7 +34,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from core.models import Publication, subtree_ids
 from core.search import id_list
-from core.versioning import batch_finished, bulk_written, in_batch
+from core.versioning import batch_finished, bulk_written, in_batch, request_version
 from organisations.models import Organisation
 from places.models import CHAIN_DEPTH, Place, lineages, region_in
 
@@ -477,8 +477,38 @@ def _sql(queryset):
         return None
 
 
+# The kept counts a public page reads of a scope: the total and the lists' facets (the
+# statuses), the starts (the chart) and the kinds by status (the home page). A page asks
+# for them in two to four parts; they are read together, once per request.
+READ_TOGETHER = frozenset(LISTED | {"started", "kind_status"})
+# The request's version and what was read for it: {(scope, database): {facet: {value:
+# count}}}. Compared by identity: the middleware sets a new tuple for each request, and
+# the one held here cannot be freed and its id given to another's.
+_read_together = (None, {})
+
+
 def counts(scope, facets, using=DEFAULT_DB_ALIAS):
-    """{facet: {value: count}} of ``facets`` for ``scope``, values counted at least once."""
+    """{facet: {value: count}} of ``facets`` for ``scope``, values counted at least once.
+
+    While a public page is served (``request_version``, which a write moves), the
+    ``READ_TOGETHER`` facets of a scope come from one query for the whole request: the
+    partnership list asked three times, 1.6 ms on PostgreSQL at 10,000 partnerships,
+    against 0.8 ms at once.
+    """
+    global _read_together
+    version = request_version.get()
+    if version is None or not READ_TOGETHER.issuperset(facets):
+        return _counted(scope, facets, using)
+    read_version, read = _read_together
+    if read_version is not version:
+        read = {}
+        _read_together = (version, read)
+    if (scope, using) not in read:
+        read[scope, using] = _counted(scope, READ_TOGETHER, using)
+    return {facet: dict(read[scope, using][facet]) for facet in facets}
+
+
+def _counted(scope, facets, using):
     found = {facet: {} for facet in facets}
     for facet, value, count in (
         FacetCount.objects.using(using)

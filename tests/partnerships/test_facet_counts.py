@@ -160,6 +160,40 @@ def test_staff_counts_hold_the_drafts(client, registry):
     assert shown["organisation_kind"] == {"university": 1, "company": 1}
 
 
+def test_a_public_page_reads_its_kept_counts_once_and_again_after_a_write(
+    client, registry, settings
+):
+    settings.ATLAS_CACHE_PAGES = True
+
+    def served(address):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(address)
+        assert response["X-Cache"] == "MISS"
+        reads = [q for q in queries if 'FROM "partnerships_facetcount"' in q["sql"]]
+        return response, len(reads)
+
+    def statuses(response):
+        facets = {f.name: f for f in response.context["facets"]}
+        return {option.value: option.count for option in facets["status"].options}
+
+    page, reads = served("/en/partnerships/")
+    assert reads == 1  # the total, the facets and the chart's starts
+    assert page.context["paginator"].count == 2
+    assert statuses(page) == {"active": 1, "ended": 1}
+    assert "2015: " not in page.content.decode()
+    home, reads = served("/en/")
+    assert reads == 1 and home.context["counts"]["partnerships"] == 2
+    # A write moves the version: the next page reads the counts it left.
+    PartnershipFactory(status="ended", start="2015", parties=[registry["jiangsu"]])
+    page, reads = served("/en/partnerships/")
+    assert reads == 1 and page.context["paginator"].count == 3
+    assert statuses(page) == {"active": 1, "ended": 2}
+    assert "2015: " in page.content.decode()  # a bar of the chart
+    # Staff read the counts with drafts, outside the page cache.
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/en/partnerships/").context["paginator"].count == 4
+
+
 # Write paths ------------------------------------------------------------------------------
 
 
