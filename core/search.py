@@ -8,10 +8,11 @@ looked up, never scanned for; the results are those of the plain ``LIKE`` they r
 
 import json
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.migrations.operations.base import Operation
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.lookups import Contains
+from django.utils.translation import get_language
 
 # A trigram index holds nothing shorter: a shorter term (南京 is two characters) has no
 # trigram to look up, so it is scanned for, as before; few terms are that short.
@@ -188,18 +189,61 @@ def level_ids(ids):
     return ids if len(ids) <= SHORT_LEVEL else id_list(ids)
 
 
+# How each database reads a list of ids sent as one parameter (``id_list``).
+ID_LIST_SQL = {
+    "postgresql": "SELECT unnest(%s::bigint[])",
+    "sqlite": "SELECT value FROM json_each(%s)",
+}
+
+
 def id_list(ids):
     """``ids`` for ``pk__in=``, as a single parameter.
 
     The SQL stays the same short text for any number of ids: no thousands of placeholders
     to build, send and parse.
     """
-    if connection.vendor == "postgresql":
+    if connection.vendor not in ID_LIST_SQL:
+        return list(ids)
+    return RawSQL(ID_LIST_SQL[connection.vendor], (id_list_parameter(ids, connection.vendor),))
+
+
+def id_list_parameter(ids, vendor):
+    if vendor == "postgresql":
         # Sent as the array's text, made at once: psycopg adapts a list item by item in
         # Python, and a country's partnership list (its 5,000 places and the partnerships
         # it leaves out, in several queries) took 71 ms of CPU so, against 59.
-        array = "{" + ",".join(map(str, map(int, ids))) + "}"
-        return RawSQL("SELECT unnest(%s::bigint[])", (array,))
-    if connection.vendor == "sqlite":
-        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
-    return list(ids)
+        return "{" + ",".join(map(str, map(int, ids))) + "}"
+    return json.dumps(list(ids))
+
+
+class RowsById:
+    """The rows of a ``values_list()`` query of records by id, its SQL compiled once per
+    database and language and then run with other ids.
+
+    ``build(ids)`` makes the query, with ``ids`` where ``pk__in=`` takes them. Django
+    builds and compiles a query each time it runs one: 0.4-0.5 ms of the 0.7-1.4 ms that
+    reading the participants or the themes of twenty cards took at 10,000 partnerships.
+    Rows come as tuples, as the database gives them: for columns that need no
+    conversion from the database (ids, text).
+    """
+
+    _IDS = object()  # where the ids go among the compiled query's parameters
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}
+
+    def rows(self, ids, using=DEFAULT_DB_ALIAS):
+        connection = connections[using]
+        if connection.vendor not in ID_LIST_SQL:
+            return list(self.build(list(ids)).using(using))
+        key = (using, get_language())
+        if key not in self._compiled:
+            marked = RawSQL(ID_LIST_SQL[connection.vendor], (self._IDS,))
+            sql, params = self.build(marked).query.get_compiler(using).as_sql()
+            self._compiled[key] = sql, list(params)
+        sql, params = self._compiled[key]
+        parameter = id_list_parameter(ids, connection.vendor)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [parameter if value is self._IDS else value for value in params])
+            return cursor.fetchall()

@@ -9,7 +9,7 @@ from core.dates import parse_or_none
 from core.fields import PartialDateField, RowIdField
 from core.links import slug_url
 from core.models import Publishable, RecordQuerySet, Source
-from core.search import any_of, id_list
+from core.search import RowsById, any_of, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 from organisations.models import Organisation
@@ -74,24 +74,12 @@ def ties_within(place_ids, held=None):
 SHOWN_PARTY = ("slug", "country", "name_da", "name_en")
 SHOWN_THEME = ("name_da", "name_en")
 
-
-def attach_card_parts(partnerships):
-    """Set each partnership's ``participants_shown`` (each with its ``party``, the
-    place's or organisation's ``SHOWN_PARTY``, and the ``organisation_place_id`` it is
-    based in) and ``themes_shown``, in the order the models give them.
-
-    Read as plain rows: as model instances, through ``prefetch_related``, the 55
-    participants of twenty cards with their parties took 4.0 ms of CPU to load at 10,000
-    partnerships, against 0.7 ms so, and their themes 1.1 ms.
-    """
-    if not partnerships:
-        return
-    ids = id_list([partnership.pk for partnership in partnerships])
-    participants, themes = {}, {}
-    rows = (
+# The participants and themes of the cards' partnerships, in the order the models give.
+_CARD_PARTICIPANTS = RowsById(
+    lambda ids: (
         Participant.objects.filter(partnership_id__in=ids)
         .order_by(*Participant._meta.ordering)
-        .values(
+        .values_list(
             "partnership_id",
             "place_id",
             "organisation_id",
@@ -100,24 +88,51 @@ def attach_card_parts(partnerships):
             *(f"organisation__{name}" for name in SHOWN_PARTY),
         )
     )
-    for row in rows:
-        kind = "place" if row["place_id"] else "organisation"
-        participants.setdefault(row["partnership_id"], []).append(
-            SimpleNamespace(
-                place_id=row["place_id"],
-                organisation_id=row["organisation_id"],
-                organisation_place_id=row["organisation__place_id"],
-                party=SimpleNamespace(**{name: row[f"{kind}__{name}"] for name in SHOWN_PARTY}),
-            )
-        )
-    rows = (
+)
+_CARD_THEMES = RowsById(
+    lambda ids: (
         Partnership.themes.through.objects.filter(partnership_id__in=ids)
         .order_by(Localized("theme__name").asc(), "theme_id")
-        .values("partnership_id", *(f"theme__{name}" for name in SHOWN_THEME))
+        .values_list("partnership_id", *(f"theme__{name}" for name in SHOWN_THEME))
     )
-    for row in rows:
-        themes.setdefault(row["partnership_id"], []).append(
-            SimpleNamespace(**{name: row[f"theme__{name}"] for name in SHOWN_THEME})
+)
+
+
+def attach_card_parts(partnerships):
+    """Set each partnership's ``participants_shown`` (each with its ``party``, the
+    place's or organisation's ``SHOWN_PARTY``, and the ``organisation_place_id`` it is
+    based in) and ``themes_shown``, in the order the models give them.
+
+    Read as plain rows: as model instances, through ``prefetch_related``, the 55
+    participants of twenty cards with their parties took 4.0 ms of CPU to load at 10,000
+    partnerships, against 0.7 ms so, and their themes 1.1 ms. Their SQL is compiled once
+    (``RowsById``): 1.2 ms on PostgreSQL and 0.7 ms on SQLite instead of 2.4 and 1.2.
+    """
+    if not partnerships:
+        return
+    ids = [partnership.pk for partnership in partnerships]
+    using = partnerships[0]._state.db
+    participants, themes = {}, {}
+    shown = len(SHOWN_PARTY)
+    for (
+        partnership_id,
+        place_id,
+        organisation_id,
+        organisation_place_id,
+        *parties,
+    ) in _CARD_PARTICIPANTS.rows(ids, using):
+        party = parties[:shown] if place_id else parties[shown:]
+        participants.setdefault(partnership_id, []).append(
+            SimpleNamespace(
+                place_id=place_id,
+                organisation_id=organisation_id,
+                organisation_place_id=organisation_place_id,
+                party=SimpleNamespace(**dict(zip(SHOWN_PARTY, party, strict=True))),
+            )
+        )
+    for partnership_id, *names in _CARD_THEMES.rows(ids, using):
+        themes.setdefault(partnership_id, []).append(
+            SimpleNamespace(**dict(zip(SHOWN_THEME, names, strict=True)))
         )
     for partnership in partnerships:
         partnership.participants_shown = participants.get(partnership.pk, [])

@@ -58,3 +58,43 @@ def test_a_walk_down_finds_the_same_below_a_short_or_a_long_level(places, monkey
     monkeypatch.setattr("core.search.SHORT_LEVEL", 0)
     long = set(Place.objects.filter(parent__in=level_ids(level)))
     assert short == long == set(children[:3])
+
+
+def test_rows_by_id_are_the_rows_django_reads_compiled_once_per_language(places):
+    from django.db.models import F
+    from django.utils import translation
+
+    from core.search import RowsById
+    from core.translation import Localized
+
+    for place, (danish, english) in zip(
+        places, [("Århus", "Aarhus"), ("Bornholm", "Zealand"), ("Ølby", "Ashby")], strict=False
+    ):
+        place.name_da, place.name_en = danish, english
+        place.save()
+    built = []
+
+    def build(ids):
+        built.append(ids)
+        return (
+            Place.objects.filter(pk__in=ids)
+            .order_by(Localized("name").asc(), "pk")
+            .values_list("pk", "slug", F("parent_id"))
+        )
+
+    rows = RowsById(build)
+    chosen = [places[0].pk, places[1].pk, places[2].pk, places[4].pk]
+    for language in ("en", "da", "en"):
+        with translation.override(language):
+            expected = list(build(chosen))
+            assert rows.rows(chosen) == expected, language
+            assert rows.rows(chosen[1:2]) == list(build(chosen[1:2])), language
+            assert rows.rows([]) == []
+    with translation.override("en"):
+        english = [slug for _pk, slug, _parent in rows.rows(chosen)]
+    with translation.override("da"):
+        danish = [slug for _pk, slug, _parent in rows.rows(chosen)]
+    assert english[0] == places[0].slug  # Aarhus
+    assert danish[0] == places[1].slug  # Bornholm
+    # Compiled once for each language; the other calls above built their expected rows.
+    assert sum(1 for ids in built if not isinstance(ids, list)) == 2
