@@ -11,7 +11,8 @@ import json
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.migrations.operations.base import Operation
 from django.db.models.expressions import Col, RawSQL
-from django.db.models.lookups import Contains
+from django.db.models.fields.related_lookups import RelatedIn
+from django.db.models.lookups import Contains, In
 from django.utils.translation import get_language
 
 # A trigram index holds nothing shorter: a shorter term (南京 is two characters) has no
@@ -196,15 +197,41 @@ ID_LIST_SQL = {
 }
 
 
+class IdList(RawSQL):
+    """What ``id_list`` gives: a subquery of ids sent as one parameter."""
+
+
 def id_list(ids):
     """``ids`` for ``pk__in=``, as a single parameter.
 
     The SQL stays the same short text for any number of ids: no thousands of placeholders
-    to build, send and parse.
+    to build, send and parse. On PostgreSQL, ``field__in=`` takes it as ``field =
+    ANY(array)`` (``InIdList``).
     """
     if connection.vendor not in ID_LIST_SQL:
         return list(ids)
-    return RawSQL(ID_LIST_SQL[connection.vendor], (id_list_parameter(ids, connection.vendor),))
+    return IdList(ID_LIST_SQL[connection.vendor], (id_list_parameter(ids, connection.vendor),))
+
+
+class InIdList(In):
+    """``field__in=``, written ``field = ANY(%s::bigint[])`` on PostgreSQL for an
+    ``id_list``, rather than ``field IN (SELECT unnest(…))``.
+
+    PostgreSQL takes the array's length for the number of rows the test lets through; of
+    the subquery it guesses 200 distinct ids, and may read the whole table to join them.
+    A province's first twenty partnerships, among its 561, took 2.6 ms at 10,000
+    partnerships so, and 1.3 ms by index as ``= ANY``. Any other ``__in=`` is Django's.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        if not isinstance(self.rhs, IdList):
+            return self.as_sql(compiler, connection)
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs_sql} = ANY(%s::bigint[])", (*lhs_params, *self.rhs.params)
+
+
+class RelatedInIdList(InIdList, RelatedIn):
+    """``InIdList`` for a foreign key: ``partnership__in=id_list(…)``."""
 
 
 def id_list_parameter(ids, vendor):
