@@ -4,6 +4,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 
 from .models import Source
 from .serializers import SourceSerializer, unknown_language
@@ -72,6 +73,12 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
         if hasattr(queryset, "visible_to") and hasattr(queryset.model, "publication"):
             queryset = queryset.visible_to(self.request.user)
         return queryset
+
+    @property
+    def listed_only(self):
+        """Whether the request only reads, so that the records' relations may be read as
+        lists (``core.serializers.prefetch``)."""
+        return self.request.method in SAFE_METHODS
 
     def perform_destroy(self, instance):
         instance._history_user = self.request.user

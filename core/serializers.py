@@ -2,6 +2,7 @@
 writes checked like the admin."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -10,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from modeltranslation.translator import NotRegistered, translator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from .dates import PartialDate
 from .links import Addresses
@@ -79,12 +81,59 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
         return dict(PARTIAL_DATE_RESPONSE)
 
 
+def listed(relation):
+    """The attribute ``Prefetch(relation, to_attr=listed(relation))`` leaves its records
+    in, as a plain list, for the fields below to read.
+
+    Prefetched into the related manager, as Django does by default, each record gets a
+    queryset of its own for each relation: for twenty places with their names, figures and
+    sources, 2.0 ms of the 5.5 their prefetches took at 10,000 partnerships.
+    """
+    return f"listed_{relation}"
+
+
+def prefetch(relation, queryset=None, *, listed_only=False):
+    """``Prefetch(relation, queryset)``; with ``listed_only``, into ``listed(relation)``.
+
+    Only for reading: a record written through the API is read back from its relations,
+    which DRF clears of what was prefetched, where a list would keep what it was before.
+    """
+    return Prefetch(relation, queryset, to_attr=listed(relation) if listed_only else None)
+
+
+class ListedRelationMixin:
+    # A to-many field (a nested ListSerializer, a ManyRelatedField) that reads the list
+    # ``listed(source)`` where the record has one, and the relation itself elsewhere (a
+    # record just written). (A comment: the schema takes docstrings for descriptions.)
+
+    def get_attribute(self, instance):
+        records = instance.__dict__.get(listed(self.source))
+        return super().get_attribute(instance) if records is None else records
+
+
+class ListedListSerializer(ListedRelationMixin, serializers.ListSerializer):
+    pass
+
+
+class ListedManyRelatedField(ListedRelationMixin, serializers.ManyRelatedField):
+    pass
+
+
 class NestedSlugField(serializers.SlugRelatedField):
     """Written as a slug (or pk); read as the nested summary of ``summary_class``."""
 
     def __init__(self, summary_class, **kwargs):
         self.summary_class = summary_class
         super().__init__(**kwargs)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # As DRF's, with a field that reads a listed relation.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update(
+            (key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS
+        )
+        return ListedManyRelatedField(**list_kwargs)
 
     def use_pk_only_optimization(self):
         return False

@@ -10,4 +10,4 @@ class OrganisationViewSet(RecordViewSet):
     ordering_fields = ["name", "kind", "country", "updated_at", "last_reviewed_on"]
 
     def get_queryset(self):
-        return organisation_queryset()
+        return organisation_queryset(self.listed_only)

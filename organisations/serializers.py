@@ -4,9 +4,11 @@ from rest_framework import serializers
 from core.serializers import (
     LinkedSerializer,
     ListedFieldsMixin,
+    ListedListSerializer,
     NestedSlugField,
     RecordSerializer,
     SlugIdentityField,
+    prefetch,
     sources_field,
 )
 from places.models import Place
@@ -27,6 +29,7 @@ class OrganisationNameSerializer(ListedFieldsMixin, serializers.ModelSerializer)
     class Meta:
         model = OrganisationName
         fields = ["name", "language", "kind"]
+        list_serializer_class = ListedListSerializer
 
 
 class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
@@ -76,7 +79,10 @@ class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializ
         extra_kwargs = {"slug": {"required": False}}
 
 
-def organisation_queryset():
+def organisation_queryset(listed_only=False):
+    """Everything an organisation's representation shows; with ``listed_only``, its
+    relations as lists, for reading (``core.serializers.prefetch``)."""
     return Organisation.objects.select_related("place", "parent").prefetch_related(
-        "other_names", "sources"
+        prefetch("other_names", listed_only=listed_only),
+        prefetch("sources", listed_only=listed_only),
     )

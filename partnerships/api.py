@@ -13,7 +13,7 @@ class PartnershipViewSet(RecordViewSet):
     ordering_fields = ["title", "kind", "status", "start_on", "updated_at", "last_reviewed_on"]
 
     def get_queryset(self):
-        return partnership_queryset()
+        return partnership_queryset(self.listed_only)
 
     def known_count(self, queryset):
         # Every partnership, or every published one, left so by the filters: counted as

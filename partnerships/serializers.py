@@ -1,11 +1,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import (
     CleanSerializer,
     LinkedSerializer,
+    ListedListSerializer,
     NestedSlugField,
     PartialDateField,
     RecordSerializer,
@@ -13,6 +13,7 @@ from core.serializers import (
     SourceSummarySerializer,
     TranslatedField,
     TranslatedSerializer,
+    prefetch,
     reader,
     reading,
     sources_field,
@@ -80,6 +81,7 @@ class ParticipantSerializer(TranslatedSerializer):
             "place",
             "organisation",
         ]
+        list_serializer_class = ListedListSerializer
 
     def get_type(self, obj) -> str:
         return "place" if obj.place_id else "organisation"
@@ -109,6 +111,7 @@ class EventSerializer(TranslatedSerializer):
     class Meta:
         model = Event
         fields = ["date", "kind", "text", "place", "source"]
+        list_serializer_class = ListedListSerializer
 
 
 class PartnershipSerializer(RecordSerializer, LinkedSerializer):
@@ -194,13 +197,18 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
             raise validation_error(error) from None
 
 
-def partnership_queryset():
+def partnership_queryset(listed_only=False):
+    """Everything a partnership's representation shows; with ``listed_only``, its
+    relations as lists, for reading (``core.serializers.prefetch``)."""
     return Partnership.objects.prefetch_related(
-        Prefetch(
+        prefetch(
             "participants",
-            queryset=Participant.objects.select_related("place", "organisation"),
+            Participant.objects.select_related("place", "organisation"),
+            listed_only=listed_only,
         ),
-        "themes",
-        "sources",
-        Prefetch("events", queryset=Event.objects.select_related("place", "source")),
+        prefetch("themes", listed_only=listed_only),
+        prefetch("sources", listed_only=listed_only),
+        prefetch(
+            "events", Event.objects.select_related("place", "source"), listed_only=listed_only
+        ),
     )

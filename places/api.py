@@ -11,4 +11,4 @@ class PlaceViewSet(RecordViewSet):
 
     def get_queryset(self):
         # The FilterSet's own 'sort' orders by the current figures, so annotate them.
-        return place_queryset().with_current_figures()
+        return place_queryset(self.listed_only).with_current_figures()

@@ -1,15 +1,16 @@
-from django.db.models import Prefetch
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from core.serializers import (
     LinkedSerializer,
     ListedFieldsMixin,
+    ListedListSerializer,
     NestedSlugField,
     RecordSerializer,
     SlugIdentityField,
     SourceSummarySerializer,
     TranslatedSerializer,
+    prefetch,
     sources_field,
 )
 
@@ -28,6 +29,7 @@ class PlaceNameSerializer(ListedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = PlaceName
         fields = ["name", "language", "kind"]
+        list_serializer_class = ListedListSerializer
 
 
 class PlaceFigureSerializer(TranslatedSerializer):
@@ -36,6 +38,7 @@ class PlaceFigureSerializer(TranslatedSerializer):
     class Meta:
         model = PlaceFigure
         fields = ["kind", "value", "year", "source", "note"]
+        list_serializer_class = ListedListSerializer
 
 
 class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
@@ -79,10 +82,11 @@ class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
         extra_kwargs = {"slug": {"required": False}}
 
 
-def place_queryset():
-    """Everything a place's representation shows, in a fixed number of queries."""
+def place_queryset(listed_only=False):
+    """Everything a place's representation shows, in a fixed number of queries; with
+    ``listed_only``, its relations as lists, for reading (``core.serializers.prefetch``)."""
     return Place.objects.select_related("parent").prefetch_related(
-        "other_names",
-        Prefetch("figures", queryset=PlaceFigure.objects.select_related("source")),
-        "sources",
+        prefetch("other_names", listed_only=listed_only),
+        prefetch("figures", PlaceFigure.objects.select_related("source"), listed_only=listed_only),
+        prefetch("sources", listed_only=listed_only),
     )

@@ -189,6 +189,34 @@ def test_participants_are_not_replaced_on_update(api, editor):
     assert partnership.participants.count() == 2
 
 
+def test_an_update_answers_with_the_relations_it_wrote(api, editor):
+    # Reads take a record's relations from lists read with it; an update answers from
+    # the relations themselves, as they are once written.
+    api.force_authenticate(editor)
+    partnership = PartnershipFactory(slug="tie")
+    partnership.themes.add(ThemeFactory(slug="water"))
+    partnership.sources.add(SourceFactory(title="Old report"))
+    ThemeFactory(slug="education")
+    new_source = SourceFactory(title="New report")
+    response = api.patch(
+        "/api/partnerships/tie/",
+        {"themes": ["education"], "sources": [new_source.pk]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [theme["slug"] for theme in response.json()["themes"]] == ["education"]
+    assert [source["title"] for source in response.json()["sources"]] == ["New report"]
+    read = api.get("/api/partnerships/tie/").json()
+    assert read["themes"] == response.json()["themes"]
+    assert read["sources"] == response.json()["sources"]
+    place = PlaceFactory(slug="wuxi")
+    place.sources.add(SourceFactory(title="Old atlas"))
+    response = api.patch("/api/places/wuxi/", {"sources": [new_source.pk]}, format="json")
+    assert [source["title"] for source in response.json()["sources"]] == ["New report"]
+    listed = {place["slug"]: place for place in api.get("/api/places/").json()["results"]}
+    assert listed["wuxi"]["sources"] == response.json()["sources"]
+
+
 def test_anonymous_readers_are_throttled_generously(api, settings):
     from rest_framework.throttling import AnonRateThrottle
 
