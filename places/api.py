@@ -10,5 +10,5 @@ class PlaceViewSet(RecordViewSet):
     ordering_fields = ["name", "kind", "country", "updated_at", "last_reviewed_on"]
 
     def get_queryset(self):
-        # The FilterSet's own 'sort' orders by the current figures, so annotate them.
-        return place_queryset(self.listed_only).with_current_figures()
+        # The FilterSet's 'sort' annotates the current figures when it orders by them.
+        return place_queryset(self.listed_only)

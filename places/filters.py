@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import (
@@ -10,6 +11,30 @@ from core.filters import (
 )
 
 from .models import Place
+
+
+class PlaceOrdering(OrderingFilter):
+    """Sorting by population or area reads each place's current figures
+    (``with_current_figures``), annotated then unless the list has them already: four
+    subqueries a place, which the API's list, showing none, paid for on every page.
+    Places without the figure come last either way, on PostgreSQL as on SQLite."""
+
+    FIGURES = {"population", "area"}
+
+    def filter(self, qs, value):
+        sorted_by = {term.lstrip("-") for term in value or ()}
+        if sorted_by & self.FIGURES and "current_population" not in qs.query.annotations:
+            qs = qs.with_current_figures()
+        return super().filter(qs, value)
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        if param.lstrip("-") not in self.FIGURES:
+            return value
+        figure = F(value.lstrip("-"))
+        return (
+            figure.desc(nulls_last=True) if value.startswith("-") else figure.asc(nulls_last=True)
+        )
 
 
 class PlaceFilter(RecordFilterSet):
@@ -25,7 +50,7 @@ class PlaceFilter(RecordFilterSet):
         queryset=Place.objects.all(),
         method="filter_parent",
     )
-    sort = OrderingFilter(
+    sort = PlaceOrdering(
         label=_("Sort by"),
         fields={
             "name": "name",

@@ -87,6 +87,17 @@ def test_sorting_by_population(client):
         large.name,
         small.name,
     ]
+    # The API sorts by the same figures, though it shows none of them in its list.
+    middling = PlaceFactory(name="Mmm middling")
+    PlaceFigureFactory(place=middling, value=50_000, kind=PlaceFigure.Kind.AREA)
+    PlaceFigureFactory(place=small, value=10, kind=PlaceFigure.Kind.AREA)
+
+    def api_names(query):
+        return [place["name"] for place in client.get(f"/api/places/?{query}").json()["results"]]
+
+    assert api_names("sort=-population") == [large.name, small.name, middling.name]
+    assert api_names("sort=-area") == [middling.name, small.name, large.name]
+    assert api_names("sort=name") == [small.name, middling.name, large.name]
 
 
 def test_count_and_pagination_keep_the_query(client):
