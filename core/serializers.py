@@ -1,9 +1,12 @@
 """What every API representation shares: links, partial dates, both content languages,
 writes checked like the admin."""
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
@@ -12,6 +15,7 @@ from modeltranslation.translator import NotRegistered, translator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from .dates import PartialDate
 from .links import Addresses
@@ -293,11 +297,31 @@ class TranslatedLanguageFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
+# {(serializer class, language): its fields, as get_fields() built them, unbound}
+_BUILT_FIELDS = {}
+
+
 class ListedFieldsMixin:
     # The fields a representation shows, found once per serializer: DRF looks through
     # every field for them on every record, and a list's child serializer reads every row.
     # (A comment, not a docstring: the API schema describes each serializer by the
     # nearest docstring of its classes.)
+    #
+    # Its fields are built once per class and language, then copied for each serializer:
+    # a ModelSerializer builds them from the model's fields each time, which took 1.7 ms
+    # of the 6.7 that twenty partnerships took to serialize. Built per language, since
+    # labels and help texts may be made in the reader's.
+
+    @cached_property
+    def fields(self):
+        key = (type(self), get_language())
+        built = _BUILT_FIELDS.get(key)
+        if built is None:
+            built = _BUILT_FIELDS[key] = self.get_fields()
+        fields = BindingDict(self)
+        for name, field in copy.deepcopy(built).items():
+            fields[name] = field
+        return fields
 
     @cached_property
     def _readable_fields(self):

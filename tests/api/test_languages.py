@@ -425,3 +425,19 @@ def test_the_page_cache_keeps_each_language_apart(client, page_cache, copenhagen
     assert get(address) == ("MISS", "Københavns Kommune", "da")
     assert get(address) == ("HIT", "Københavns Kommune", "da")
     assert get("/api/places/copenhagen/?lang=en", **danish)[1:] == ("Copenhagen Municipality", "en")
+
+
+def test_field_labels_and_choices_are_in_the_requests_language_request_after_request(api, editor):
+    # A serializer's fields are built once per class and language, then copied: never
+    # those of the language asked for before.
+    api.force_authenticate(editor)
+    expected = {
+        "en": ("Slug", "Publication", "sister city"),
+        "da": ("URL-navn", "Offentliggørelse", "søsterby"),
+    }
+    for language in ("en", "da", "en", "da"):
+        fields = api.options("/api/partnerships/", HTTP_ACCEPT_LANGUAGE=language).json()
+        fields = fields["actions"]["POST"]
+        kinds = {choice["value"]: choice["display_name"] for choice in fields["kind"]["choices"]}
+        shown = (fields["slug"]["label"], fields["publication"]["label"], kinds["sister_city"])
+        assert shown == expected[language], language
