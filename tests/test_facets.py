@@ -265,3 +265,27 @@ def test_an_option_is_a_labelled_check_box_with_its_count(client, ties):
         '<span class="facet-count"><span class="visually-hidden">(</span>1'
         '<span class="visually-hidden">)</span></span></label></li>'
     )
+
+
+@pytest.mark.parametrize(
+    ("countries", "english", "danish"), [(9, "1 more", "1 mere"), (10, "2 more", "2 flere")]
+)
+def test_a_facet_of_many_values_shows_eight_and_the_rest_on_demand(
+    client, countries, english, danish
+):
+    codes = ["CN", "DK", "DE", "SE", "NO", "FI", "US", "GB", "FR", "NL"][:countries]
+    for index, code in enumerate(codes):
+        # Fewer partnerships country by country: the facet shows the first eight.
+        for _tie in range(len(codes) - index):
+            PartnershipFactory(parties=[PlaceFactory(country=code), PlaceFactory(country=code)])
+    for language, more in (("en", english), ("da", danish)):
+        response = client.get(url("partnerships:partnership-list", language))
+        page = response.content.decode()
+        label = next(f.label for f in response.context["facets"] if f.name == "country")
+        start = page.index(f"<legend>{label}</legend>")
+        panel = page[start : page.index("</fieldset>", start)]
+        assert panel.count('type="checkbox"') == countries
+        shown, rest = panel.split('<details class="facet-more">')
+        assert shown.count('type="checkbox"') == 8
+        assert f'<summary>{more}<span class="visually-hidden">: {label}</span></summary>' in rest
+        assert f'value="{codes[-1]}"' in rest and f'value="{codes[0]}"' in shown

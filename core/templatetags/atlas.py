@@ -4,11 +4,12 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, slugify
-from django.utils.translation import pgettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from core import labels, numbers
 
@@ -20,27 +21,64 @@ def _facet_option_id(name, value):
     return f"facet-{name}-{slugify(value)}"
 
 
+def _facet_option(facet, option, form_id):
+    """One check box of a facet, for the form ``form_id``."""
+    field_id = _facet_option_id(facet.name, option.value)
+    checked = " checked" if option.selected else ""
+    return (
+        f'<li><input type="checkbox" form="{escape(form_id)}" name="{escape(facet.name)}" '
+        f'value="{escape(option.value)}" id="{escape(field_id)}"{checked}>'
+        f'<label for="{escape(field_id)}">{conditional_escape(capfirst(option.label))} '
+        '<span class="facet-count"><span class="visually-hidden">(</span>'
+        f'{escape(numbers.grouped(option.count))}<span class="visually-hidden">)</span>'
+        "</span></label></li>"
+    )
+
+
 @register.simple_tag
-def facet_option(facet, option, form_id):
-    """One check box of a facet (includes/_facets.html), for the form ``form_id``.
+def facet_panel(facets, form_id):
+    """The facets with their counts: check boxes of the form ``form_id`` (outside it,
+    joined by the form attribute), so that they work without JavaScript;
+    static/js/facets.js applies a change at once where it runs. Facets with many values
+    show the largest few, the rest on demand.
 
     Written here rather than in a template: an include per option cost more than the rest
-    of the list, and the option written out in the template took 44 µs each.
+    of the list, and the panel of a list's 34 options took 1.0 ms as a template.
     """
-    field_id = _facet_option_id(facet.name, option.value)
-    return format_html(
-        '<li><input type="checkbox" form="{}" name="{}" value="{}" id="{}"{}>'
-        '<label for="{}">{} <span class="facet-count"><span class="visually-hidden">(</span>'
-        '{}<span class="visually-hidden">)</span></span></label></li>',
-        form_id,
-        facet.name,
-        option.value,
-        field_id,
-        mark_safe(" checked") if option.selected else "",
-        field_id,
-        capfirst(option.label),
-        numbers.grouped(option.count),
+    if not facets:
+        return ""
+    parts = [
+        '<details class="facets" id="facets" open data-collapse-narrow>\n'
+        f'  <summary><h2 id="facets-heading" class="facets-heading">{escape(_("Narrow down"))}'
+        "</h2></summary>\n"
+    ]
+    for facet in facets:
+        label = conditional_escape(facet.label)
+        first, rest = facet.first, facet.rest
+        parts.append(
+            f'    <fieldset class="facet">\n      <legend>{label}</legend>\n'
+            '      <ul class="facet-options">\n        '
+            + "".join(_facet_option(facet, option, form_id) for option in first)
+            + "\n      </ul>\n"
+        )
+        if rest:
+            more = ngettext("%(counter)s more", "%(counter)s more", len(rest)) % {
+                "counter": len(rest)
+            }
+            parts.append(
+                '        <details class="facet-more">\n'
+                f'          <summary>{escape(more)}<span class="visually-hidden">: {label}'
+                "</span></summary>\n"
+                '          <ul class="facet-options">\n            '
+                + "".join(_facet_option(facet, option, form_id) for option in rest)
+                + "\n          </ul>\n        </details>\n"
+            )
+        parts.append("    </fieldset>\n")
+    parts.append(
+        f'  <button type="submit" form="{escape(form_id)}" class="facet-apply">'
+        f"{escape(_('Apply filters'))}</button>\n</details>\n"
     )
+    return mark_safe("".join(parts))  # every value above is escaped
 
 
 @register.simple_tag
