@@ -299,6 +299,23 @@ class TranslatedLanguageFieldExtension(OpenApiSerializerFieldExtension):
 
 # {(serializer class, language): its fields, as get_fields() built them, unbound}
 _BUILT_FIELDS = {}
+# Fields that hold other fields, which each copy must hold copies of: each is bound to
+# the field that holds it, and reads the request through it.
+_HOLDING_FIELDS = (
+    serializers.BaseSerializer,
+    serializers.ListField,
+    serializers.DictField,
+    serializers.HStoreField,
+    serializers.ManyRelatedField,
+)
+
+
+def _copied(field):
+    """A new, unbound field made as ``field`` was. Made with the same arguments: DRF's
+    own copy deep-copies them, and a place's country field copied its 250 countries."""
+    if isinstance(field, _HOLDING_FIELDS):
+        return copy.deepcopy(field)
+    return field.__class__(*field._args, **field._kwargs)
 
 
 class ListedFieldsMixin:
@@ -319,8 +336,8 @@ class ListedFieldsMixin:
         if built is None:
             built = _BUILT_FIELDS[key] = self.get_fields()
         fields = BindingDict(self)
-        for name, field in copy.deepcopy(built).items():
-            fields[name] = field
+        for name, field in built.items():
+            fields[name] = _copied(field)
         return fields
 
     @cached_property

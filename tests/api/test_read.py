@@ -278,3 +278,23 @@ def test_the_partnership_list_takes_its_count_from_the_kept_counts(api):
     body, counted = listed(api, "?status=ended")
     assert body["count"] == 1 and len(counted) == 1
     assert listed(api)[0]["count"] == 25
+
+
+def test_each_response_links_at_the_host_it_was_asked_at(api):
+    # Serializer fields are built once and copied for each response: no field may carry
+    # one request's context into another's.
+    place = PlaceFactory()
+    partnership = PartnershipFactory(parties=[place, OrganisationFactory()])
+    partnership.themes.add(ThemeFactory())
+    partnership.sources.add(SourceFactory())
+    EventFactory(partnership=partnership, place=place)
+    for host in ("localhost", "testserver", "127.0.0.1", "localhost"):
+        tie = api.get("/api/partnerships/", HTTP_HOST=host).json()["results"][0]
+        links = [
+            tie["url"],
+            tie["themes"][0]["url"],
+            tie["sources"][0]["url"],
+            tie["participants"][0]["url"],
+            tie["events"][0]["place"]["url"],
+        ]
+        assert all(link.startswith(f"http://{host}/api/") for link in links), (host, links)
