@@ -289,3 +289,7 @@ def test_a_facet_of_many_values_shows_eight_and_the_rest_on_demand(
         assert shown.count('type="checkbox"') == 8
         assert f'<summary>{more}<span class="visually-hidden">: {label}</span></summary>' in rest
         assert f'value="{codes[-1]}"' in rest and f'value="{codes[0]}"' in shown
+        heading = {"en": "Narrow down", "da": "Afgræns"}[language]
+        apply = {"en": "Apply filters", "da": "Anvend filtre"}[language]
+        assert f'class="facets-heading">{heading}</h2>' in page
+        assert f'class="facet-apply">{apply}</button>' in page

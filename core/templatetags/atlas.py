@@ -47,9 +47,11 @@ def facet_panel(facets, form_id):
     """
     if not facets:
         return ""
+    # Outside the f-strings, where makemessages would not find them.
+    heading, apply = _("Narrow down"), _("Apply filters")
     parts = [
         '<details class="facets" id="facets" open data-collapse-narrow>\n'
-        f'  <summary><h2 id="facets-heading" class="facets-heading">{escape(_("Narrow down"))}'
+        f'  <summary><h2 id="facets-heading" class="facets-heading">{escape(heading)}'
         "</h2></summary>\n"
     ]
     for facet in facets:
@@ -76,7 +78,7 @@ def facet_panel(facets, form_id):
         parts.append("    </fieldset>\n")
     parts.append(
         f'  <button type="submit" form="{escape(form_id)}" class="facet-apply">'
-        f"{escape(_('Apply filters'))}</button>\n</details>\n"
+        f"{escape(apply)}</button>\n</details>\n"
     )
     return mark_safe("".join(parts))  # every value above is escaped
 
