@@ -98,3 +98,27 @@ def test_rows_by_id_are_the_rows_django_reads_compiled_once_per_language(places)
     assert danish[0] == places[1].slug  # Bornholm
     # Compiled once for each language; the other calls above built their expected rows.
     assert sum(1 for ids in built if not isinstance(ids, list)) == 2
+
+
+def test_rows_by_id_are_converted_as_django_converts_them(places):
+    from decimal import Decimal
+
+    from core.search import RowsById
+    from places.models import PlaceFigure
+    from tests.factories import PlaceFigureFactory
+
+    PlaceFigureFactory(place=places[0], value=Decimal("1234.5"), year=2020)
+    PlaceFigureFactory(place=places[1], value=Decimal("77300000"), year=2021)
+
+    def build(ids):
+        return (
+            PlaceFigure.objects.filter(place_id__in=ids)
+            .order_by("place_id")
+            .values_list("place_id", "value", "year", "place__created_at")
+        )
+
+    chosen = [places[0].pk, places[1].pk]
+    rows = RowsById(build).rows(chosen)
+    assert rows == [tuple(row) for row in build(chosen)]
+    assert [type(value) for value in rows[0]] == [type(value) for value in build(chosen)[0]]
+    assert isinstance(rows[0][1], Decimal) and rows[0][3].tzinfo is not None
