@@ -22,15 +22,60 @@ from core.models import (
     would_contain_itself,
 )
 from core.numbers import grouped
-from core.search import id_list
+from core.search import RowsById, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
 
 
 class PlaceQuerySet(RecordQuerySet):
+    _card_parts = False
+
     def with_current_figures(self):
         """Annotate the newest population and area, one query for any number of places."""
         return self.annotate(**_current_figures())
+
+    def with_card_parts(self):
+        """The places, each with what its card shows besides its own fields: its current
+        population (``attach_current_population``), read when they are."""
+        clone = self._chain()
+        clone._card_parts = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._card_parts = self._card_parts
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
+            attach_current_population(self._result_cache)
+
+
+# The population figures of places, newest first within each place.
+_POPULATIONS = RowsById(
+    lambda ids: (
+        PlaceFigure.objects.filter(place_id__in=ids, kind=PlaceFigure.Kind.POPULATION)
+        .order_by("place_id", "-year", "-pk")
+        .values_list("place_id", "value", "year")
+    )
+)
+
+
+def attach_current_population(places):
+    """Set each place's ``current_population`` and ``current_population_year``, as
+    ``with_current_figures`` annotates them, from one query compiled once: the four
+    subqueries of the annotation took 1.2 ms to compile for the ten places of a search."""
+    if not places:
+        return
+    newest = {}
+    for place_id, value, year in _POPULATIONS.rows(
+        [place.pk for place in places], places[0]._state.db
+    ):
+        newest.setdefault(place_id, (value, year))
+    for place in places:
+        place.current_population, place.current_population_year = newest.get(place.pk, (None, None))
 
 
 @functools.cache

@@ -23,7 +23,7 @@ class PlaceListView(RecordListView):
     export_url_name = "places:place-export"
 
     def records(self):
-        return Place.objects.select_related("parent").with_current_figures()
+        return Place.objects.select_related("parent").with_card_parts()
 
 
 class PlaceExportView(CSVExportMixin, PlaceListView):
@@ -66,7 +66,7 @@ class PlaceDetailView(RecordDetailView):
             Place.objects.visible_to(viewer(self.request))
             .filter(parent=place)
             .select_related("parent")
-            .with_current_figures()
+            .with_card_parts()
             .order_by(Localized("name").asc(), "pk")
         )
         context.update(
