@@ -87,6 +87,18 @@ def test_the_newest_figure_is_current_and_older_ones_are_kept():
     assert annotated.current_population_year == 2009
     assert annotated.current_area == 102_600
     assert place.current_figure(PlaceFigure.Kind.POPULATION).year == 2009
+    # A card's places read the same population after them, in a query of their own.
+    bare = PlaceFactory(name="Bare")
+    carded = {p.pk: p for p in Place.objects.with_card_parts().filter(pk__in=[place.pk, bare.pk])}
+    assert (carded[place.pk].current_population, carded[place.pk].current_population_year) == (
+        annotated.current_population,
+        2009,
+    )
+    assert type(carded[place.pk].current_population) is type(annotated.current_population)
+    assert (carded[bare.pk].current_population, carded[bare.pk].current_population_year) == (
+        None,
+        None,
+    )
     assert place.figures.filter(kind=PlaceFigure.Kind.POPULATION).count() == 2
 
 
