@@ -42,8 +42,8 @@ class FilterCopies(dict):
     """A FilterSet class's filters, which each FilterSet copies filter by filter.
 
     django-filter deep-copies every filter for each FilterSet, with the querysets,
-    choices and lazy labels they hold: 1.4 ms of the 15 that the partnership list took
-    at 10,000 partnerships, for what ``copy_filter`` does in a tenth of it.
+    choices and lazy labels they hold: the partnership FilterSet and its form took 1.23 ms
+    to make so, against 0.65 ms with ``copy_filter`` and ``FreshFields``.
     """
 
     def __deepcopy__(self, memo):

@@ -111,7 +111,7 @@ class ListedRelationMixin:
     # record just written). (A comment: the schema takes docstrings for descriptions.)
 
     def get_attribute(self, instance):
-        records = instance.__dict__.get(listed(self.source))
+        records = getattr(instance, "__dict__", {}).get(listed(self.source))
         return super().get_attribute(instance) if records is None else records
 
 
