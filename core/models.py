@@ -27,6 +27,33 @@ wikidata_validator = RegexValidator(
 
 
 class RecordQuerySet(VersionedQuerySet):
+    # Whether the records are read with what their cards show besides their own fields
+    # (``with_card_parts``).
+    _card_parts = False
+
+    def with_card_parts(self):
+        """The records, each with what its card shows besides its own fields, read when
+        they are (``attach_card_parts``)."""
+        clone = self._chain()
+        clone._card_parts = True
+        return clone
+
+    def attach_card_parts(self, records):
+        """Set on ``records`` what their cards show besides their own fields: nothing by
+        default; a record type whose card shows more reads it here, in a query or two for
+        all of them."""
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._card_parts = self._card_parts
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
+            self.attach_card_parts(self._result_cache)
+
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
         today = today or timezone.localdate()

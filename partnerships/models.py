@@ -140,25 +140,9 @@ def attach_card_parts(partnerships):
 
 
 class PartnershipQuerySet(RecordQuerySet):
-    _card_parts = False
-
-    def with_card_parts(self):
-        """The partnerships, each with what its card lists (``attach_card_parts``), read
-        when they are."""
-        clone = self._chain()
-        clone._card_parts = True
-        return clone
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._card_parts = self._card_parts
-        return clone
-
-    def _fetch_all(self):
-        fetching = self._result_cache is None
-        super()._fetch_all()
-        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
-            attach_card_parts(self._result_cache)
+    def attach_card_parts(self, records):
+        # A card lists the participants and themes.
+        attach_card_parts(records)
 
     def for_place(self, place, include_sub_places=True):
         """Partnerships of a place and, by default, of the places and organisations in it."""

@@ -28,29 +28,13 @@ from core.versioning import VersionedQuerySet
 
 
 class PlaceQuerySet(RecordQuerySet):
-    _card_parts = False
-
     def with_current_figures(self):
         """Annotate the newest population and area, one query for any number of places."""
         return self.annotate(**_current_figures())
 
-    def with_card_parts(self):
-        """The places, each with what its card shows besides its own fields: its current
-        population (``attach_current_population``), read when they are."""
-        clone = self._chain()
-        clone._card_parts = True
-        return clone
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._card_parts = self._card_parts
-        return clone
-
-    def _fetch_all(self):
-        fetching = self._result_cache is None
-        super()._fetch_all()
-        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
-            attach_current_population(self._result_cache)
+    def attach_card_parts(self, records):
+        # A card shows the current population.
+        attach_current_population(records)
 
 
 # The population figures of places, newest first within each place.
