@@ -31,11 +31,11 @@ class RecordQuerySet(VersionedQuerySet):
     # (``with_card_parts``).
     _card_parts = False
 
-    def with_card_parts(self):
+    def with_card_parts(self, read=True):
         """The records, each with what its card shows besides its own fields, read when
-        they are (``attach_card_parts``)."""
+        they are (``attach_card_parts``); with ``read=False``, without it."""
         clone = self._chain()
-        clone._card_parts = True
+        clone._card_parts = read
         return clone
 
     def attach_card_parts(self, records):

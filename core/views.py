@@ -141,7 +141,9 @@ class CSVExportMixin:
     def get(self, request, *args, **kwargs):
         self.filterset = self.get_filterset(self.get_filterset_class())
         if not self.filterset.is_bound or self.filterset.is_valid():
-            queryset = self.filterset.qs
+            # The list's records, without what their cards show: the spreadsheet reads
+            # its own columns.
+            queryset = self.filterset.qs.with_card_parts(False)
         else:
             queryset = self.filterset.queryset.none()
         dataset = self.resource_class().export(queryset=queryset)

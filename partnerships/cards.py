@@ -44,6 +44,8 @@ def partnership_dates(partnership):
 def partnership_card(partnership, as_of=None):
     """The card; ``as_of``, a partial date: the status as of then (a list "as of" a year)."""
     reader = cards.Reader()
+    # Outside the f-strings below, where makemessages would not find them.
+    participants, themes_label = escape(_("Participants")), escape(_("Themes"))
     parties = BETWEEN.join(
         f'<span class="party">{reader.content(party, "name")} '
         f'<span class="country">({cards.country(party)})</span></span>'
@@ -54,7 +56,7 @@ def partnership_card(partnership, as_of=None):
         f"{reader.content(partnership, 'title')}</a></h3>\n"
         f'  <p class="meta">\n    {partnership_status(partnership, as_of)}\n'
         f"    {cards.kind(partnership)} · {escape(partnership_dates(partnership))}\n  </p>\n"
-        f'  <p class="parties"><span class="visually-hidden">{escape(_("Participants"))}: '
+        f'  <p class="parties"><span class="visually-hidden">{participants}: '
         f"</span>\n    {parties}\n  </p>"
     )
     if partnership.found_via:
@@ -64,7 +66,6 @@ def partnership_card(partnership, as_of=None):
             f'<span class="tag">{reader.content(theme, "name")}</span>' for theme in themes
         )
         html += (
-            f'\n  <p class="themes"><span class="visually-hidden">{escape(_("Themes"))}: '
-            f"</span>{tags}</p>"
+            f'\n  <p class="themes"><span class="visually-hidden">{themes_label}: </span>{tags}</p>'
         )
     return mark_safe(f"{html}\n</li>\n")

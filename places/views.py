@@ -30,10 +30,6 @@ class PlaceExportView(CSVExportMixin, PlaceListView):
     resource_class = PlaceResource
     filename_prefix = "places"
 
-    def records(self):
-        # The spreadsheet reads its figures itself; no card is drawn.
-        return Place.objects.select_related("parent")
-
 
 class PlaceDetailView(RecordDetailView):
     """A place with its figures and the first page of the places in it.
