@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from . import history
 from .fields import PartialDateField
-from .search import SearchKeyField, level_ids
+from .search import SearchKeyField, id_list, subtree
 from .text import query_terms, search_key, unique_slug
 from .translation import DEFAULT_LANGUAGE, translated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
@@ -342,18 +342,13 @@ def ancestors_of(record):
 
 def subtree_ids(model, ids, using=None):
     """The given ids followed by those of every record of ``model`` below them (through
-    ``parent``), drafts included, a query per level of the hierarchy."""
+    ``parent``), drafts included, in one query (``core.search.subtree``)."""
     found = list(dict.fromkeys(ids))
-    seen, level = set(found), found
-    while level:
-        # The ids as one parameter, and those already found left out here rather than in
-        # the SQL: a country's 5,000 places as placeholders, in both, took ~0.1 s to build.
-        below = model._base_manager.db_manager(using).filter(parent__in=level_ids(level))
-        below = below.order_by()
-        level = [pk for pk in below.values_list("pk", flat=True) if pk not in seen]
-        seen.update(level)
-        found += level
-    return found
+    if not found:
+        return found
+    seen = set(found)
+    seed = model._base_manager.db_manager(using).filter(pk__in=id_list(found))
+    return found + [pk for pk in subtree(seed) if pk not in seen]
 
 
 class ParentsInDatabase(Mapping):

@@ -190,6 +190,73 @@ def level_ids(ids):
     return ids if len(ids) <= SHORT_LEVEL else id_list(ids)
 
 
+# A walk down a hierarchy as one recursive query, in the database. UNION (not UNION ALL)
+# drops a row met twice, so a walk ends even where a bulk update has made parents loop.
+_SUBTREE_SQL = (
+    "{name} (id) AS ("
+    "SELECT {pk} FROM {table} WHERE {pk} IN ({seed}) "
+    "UNION SELECT child.{pk} FROM {table} child JOIN {name} ON child.{parent} = {name}.id)"
+)
+_LEVELS_SQL = (
+    "{name} (id, parent_id, depth) AS ("
+    "SELECT {pk}, {parent}, 0 FROM {table} WHERE {pk} IN ({seed}) "
+    "UNION SELECT child.{pk}, child.{parent}, {name}.depth + 1 FROM {table} child "
+    "JOIN {name} ON child.{parent} = {name}.id WHERE {name}.depth < %s)"
+)
+
+
+def _walks(template, columns, seeds, *params):
+    """Rows (the seed's position, then ``columns``) of ``template`` walking down
+    ``parent`` from the records each of ``seeds`` selects, as one statement.
+
+    A query per level cost a round trip each, and sent each level's ids back as the next
+    one's parameter: a country's 5,000 places below it took 15.5 ms on PostgreSQL at
+    100,000 partnerships that way, 7.4 ms as one query (SQLite 8.2 against 6.0).
+    """
+    using = seeds[0].db
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    walks, selects, all_params = [], [], []
+    for position, seed in enumerate(seeds):
+        meta = seed.model._meta
+        seed_sql, seed_params = seed.order_by().values("pk").query.get_compiler(using).as_sql()
+        name = f"walk{position}"
+        walks.append(
+            template.format(
+                name=name,
+                table=quote(meta.db_table),
+                pk=quote(meta.pk.column),
+                parent=quote(meta.get_field("parent").column),
+                seed=seed_sql,
+            )
+        )
+        selects.append(f"SELECT {position}, {columns} FROM {name}")
+        all_params += [*seed_params, *params]
+    sql = f"WITH RECURSIVE {', '.join(walks)} {' UNION ALL '.join(selects)}"
+    if "depth" in columns:
+        sql += " ORDER BY depth"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        return cursor.fetchall()
+
+
+def subtree(seed):
+    """The ids of the records ``seed`` (a QuerySet) selects and of every record below
+    them, in no particular order, in one query."""
+    return [pk for _seed, pk in _walks(_SUBTREE_SQL, "id", [seed])]
+
+
+def levels_below(seeds, levels):
+    """[(id, parent id, depth)] for each QuerySet of ``seeds``: the records it selects
+    (depth 0) and those up to ``levels`` below them, nearest first, every seed in one
+    query. A record below two of them, or below one and one of them itself, comes once
+    for each."""
+    found = [[] for _seed in seeds]
+    for position, *row in _walks(_LEVELS_SQL, "id, parent_id, depth", seeds, levels):
+        found[position].append(tuple(row))
+    return found
+
+
 # How each database reads a list of ids sent as one parameter (``id_list``).
 ID_LIST_SQL = {
     "postgresql": "SELECT unnest(%s::bigint[])",

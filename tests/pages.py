@@ -5,11 +5,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from partnerships.filters import PART_DEPTH
-
 # What a search term costs besides its own query: the places and the organisations it
-# names, and a query per level below each, up to PART_DEPTH (partnerships.filters.below).
-SEARCH_WALK = 2 + 2 * PART_DEPTH
+# names and those up to PART_DEPTH levels below them, walked in one query
+# (partnerships.filters.named_below).
+SEARCH_WALK = 1
 
 
 def url(name, language="en", query="", **kwargs):
