@@ -32,6 +32,7 @@ from django.db.models import BooleanField, Case, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
+from core.cache import records_sql
 from core.models import Publication, subtree_ids
 from core.search import id_list
 from core.versioning import batch_finished, bulk_written, in_batch, request_version
@@ -450,7 +451,7 @@ def scope_of(queryset):
         return queryset.__dict__["_facet_scope"]
     except KeyError:
         pass
-    sql = None if queryset.query.is_sliced else _sql(queryset)
+    sql = None if queryset.query.is_sliced else records_sql(queryset)
     scope = None
     if sql is not None:
         wholes = _wholes(queryset.db)
@@ -463,18 +464,9 @@ def scope_of(queryset):
 @functools.cache
 def _wholes(using):
     return {
-        ALL: _sql(Partnership.objects.using(using)),
-        PUBLISHED: _sql(Partnership.objects.using(using).published()),
+        ALL: records_sql(Partnership.objects.using(using)),
+        PUBLISHED: records_sql(Partnership.objects.using(using).published()),
     }
-
-
-def _sql(queryset):
-    from django.core.exceptions import EmptyResultSet
-
-    try:
-        return str(queryset.order_by().values("pk").query)
-    except EmptyResultSet:
-        return None
 
 
 # The kept counts a public page reads of a scope: the total and the lists' facets (the

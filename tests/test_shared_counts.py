@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from atlas import explore
+from core.cache import per_version
 from core.models import Publication
 from partnerships.models import Partnership
 from places.models import Place
@@ -158,3 +159,19 @@ def test_without_the_page_cache_nothing_is_kept(client, registry, settings):
         explore.map_data(partnerships)
     assert not [query["sql"] for query in queries if "registry_version" in query["sql"]]
     assert len(queries) >= 4
+
+
+def test_a_value_is_kept_for_the_records_whatever_their_order_or_columns(registry):
+    computed = []
+
+    def compute():
+        computed.append(True)
+        return len(computed)
+
+    active = Partnership.objects.filter(status="active")
+    assert per_version("test", [active], compute) == 1
+    assert per_version("test", [active.order_by("-pk").only("slug")], compute) == 1
+    assert per_version("test", [Partnership.objects.filter(status="ended")], compute) == 2
+    assert per_version("test", [Partnership.objects.none()], compute) == 3
+    assert per_version("test", [Place.objects.none()], compute) == 4
+    assert per_version("test", [Place.objects.none()], compute) == 4
