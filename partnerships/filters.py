@@ -36,6 +36,7 @@ from core.filters import (
 from core.search import any_of, id_list, level_ids, levels_below
 from core.text import query_terms
 from core.translation import Localized, translated, translated_columns
+from core.visibility import published_through, viewer
 from organisations.models import Organisation
 from places.models import Place
 
@@ -85,19 +86,19 @@ def below(model, ids):
     return {pk: parent for pk, parent, depth in rows if depth}
 
 
-def named_below(models, term):
-    """{model: (the ids of its records named ``term``, ``below`` them)} for each of
-    ``models``, in one query: the names and each level below them took one each (five
-    for "wuxi" in places and organisations, 2 ms on PostgreSQL at 100,000 partnerships,
-    and as much again to build them)."""
-    walks = levels_below([model.objects.matching([term]) for model in models], PART_DEPTH)
-    return {
-        model: (
+def named_below(records, term):
+    """[(the ids of the records named ``term``, ``below`` them)] for each queryset of
+    ``records`` (places, organisations: those the reader may see), in one query: the names
+    and each level below them took one each (five for "wuxi" in places and organisations,
+    2 ms on PostgreSQL at 100,000 partnerships, and as much again to build them)."""
+    walks = levels_below([each.matching([term]) for each in records], PART_DEPTH)
+    return [
+        (
             [pk for pk, _parent, depth in rows if not depth],
             {pk: parent for pk, parent, depth in rows if depth},
         )
-        for model, rows in zip(models, walks, strict=True)
-    }
+        for rows in walks
+    ]
 
 
 def ties_of_named(places, organisations):
@@ -435,10 +436,14 @@ class PartnershipFilter(RecordFilterSet):
         return len(searched) if searched is not None else super().known_count()
 
     def walk(self, model, term):
-        """``named_below`` of places and organisations, once for the search and the groups
-        that explain it."""
+        """``named_below`` of the places and organisations the reader may see, once for
+        the search and the groups that explain it. A draft's name finds nothing through
+        it for the public, as it names nothing in the place and organisation filters."""
         if term not in self.walks:
-            self.walks[term] = named_below([Place, Organisation], term)
+            places, organisations = named_below(
+                [self.filters["place"].records, self.filters["organisation"].records], term
+            )
+            self.walks[term] = {Place: places, Organisation: organisations}
         return self.walks[term][model]
 
     def filter_q(self, queryset, name, value):
@@ -829,28 +834,35 @@ def search_groups(filterset, query, records):
     """
     matches = filterset.qs.order_by().values("pk")
     terms = query_terms(query)
+    user = viewer(filterset.request)
 
     def parents(model, ids):
         # One word: the search walked down from every record it names, these among them.
         return filterset.walk(model, terms[0])[1] if len(terms) == 1 else below(model, ids)
 
+    # Only what the reader may see is named: a draft place or organisation neither heads a
+    # group nor is counted as a part, though ties found through it are still listed.
+    visible_places = filterset.filters["place"].records
+    visible_organisations = filterset.filters["organisation"].records
     groups, via, via_place = [], {}, {}
-    places = list(Place.objects.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS])
+    places = list(visible_places.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS])
     if places:
         ids = {place.pk for place in places}
-        counts, via_place, parts = _place_parts(ids, parents(Place, ids), matches)
+        counts, via_place, parts = _place_parts(ids, parents(Place, ids), matches, visible_places)
         groups += _groups(places, parts, counts, "place", via)
     organisations = list(
-        Organisation.objects.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS]
+        visible_organisations.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS]
     )
     if organisations:
         ids = {organisation.pk for organisation in organisations}
         named = under_named(ids, parents(Organisation, ids))
         # An organisation's part is each one below it that takes part, however deep.
         named = {pk: above for pk, (above, _part) in named.items() if pk not in ids}
+        ties = Participant.objects.filter(partnership__in=matches, organisation__in=id_list(named))
+        if (published := published_through("organisation", Organisation, user)) is not None:
+            ties = ties.filter(published)
         rows = (
-            Participant.objects.filter(partnership__in=matches, organisation__in=id_list(named))
-            .values("organisation_id")
+            ties.values("organisation_id")
             .annotate(
                 label=Localized("organisation__name"),
                 count=Count("partnership_id", distinct=True),
@@ -892,11 +904,12 @@ def under_named(ids, parents):
     return found
 
 
-def _place_parts(ids, parents, matches):
+def _place_parts(ids, parents, matches, visible):
     """The places just below the named ``ids`` through which ``matches`` were found.
 
     Returns {part: number of ties}, {place of a tie: part} and the parts, as ``_groups``
-    takes them. Gusu district counts for Suzhou below Jiangsu. The walk down from the
+    takes them, of the parts among ``visible`` only. Gusu district counts for Suzhou
+    below Jiangsu. The walk down from the
     named places (``parents``) says which part each place below them is in; reading the
     chain of parents of every place the ties have read a thousand rows for a province.
     """
@@ -919,11 +932,12 @@ def _place_parts(ids, parents, matches):
             found.setdefault(via_place[where], set()).add(partnership)
     labels = {}
     if found:
-        parts = Place.objects.filter(pk__in=[part for part, _named in found])
+        parts = visible.filter(pk__in=[part for part, _named in found])
         labels = dict(parts.values_list("pk", Localized("name")))
     counts = {part: len(partnerships) for (part, _named), partnerships in found.items()}
-    parts = [(part, labels[part], named) for part, named in found]
-    return counts, {where: part for where, (part, _named) in via_place.items()}, parts
+    parts = [(part, labels[part], named) for part, named in found if part in labels]
+    via_place = {where: part for where, (part, _named) in via_place.items() if part in labels}
+    return counts, via_place, parts
 
 
 def _groups(named, parts, counts, kind, via):

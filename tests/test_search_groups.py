@@ -2,6 +2,7 @@
 
 import pytest
 
+from organisations.models import Organisation
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
@@ -107,3 +108,47 @@ def test_a_named_place_deeper_below_another_counts_in_its_part(client, provinces
         ("Jiangsu", "place", [("Suzhou", 4), ("Wuxi", 2)]),
         ("Jiangsu North", "place", [("Xuzhou", 1)]),
     ]
+
+
+def test_the_public_never_sees_a_draft_named_in_the_groups(client, provinces):
+    Place.objects.filter(name="Suzhou").update(publication="draft")
+    secret = PlaceFactory(name="Secretville", publication="draft")
+    town = PlaceFactory(name="Opentown", parent=secret)
+    PartnershipFactory(title="Open tie", parties=[town, PlaceFactory(name="Vejle")])
+    draft_lab = OrganisationFactory(name="Jiangsu Draft Lab", publication="draft")
+    PartnershipFactory(title="Draft lab tie", parties=[draft_lab, PlaceFactory()])
+    hidden_part = OrganisationFactory(
+        name="Hidden Unit",
+        parent=Organisation.objects.get(name="Jiangsu Academy"),
+        publication="draft",
+    )
+    PartnershipFactory(title="Unit tie", parties=[hidden_part, PlaceFactory()])
+
+    response = client.get(url("search", query="q=jiangsu"))
+    # Suzhou's ties are still found through Jiangsu, but Suzhou is named nowhere.
+    assert groups(response) == [
+        ("Jiangsu", "place", [("Wuxi", 2)]),
+        ("Jiangsu North", "place", [("Xuzhou", 1)]),
+        ("Jiangsu Academy", "organisation", [("Nanjing Lab", 1)]),
+    ]
+    found = {str(p): getattr(p, "found_via", "") for p in partnerships(response)["records"]}
+    assert found["Canal tie"] == ""
+    assert found["Unit tie"] == ""  # its card names the draft unit, unlinked, as the README says
+    page = response.content.decode()
+    # The draft lab is named only by itself: nothing is found through it.
+    for draft in ("Suzhou (", "in Jiangsu: Suzhou", "Jiangsu Draft Lab"):
+        assert draft not in page
+    # A draft's own name finds nothing through it, as the place filter would not.
+    response = client.get(url("search", query="q=secretville"))
+    assert partnerships(response)["records"] == []
+    assert "Secretville" not in response.content.decode().split('id="q"')[1]
+
+
+def test_staff_see_the_drafts_named_in_the_groups(viewer_client, provinces):
+    Place.objects.filter(name="Suzhou").update(publication="draft")
+    response = viewer_client.get(url("search", query="q=jiangsu"))
+    assert groups(response)[0] == ("Jiangsu", "place", [("Suzhou", 4), ("Wuxi", 2)])
+    secret = PlaceFactory(name="Secretville", publication="draft")
+    PartnershipFactory(title="Open tie", parties=[PlaceFactory(parent=secret), PlaceFactory()])
+    response = viewer_client.get(url("search", query="q=secretville"))
+    assert [str(p) for p in partnerships(response)["records"]] == ["Open tie"]
