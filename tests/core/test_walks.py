@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import subtree_ids
+from core.search import levels_below, subtree
 from organisations.models import Organisation
 from places.models import Place
 from tests.factories import OrganisationFactory, PlaceFactory
@@ -49,3 +50,14 @@ def test_a_place_page_shows_organisations_based_anywhere_below_it(client):
     page = client.get(country.get_absolute_url()).content.decode()
     assert "Ringsted Business Council" in page
     assert "Iowa Business Council" not in page
+
+
+def test_a_walk_from_nothing_finds_nothing_beside_one_from_something():
+    group = OrganisationFactory(name="Group")
+    unit = OrganisationFactory(name="Unit", parent=group)
+    assert subtree(Place.objects.none()) == []
+    places, organisations = levels_below(
+        [Place.objects.none(), Organisation.objects.filter(pk=group.pk)], 4
+    )
+    assert places == []
+    assert organisations == [(group.pk, None, 0), (unit.pk, group.pk, 1)]
