@@ -221,17 +221,18 @@ def _walks(template, columns, seeds, params=(), order_by=None):
     walks, selects, all_params = [], [], []
     for position, seed in enumerate(seeds):
         meta = seed.model._meta
+        table, pk = quote(meta.db_table), quote(meta.pk.column)
         try:
             compiler = seed.order_by().values("pk").query.get_compiler(using)
             seed_sql, seed_params = compiler.as_sql()
         except EmptyResultSet:  # such as .none(): a walk from nothing
-            seed_sql, seed_params = "SELECT NULL WHERE 1 = 0", ()
+            seed_sql, seed_params = f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
         name = f"walk{position}"
         walks.append(
             template.format(
                 name=name,
-                table=quote(meta.db_table),
-                pk=quote(meta.pk.column),
+                table=table,
+                pk=pk,
                 parent=quote(meta.get_field("parent").column),
                 seed=seed_sql,
             )
