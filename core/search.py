@@ -196,14 +196,25 @@ def level_ids(ids):
 _SUBTREE_SQL = (
     "{name} (id) AS ("
     "SELECT {pk} FROM {table} WHERE {pk} IN ({seed}) "
-    "UNION SELECT child.{pk} FROM {table} child JOIN {name} ON child.{parent} = {name}.id)"
+    "UNION SELECT child.{pk} FROM {children})"
 )
 _LEVELS_SQL = (
     "{name} (id, parent_id, depth) AS ("
     "SELECT {pk}, {parent}, 0 FROM {table} WHERE {pk} IN ({seed}) "
-    "UNION SELECT child.{pk}, child.{parent}, {name}.depth + 1 FROM {table} child "
-    "JOIN {name} ON child.{parent} = {name}.id WHERE {name}.depth < %s)"
+    "UNION SELECT child.{pk}, child.{parent}, {name}.depth + 1 FROM {children} "
+    "WHERE {name}.depth < %s)"
 )
+# The children of the records walked so far. PostgreSQL cannot tell how many those are,
+# and joined them to a scan of the whole table at each level: at 100,000 partnerships a
+# city's walk took 1.4 ms so, and 0.2 ms looked up by the parent index, which LATERAL
+# (kept a subquery by OFFSET 0) makes it do. SQLite looks them up by the index anyway.
+_CHILDREN_SQL = {
+    "postgresql": (
+        "{name}, LATERAL (SELECT {pk}, {parent} FROM {table} "
+        "WHERE {parent} = {name}.id OFFSET 0) child"
+    ),
+}
+_JOINED_CHILDREN_SQL = "{table} child JOIN {name} ON child.{parent} = {name}.id"
 
 
 def _walks(template, columns, seeds, params=(), order_by=None):
@@ -212,8 +223,9 @@ def _walks(template, columns, seeds, params=(), order_by=None):
     are the template's own, for each seed.
 
     A query per level cost a round trip each, and sent each level's ids back as the next
-    one's parameter: a country's 5,000 places below it took 15.5 ms on PostgreSQL at
-    100,000 partnerships that way, 7.4 ms as one query (SQLite 8.2 against 6.0).
+    one's parameter: a country's 5,000 places below it took 14.3 ms on PostgreSQL at
+    100,000 partnerships that way, 9.0 ms as one query (SQLite 8.2 against 6.8), and a
+    province's 20 places 1.07 ms against 0.72 (SQLite 0.47 against 0.24).
     """
     using = seeds[0].db
     connection = connections[using]
@@ -227,16 +239,15 @@ def _walks(template, columns, seeds, params=(), order_by=None):
             seed_sql, seed_params = compiler.as_sql()
         except EmptyResultSet:  # such as .none(): a walk from nothing
             seed_sql, seed_params = f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
-        name = f"walk{position}"
-        walks.append(
-            template.format(
-                name=name,
-                table=table,
-                pk=pk,
-                parent=quote(meta.get_field("parent").column),
-                seed=seed_sql,
-            )
-        )
+        names = {
+            "name": f"walk{position}",
+            "table": table,
+            "pk": pk,
+            "parent": quote(meta.get_field("parent").column),
+        }
+        children = _CHILDREN_SQL.get(connection.vendor, _JOINED_CHILDREN_SQL)
+        walks.append(template.format(seed=seed_sql, children=children.format(**names), **names))
+        name = names["name"]
         selects.append(f"SELECT {position}, {columns} FROM {name}")
         all_params += [*seed_params, *params]
     sql = f"WITH RECURSIVE {', '.join(walks)} {' UNION ALL '.join(selects)}"
