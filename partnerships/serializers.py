@@ -200,9 +200,10 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
 
 # What a participant's representation reads of its place or organisation
 # (``ParticipantSerializer``); their other columns (descriptions, search keys,
-# coordinates, identifiers) stay in the database. Read whole, the 50 parties of twenty partnerships cost
-# 0.4–1.3 ms more CPU at 10,000 partnerships. A serializer that reads another of their
-# fields makes a query per participant, which the API's query budgets catch.
+# coordinates, identifiers) stay in the database. Read whole, the 50 parties of twenty
+# partnerships cost 0.4–1.3 ms more CPU at 10,000 partnerships. A serializer that reads
+# another of their fields makes a query per participant, which the API's query budgets
+# catch.
 PARTY_FIELDS = ["slug", *translated_columns("name"), "country", "publication"]
 
 
