@@ -230,6 +230,7 @@ def _walks(template, columns, seeds, params=(), order_by=None):
     using = seeds[0].db
     connection = connections[using]
     quote = connection.ops.quote_name
+    children = _CHILDREN_SQL.get(connection.vendor, _JOINED_CHILDREN_SQL)
     walks, selects, all_params = [], [], []
     for position, seed in enumerate(seeds):
         meta = seed.model._meta
@@ -245,10 +246,8 @@ def _walks(template, columns, seeds, params=(), order_by=None):
             "pk": pk,
             "parent": quote(meta.get_field("parent").column),
         }
-        children = _CHILDREN_SQL.get(connection.vendor, _JOINED_CHILDREN_SQL)
         walks.append(template.format(seed=seed_sql, children=children.format(**names), **names))
-        name = names["name"]
-        selects.append(f"SELECT {position}, {columns} FROM {name}")
+        selects.append(f"SELECT {position}, {columns} FROM {names['name']}")
         all_params += [*seed_params, *params]
     sql = f"WITH RECURSIVE {', '.join(walks)} {' UNION ALL '.join(selects)}"
     if order_by:

@@ -83,7 +83,7 @@ def below(model, ids):
     if not ids:
         return {}
     [rows] = levels_below([model.objects.filter(pk__in=level_ids(ids))], PART_DEPTH)
-    return {pk: parent for pk, parent, depth in rows if depth}
+    return _walked(rows)[1]
 
 
 def named_below(records, term):
@@ -91,14 +91,18 @@ def named_below(records, term):
     ``records`` (places, organisations: those the reader may see), in one query: the names
     and each level below them took one each (five for "wuxi" in places and organisations,
     2 ms on PostgreSQL at 100,000 partnerships, and as much again to build them)."""
-    walks = levels_below([each.matching([term]) for each in records], PART_DEPTH)
     return [
-        (
-            [pk for pk, _parent, depth in rows if not depth],
-            {pk: parent for pk, parent, depth in rows if depth},
-        )
-        for rows in walks
+        _walked(rows)
+        for rows in levels_below([each.matching([term]) for each in records], PART_DEPTH)
     ]
+
+
+def _walked(rows):
+    """The ids a walk (``levels_below``) started from, and {pk: parent pk} below them."""
+    return (
+        [pk for pk, _parent, depth in rows if not depth],
+        {pk: parent for pk, parent, depth in rows if depth},
+    )
 
 
 def ties_of_named(places, organisations):
