@@ -149,8 +149,9 @@ class PublicCacheMiddleware:
         try:
             response = self.get_response(request)
         finally:
-            if token := getattr(request, "_atlas_version_token", None):
-                versioning.request_version.reset(token)
+            if tokens := getattr(request, "_atlas_version_tokens", None):
+                versioning.request_version.reset(tokens[0])
+                versioning.request_places_version.reset(tokens[1])
         if not isinstance(request._atlas_cache, tuple) or not self._may_store(response):
             return response
         prefix, last_modified = request._atlas_cache
@@ -174,8 +175,11 @@ class PublicCacheMiddleware:
         ):
             request._atlas_cache = False
             return None
-        value, changed_at = versioning.current()
-        request._atlas_version_token = versioning.request_version.set((value, changed_at))
+        (value, changed_at), places = versioning.current(places=True)
+        request._atlas_version_tokens = (
+            versioning.request_version.set((value, changed_at)),
+            versioning.request_places_version.set(places),
+        )
         today = timezone.localdate()
         prefix = (
             f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.{value}.{changed_at.timestamp()}.{today}"

@@ -12,6 +12,11 @@ signal. A bulk write to an automatic many-to-many table (``Model.field.through``
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
 
+A second number, the places version, moves only with writes to the places themselves
+(``PLACE_MODELS``; also with every write of unknown kind): what is worked out from the
+places alone, the map's layout (``atlas.explore``), is kept under it and outlives every
+write to a partnership or an organisation.
+
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
 ``batch()`` lets them do their work once for many such writes.
@@ -42,6 +47,9 @@ UNWATCHED = {
 }
 
 ROW = 1
+
+# Writes to these move the places version too.
+PLACE_MODELS = frozenset({"places.place"})
 
 # Sent after a bulk write that sends no per-row signal, inside its transaction, only to
 # receivers of its model: ``QuerySet.update()`` (``pks``, the rows it matched, read before
@@ -77,7 +85,7 @@ def in_batch(using=DEFAULT_DB_ALIAS):
 
 def written(model, using=DEFAULT_DB_ALIAS, pks=None, objs=None, fields=None):
     """After a bulk write to ``model`` that sent no signal: bump, and tell the keepers."""
-    bump(using)
+    bump(using, model=model)
     bulk_written.send(sender=model, using=using, pks=pks, objs=objs, fields=fields)
 
 
@@ -86,6 +94,9 @@ class RegistryVersion(models.Model):
 
     value = models.BigIntegerField(_("version"), default=1)
     changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    # The version and the moment of the last write to the places (PLACE_MODELS).
+    places_value = models.BigIntegerField(_("places version"), default=1)
+    places_changed_at = models.DateTimeField(_("places changed"), default=timezone.now)
 
     class Meta:
         verbose_name = _("registry version")
@@ -101,51 +112,91 @@ class RegistryVersion(models.Model):
 # it for an anonymous GET, which writes nothing), so that values kept per version
 # (core.cache.per_version) are keyed by it without a second query.
 request_version = ContextVar("atlas_request_version", default=None)
+# And the places version, read in the same query (``current(places=True)``).
+request_places_version = ContextVar("atlas_request_places_version", default=None)
 
 
-def current(using=DEFAULT_DB_ALIAS):
+def current(using=DEFAULT_DB_ALIAS, places=False):
     """``(value, changed_at)`` of the registry as this connection sees it: one query by
-    primary key (the row is created again if a ``flush`` removed it)."""
+    primary key (the row is created again if a ``flush`` removed it). With ``places``,
+    the places version too, in the same query: ``((value, changed_at), (places value,
+    places changed_at))``."""
+    if not places:
+        return _read(using, "value", "changed_at")
+    found = _read(using, "value", "changed_at", "places_value", "places_changed_at")
+    return found[:2], found[2:]
+
+
+def places_version(using=DEFAULT_DB_ALIAS):
+    """``(value, changed_at)`` of the last write to the places: the request's, while a
+    public page is served, else read as ``current()`` reads the registry's."""
+    if using == DEFAULT_DB_ALIAS and (found := request_places_version.get()) is not None:
+        return found
+    return _read(using, "places_value", "places_changed_at")
+
+
+def _read(using, *columns):
     # A reader may cache pages under this version: the next write must move it again,
     # even inside the transaction that moved it last (see bump()).
     connections[using].atlas_pending_bump = None
-    row = RegistryVersion.objects.using(using).filter(pk=ROW).values_list("value", "changed_at")
+    row = RegistryVersion.objects.using(using).filter(pk=ROW).values_list(*columns)
     found = row.first()
     if found is None:
         version, _created = RegistryVersion.objects.using(using).get_or_create(pk=ROW)
-        found = (version.value, version.changed_at)
+        found = tuple(getattr(version, column) for column in columns)
     return found
 
 
 class _Pending:
     """Sits in the connection's on-commit list while a bump is uncommitted: Django drops it
-    when the transaction, or the savepoint that made the bump, rolls back."""
+    when the transaction, or the savepoint that made the bump, rolls back. ``places``: the
+    bump moved the places version too."""
+
+    def __init__(self, places):
+        self.places = places
 
     def __call__(self):
         pass
 
 
-def bump(using=DEFAULT_DB_ALIAS, at_least=0):
-    """Move the version on, inside the caller's transaction.
+def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
+    """Move the version on, inside the caller's transaction; the places version too when
+    ``model`` is one of PLACE_MODELS or not given (a raw write, a restore, a migration).
 
     One UPDATE per transaction: later writes in the same transaction skip theirs, unless
     the version was read (``current()``) since, as a page rendered inside the transaction
-    would have been cached under it. ``at_least`` moves it past a value, for a ``restore``
-    that brings back an older one.
+    would have been cached under it, or unless they write places and the first did not.
+    ``at_least`` moves it past a value, for a ``restore`` that brings back an older one.
     """
     connection = connections[using]
+    places = model is None or model._meta.label_lower in PLACE_MODELS
     pending = getattr(connection, "atlas_pending_bump", None)
-    if pending is not None and any(entry[1] is pending for entry in connection.run_on_commit):
+    if (
+        pending is not None
+        and (pending.places or not places)
+        and any(entry[1] is pending for entry in connection.run_on_commit)
+    ):
         return
     now = timezone.now()
     versions = RegistryVersion.objects.using(using).filter(pk=ROW)
     value = Greatest(models.F("value"), at_least) + 1 if at_least else models.F("value") + 1
-    if not versions.update(value=value, changed_at=now):
+    moved = {"value": value, "changed_at": now}
+    if places:
+        moved.update(places_value=value, places_changed_at=now)
+    if not versions.update(**moved):
         # Created again after a flush or a restore of a database without it: the new
         # changed_at is part of every cache key, so no page cached before can match.
-        versions.get_or_create(pk=ROW, defaults={"value": at_least + 1, "changed_at": now})
+        versions.get_or_create(
+            pk=ROW,
+            defaults={
+                "value": at_least + 1,
+                "changed_at": now,
+                "places_value": at_least + 1,
+                "places_changed_at": now,
+            },
+        )
     if connection.in_atomic_block:
-        connection.atlas_pending_bump = _Pending()
+        connection.atlas_pending_bump = _Pending(places)
         connection.on_commit(connection.atlas_pending_bump)
 
 
@@ -176,12 +227,12 @@ class VersionedQuerySet(PlainRowsQuerySet):
 
 
 def changed(sender, using=DEFAULT_DB_ALIAS, **kwargs):
-    bump(using)
+    bump(using, model=sender)
 
 
 def links_changed(sender, action, using=DEFAULT_DB_ALIAS, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        bump(using)
+        bump(using, model=sender)
 
 
 def migrated(sender, using=DEFAULT_DB_ALIAS, apps=None, **kwargs):

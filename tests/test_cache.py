@@ -328,6 +328,9 @@ def test_restore_moves_the_version_past_the_backup_and_the_present(
     call_command("restore", str(backup), yes=True, verbosity=0)
 
     assert versioning.current()[0] > newest
+    # The backup's places may differ from those drawn before: the map's layout is read
+    # again (atlas.explore).
+    assert versioning.places_version()[0] > newest
     page = fresh(client, address)
     assert "Nantong" in page and "Added after the backup" not in page
 
@@ -554,6 +557,7 @@ def test_a_miss_reads_the_version_once_also_for_the_values_kept_per_version(clie
         assert sum("core_registryversion" in query["sql"] for query in queries) == 1, address
         # Held for that request only: what runs after it reads the version again.
         assert versioning.request_version.get() is None
+        assert versioning.request_places_version.get() is None
 
 
 def test_the_version_is_one_query_and_a_missing_row_comes_back(django_assert_num_queries):
