@@ -18,6 +18,11 @@ def grouped(value, decimal_pos=None):
     """``value`` with the reader's thousand and decimal separators: 10.200 or 10,200."""
     if value is None or value == "":
         return ""
+    if type(value) is int and -1000 < value < 1000 and decimal_pos is None:
+        # Nothing to group: most counts a page shows. Django's formatting looks the
+        # separators up in the active language each time, 10 µs a number, and the map
+        # page shows 400 of them.
+        return str(value)
     return formats.number_format(value, decimal_pos, use_l10n=True, force_grouping=True)
 
 

@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from core.exports import csv_text, neutralise
-from core.numbers import large_number
+from core.numbers import grouped, large_number
 from core.views import server_error
 from partnerships.models import Partnership
 from places.models import Place
@@ -179,6 +179,26 @@ def test_csv_text_starts_with_a_bom_and_uses_crlf():
 def test_large_numbers_in_the_readers_language(language, value, text):
     with translation.override(language):
         assert large_number(value) == text
+
+
+@pytest.mark.parametrize(
+    "language, value, text",
+    [
+        ("da", 999, "999"),
+        ("da", 1000, "1.000"),
+        ("en", 1000, "1,000"),
+        ("en", -999, "-999"),
+        ("en", -1000, "-1,000"),
+        ("da", 0, "0"),
+        ("da", 12.5, "12,5"),
+        ("da", Decimal("999.5"), "999,5"),
+        ("en", 5, "5"),
+    ],
+)
+def test_numbers_grouped_in_the_readers_language(language, value, text):
+    # Small whole numbers skip Django's formatting: the same text either way.
+    with translation.override(language):
+        assert grouped(value) == text
 
 
 @pytest.mark.django_db
