@@ -2,18 +2,19 @@
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, renderers, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api import ContentLanguageMixin
+from core.rest import JSONRenderer
 from core.schema import ERROR, AutoSchema
 from partnerships.models import Partnership
 
 from . import explore
 
 
-class GeoJSONRenderer(renderers.JSONRenderer):
+class GeoJSONRenderer(JSONRenderer):
     media_type = "application/geo+json"
     format = "geojson"
 
@@ -168,7 +169,7 @@ NETWORK_SCHEMA = {
 
 
 class MapViewSet(ExploreViewSet):
-    renderer_classes = [GeoJSONRenderer, renderers.JSONRenderer]
+    renderer_classes = [GeoJSONRenderer, JSONRenderer]
 
     @extend_schema(
         summary="The map: places with their partnership counts, and lines between partners",

@@ -323,6 +323,10 @@ REST_FRAMEWORK = {
         "core.rest.LocalizedOrdering",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.rest.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # Counted in the shared cache, per client address and hour (core.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ATLAS_API_ANON_RATE", "1000/hour")},

@@ -1,0 +1,70 @@
+"""The API writes its JSON with orjson (``core.rest.JSONRenderer``): the bytes DRF's own
+renderer writes, whatever the data holds."""
+
+import datetime
+import decimal
+import uuid
+from collections import OrderedDict
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+from rest_framework import renderers
+from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
+
+from core.rest import JSONRenderer
+from partnerships.models import Partnership
+from tests.factories import PartnershipFactory, PlaceFactory
+
+AWKWARD = {
+    "text": 'Æ ø å 无锡 "quoted" \\ back </script> \u2028 line \u2029 paragraph \x00 \x1f',
+    "lazy": gettext_lazy("Partnerships"),
+    "choice": Partnership.Status.ACTIVE,
+    "when": datetime.datetime(2026, 12, 4, 21, 0, 5, 123456, tzinfo=datetime.UTC),
+    "local": datetime.datetime(2026, 12, 4, 21, 0),
+    "day": datetime.date(2007, 5, 3),
+    "time": datetime.time(9, 30),
+    "amount": decimal.Decimal("77300000.50"),
+    "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "numbers": [0, -1, 2**53, 1.5, 120.6, 0.0001, 1e16, True, False, None],
+    "keys": {1: "one", 2.5: "two and a half", None: "none", False: "no"},
+    "ordered": OrderedDict([("b", 1), ("a", 2)]),
+    "returned": ReturnDict({"x": ReturnList([1, 2], serializer=None)}, serializer=None),
+    "tuple": (1, "two"),
+    "generator": (n for n in range(3)),
+    "empty": {},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_the_same_bytes_as_drfs_renderer(language):
+    with translation.override(language):
+        ours = JSONRenderer().render(dict(AWKWARD, generator=iter(range(3))))
+        drfs = renderers.JSONRenderer().render(dict(AWKWARD, generator=iter(range(3))))
+    assert ours == drfs
+    assert b"\\u2028" in ours and "\u2028".encode() not in ours
+
+
+def test_what_neither_can_write_fails_alike():
+    for renderer in (JSONRenderer(), renderers.JSONRenderer()):
+        with pytest.raises(TypeError):
+            renderer.render({"object": object()})
+
+
+def test_an_indented_answer_is_drfs():
+    data = {"a": [1, {"b": "c"}]}
+    accepted = "application/json; indent=2"
+    assert JSONRenderer().render(data, accepted) == renderers.JSONRenderer().render(data, accepted)
+    assert b"\n  " in JSONRenderer().render(data, accepted)
+
+
+@pytest.mark.django_db
+def test_api_answers_are_written_by_it(client):
+    PartnershipFactory(parties=[PlaceFactory(name="Wuxi"), PlaceFactory(name="Ærø")])
+    for address in ("/api/partnerships/", "/api/places/?lang=da", "/api/map/", "/api/network/"):
+        response = client.get(address)
+        assert response.status_code == 200, address
+        assert isinstance(response.accepted_renderer, JSONRenderer), address
+        assert response.content == renderers.JSONRenderer().render(response.data), address
+    indented = client.get("/api/places/", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.content.startswith(b'{\n    "count"')
