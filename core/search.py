@@ -285,6 +285,14 @@ ID_LIST_SQL = {
 class IdList(RawSQL):
     """What ``id_list`` gives: a subquery of ids sent as one parameter."""
 
+    array_type = "bigint"
+
+
+class TextList(IdList):
+    """What ``text_list`` gives: a subquery of texts sent as one parameter."""
+
+    array_type = "text"
+
 
 def id_list(ids):
     """``ids`` for ``pk__in=``, as a single parameter.
@@ -298,9 +306,22 @@ def id_list(ids):
     return IdList(ID_LIST_SQL[connection.vendor], (id_list_parameter(ids, connection.vendor),))
 
 
+def text_list(values):
+    """``values`` (texts) for ``field__in=``, as a single parameter, as ``id_list`` sends
+    ids: the map asks for the partnerships of 1,900 ties at 1,000 partnerships, and
+    building, sending and parsing a placeholder each took longer than the query."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return TextList("SELECT unnest(%s::text[])", (values,))
+    if connection.vendor in ID_LIST_SQL:
+        return TextList(ID_LIST_SQL[connection.vendor], (json.dumps(values),))
+    return values
+
+
 class InIdList(In):
     """``field__in=``, written ``field = ANY(%s::bigint[])`` on PostgreSQL for an
-    ``id_list``, rather than ``field IN (SELECT unnest(…))``.
+    ``id_list`` (``text[]`` for a ``text_list``), rather than ``field IN (SELECT
+    unnest(…))``.
 
     PostgreSQL takes the array's length for the number of rows the test lets through; of
     the subquery it guesses 200 distinct ids, and may read the whole table to join them.
@@ -312,7 +333,7 @@ class InIdList(In):
         if not isinstance(self.rhs, IdList):
             return self.as_sql(compiler, connection)
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs_sql} = ANY(%s::bigint[])", (*lhs_params, *self.rhs.params)
+        return f"{lhs_sql} = ANY(%s::{self.rhs.array_type}[])", (*lhs_params, *self.rhs.params)
 
 
 class RelatedInIdList(InIdList, RelatedIn):

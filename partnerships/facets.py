@@ -34,7 +34,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from core.cache import records_sql
 from core.models import Publication, subtree_ids
-from core.search import id_list
+from core.search import id_list, text_list
 from core.versioning import batch_finished, bulk_written, in_batch, request_version
 from organisations.models import Organisation
 from places.models import CHAIN_DEPTH, Place, lineages, region_in
@@ -604,7 +604,7 @@ def drawn_by(facet, values, drafts, using=DEFAULT_DB_ALIAS):
     found = {}
     for value, pk in (
         FacetValue.objects.using(using)
-        .filter(facet__in=names, value__in=list(values))
+        .filter(facet__in=names, value__in=text_list(values))
         .values_list("value", "partnership_id")
     ):
         found.setdefault(value, set()).add(pk)

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from core.search import id_list, level_ids
+from core.search import id_list, level_ids, text_list
 from places.models import Place
 from tests.factories import PlaceFactory
 
@@ -44,6 +44,28 @@ def test_thousands_of_ids_are_one_parameter(places):
     # Placeholders cost Python time to build and the database time to parse, per query.
     assert len(params) == 1
     assert len(sql) < 2_000
+
+
+def test_texts_are_one_parameter_too(places):
+    # Quotes, commas, braces and backslashes: what a PostgreSQL array literal or JSON
+    # would have to escape, sent as it is.
+    awkward = ['Ring"sted', "a,b", "{x}", "back\\slash", "Ærø", places[2].slug]
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        found = list(Place.objects.filter(slug__in=text_list(awkward)))
+    assert found == [places[2]]
+    assert [len(params) for params in sent] == [1]
+    for place, name in zip(places[:4], awkward, strict=False):
+        place.slug = name
+        place.save()
+    found = Place.objects.filter(slug__in=text_list([*awkward[:4], "absent"]))
+    assert set(found) == set(places[:4])
+    assert not Place.objects.filter(slug__in=text_list([])).exists()
 
 
 def test_a_walk_down_finds_the_same_below_a_short_or_a_long_level(places, monkeypatch):
