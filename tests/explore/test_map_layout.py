@@ -91,6 +91,9 @@ def moves(registry):
     return [
         # Coordinates saved: the place, and what takes its place, move.
         lambda: _save(r["anhui"], latitude=30, longitude=118),
+        # A new name, in either language: the layout holds the names it draws.
+        lambda: _save(r["suzhou_j"], name_en="Suzhou (Jiangsu)"),
+        lambda: Place.objects.filter(pk=r["ringsted"].pk).update(name_da="Ringsted Kommune"),
         # A new parent: the district takes another place and joins another region.
         lambda: _save(r["district"], parent=r["jiangsu"]),
         # The bulk paths: update() (merges, the shell, bulk edits) and bulk_create().
@@ -152,6 +155,22 @@ def test_a_moved_place_is_drawn_where_it_went(registry):
     _save(registry["anhui"], latitude=30, longitude=118)
     kept, _counted = drawn()
     assert points(kept)[registry["district"].slug] == [118.0, 30.0]
+
+
+def names(data):
+    return {
+        f["properties"]["slug"]: f["properties"]["name"]
+        for f in data["features"]
+        if f["geometry"]["type"] == "Point"
+    }
+
+
+def test_a_renamed_place_is_drawn_by_its_new_name(registry):
+    kept, _counted = drawn()
+    assert names(kept)[registry["suzhou_j"].slug] == "Suzhou"
+    _save(registry["suzhou_j"], name_en="Suzhou (Jiangsu)")
+    kept, _counted = drawn()
+    assert names(kept)[registry["suzhou_j"].slug] == "Suzhou (Jiangsu)"
 
 
 def test_writes_to_anything_but_places_keep_the_layout(registry):
