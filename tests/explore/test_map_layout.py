@@ -78,9 +78,10 @@ def fresh(settings, lines=None):
         settings.ATLAS_CACHE_PAGES = True
 
 
-def points(data):
+def points(data, shown=lambda point: point["geometry"]["coordinates"]):
+    """{slug: what ``shown`` reads of its point} of each place drawn."""
     return {
-        f["properties"]["slug"]: f["geometry"]["coordinates"]
+        f["properties"]["slug"]: shown(f)
         for f in data["features"]
         if f["geometry"]["type"] == "Point"
     }
@@ -158,11 +159,7 @@ def test_a_moved_place_is_drawn_where_it_went(registry):
 
 
 def names(data):
-    return {
-        f["properties"]["slug"]: f["properties"]["name"]
-        for f in data["features"]
-        if f["geometry"]["type"] == "Point"
-    }
+    return points(data, lambda point: point["properties"]["name"])
 
 
 def test_a_renamed_place_is_drawn_by_its_new_name(registry):
