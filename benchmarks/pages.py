@@ -100,9 +100,6 @@ def pages():
             ("network page", reverse("atlas:network"), "list"),
             ("API map data (GeoJSON)", "/api/map/", "api"),
             ("API map data, filtered", "/api/map/?status=active&kind=sister_city", "api"),
-            # The map's layout is kept under the places version: read again after a write
-            # to a place, and only then (atlas.explore).
-            ("API map data after a write to a place", "/api/map/", "after a place write"),
             ("API network", "/api/network/", "api"),
             ("API network around a province", f"/api/network/?around=place:{province.slug}", "api"),
         ]
