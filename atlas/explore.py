@@ -115,7 +115,7 @@ def _coordinates(latitude, longitude):
 
 
 class _Place(tuple):
-    """What the map shows of a place it draws or ends a line at (``_Layout.named``)."""
+    """What the map shows of a place it draws or ends a line at (``_Layout.places``)."""
 
     __slots__ = ()
     pk = property(itemgetter(0))

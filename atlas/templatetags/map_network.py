@@ -37,7 +37,7 @@ def with_slug(pattern, slug):
 
 
 # The tables beside the map and the network are written here rather than in their
-# templates: the network's 300 partnerships and their 600 parties took 20 ms as a
+# templates: the network's 300 partnerships and their 843 parties took 20 ms as a
 # template at 10,000 partnerships, a third of the page, and the map's 200 places and 200
 # lines 10 ms. Every value is escaped as the template escaped it, by the standard
 # library's escape, which Django's wraps: the wrapper's test for lazy text cost more than
