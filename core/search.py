@@ -312,10 +312,17 @@ def text_list(values):
     building, sending and parsing a placeholder each took longer than the query."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return TextList("SELECT unnest(%s::text[])", (values,))
+        return TextList("SELECT unnest(%s::text[])", (_text_array(values),))
     if connection.vendor in ID_LIST_SQL:
         return TextList(ID_LIST_SQL[connection.vendor], (json.dumps(values),))
     return values
+
+
+def _text_array(values):
+    """A PostgreSQL array literal of ``values``, each quoted, its backslashes and double
+    quotes escaped: psycopg adapts a list item by item, 2 ms of the 1,406 ties above."""
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
 class InIdList(In):

@@ -47,9 +47,9 @@ def test_thousands_of_ids_are_one_parameter(places):
 
 
 def test_texts_are_one_parameter_too(places):
-    # Quotes, commas, braces and backslashes: what a PostgreSQL array literal or JSON
-    # would have to escape, sent as it is.
-    awkward = ['Ring"sted', "a,b", "{x}", "back\\slash", "Ærø", places[2].slug]
+    # Quotes, commas, braces, backslashes and the word NULL: what a PostgreSQL array
+    # literal or JSON must escape or quote, sent as it is.
+    awkward = ['Ring"sted', "a,b", "{x}", "back\\slash", "NULL", " spaced ", "Ærø"]
     sent = []
 
     def record(execute, sql, params, many, context):
@@ -57,14 +57,15 @@ def test_texts_are_one_parameter_too(places):
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        found = list(Place.objects.filter(slug__in=text_list(awkward)))
+        found = list(Place.objects.filter(slug__in=text_list([*awkward, places[2].slug])))
     assert found == [places[2]]
     assert [len(params) for params in sent] == [1]
-    for place, name in zip(places[:4], awkward, strict=False):
+    for place, name in zip(places, awkward[:5], strict=True):
         place.slug = name
         place.save()
-    found = Place.objects.filter(slug__in=text_list([*awkward[:4], "absent"]))
-    assert set(found) == set(places[:4])
+    found = Place.objects.filter(slug__in=text_list([*awkward[:5], "absent"]))
+    assert set(found) == set(places)
+    assert set(Place.objects.filter(slug__in=text_list(awkward[3:5]))) == set(places[3:5])
     assert not Place.objects.filter(slug__in=text_list([])).exists()
 
 
