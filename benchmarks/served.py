@@ -11,13 +11,14 @@ the machine does over the run falls on every size alike: served one size after t
 
 Each public page is requested twice a round: as a cache miss (the registry version bumped
 on the same database just before, as a write to a partnership would) and as a cache hit.
+Every request opens its own connection and the server opens its own database connection,
+as in production.
+
 A write to a place also moves the places version, under which each worker keeps the
 map's layout (``atlas.explore``); a row measured after one here would have every worker
 read the layout again at its next map of the round, whatever that row measured, so the
 bench leaves it out, and the README gives what the layout costs, measured in one
-process. Every request
-opens its own connection and the server opens its own database connection, as in
-production.
+process.
 """
 
 import argparse
