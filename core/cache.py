@@ -19,7 +19,7 @@ _MISSING = object()
 _SETS = {}
 
 
-def per_version(name, parts, compute):
+def per_version(name, parts, compute, places=False):
     """``compute()``, computed once per registry version and shared by every worker, page
     and language that asks for the same ``name`` and ``parts``.
 
@@ -29,14 +29,20 @@ def per_version(name, parts, compute):
     registry: the records (a QuerySet, whose SQL also says what the reader may see; its
     order is left out), the language. The key holds the version, the moment it moved
     and today's date, as the page cache's does (``core.middleware``), so a value is never
-    older than the data; it is on and off with the page cache.
+    older than the data; it is on and off with the page cache. With ``places``, the
+    version is the places version: for what is worked out from the places alone
+    (``core.versioning.PLACE_MODELS``), kept across writes to anything else.
     """
     if not settings.ATLAS_CACHE_PAGES:
         return compute()
     # Imported here: this module is also the cache backend, loaded before the models.
     from . import versioning
 
-    value, changed_at = versioning.request_version.get() or versioning.current()
+    if places:
+        value, changed_at = versioning.places_version()
+        name = f"places.{name}"
+    else:
+        value, changed_at = versioning.request_version.get() or versioning.current()
     digest = hashlib.sha256(repr(_described(parts)).encode()).hexdigest()[:40]
     key = (
         f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{value}."

@@ -14,8 +14,9 @@ bump too, and ``restore`` moves the version past the one it replaced.
 
 A second number, the places version, moves only with writes to the places themselves
 (``PLACE_MODELS``; also with every write of unknown kind): what is worked out from the
-places alone, the map's layout (``atlas.explore``), is kept under it and outlives every
-write to a partnership or an organisation.
+places alone, the map's layout (``atlas.explore``) and a place's own parts of its page
+(``places.views``), is kept under it and outlives every write to a partnership or an
+organisation.
 
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
@@ -48,8 +49,17 @@ UNWATCHED = {
 
 ROW = 1
 
-# Writes to these move the places version too.
-PLACE_MODELS = frozenset({"places.place"})
+# Writes to these move the places version too: the places, and what a place's own page
+# shows of it (its other names, its figures and their sources).
+PLACE_MODELS = frozenset(
+    {
+        "places.place",
+        "places.placename",
+        "places.placefigure",
+        "places.place_sources",
+        "core.source",
+    }
+)
 
 # Sent after a bulk write that sends no per-row signal, inside its transaction, only to
 # receivers of its model: ``QuerySet.update()`` (``pks``, the rows it matched, read before
