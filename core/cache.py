@@ -19,7 +19,7 @@ _MISSING = object()
 _SETS = {}
 
 
-def per_version(name, parts, compute, places=False):
+def per_version(name, parts, compute, of=()):
     """``compute()``, computed once per registry version and shared by every worker, page
     and language that asks for the same ``name`` and ``parts``.
 
@@ -29,24 +29,25 @@ def per_version(name, parts, compute, places=False):
     registry: the records (a QuerySet, whose SQL also says what the reader may see; its
     order is left out), the language. The key holds the version, the moment it moved
     and today's date, as the page cache's does (``core.middleware``), so a value is never
-    older than the data; it is on and off with the page cache. With ``places``, the
-    version is the places version: for what is worked out from the places alone
-    (``core.versioning.PLACE_MODELS``), kept across writes to anything else.
+    older than the data; it is on and off with the page cache. With ``of``, the names
+    of parts of the registry ("places", "organisations"), the key holds their versions
+    instead: for what is worked out from those records alone
+    (``core.versioning.PART_MODELS``), kept across writes to anything else.
     """
     if not settings.ATLAS_CACHE_PAGES:
         return compute()
     # Imported here: this module is also the cache backend, loaded before the models.
     from . import versioning
 
-    if places:
-        value, changed_at = versioning.places_version()
-        name = f"places.{name}"
+    if of:
+        versions = [versioning.part_version(part) for part in of]
     else:
-        value, changed_at = versioning.request_version.get() or versioning.current()
+        versions = [versioning.request_version.get() or versioning.current()]
+    version = ".".join(f"{value}.{changed_at.timestamp()}" for value, changed_at in versions)
     digest = hashlib.sha256(repr(_described(parts)).encode()).hexdigest()[:40]
     key = (
-        f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{value}."
-        f"{changed_at.timestamp()}.{timezone.localdate()}.{name}.{digest}"
+        f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{'.'.join(of) or 'all'}."
+        f"{version}.{timezone.localdate()}.{name}.{digest}"
     )
     cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
     found = cache.get(key, _MISSING)

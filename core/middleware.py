@@ -151,7 +151,7 @@ class PublicCacheMiddleware:
         finally:
             if tokens := getattr(request, "_atlas_version_tokens", None):
                 versioning.request_version.reset(tokens[0])
-                versioning.request_places_version.reset(tokens[1])
+                versioning.request_part_versions.reset(tokens[1])
         if not isinstance(request._atlas_cache, tuple) or not self._may_store(response):
             return response
         prefix, last_modified = request._atlas_cache
@@ -175,10 +175,10 @@ class PublicCacheMiddleware:
         ):
             request._atlas_cache = False
             return None
-        (value, changed_at), places = versioning.current(places=True)
+        (value, changed_at), parts = versioning.current(parts=True)
         request._atlas_version_tokens = (
             versioning.request_version.set((value, changed_at)),
-            versioning.request_places_version.set(places),
+            versioning.request_part_versions.set(parts),
         )
         today = timezone.localdate()
         prefix = (

@@ -12,11 +12,12 @@ signal. A bulk write to an automatic many-to-many table (``Model.field.through``
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
 
-A second number, the places version, moves only with writes to the places themselves
-(``PLACE_MODELS``; also with every write of unknown kind): what is worked out from the
-places alone, the map's layout (``atlas.explore``) and a place's own parts of its page
-(``places.views``), is kept under it and outlives every write to a partnership or an
-organisation.
+Two more numbers, the places version and the organisations version, move only with
+writes to the places or the organisations themselves (``PART_MODELS``; both also with
+every write of unknown kind). What is worked out from those records alone is kept under
+them and outlives every write to a partnership: the map's layout (``atlas.explore``), a
+place's own parts of its page (``places.views``), an organisation's, and the first
+organisations of a place (``organisations``).
 
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
@@ -49,17 +50,33 @@ UNWATCHED = {
 
 ROW = 1
 
-# Writes to these move the places version too: the places, and what a place's own page
-# shows of it (its other names, its figures and their sources).
-PLACE_MODELS = frozenset(
-    {
-        "places.place",
-        "places.placename",
-        "places.placefigure",
-        "places.place_sources",
-        "core.source",
-    }
-)
+# Writes to these move a part's version too: the places, the organisations, and what the
+# pages of each show of them (other names, figures, sources).
+PART_MODELS = {
+    "places": frozenset(
+        {
+            "places.place",
+            "places.placename",
+            "places.placefigure",
+            "places.place_sources",
+            "core.source",
+        }
+    ),
+    "organisations": frozenset(
+        {
+            "organisations.organisation",
+            "organisations.organisationname",
+            "organisations.organisation_sources",
+            "core.source",
+        }
+    ),
+}
+PARTS = tuple(PART_MODELS)
+
+
+def _columns(part):
+    return f"{part}_value", f"{part}_changed_at"
+
 
 # Sent after a bulk write that sends no per-row signal, inside its transaction, only to
 # receivers of its model: ``QuerySet.update()`` (``pks``, the rows it matched, read before
@@ -104,9 +121,14 @@ class RegistryVersion(models.Model):
 
     value = models.BigIntegerField(_("version"), default=1)
     changed_at = models.DateTimeField(_("changed"), default=timezone.now)
-    # The version and the moment of the last write to the places (PLACE_MODELS).
+    # The version and the moment of the last write to the places, and to the
+    # organisations (PART_MODELS).
     places_value = models.BigIntegerField(_("places version"), default=1)
     places_changed_at = models.DateTimeField(_("places changed"), default=timezone.now)
+    organisations_value = models.BigIntegerField(_("organisations version"), default=1)
+    organisations_changed_at = models.DateTimeField(
+        _("organisations changed"), default=timezone.now
+    )
 
     class Meta:
         verbose_name = _("registry version")
@@ -122,27 +144,34 @@ class RegistryVersion(models.Model):
 # it for an anonymous GET, which writes nothing), so that values kept per version
 # (core.cache.per_version) are keyed by it without a second query.
 request_version = ContextVar("atlas_request_version", default=None)
-# And the places version, read in the same query (``current(places=True)``).
-request_places_version = ContextVar("atlas_request_places_version", default=None)
+# And the versions of the parts ({part: (value, changed_at)}), read in the same query
+# (``current(parts=True)``).
+request_part_versions = ContextVar("atlas_request_part_versions", default=None)
 
 
-def current(using=DEFAULT_DB_ALIAS, places=False):
+def current(using=DEFAULT_DB_ALIAS, parts=False):
     """``(value, changed_at)`` of the registry as this connection sees it: one query by
-    primary key (the row is created again if a ``flush`` removed it). With ``places``,
-    the places version too, in the same query: ``((value, changed_at), (places value,
-    places changed_at))``."""
-    if not places:
+    primary key (the row is created again if a ``flush`` removed it). With ``parts``, the
+    versions of the parts too, in the same query: ``((value, changed_at), {part: (value,
+    changed_at)})``."""
+    if not parts:
         return _read(using, "value", "changed_at")
-    found = _read(using, "value", "changed_at", "places_value", "places_changed_at")
-    return found[:2], found[2:]
+    found = _read(using, "value", "changed_at", *(c for part in PARTS for c in _columns(part)))
+    return found[:2], {part: found[2 + 2 * i : 4 + 2 * i] for i, part in enumerate(PARTS)}
+
+
+def part_version(part, using=DEFAULT_DB_ALIAS):
+    """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations"):
+    the request's, while a public page is served, else read as ``current()`` reads the
+    registry's."""
+    if using == DEFAULT_DB_ALIAS and (found := request_part_versions.get()) is not None:
+        return found[part]
+    return _read(using, *_columns(part))
 
 
 def places_version(using=DEFAULT_DB_ALIAS):
-    """``(value, changed_at)`` of the last write to the places: the request's, while a
-    public page is served, else read as ``current()`` reads the registry's."""
-    if using == DEFAULT_DB_ALIAS and (found := request_places_version.get()) is not None:
-        return found
-    return _read(using, "places_value", "places_changed_at")
+    """``part_version("places")``: the version the map's layout is kept under."""
+    return part_version("places", using)
 
 
 def _read(using, *columns):
@@ -159,31 +188,33 @@ def _read(using, *columns):
 
 class _Pending:
     """Sits in the connection's on-commit list while a bump is uncommitted: Django drops it
-    when the transaction, or the savepoint that made the bump, rolls back. ``places``: the
-    bump moved the places version too."""
+    when the transaction, or the savepoint that made the bump, rolls back. ``parts``: the
+    parts whose versions the bump moved too."""
 
-    def __init__(self, places):
-        self.places = places
+    def __init__(self, parts):
+        self.parts = parts
 
     def __call__(self):
         pass
 
 
 def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
-    """Move the version on, inside the caller's transaction; the places version too when
-    ``model`` is one of PLACE_MODELS or not given (a raw write, a restore, a migration).
+    """Move the version on, inside the caller's transaction; a part's version too when
+    ``model`` is one of its PART_MODELS, and every part's when ``model`` is not given (a
+    raw write, a restore, a migration).
 
     One UPDATE per transaction: later writes in the same transaction skip theirs, unless
     the version was read (``current()``) since, as a page rendered inside the transaction
-    would have been cached under it, or unless they write places and the first did not.
+    would have been cached under it, or unless they write a part the first did not.
     ``at_least`` moves it past a value, for a ``restore`` that brings back an older one.
     """
     connection = connections[using]
-    places = model is None or model._meta.label_lower in PLACE_MODELS
+    label = model._meta.label_lower if model is not None else None
+    parts = frozenset(p for p, labels in PART_MODELS.items() if label is None or label in labels)
     pending = getattr(connection, "atlas_pending_bump", None)
     if (
         pending is not None
-        and (pending.places or not places)
+        and parts <= pending.parts
         and any(entry[1] is pending for entry in connection.run_on_commit)
     ):
         return
@@ -191,22 +222,21 @@ def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
     versions = RegistryVersion.objects.using(using).filter(pk=ROW)
     value = Greatest(models.F("value"), at_least) + 1 if at_least else models.F("value") + 1
     moved = {"value": value, "changed_at": now}
-    if places:
-        moved.update(places_value=value, places_changed_at=now)
+    for part in parts:
+        moved.update(dict(zip(_columns(part), (value, now), strict=True)))
     if not versions.update(**moved):
         # Created again after a flush or a restore of a database without it: the new
         # changed_at is part of every cache key, so no page cached before can match.
-        versions.get_or_create(
-            pk=ROW,
-            defaults={
-                "value": at_least + 1,
-                "changed_at": now,
-                "places_value": at_least + 1,
-                "places_changed_at": now,
-            },
-        )
+        defaults = {"value": at_least + 1, "changed_at": now}
+        for part in PARTS:
+            defaults.update(dict(zip(_columns(part), (at_least + 1, now), strict=True)))
+        versions.get_or_create(pk=ROW, defaults=defaults)
     if connection.in_atomic_block:
-        connection.atlas_pending_bump = _Pending(places)
+        # What this transaction moved so far: a later bump of it moves only the value and
+        # what this one did not, and still counts as moving those.
+        if pending is not None and any(e[1] is pending for e in connection.run_on_commit):
+            parts |= pending.parts
+        connection.atlas_pending_bump = _Pending(parts)
         connection.on_commit(connection.atlas_pending_bump)
 
 

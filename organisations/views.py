@@ -29,28 +29,32 @@ class OrganisationExportView(CSVExportMixin, OrganisationListView):
 
 
 class OrganisationDetailView(RecordDetailView):
-    """An organisation; its partnerships come from ``{% organisation_partnerships %}``."""
+    """An organisation; its partnerships come from ``{% organisation_partnerships %}``.
+
+    What the page shows of the organisation itself (where it is based, what it belongs
+    to, its parts, names and sources) depends on the organisations and places alone, and
+    is kept under their versions (``kept_under``): a write to a partnership leaves it.
+    """
+
+    kept_under = ("places", "organisations")
 
     def records(self):
         return Organisation.objects.select_related(
             f"place__{ANCESTORS}", "parent__parent"
         ).prefetch_related("other_names", "sources")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        organisation = self.object
-        context["place_chain"] = (
-            [organisation.place, *organisation.place.ancestors()] if organisation.place else []
-        )
+    def own_context(self, organisation):
         children, children_count = first_page(
             organisation.children.visible_to(viewer(self.request)).order_by(
                 Localized("name").asc(), "pk"
             )
         )
         query = urlencode({"parent": organisation.slug})
-        context.update(
-            children=children,
-            children_count=children_count,
-            children_url=f"{reverse('organisations:organisation-list')}?{query}",
-        )
-        return context
+        return {
+            "place_chain": (
+                [organisation.place, *organisation.place.ancestors()] if organisation.place else []
+            ),
+            "children": children,
+            "children_count": children_count,
+            "children_url": f"{reverse('organisations:organisation-list')}?{query}",
+        }

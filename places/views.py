@@ -1,12 +1,9 @@
 from urllib.parse import urlencode
 
 from django.db.models import Prefetch
-from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.cache import per_version
 from core.detail import RecordDetailView
 from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
@@ -43,9 +40,12 @@ class PlaceDetailView(RecordDetailView):
     sub-places once and hands them on.
 
     What the page shows of the place itself depends on the places alone, and is kept
-    under the places version (``parts``): a write to a partnership or an organisation
-    leaves it, and the page then reads only its organisations and partnerships.
+    under the places version (``kept_under``): a write to a partnership or an
+    organisation leaves it, and the page then reads only its organisations and
+    partnerships.
     """
+
+    kept_under = ("places",)
 
     def records(self):
         return Place.objects.select_related(ANCESTORS, "capital").prefetch_related(
@@ -59,35 +59,7 @@ class PlaceDetailView(RecordDetailView):
             ),
         )
 
-    def get_object(self, queryset=None):
-        place = self.parts()["place"]
-        if place is None:
-            raise Http404
-        return place
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update({name: value for name, value in self.parts().items() if name != "place"})
-        return context
-
-    def parts(self):
-        """The place (None if the reader may not see it) and the context of its own parts,
-        read once per places version, reader's view and language (``read_parts``)."""
-        if not hasattr(self, "_parts"):
-            queryset = self.get_queryset()
-            slug = self.kwargs[self.slug_url_kwarg]
-            self._parts = per_version(
-                "place-page",
-                [queryset, slug, get_language()],
-                lambda: self.read_parts(queryset, slug),
-                places=True,
-            )
-        return self._parts
-
-    def read_parts(self, queryset, slug):
-        place = next(iter(queryset.filter(slug=slug)), None)
-        if place is None:
-            return {"place": None}
+    def own_context(self, place):
         by_kind = {}
         for figure in place.figures.all():  # newest first within each kind
             by_kind.setdefault(figure.kind, []).append(figure)
@@ -103,7 +75,6 @@ class PlaceDetailView(RecordDetailView):
             .order_by(Localized("name").asc(), "pk")
         )
         return {
-            "place": place,
             "children": children,
             "children_count": children_count,
             "children_url": f"{reverse('places:place-list')}?{urlencode({'parent': place.slug})}",

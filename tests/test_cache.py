@@ -331,6 +331,7 @@ def test_restore_moves_the_version_past_the_backup_and_the_present(
     # The backup's places may differ from those drawn before: the map's layout is read
     # again (atlas.explore).
     assert versioning.places_version()[0] > newest
+    assert versioning.part_version("organisations")[0] > newest
     page = fresh(client, address)
     assert "Nantong" in page and "Added after the backup" not in page
 
@@ -557,7 +558,7 @@ def test_a_miss_reads_the_version_once_also_for_the_values_kept_per_version(clie
         assert sum("core_registryversion" in query["sql"] for query in queries) == 1, address
         # Held for that request only: what runs after it reads the version again.
         assert versioning.request_version.get() is None
-        assert versioning.request_places_version.get() is None
+        assert versioning.request_part_versions.get() is None
 
 
 def test_the_version_is_one_query_and_a_missing_row_comes_back(django_assert_num_queries):

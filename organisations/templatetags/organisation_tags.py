@@ -5,7 +5,9 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import get_language
 
+from core.cache import per_version
 from core.search import id_list
 from core.translation import Localized
 from core.views import first_page
@@ -21,16 +23,25 @@ register.simple_tag(organisation_card)
 
 @register.inclusion_tag("includes/_organisations_section.html", takes_context=True)
 def place_organisations(context, place, place_ids):
-    """The first organisations based in the place or in a place inside it, and their number."""
-    organisations, total = first_page(
-        Organisation.objects.visible_to(viewer(context.get("request")))
-        .filter(place_id__in=id_list(place_ids))
-        .order_by(Localized("name").asc(), "pk"),
-        rows=Organisation.objects.select_related("place"),
+    """The first organisations based in the place or in a place inside it, and their number:
+    read once per version of the places and the organisations (a country's 10,000
+    organisations took 17 ms to count and sort at 100,000 partnerships), since no write
+    to a partnership changes them."""
+    organisations = Organisation.objects.visible_to(viewer(context.get("request")))
+    first, total = per_version(
+        "place-organisations",
+        [organisations, place.pk, get_language()],
+        lambda: first_page(
+            organisations.filter(place_id__in=id_list(place_ids)).order_by(
+                Localized("name").asc(), "pk"
+            ),
+            rows=Organisation.objects.select_related("place"),
+        ),
+        of=("places", "organisations"),
     )
     query = urlencode({"place": place.slug})
     return {
-        "organisations": organisations,
+        "organisations": first,
         "total": total,
         "more_url": f"{reverse('organisations:organisation-list')}?{query}",
         "place": place,

@@ -207,7 +207,8 @@ def test_a_place_the_layout_has_not_read_is_read_again(registry):
     assert explore._layouts["default"] is not layout
 
 
-def test_the_version_and_the_places_version_are_one_query(django_assert_num_queries):
+def test_the_version_and_the_versions_of_the_parts_are_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
-        (value, _changed_at), (places, _places_changed_at) = versioning.current(places=True)
-    assert places <= value
+        (value, _changed_at), parts = versioning.current(parts=True)
+    assert set(parts) == {"places", "organisations"}
+    assert all(part_value <= value for part_value, _part_changed_at in parts.values())
