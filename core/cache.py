@@ -9,6 +9,7 @@ import zlib
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends import filebased
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.exceptions import EmptyResultSet
 from django.core.files import locks
 from django.db.models import QuerySet
@@ -108,13 +109,26 @@ class FileBasedCache(filebased.FileBasedCache):
     CULL_EVERY = 100
 
     # zlib's fastest level. Django's default (6) took 12 ms to compress the map's 0.5 MB
-    # of points and lines, level 1 4 ms, for a file 9% larger; most pages stored are
-    # gzipped already, and compress no further at any level.
+    # of points and lines, level 1 4 ms, for a file 9% larger.
     COMPRESSION = 1
+    # Most pages stored are gzipped already, and compress no further at any level: a value
+    # that zlib shrinks by less than this is stored as it is pickled. Decompressing the
+    # filtered map's 130 KB of GeoJSON took 0.57 ms of a 2.1 ms cache hit.
+    WORTH_COMPRESSING = 0.9
 
     def _write_content(self, file, timeout, value):
         file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
-        file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol), self.COMPRESSION))
+        file.write(self._dumps(value))
+
+    def _dumps(self, value):
+        pickled = pickle.dumps(value, self.pickle_protocol)
+        compressed = zlib.compress(pickled, self.COMPRESSION)
+        return compressed if len(compressed) < self.WORTH_COMPRESSING * len(pickled) else pickled
+
+    @staticmethod
+    def _loads(data):
+        # A pickle starts with its protocol (0x80), zlib's output with 0x78.
+        return pickle.loads(data if data[:1] == b"\x80" else zlib.decompress(data))
 
     def _cull(self):
         sets = _SETS.get(self._dir, 0)
@@ -128,7 +142,7 @@ class FileBasedCache(filebased.FileBasedCache):
             with open(self._key_to_file(key, version), "rb") as f:
                 locks.lock(f, locks.LOCK_SH)
                 if not self._is_expired(f):
-                    return pickle.loads(zlib.decompress(f.read()))
+                    return self._loads(f.read())
         except FileNotFoundError:
             pass
         return default
@@ -143,13 +157,25 @@ class FileBasedCache(filebased.FileBasedCache):
                     expiry = 0  # an empty file is expired, as Django's own reads have it
                 if expiry is not None and expiry < time.time():
                     raise ValueError(f"Key {key!r} not found.")
-                value = pickle.loads(zlib.decompress(f.read())) + delta
+                value = self._loads(f.read()) + delta
                 f.seek(0)
-                f.write(
-                    pickle.dumps(expiry, self.pickle_protocol)
-                    + zlib.compress(pickle.dumps(value, self.pickle_protocol))
-                )
+                f.write(pickle.dumps(expiry, self.pickle_protocol) + self._dumps(value))
                 f.truncate()
                 return value
         except FileNotFoundError:
             raise ValueError(f"Key {key!r} not found.") from None
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        # Django's, reading the value as ``get`` does.
+        try:
+            with open(self._key_to_file(key, version), "r+b") as f:
+                locks.lock(f, locks.LOCK_EX)
+                if self._is_expired(f):
+                    return False
+                value = self._loads(f.read())
+                f.seek(0)
+                self._write_content(f, timeout, value)
+                f.truncate()
+                return True
+        except FileNotFoundError:
+            return False

@@ -1,9 +1,13 @@
 """Headers, bad input, password and token guessing, and the API throttle."""
 
+import gzip
 import json
 import multiprocessing
+import os
+import pickle
 import re
 import time
+import zlib
 from urllib.parse import urlencode
 
 import pytest
@@ -431,6 +435,31 @@ def test_counting_in_the_file_cache_keeps_the_expiry(tmp_path, monkeypatch):
     assert counted.get("hits") is None
     with pytest.raises(ValueError):
         counted.incr("hits")
+
+
+def test_the_file_cache_stores_what_zlib_cannot_shrink_as_it_is(tmp_path):
+    cache = FileBasedCache(str(tmp_path), {})
+    gzipped = gzip.compress(os.urandom(50_000))  # as a page stored compressed is
+    text = "Suzhou, Jiangsu; " * 5_000
+    cache.set("page", gzipped, 60)
+    cache.set("text", text, 60)
+    cache.set("count", 1, 60)
+
+    def stored(key):
+        with open(cache._key_to_file(key), "rb") as file:
+            pickle.load(file)  # the expiry
+            return file.read()
+
+    assert stored("page") == pickle.dumps(gzipped, cache.pickle_protocol)  # not compressed
+    assert len(stored("text")) < len(text) / 10
+    assert cache.get("page") == gzipped and cache.get("text") == text
+    assert cache.touch("page", 120) and cache.touch("text", 120)
+    assert cache.get("page") == gzipped and cache.get("text") == text
+    assert cache.incr("count") == 2 and cache.get("count") == 2
+    # A file written compressed, as Django writes every value, still reads.
+    with open(cache._key_to_file("old"), "wb") as file:
+        file.write(pickle.dumps(None) + zlib.compress(pickle.dumps(gzipped)))
+    assert cache.get("old") == gzipped
 
 
 def test_the_file_cache_counts_its_folder_once_every_so_many_sets(tmp_path, monkeypatch):
