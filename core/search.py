@@ -372,8 +372,11 @@ class RowsById:
 
     _IDS = object()  # where the ids go among the compiled query's parameters
 
-    def __init__(self, build):
+    def __init__(self, build, by_vendor=None):
+        """``by_vendor``: {vendor: build} for a database that reads the same rows faster
+        through another query."""
         self.build = build
+        self.by_vendor = by_vendor or {}
         self._compiled = {}
 
     def rows(self, ids, using=DEFAULT_DB_ALIAS):
@@ -383,7 +386,8 @@ class RowsById:
         key = (using, get_language())
         if key not in self._compiled:
             marked = IdList.sending(self._IDS, connection.vendor)
-            compiler = self.build(marked).query.get_compiler(using)
+            build = self.by_vendor.get(connection.vendor, self.build)
+            compiler = build(marked).query.get_compiler(using)
             sql, params = compiler.as_sql()
             converters = compiler.get_converters([column for column, *_ in compiler.select])
             self._compiled[key] = sql, list(params), list(converters.items())

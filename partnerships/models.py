@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -74,9 +75,9 @@ def ties_within(place_ids, held=None):
 SHOWN_PARTY = ("slug", "country", "name_da", "name_en")
 SHOWN_THEME = ("name_da", "name_en")
 
-# The participants and themes of the cards' partnerships, in the order the models give.
-_CARD_PARTICIPANTS = RowsById(
-    lambda ids: (
+
+def _card_participants(ids):
+    return (
         Participant.objects.filter(partnership_id__in=ids)
         .order_by(*Participant._meta.ordering)
         .values_list(
@@ -88,6 +89,32 @@ _CARD_PARTICIPANTS = RowsById(
             *(f"organisation__{name}" for name in SHOWN_PARTY),
         )
     )
+
+
+def _card_participants_looked_up(ids):
+    """The same rows, each party's columns looked up by its primary key. PostgreSQL
+    joined the participants of twenty cards to every place and organisation by hashing
+    both tables (0.9 ms a list at 10,000 partnerships, 0.37 ms so)."""
+
+    def of(model, key, name):
+        return Subquery(model.objects.filter(pk=OuterRef(key)).order_by().values(name))
+
+    shown = {
+        "shown_organisation_place": of(Organisation, "organisation_id", "place_id"),
+        **{f"shown_place_{n}": of(Place, "place_id", n) for n in SHOWN_PARTY},
+        **{f"shown_organisation_{n}": of(Organisation, "organisation_id", n) for n in SHOWN_PARTY},
+    }
+    return (
+        Participant.objects.filter(partnership_id__in=ids)
+        .order_by(*Participant._meta.ordering)
+        .annotate(**shown)
+        .values_list("partnership_id", "place_id", "organisation_id", *shown)
+    )
+
+
+# The participants and themes of the cards' partnerships, in the order the models give.
+_CARD_PARTICIPANTS = RowsById(
+    _card_participants, by_vendor={"postgresql": _card_participants_looked_up}
 )
 _CARD_THEMES = RowsById(
     lambda ids: (

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.utils import translation
 
+from partnerships import models
 from places.models import Place
 from tests.factories import (
     OrganisationFactory,
@@ -123,3 +124,25 @@ def test_a_record_has_one_card_wherever_it_is_listed(client, markup, language):
         card = card_of(client.get(listed).content.decode(), href)
         for address in elsewhere[record]:
             assert card_of(client.get(address).content.decode(), href) == card, address
+
+
+def test_each_database_reads_the_same_participants_for_the_cards():
+    # PostgreSQL looks each party up by its key (``_card_participants_looked_up``) rather
+    # than joining every place and organisation: the rows must be those of the join.
+    jiangsu = PlaceFactory(name="Jiangsu", kind=Place.Kind.PROVINCE)
+    suzhou = PlaceFactory(name="Suzhou", name_da="Suzhou (da)", parent=jiangsu)
+    other = PlaceFactory(name="Suzhou", country="CN")
+    draft = PlaceFactory(name="Kunshan", publication="draft")
+    university = OrganisationFactory(name="Soochow University", place=suzhou, country="CN")
+    unplaced = OrganisationFactory(name="Danish Business Council", place=None, country="DK")
+    ties = [
+        PartnershipFactory(parties=[suzhou, university]),
+        PartnershipFactory(parties=[other, unplaced, draft]),
+        PartnershipFactory(parties=[unplaced, suzhou]),
+    ]
+    ids = [tie.pk for tie in ties]
+    joined = list(models._card_participants(ids))
+    looked_up = list(models._card_participants_looked_up(ids))
+    assert looked_up == joined
+    assert len(joined) == 7
+    assert models._CARD_PARTICIPANTS.rows(ids) == joined
