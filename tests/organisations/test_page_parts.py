@@ -75,6 +75,7 @@ def test_a_write_to_a_partnership_keeps_them(registry):
     PartnershipFactory(title="Suzhou University and Aarhus", parties=[university, aarhus])
     content, queries = read(university)
     assert not [sql for sql in queries if any(t in sql for t in OWN_TABLES)]
+    assert not [sql for sql in queries if '."parent_id" IN (' in sql]  # nor its parts
     assert "Suzhou University and Aarhus" in content
     assert "Soochow University" in content and "University register" in content
     assert "School of Design" in content and "Jiangsu" in content
@@ -222,3 +223,22 @@ def test_which_writes_move_which_version(registry):
         write()
         after = versions()
         assert tuple(int(b != a) for b, a in zip(before, after, strict=True)) == moved
+
+
+def test_the_ties_of_its_parts_follow_every_write_to_the_parts(registry):
+    university = registry["university"]
+    aarhus = Place.objects.get(name="Aarhus")
+    school = Organisation.objects.get(name="School of Design")
+    PartnershipFactory(title="Design exchange with Aarhus", parties=[school, aarhus])
+    assert "Design exchange with Aarhus" in read(university)[0]
+    # A new part, and a tie of it: both writes after the parts were read.
+    college = OrganisationFactory(name="Medical College", place=registry["suzhou"])
+    Organisation.objects.filter(pk=college.pk).update(parent=university)
+    PartnershipFactory(title="Medical exchange with Aarhus", parties=[college, aarhus])
+    content = read(university)[0]
+    assert "Medical exchange with Aarhus" in content and "Design exchange" in content
+    # A part that leaves takes its ties along.
+    Organisation.objects.filter(pk=school.pk).update(parent=None)
+    content = read(university)[0]
+    assert "Design exchange with Aarhus" not in content
+    assert "Medical exchange with Aarhus" in content
