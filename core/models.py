@@ -6,7 +6,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -15,7 +15,7 @@ from . import history
 from .fields import PartialDateField
 from .search import SearchKeyField, id_list, subtree
 from .text import query_terms, search_key, unique_slug
-from .translation import DEFAULT_LANGUAGE, translated
+from .translation import DEFAULT_LANGUAGE, translated, untranslated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
 
 # A record nobody has confirmed for this long is shown as stale.
@@ -26,7 +26,34 @@ wikidata_validator = RegexValidator(
 )
 
 
-class RecordQuerySet(VersionedQuerySet):
+class DerivedQuerySet(VersionedQuerySet):
+    """``update()`` of a field that others are derived from (the model's ``derived_from``:
+    names, partial dates) derives those (``derived_fields``) again for the rows it wrote,
+    as ``save()`` and the bulk writers do with ``derive()``: a record renamed by an update
+    is found by its new name, and a start changed so is counted in its new year."""
+
+    DERIVE_CHUNK = 1000
+
+    def derives_from(self, fields):
+        derived_from = getattr(self.model, "derived_from", ())
+        return any(untranslated(field) in derived_from for field in fields)
+
+    def derive_again(self, pks):
+        manager = self.model._default_manager.using(self.db)
+        if hasattr(self.model, "other_names"):
+            manager = manager.prefetch_related("other_names")
+        for start in range(0, len(pks), self.DERIVE_CHUNK):
+            records = list(manager.filter(pk__in=pks[start : start + self.DERIVE_CHUNK]))
+            for record in records:
+                record.derive()
+            # Through update() again, with derived fields only: the version and the keepers
+            # hear of those too.
+            self.model._default_manager.using(self.db).bulk_update(
+                records, self.model.derived_fields
+            )
+
+
+class RecordQuerySet(DerivedQuerySet):
     # Whether the records are read with what their cards show besides their own fields
     # (``with_card_parts``).
     _card_parts = False
@@ -162,6 +189,9 @@ class Record(models.Model):
     objects = RecordQuerySet.as_manager()
     # The field a new record's slug is made from; None for records without a slug.
     slug_from = None
+    # What ``derive()`` fills, and the fields it reads (``DerivedQuerySet``): the names.
+    derived_fields = ("search_key",)
+    derived_from = frozenset()
     # True once a migration has indexed the search keys (``core.search.IndexSearchKey``).
     search_indexed = False
 
@@ -412,15 +442,35 @@ class Language(models.TextChoices):
 
 
 class AlternativeNameQuerySet(VersionedQuerySet):
+    """A bulk delete or update of names skips the model's ``delete()`` and ``save()``; the
+    records named still need new keys. (Bulk writers of new names set the records' keys
+    themselves with ``Record.derive()``, as the import does.)"""
+
     def delete(self):
-        # A bulk delete skips the model's delete(); the records named still need new keys.
-        field = self.model.record_field
-        record_model = self.model._meta.get_field(field).related_model
-        record_ids = set(self.values_list(f"{field}_id", flat=True))
+        record_ids = self._record_ids()
         deleted = super().delete()
-        for record in record_model._default_manager.filter(pk__in=record_ids):
-            record.refresh_search_key()
+        self._derive_records(record_ids)
         return deleted
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            record_ids = self._record_ids()
+            rows = super().update(**kwargs)
+            # A name given to another record: that one too.
+            moved_to = kwargs.get(
+                self.model.record_field, kwargs.get(f"{self.model.record_field}_id")
+            )
+            if moved_to is not None:
+                record_ids.add(getattr(moved_to, "pk", moved_to))
+            self._derive_records(record_ids)
+        return rows
+
+    def _record_ids(self):
+        return set(self.order_by().values_list(f"{self.model.record_field}_id", flat=True))
+
+    def _derive_records(self, record_ids):
+        record_model = self.model._meta.get_field(self.model.record_field).related_model
+        record_model._default_manager.using(self.db).all().derive_again(sorted(record_ids))
 
 
 class AlternativeName(models.Model):
@@ -502,6 +552,8 @@ class Source(Record):
         constraints = [
             models.UniqueConstraint(fields=["title", "author"], name="source_unique_title_author")
         ]
+
+    derived_from = frozenset({"title", "short_title", "author"})
 
     def __str__(self):
         return self.title

@@ -39,6 +39,13 @@ def localized_field(field, language):
     return f"{field}_{language}"
 
 
+def untranslated(column):
+    """The field a column of one language belongs to (``name_da`` → ``name``); any other
+    name as it is."""
+    base, _sep, code = column.rpartition("_")
+    return base if base and code in LANGUAGES else column
+
+
 def translated_columns(field):
     """A translated field's own column and its column in every language: what ``only()``
     must keep for the field to read as it always does."""

@@ -245,18 +245,30 @@ class VersionedQuerySet(PlainRowsQuerySet):
     reach ``bump()`` through signals. ``bulk_update()`` runs through ``update()``."""
 
     def update(self, **kwargs):
+        derives = self.derives_from(kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
-            # Which rows, read only when a keeper listens: after the update the filter
-            # may no longer match them.
+            # Which rows, read only when a keeper listens or fields derived from those
+            # written must be derived again: after the update the filter may no longer
+            # match them.
             pks = (
                 list(self.order_by().values_list("pk", flat=True))
-                if bulk_written.has_listeners(self.model)
+                if derives or bulk_written.has_listeners(self.model)
                 else None
             )
             rows = super().update(**kwargs)
             if rows:
+                if derives:
+                    # Before the keepers hear of it: they read what is derived.
+                    self.derive_again(pks)
                 written(self.model, self.db, pks=pks, fields=set(kwargs))
         return rows
+
+    def derives_from(self, fields):
+        """Whether fields of the rows are derived from any of ``fields`` (core.models)."""
+        return False
+
+    def derive_again(self, pks):
+        """Derive those fields again for the rows of ``pks``."""
 
     def bulk_create(self, objs, *args, **kwargs):
         with transaction.atomic(using=self.db, savepoint=False):

@@ -139,6 +139,8 @@ class Organisation(Publishable):
         # Reversed once per language, not once per card (core.links).
         return slug_url("organisations:organisation-detail", self.slug)
 
+    derived_from = frozenset({"name", "short_name", "native_name"})
+
     def all_names(self):
         names = [self.name_da, self.name_en, self.short_name, self.native_name]
         if self.pk:

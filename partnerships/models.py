@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from core.dates import parse_or_none
 from core.fields import PartialDateField, RowIdField
 from core.links import slug_url
-from core.models import Publishable, RecordQuerySet, Source
+from core.models import DerivedQuerySet, Publishable, RecordQuerySet, Source
 from core.search import RowsById, any_of, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
@@ -370,6 +370,9 @@ class Partnership(Publishable):
         # Reversed once per language, not once per card (core.links).
         return slug_url("partnerships:partnership-detail", self.slug)
 
+    derived_fields = ("search_key", "start_on", "end_on", "status_as_of_on")
+    derived_from = frozenset({"title", "start", "end", "status_as_of"})
+
     def all_names(self):
         return [self.title_da, self.title_en]
 
@@ -529,7 +532,9 @@ class Event(models.Model):
         related_name="events",
     )
 
-    objects = VersionedQuerySet.as_manager()
+    objects = DerivedQuerySet.as_manager()
+    derived_fields = ("date_on",)
+    derived_from = frozenset({"date"})
 
     class Meta:
         verbose_name = _("event")

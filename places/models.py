@@ -198,6 +198,8 @@ class Place(Publishable):
         # Reversed once per language, not once per card (core.links).
         return slug_url("places:place-detail", self.slug)
 
+    derived_from = frozenset({"name", "native_name"})
+
     def all_names(self):
         names = [self.name_da, self.name_en, self.native_name]
         if self.pk:

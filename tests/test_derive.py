@@ -5,13 +5,23 @@ from collections import ChainMap
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from core.models import ParentsInDatabase, contains_itself
+from core.models import ParentsInDatabase, Source, contains_itself
 from core.text import search_key
+from organisations.models import Organisation
+from partnerships import facets
 from partnerships.models import Event, Partnership
-from places.models import Place
-from tests.factories import PartnershipFactory, PlaceFactory
+from places.models import Place, PlaceName
+from tests.factories import (
+    EventFactory,
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    SourceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +83,58 @@ def test_the_participant_minimum_is_one_rule():
     with translation.override("en"):
         assert "at least 2 participants" in error.value.messages[0]
     PartnershipFactory()  # the factory's two parties pass
+
+
+# QuerySet.update() of what others are derived from (core.models.DerivedQuerySet) -------
+
+
+def test_an_update_of_names_gives_new_search_keys():
+    suzhou = PlaceFactory(name="Suzhou", native_name="苏州")
+    other = PlaceFactory(name="Suzhou")  # the other Suzhou, not renamed
+    Place.objects.filter(pk=suzhou.pk).update(name_en="Soochow", native_name="")
+    assert list(Place.objects.search("soochow")) == [suzhou]
+    assert list(Place.objects.search("suzhou")) == [other]
+    assert not Place.objects.search("苏州").exists()
+    university = OrganisationFactory(name="Soochow University")
+    Organisation.objects.filter(pk=university.pk).update(short_name="SUDA")
+    assert list(Organisation.objects.search("suda")) == [university]
+    source = SourceFactory(title="Census 2020")
+    Source.objects.filter(pk=source.pk).update(title="Census 2021")
+    assert list(Source.objects.search("census 2021")) == [source]
+
+
+def test_an_update_of_dates_derives_the_days_and_recounts_the_chart():
+    partnership = PartnershipFactory(start="1990")
+    event = EventFactory(partnership=partnership, date="1991")
+    Partnership.objects.filter(pk=partnership.pk).update(start="c. 2010", end="2015-05")
+    partnership.refresh_from_db()
+    assert partnership.start_on == datetime.date(2010, 1, 1)
+    assert partnership.end_on == datetime.date(2015, 5, 31)
+    started = facets.counts(facets.ALL, ["started"])["started"]
+    assert started.get(f"2010|{partnership.kind}") == 1
+    assert f"1990|{partnership.kind}" not in started
+    Event.objects.filter(pk=event.pk).update(date="2011-03")
+    event.refresh_from_db()
+    assert event.date_on == datetime.date(2011, 3, 1)
+
+
+def test_an_update_that_derives_nothing_reads_no_records():
+    place = PlaceFactory()
+    with CaptureQueriesContext(connection) as queries:
+        Place.objects.filter(pk=place.pk).update(latitude=31.3, longitude=120.6)
+    assert not [q["sql"] for q in queries if '"places_place"."search_key"' in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        Place.objects.filter(pk=place.pk).update(name_en="Suzhou")
+    assert [q["sql"] for q in queries if '"places_place"."search_key"' in q["sql"]]
+
+
+def test_an_update_of_other_names_gives_new_search_keys():
+    suzhou = PlaceFactory(name="Suzhou")
+    wuxi = PlaceFactory(name="Wuxi")
+    PlaceName.objects.create(place=suzhou, name="Gusu")
+    PlaceName.objects.filter(name="Gusu").update(name="Wu")
+    assert set(Place.objects.search("wu")) == {suzhou, wuxi}
+    assert not Place.objects.search("gusu").exists()
+    # A name given to another record: both keys change.
+    PlaceName.objects.filter(name="Wu").update(name="Gusu", place=wuxi)
+    assert list(Place.objects.search("gusu")) == [wuxi]
