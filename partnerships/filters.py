@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core.cache import per_version
 from core.fields import PartialDateFormField
 from core.filters import (
     MATCHED_IDS,
@@ -791,15 +792,39 @@ class PartnershipFilter(RecordFilterSet):
 
     def named_places(self, value):
         """(id, kind, country) of the places ``value`` names: looked up once, as facets
-        apply the filter once each."""
+        apply the filter once each, and kept per places version, as no other write
+        changes what a name names."""
         if value not in self.named:
-            places = self.filters["place"].matching(value)
-            self.named[value] = list(places.values_list("pk", "kind", "country"))
+            places = self.filters["place"].records
+            self.named[value] = per_version(
+                "named-places",
+                [places, value],
+                lambda: list(
+                    self.filters["place"].matching(value).values_list("pk", "kind", "country")
+                ),
+                of=("places",),
+            )
         return self.named[value]
 
     def filter_organisation(self, queryset, name, value: str):
-        named = self.filters["organisation"].matching(value).values("pk")
-        return queryset.for_organisations(with_parts(Organisation, named))
+        # The organisations the value names and their parts, kept per organisations
+        # version and sent as one parameter, as on an organisation's page.
+        organisations = self.filters["organisation"].records
+        parts = per_version(
+            "named-organisations",
+            [organisations, value],
+            lambda: list(
+                Organisation.objects.filter(
+                    pk__in=with_parts(
+                        Organisation, self.filters["organisation"].matching(value).values("pk")
+                    )
+                )
+                .order_by()
+                .values_list("pk", flat=True)
+            ),
+            of=("organisations",),
+        )
+        return queryset.for_organisations(id_list(parts))
 
     def search_groups(self, query, records):
         return search_groups(self, query, records)
