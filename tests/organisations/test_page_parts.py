@@ -4,7 +4,7 @@ organisations (``core.versioning``): a write to a partnership leaves them, and e
 that changes them moves one of those versions, whatever path it takes."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -242,3 +242,16 @@ def test_the_ties_of_its_parts_follow_every_write_to_the_parts(registry):
     content = read(university)[0]
     assert "Design exchange with Aarhus" not in content
     assert "Medical exchange with Aarhus" in content
+
+
+def test_one_transaction_moves_each_version_it_writes_once(registry):
+    before = (versioning.places_version(), versioning.part_version("organisations"))
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        Place.objects.filter(pk=registry["suzhou"].pk).update(description="On the canal.")
+        Organisation.objects.filter(pk=registry["university"].pk).update(website="")
+        Place.objects.filter(pk=registry["suzhou"].pk).update(description="By the lake.")
+    after = (versioning.places_version(), versioning.part_version("organisations"))
+    assert after[0] != before[0] and after[1] != before[1]
+    # The second write of a place moves nothing the first two did not.
+    bumps = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "core_registryversion"')]
+    assert len(bumps) == 2
