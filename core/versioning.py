@@ -212,11 +212,10 @@ def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
     label = model._meta.label_lower if model is not None else None
     parts = frozenset(p for p, labels in PART_MODELS.items() if label is None or label in labels)
     pending = getattr(connection, "atlas_pending_bump", None)
-    if (
-        pending is not None
-        and parts <= pending.parts
-        and any(entry[1] is pending for entry in connection.run_on_commit)
-    ):
+    # A bump of this transaction still to commit (not rolled back with a savepoint).
+    if pending is not None and not any(e[1] is pending for e in connection.run_on_commit):
+        pending = None
+    if pending is not None and parts <= pending.parts:
         return
     now = timezone.now()
     versions = RegistryVersion.objects.using(using).filter(pk=ROW)
@@ -234,7 +233,7 @@ def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
     if connection.in_atomic_block:
         # What this transaction moved so far: a later bump of it moves only the value and
         # what this one did not, and still counts as moving those.
-        if pending is not None and any(e[1] is pending for e in connection.run_on_commit):
+        if pending is not None:
             parts |= pending.parts
         connection.atlas_pending_bump = _Pending(parts)
         connection.on_commit(connection.atlas_pending_bump)

@@ -87,6 +87,14 @@ def below(model, ids):
     return _walked(rows)[1]
 
 
+def part_ids(records):
+    """The ids of ``records`` (a queryset) and of the records up to PART_DEPTH levels below
+    them: what ``with_parts`` selects, read in one query (``core.search.levels_below``)
+    for a caller that keeps them (an organisation's page, the list's ``?organisation=``)."""
+    [rows] = levels_below([records], PART_DEPTH)
+    return list(dict.fromkeys(pk for pk, _parent, _depth in rows))
+
+
 def named_below(records, term):
     """[(the ids of the records named ``term``, ``below`` them)] for each queryset of
     ``records`` (places, organisations: those the reader may see), in one query: the names
@@ -809,19 +817,10 @@ class PartnershipFilter(RecordFilterSet):
     def filter_organisation(self, queryset, name, value: str):
         # The organisations the value names and their parts, kept per organisations
         # version and sent as one parameter, as on an organisation's page.
-        organisations = self.filters["organisation"].records
         parts = per_version(
             "named-organisations",
-            [organisations, value],
-            lambda: list(
-                Organisation.objects.filter(
-                    pk__in=with_parts(
-                        Organisation, self.filters["organisation"].matching(value).values("pk")
-                    )
-                )
-                .order_by()
-                .values_list("pk", flat=True)
-            ),
+            [self.filters["organisation"].records, value],
+            lambda: part_ids(self.filters["organisation"].matching(value)),
             of=("organisations",),
         )
         return queryset.for_organisations(id_list(parts))

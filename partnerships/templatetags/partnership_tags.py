@@ -22,7 +22,7 @@ from organisations.models import Organisation
 
 from .. import facets
 from ..cards import partnership_card, partnership_dates
-from ..filters import with_parts
+from ..filters import part_ids
 from ..models import WITHIN, Event, Partnership, ties_within
 
 register = template.Library()
@@ -185,11 +185,7 @@ def organisation_partnerships(context, organisation):
         per_version(
             "organisation-parts",
             [organisation.pk],
-            lambda: list(
-                Organisation.objects.filter(pk__in=with_parts(Organisation, [organisation.pk]))
-                .order_by()
-                .values_list("pk", flat=True)
-            ),
+            lambda: part_ids(Organisation.objects.filter(pk=organisation.pk)),
             of=("organisations",),
         )
     )
