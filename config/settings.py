@@ -144,6 +144,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
         f"PRAGMA foreign_keys=ON; PRAGMA mmap_size={SQLITE_MMAP_BYTES};",
     }
+# PostgreSQL compiles a query to machine code (JIT) once the planner's estimate of its cost
+# passes jit_above_cost. The estimate of a search's walk down from what its words name grows
+# with every level it may descend: "hai university" at 100,000 partnerships was estimated
+# far above that bar, and its place walk spent 520 ms of 565 compiling, for a query that
+# runs in 15. No query here runs long enough to win back a compilation. Behind a PgBouncer
+# that refuses startup options, set ATLAS_POSTGRES_JIT=server and turn it off there
+# (ALTER ROLE … SET jit = off).
+POSTGRES_JIT = os.environ.get("ATLAS_POSTGRES_JIT", "off").strip().lower()
+if POSTGRES_JIT not in {"off", "server"}:
+    raise ImproperlyConfigured(
+        f"ATLAS_POSTGRES_JIT is {POSTGRES_JIT!r}: use 'off' (the default) or 'server' "
+        "(leave it to the database server's configuration)."
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_JIT == "off":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Kept after any options the DATABASE_URL brings (?options=-c%20…).
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # The partnership title indexes hold both titles for PostgreSQL's index-only reads
 # (Index.include); SQLite leaves them out, as the warning says, and needs none.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
