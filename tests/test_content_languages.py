@@ -15,7 +15,7 @@ from tests.factories import (
     PlaceFigureFactory,
     ThemeFactory,
 )
-from tests.pages import url
+from tests.pages import sitemap, url
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +254,7 @@ def test_search_finds_either_languages_name_and_shows_the_readers(client, aarhus
 
 
 def test_sitemap_gives_every_record_its_address_in_each_language(client, aarhus):
-    body = client.get("/sitemap.xml").content.decode()
+    body = sitemap(client)
     for language in ["da", "en"]:
         address = f"http://testserver/{language}/places/{aarhus.slug}/"
         assert f"<loc>{address}</loc>" in body

@@ -1,16 +1,22 @@
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.db.models.signals import post_init
 from django.test import RequestFactory
 from django.utils import translation
 
 from core.exports import csv_text, neutralise
+from core.models import Publication
 from core.numbers import grouped, large_number
+from core.sitemaps import LocalisedSitemap
 from core.views import server_error
 from partnerships.models import Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
-from tests.pages import queries_for, url
+from tests.pages import queries_for, sitemap, url
 
 # One more than before the chart of partnerships started per year: its GROUP BY.
 HOME_QUERY_BUDGET = 8
@@ -117,15 +123,90 @@ def test_sitemap_lists_every_record_in_both_languages(client):
     place = PlaceFactory(name="Wuxi")
     organisation = OrganisationFactory(name="Jiangnan University")
     partnership = PartnershipFactory(title="Bycirklen cooperation")
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
-    body = response.content.decode()
+    body = sitemap(client)
     for language in ["en", "da"]:
         assert f"http://testserver/{language}/places/{place.slug}/" in body
         assert f"http://testserver/{language}/organisations/{organisation.slug}/" in body
         assert f"http://testserver/{language}/partnerships/{partnership.slug}/" in body
         assert f"<loc>http://testserver/{language}/about/</loc>" in body
     assert 'hreflang="da"' in body
+
+
+def sitemap_locations(client, address):
+    response = client.get(address)
+    assert response.status_code == 200, address
+    return re.findall(r"<url><loc>(.*?)</loc>", response.content.decode())
+
+
+@pytest.mark.django_db
+def test_sitemap_is_an_index_of_pages_that_each_read_only_their_records(
+    client, monkeypatch, request
+):
+    # At 100,000 partnerships one sitemap of everything took 12 s and 37 MB: each page
+    # now holds `limit` addresses, and a record's two languages may fall on two pages.
+    monkeypatch.setattr(LocalisedSitemap, "limit", 3)
+    places = [PlaceFactory(name=f"Ringsted {number}") for number in range(5)]
+    PlaceFactory(name="Ringsted draft", publication=Publication.DRAFT)
+    languages = [code for code, _ in settings.LANGUAGES]
+    expected = [
+        f"http://testserver/{language}/places/{place.slug}/"
+        for place in sorted(places, key=lambda place: place.pk)
+        for language in languages
+    ]
+
+    made = []
+
+    def made_one(sender, instance, **kwargs):
+        made.append(instance)
+
+    post_init.connect(made_one, sender=Place, weak=False)
+    request.addfinalizer(lambda: post_init.disconnect(made_one, sender=Place))
+    index = client.get("/sitemap.xml").content.decode()
+    assert not made, "the index read records"
+    section = "http://testserver/sitemap-places.xml"
+    pages = [section, *(f"{section}?p={number}" for number in range(2, 5))]
+    assert [loc for loc in re.findall(r"<loc>(.*?)</loc>", index) if "places" in loc] == pages
+
+    found = []
+    for address in pages:
+        made.clear()
+        locations = sitemap_locations(client, address.removeprefix("http://testserver"))
+        assert 1 <= len(locations) <= 3
+        # The records of its own addresses, not the six of the section.
+        assert len(made) == len({location.split("/")[-2] for location in locations})
+        found += locations
+    assert found == expected
+    assert client.get(f"{section}?p=5".removeprefix("http://testserver")).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [
+        ("/sitemap-places.xml?p=0", 404),
+        ("/sitemap-places.xml?p=2", 404),
+        ("/sitemap-places.xml?p=x", 404),
+        ("/sitemap-nowhere.xml", 404),
+        # Refused before any view, as every address with a control character is.
+        ("/sitemap-places.xml?p=%00", 400),
+    ],
+)
+def test_a_sitemap_page_that_does_not_exist_is_refused(client, address, status):
+    PlaceFactory(name="Suzhou")
+    assert client.get(address).status_code == status
+
+
+@pytest.mark.django_db
+def test_the_sitemap_index_dates_a_section_by_its_latest_published_record(client):
+    older = PlaceFactory(name="Suzhou")
+    newer = PlaceFactory(name="Suzhou")
+    draft = PlaceFactory(name="Suzhou draft", publication=Publication.DRAFT)
+    Place.objects.filter(pk=older.pk).update(updated_at=datetime(2020, 1, 2, tzinfo=UTC))
+    Place.objects.filter(pk=newer.pk).update(updated_at=datetime(2024, 5, 6, tzinfo=UTC))
+    Place.objects.filter(pk=draft.pk).update(updated_at=datetime(2025, 1, 1, tzinfo=UTC))
+    index = client.get("/sitemap.xml").content.decode()
+    entry = re.search(r"<loc>[^<]*sitemap-places\.xml</loc><lastmod>([^<]*)</lastmod>", index)
+    assert entry and entry[1].startswith("2024-05-06"), index
 
 
 def test_robots_txt_points_at_the_sitemap(client):
