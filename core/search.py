@@ -406,3 +406,35 @@ class RowsById:
                     row[position] = function(row[position], expression, connection)
             converted.append(tuple(row))
         return converted
+
+
+# A {key: group} mapping sent as one JSON parameter, read as rows (key, group).
+GROUPS_SQL = {
+    "postgresql": "SELECT key::bigint AS key, value::bigint AS grp FROM json_each_text(%s::json)",
+    "sqlite": "SELECT CAST(key AS INTEGER) AS key, value AS grp FROM json_each(%s)",
+}
+
+
+def distinct_by_group(rows, key, counted, groups):
+    """{group: how many distinct ``counted`` values the ``rows`` (a queryset) have whose
+    ``key`` ``groups`` ({key: group}) maps to it}, counted in the database.
+
+    The search page counts, for each place just below a place it names, the matching
+    partnerships tied to a place inside it. Read as (partnership, place) pairs and
+    grouped in Python, a country named by a search that matched all 100,000 partnerships
+    sent 275,000 rows, and made PostgreSQL spill its DISTINCT to disk (0.34 s).
+    """
+    if not groups:
+        return {}
+    db = connections[rows.db]
+    sql, params = rows.values(key, counted).order_by().query.get_compiler(rows.db).as_sql()
+    quote = db.ops.quote_name
+    mapping = json.dumps({str(int(k)): int(group) for k, group in groups.items()})
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS MATERIALIZED ({GROUPS_SQL[db.vendor]}) "
+            f"SELECT m.grp, COUNT(DISTINCT r.{quote(counted)}) FROM ({sql}) r "
+            f"JOIN m ON m.key = r.{quote(key)} GROUP BY m.grp",
+            (mapping, *params),
+        )
+        return dict(cursor.fetchall())

@@ -34,7 +34,7 @@ from core.filters import (
     date_input,
     year_input,
 )
-from core.search import any_of, id_list, level_ids, levels_below
+from core.search import any_of, distinct_by_group, id_list, level_ids, levels_below
 from core.text import query_terms
 from core.translation import Localized, translated, translated_columns
 from core.visibility import published_through, viewer
@@ -947,22 +947,24 @@ def _place_parts(ids, parents, matches, visible):
         # A named place right below another is no part of it.
         if not (pk == part and pk in ids)
     }
-    found = {}
+    counts = {}
     if via_place:
-        ties = Participant.objects.filter(partnership__in=matches).order_by()
-        pairs = (
-            ties.annotate(where=Coalesce("place_id", "organisation__place_id"))
-            .filter(where__in=id_list(via_place))
-            .values_list("partnership_id", "where")
-            .distinct()
+        ties = Participant.objects.filter(partnership__in=matches).annotate(
+            where=Coalesce("place_id", "organisation__place_id")
         )
-        for partnership, where in pairs:
-            found.setdefault(via_place[where], set()).add(partnership)
+        # How many matches are tied to a place in each part, counted in the database.
+        counts = distinct_by_group(
+            ties,
+            "where",
+            "partnership_id",
+            {where: part for where, (part, _named) in via_place.items()},
+        )
+    named_above = dict(via_place.values())
     labels = {}
-    if found:
-        parts = visible.filter(pk__in=[part for part, _named in found])
+    if counts:
+        parts = visible.filter(pk__in=list(counts))
         labels = dict(parts.values_list("pk", Localized("name")))
-    counts = {part: len(partnerships) for (part, _named), partnerships in found.items()}
+    found = [(part, named_above[part]) for part in sorted(counts)]
     parts = [(part, labels[part], named) for part, named in found if part in labels]
     via_place = {where: part for where, (part, _named) in via_place.items() if part in labels}
     return counts, via_place, parts
