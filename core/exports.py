@@ -84,6 +84,15 @@ class ExportResource(ModelResource):
     def iter_queryset(self, queryset):
         yield from queryset
 
+    def get_export_fields(self, selected_fields=None):
+        # import-export asks again for every row: a fifth of the time of a download of
+        # 10,000 partnerships went to choosing the same columns.
+        chosen = self.__dict__.setdefault("_export_fields", {})
+        key = tuple(selected_fields or ())
+        if key not in chosen:
+            chosen[key] = super().get_export_fields(selected_fields)
+        return chosen[key]
+
 
 def join(values):
     """Several values in one cell, as the importer will read them back."""
