@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from core.cache import per_version
+from core.throttling import download_throttled
 from core.translation import content_language
 from core.views import active_chips
 from core.visibility import viewer
@@ -214,6 +215,7 @@ DOWNLOAD_FORMATS = {
 }
 
 
+@download_throttled
 def network_download(request, fmt):
     """The whole filtered network, with no limit, in a file researchers' tools open."""
     filterset = explore.filter_partnerships(request.GET or None, request=request)

@@ -5,6 +5,7 @@ everything else is fixed here so that every machine runs the same configuration.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -350,6 +351,16 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": ATLAS_TRUSTED_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
 }
+
+# Anonymous downloads (CSV lists, network files) written per client address and period:
+# the CSV of 100,000 partnerships takes seconds to write, and each new address (a query
+# string of its own) is written anew. Cached downloads are served without counting.
+ATLAS_DOWNLOAD_ANON_RATE = os.environ.get("ATLAS_DOWNLOAD_ANON_RATE", "60/hour").strip()
+if not re.fullmatch(r"(0|off|[1-9][0-9]*/(second|minute|hour|day))", ATLAS_DOWNLOAD_ANON_RATE):
+    raise ImproperlyConfigured(
+        f"ATLAS_DOWNLOAD_ANON_RATE is {ATLAS_DOWNLOAD_ANON_RATE!r}: write a number of "
+        "downloads per second, minute, hour or day (60/hour), or off."
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnership Atlas API",

@@ -4,11 +4,15 @@ The throttle, the token lockout and django-axes all name the client with ``clien
 so a client that writes its own X-Forwarded-For header escapes none of them.
 """
 
+import functools
 import math
+import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import authentication, exceptions, throttling
 
 
@@ -99,3 +103,54 @@ class LockingTokenAuthentication(authentication.TokenAuthentication):
         except exceptions.AuthenticationFailed:
             count(key, int(settings.AXES_COOLOFF_TIME * 3600))
             raise
+
+
+DOWNLOAD_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def download_refused(request):
+    """A 429 answer when this client has had its anonymous downloads of the period
+    written (``settings.ATLAS_DOWNLOAD_ANON_RATE``), else None, counting this one.
+
+    Called by a download's view, so only downloads the page cache did not hold count: a
+    file served from the cache costs nothing to write. Staff are never counted.
+    """
+    rate = settings.ATLAS_DOWNLOAD_ANON_RATE
+    if rate in {"0", "off"}:
+        return None
+    # Only a request with a session cookie may be staff's; asking any other for its user
+    # would read the session, and the answer would vary on Cookie and go uncached.
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+        return None
+    number, period = rate.split("/")
+    duration = DOWNLOAD_PERIODS[period]
+    now = time.time()
+    window = int(now // duration)
+    wait = math.ceil((window + 1) * duration - now)
+    key = f"atlas.downloads.{client_ip(request)}.{duration}.{window}"
+    # In the cache the API throttle counts in: one count for every worker and server.
+    if count(key, wait) <= int(number):
+        return None
+    minutes = math.ceil(wait / 60)
+    response = HttpResponse(
+        ngettext(
+            "Too many downloads from this address. Try again in %(minutes)d minute.",
+            "Too many downloads from this address. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def download_throttled(view):
+    """``download_refused`` before a function view."""
+
+    @functools.wraps(view)
+    def throttled(request, *args, **kwargs):
+        return download_refused(request) or view(request, *args, **kwargs)
+
+    return throttled

@@ -15,6 +15,7 @@ from django_filters.views import FilterView
 from .exports import csv_response
 from .filters import Facet, FacetOption
 from .pagination import EitherEndPaginator
+from .throttling import download_refused
 from .visibility import viewer
 
 
@@ -139,6 +140,8 @@ class CSVExportMixin:
     filename_prefix = "records"
 
     def get(self, request, *args, **kwargs):
+        if refused := download_refused(request):
+            return refused
         self.filterset = self.get_filterset(self.get_filterset_class())
         if not self.filterset.is_bound or self.filterset.is_valid():
             # The list's records, without what their cards show: the spreadsheet reads

@@ -168,3 +168,11 @@ def test_the_apps_postgresql_connection_compiles_no_query():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.parametrize("rate", ["60", "60/week", "-1/hour", "lots"])
+def test_an_unreadable_download_rate_is_refused(rate):
+    result = run_django("print('started')", DJANGO_DEBUG="1", ATLAS_DOWNLOAD_ANON_RATE=rate)
+    assert result.returncode != 0
+    assert "ATLAS_DOWNLOAD_ANON_RATE" in result.stderr
+    assert "started" not in result.stdout
