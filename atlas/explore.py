@@ -608,7 +608,9 @@ def network(partnerships, around=None, steps=1, limit=None, request=None, user=N
         elif isinstance(around, Place):
             place_ids = set(Place.subtree_ids([around.pk]))
             organisation_ids = set(
-                Organisation.objects.filter(place_id__in=place_ids).values_list("pk", flat=True)
+                Organisation.objects.filter(place_id__in=id_list(place_ids)).values_list(
+                    "pk", flat=True
+                )
             )
         else:
             place_ids, organisation_ids = set(), {around.pk}
@@ -620,7 +622,10 @@ def network(partnerships, around=None, steps=1, limit=None, request=None, user=N
             found = list(
                 partnerships.filter(
                     pk__in=Participant.objects.filter(
-                        Q(place_id__in=place_ids) | Q(organisation_id__in=organisation_ids)
+                        # Each sent as one parameter: a country's 5,000 places and 10,000
+                        # organisations were as many placeholders to build and parse.
+                        Q(place_id__in=id_list(place_ids))
+                        | Q(organisation_id__in=id_list(organisation_ids))
                     ).values("partnership_id")
                 )
                 .exclude(pk__in=ids)
