@@ -46,7 +46,7 @@ class Names:
         self.loose = defaultdict(list)
         self.entries = {}
         # reference() of each target, until a name is added or forgotten: an export of
-        # 10,000 partnerships names its 2,000 places 27,000 times.
+        # 10,000 partnerships names the parties of its 27,000 ties, each party many times.
         self.references = {}
 
     def add(self, target, name, others=(), slug="", detail="", forms=()):
