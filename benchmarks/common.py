@@ -1,6 +1,7 @@
 """What the benchmarks share: a production-like configuration on a throw-away database, and
 generated registries kept in var/bench/ so that the 100,000-partnership one is made once."""
 
+import argparse
 import hashlib
 import os
 import secrets
@@ -25,6 +26,23 @@ def configure(database, url=None):
     import django
 
     django.setup()
+
+
+def standalone(doc, partnerships, rounds, argv=None):
+    """The arguments of a benchmark run on its own (``--partnerships``, ``--rounds``,
+    ``--database-url``), with Django set up on its generated registry, made if missing:
+    ``(arguments, registry)``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--partnerships", type=int, default=partnerships)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument(
+        "--database-url", help="postgres://… server to use instead of SQLite (any database name)"
+    )
+    arguments = parser.parse_args(argv)
+    registry = Registry(arguments.partnerships, arguments.database_url)
+    registry.ensure()
+    configure(None, registry.url())
+    return arguments, registry
 
 
 def production_environment(database_url, **extra):

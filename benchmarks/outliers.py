@@ -12,13 +12,12 @@ its status and size, slowest first, and marks those past ``SLOW_MS``. Nothing fa
 is for reading.
 """
 
-import argparse
 import statistics
 import sys
 import tempfile
 import time
 
-from common import Registry, configure
+from common import standalone
 
 # A miss a reader would notice; the bench's goals are for the typical pages.
 SLOW_MS = 250
@@ -89,16 +88,7 @@ def report(results, registry, rounds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partnerships", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--database-url", help="postgres://… server to use instead of SQLite (any database name)"
-    )
-    arguments = parser.parse_args(argv)
-    registry = Registry(arguments.partnerships, arguments.database_url)
-    registry.ensure()
-    configure(None, registry.url())
+    arguments, registry = standalone(__doc__, 100_000, 3, argv)
     from django.conf import settings
     from django.core.management import call_command
 

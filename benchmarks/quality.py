@@ -9,12 +9,11 @@ all, for a superuser made inside a transaction that is rolled back, so the regis
 left as it was. The goal: every check under a second at 10,000 partnerships.
 """
 
-import argparse
 import statistics
 import sys
 import time
 
-from common import Registry, configure
+from common import standalone
 
 GOAL_SECONDS = 1.0
 
@@ -143,16 +142,7 @@ def report(results, counts, registry, rounds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partnerships", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--database-url", help="postgres://… server to use instead of SQLite (any database name)"
-    )
-    arguments = parser.parse_args(argv)
-    registry = Registry(arguments.partnerships, arguments.database_url)
-    registry.ensure()
-    configure(None, registry.url())
+    arguments, registry = standalone(__doc__, 10_000, 5, argv)
     results, counts = measure(arguments.rounds)
     return 0 if report(results, counts, registry, arguments.rounds) else 1
 

@@ -10,13 +10,12 @@ search, in interleaved rounds: once on the index, once on the plain scan it repl
 a transaction that is rolled back, so the registry is left as it was).
 """
 
-import argparse
 import statistics
 import sys
 import time
 from contextlib import contextmanager, nullcontext
 
-from common import Registry, configure
+from common import standalone
 
 GOAL_MS = 50.0
 # Latin syllables, Danish letters, a Chinese name of two characters (shorter than a
@@ -132,16 +131,7 @@ def report(results, registry, rounds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partnerships", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument(
-        "--database-url", help="postgres://… server to use instead of SQLite (any database name)"
-    )
-    arguments = parser.parse_args(argv)
-    registry = Registry(arguments.partnerships, arguments.database_url)
-    registry.ensure()
-    configure(None, registry.url())
+    arguments, registry = standalone(__doc__, 100_000, 7, argv)
     from django.conf import settings
     from django.core.management import call_command
 

@@ -964,8 +964,7 @@ def _place_parts(ids, parents, matches, visible):
     if counts:
         parts = visible.filter(pk__in=list(counts))
         labels = dict(parts.values_list("pk", Localized("name")))
-    found = [(part, named_above[part]) for part in sorted(counts)]
-    parts = [(part, labels[part], named) for part, named in found if part in labels]
+    parts = [(part, labels[part], named_above[part]) for part in sorted(counts) if part in labels]
     via_place = {where: part for where, (part, _named) in via_place.items() if part in labels}
     return counts, via_place, parts
 

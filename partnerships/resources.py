@@ -155,22 +155,12 @@ class Participants(ListColumn):
 
     def cell_item(self, item, job):
         kind, target, role = item
-        if job.exporting:
-            # Names stay as they are while a file is written; a place takes part in
-            # many partnerships.
-            key = ("party", kind, target, job.slug_references)
-            text = job.cached(key, lambda: self.party_text(kind, target, job))
-        else:
-            text = self.party_text(kind, target, job)
-        return text if role == Participant.Role.PARTNER else f"{text} ({role})"
-
-    def party_text(self, kind, target, job):
         names = job.names(PARTIES[kind])
         text = names.slug_reference(target) if job.slug_references else names.reference(target)
         other = job.names(PARTIES["organisation" if kind == "place" else "place"])
         if job.slug_references or other.find(text)[0] or text != names.name_of(target):
             text = f"{kind}:{names.slug_of(target)}"
-        return text
+        return text if role == Participant.Role.PARTNER else f"{text} ({role})"
 
     def show(self, value, job):
         return LIST_SEPARATOR.join(self.show_item(item, job) for item in self.ordered(value, job))
