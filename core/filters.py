@@ -126,6 +126,11 @@ class RecordFilterSet(django_filters.FilterSet):
         # The folding search in core.text, through the model's QuerySet.
         return queryset.search(value)
 
+    def in_pages(self, rows):
+        """``rows``, what this filter keeps (``qs``), as its pages and the search page read
+        them: a queryset, or a list that reads only the rows asked for (``Ranked``)."""
+        return rows
+
     def found(self, queryset, value):
         """What the search box lets through, in no order: what the facets count. A
         FilterSet that ranks its search results leaves the ranking out here."""

@@ -1,5 +1,5 @@
 """Pages of long lists that cost about the same at any depth: the admin's changelists, the
-public lists and the API's."""
+public lists and the API's, and the search's ranked lists."""
 
 from django.core.paginator import Paginator
 from django.db import models
@@ -56,20 +56,79 @@ class EitherEndPaginator(Paginator):
         rows = self.object_list
         if not isinstance(rows, models.QuerySet) or not rows.ordered:
             return super().page(number)
-        reverse = bottom > self.count - top and ends_in_key(rows)
-        ordered, start, stop = (
-            (rows.reverse(), self.count - top, self.count - bottom)
-            if reverse
-            else (rows, bottom, top)
-        )
-        # The first rows cost nothing to reach. The ids of a DISTINCT query would need the
-        # columns it orders by beside them.
-        if start and not rows.query.distinct:
-            return self._get_page(
-                rows.filter(pk__in=ordered.values("pk")[start:stop]), number, self
-            )
-        if not reverse:
-            return super().page(number)
-        page = list(ordered[start:stop])
-        page.reverse()
-        return self._get_page(page, number, self)
+        return self._get_page(rows_between(rows, self.count, bottom, top), number, self)
+
+
+def rows_between(rows, count, start, stop):
+    """Rows ``start`` to ``stop`` of ``rows``, an ordered queryset ``count`` long, read
+    from the nearer end (``EitherEndPaginator``)."""
+    reverse = start > count - stop and ends_in_key(rows)
+    ordered, first, last = (
+        (rows.reverse(), count - stop, count - start) if reverse else (rows, start, stop)
+    )
+    # The first rows cost nothing to reach. The ids of a DISTINCT query would need the
+    # columns it orders by beside them.
+    if first and not rows.query.distinct:
+        return rows.filter(pk__in=ordered.values("pk")[first:last])
+    if not reverse:
+        return rows[start:stop]
+    page = list(ordered[first:last])
+    page.reverse()
+    return page
+
+
+class Ranked:
+    """A list in order of rank, then in its own order within a rank, read rank by rank.
+
+    ``first`` holds the ids of the first ranks, few each, in the list's order; ``rest``
+    is the last rank, a queryset in a total order (``with_tie_break``); ``records`` reads
+    the records of a page by id; ``count`` is how many the list holds. Each record read
+    is given its rank as ``attribute``.
+
+    Ordered by rank in the database, a search naming a country sorted all 100,000
+    partnerships it found for its first page (112 ms on PostgreSQL). Here the first ranks
+    are read by id, and the last from the nearer end of an index in its own order; a page
+    then reads its records in one query, wherever its ranks begin and end.
+    """
+
+    def __init__(self, first, rest, records, count, attribute):
+        self.first = first
+        self.rest = rest
+        self.records = records
+        self.total = count
+        self.attribute = attribute
+
+    def count(self):
+        return self.total
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            found = self[key : key + 1]
+            if not found:
+                raise IndexError(key)
+            return found[0]
+        start, stop, step = key.indices(self.total)
+        if step != 1:
+            raise ValueError("Ranked lists are read in order.")
+        ranked, offset = [], 0
+        for rank, ids in enumerate(self.first):
+            ranked += [(pk, rank) for pk in ids[max(start - offset, 0) : max(stop - offset, 0)]]
+            offset += len(ids)
+        left = self.total - offset
+        start, stop = max(start - offset, 0), min(stop - offset, left)
+        if start < stop:
+            rest = rows_between(self.rest.values_list("pk", flat=True), left, start, stop)
+            ranked += [(pk, len(self.first)) for pk in rest]
+        if not ranked:
+            return []
+        records = self.records.filter(pk__in=[pk for pk, _rank in ranked]).order_by()
+        records = {record.pk: record for record in records}
+        page = []
+        for pk, rank in ranked:
+            if (record := records.get(pk)) is not None:  # deleted meanwhile
+                setattr(record, self.attribute, rank)
+                page.append(record)
+        return page

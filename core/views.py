@@ -98,6 +98,9 @@ class RecordListView(FilterView):
         # The one gate for lists, their facets and counts, CSV downloads and search.
         return self.records().visible_to(viewer(self.request))
 
+    def paginate_queryset(self, queryset, page_size):
+        return super().paginate_queryset(self.filterset.in_pages(queryset), page_size)
+
     def get_paginator(self, queryset, *args, **kwargs):
         paginator = super().get_paginator(queryset, *args, **kwargs)
         # Known without a COUNT: from the counts kept or the facets (``known_count``).
@@ -241,7 +244,7 @@ class SearchView(TemplateView):
         if hidden:
             records, count = [], None
         elif section.faceted:
-            records = list(matches[: self.per_section])
+            records = list(filterset.in_pages(matches)[: self.per_section])
             # A section not full holds every match: no need to count them again.
             count = len(records) if len(records) < self.per_section else None
         else:

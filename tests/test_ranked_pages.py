@@ -1,0 +1,284 @@
+"""A search that finds many partnerships reads its pages rank by rank
+(``PartnershipFilter.in_pages``, ``core.pagination.Ranked``): those titled with the words
+first, then those of a participant so named, then the rest from the front (or the far end)
+of the list's order. Every page must hold what sorting all the matches by rank gives.
+
+Each test compares the pages read rank by rank (``RANKED_FROM`` and ``RANKED_SHARE`` 0,
+however many the search finds) with the threshold out of reach, where the database sorts
+every match by rank in one query.
+"""
+
+import pytest
+from django.db.models import QuerySet
+
+from core.models import Publication
+from core.pagination import Ranked
+from partnerships.filters import PartnershipFilter
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
+from tests.pages import url
+
+pytestmark = pytest.mark.django_db
+
+SISTER = Partnership.Kind.SISTER_CITY
+
+
+@pytest.fixture
+def china():
+    """China, two provinces, two cities named Suzhou, and ties to them of every rank, with
+    titles that repeat (the list's order then falls back on the key), a draft, and ties
+    that have nothing to do with China (two Ringsteds)."""
+    country = PlaceFactory(name="China", kind=Place.Kind.COUNTRY, country="CN", slug="china")
+    jiangsu = PlaceFactory(name="Jiangsu", kind=Place.Kind.PROVINCE, parent=country)
+    anhui = PlaceFactory(name="Anhui", kind=Place.Kind.PROVINCE, parent=country)
+    suzhou = PlaceFactory(name="Suzhou", parent=jiangsu, slug="suzhou-jiangsu")
+    other_suzhou = PlaceFactory(name="Suzhou", parent=anhui, slug="suzhou-anhui")
+    wuxi = PlaceFactory(name="Wuxi", parent=jiangsu)
+    council = OrganisationFactory(name="China Council", country="CN")
+    university = OrganisationFactory(name="Soochow University", place=suzhou, country="CN")
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    ringsted = PlaceFactory(name="Ringsted", country="DK")
+    iowa = PlaceFactory(name="Ringsted", country="US", slug="ringsted-iowa")
+    # The first rank: the title names China.
+    PartnershipFactory(title="China week", parties=[aarhus, wuxi])
+    PartnershipFactory(title="A China tie", parties=[aarhus, suzhou])
+    # The second: a participant does.
+    PartnershipFactory(title="Embassy", parties=[country, aarhus])
+    PartnershipFactory(title="Council", parties=[council, aarhus], kind=SISTER)
+    # The rest, through the places and organisations in China.
+    for number in range(9):
+        PartnershipFactory(
+            title=f"Aarhus–Suzhou {number % 3}",
+            parties=[aarhus, suzhou if number % 2 else other_suzhou],
+            kind=SISTER if number % 3 else Partnership.Kind.COOPERATION_AGREEMENT,
+            status=Partnership.Status.ENDED if number % 4 == 0 else Partnership.Status.ACTIVE,
+        )
+    for number in range(4):
+        PartnershipFactory(title=f"Wuxi {number}", parties=[wuxi, ringsted], kind=SISTER)
+    PartnershipFactory(title="Research", parties=[university, OrganisationFactory()])
+    PartnershipFactory(title="Wuxi draft", parties=[wuxi, aarhus], publication=Publication.DRAFT)
+    PartnershipFactory(title="Ringsted–Ringsted", parties=[ringsted, iowa])
+    return country
+
+
+def ranked_from_the_first(monkeypatch):
+    monkeypatch.setattr(PartnershipFilter, "RANKED_FROM", 0)
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", 0)
+
+
+def read_pages(client, address, monkeypatch, per_page):
+    """[(title, pk, rank)] of every page of the list at ``address``, and what it paged."""
+    monkeypatch.setattr("partnerships.views.PartnershipListView.paginate_by", per_page)
+    first = client.get(address)
+    assert first.status_code == 200
+    paginator = first.context["paginator"]
+    rows = []
+    for number in paginator.page_range:
+        response = client.get(f"{address}&page={number}")
+        rows += [
+            (str(record), record.pk, getattr(record, "search_rank", None))
+            for record in response.context["page_obj"].object_list
+        ]
+    return rows, paginator.object_list
+
+
+def both_ways(client, address, monkeypatch, per_page=4):
+    """The pages read rank by rank, and sorted by rank in the database."""
+    ranked_from_the_first(monkeypatch)
+    ranked, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, Ranked)
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", 2)
+    sorted_, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, QuerySet)
+    return ranked, sorted_
+
+
+@pytest.mark.parametrize("per_page", [3, 4, 7, 30])
+def test_every_page_holds_what_sorting_by_rank_gives(client, china, monkeypatch, per_page):
+    address = url("partnerships:partnership-list", query="q=china")
+    ranked, sorted_ = both_ways(client, address, monkeypatch, per_page)
+    assert ranked == sorted_
+    titles = [title for title, _pk, _rank in ranked]
+    assert titles[:4] == ["A China tie", "China week", "Council", "Embassy"]
+    assert [rank for _title, _pk, rank in ranked] == [0, 0, 1, 1] + [2] * 14
+    # Repeated titles in the order of their keys, the draft and the Ringsteds left out.
+    assert len(set(titles)) == 12 and "Wuxi draft" not in titles
+    assert "Ringsted–Ringsted" not in titles
+
+
+def test_staff_see_the_draft_in_its_place(editor_client, china, monkeypatch):
+    address = url("partnerships:partnership-list", query="q=china")
+    ranked, sorted_ = both_ways(editor_client, address, monkeypatch)
+    assert ranked == sorted_
+    assert "Wuxi draft" in [title for title, _pk, _rank in ranked]
+
+
+def test_in_danish(client, china, monkeypatch):
+    address = url("partnerships:partnership-list", language="da", query="q=china")
+    ranked, sorted_ = both_ways(client, address, monkeypatch)
+    assert ranked == sorted_
+    assert [rank for _title, _pk, rank in ranked] == [0, 0, 1, 1] + [2] * 14
+
+
+def test_with_another_filter_and_several_words(client, china, monkeypatch):
+    for query in ("q=china&kind=sister_city", "q=china+aarhus", "q=suzhou+china&status=active"):
+        address = url("partnerships:partnership-list", query=query)
+        ranked, sorted_ = both_ways(client, address, monkeypatch)
+        assert ranked == sorted_, query
+        assert ranked, query
+
+
+def test_a_chosen_order_is_not_ranked(client, china, monkeypatch):
+    ranked_from_the_first(monkeypatch)
+    response = client.get(url("partnerships:partnership-list", query="q=china&sort=-title"))
+    assert isinstance(response.context["paginator"].object_list, QuerySet)
+    titles = [str(record) for record in response.context["page_obj"].object_list]
+    assert titles == sorted(titles, reverse=True)
+
+
+@pytest.mark.parametrize("few", [1, 2])
+def test_too_many_in_the_first_ranks_sorts_in_the_database(client, china, monkeypatch, few):
+    # "china" names two records (China, China Council): past one, the search is sorted
+    # as a whole. A third title naming China puts three in the first rank, past two.
+    PartnershipFactory(title="China fair", parties=[PlaceFactory(), PlaceFactory()])
+    ranked_from_the_first(monkeypatch)
+    monkeypatch.setattr(PartnershipFilter, "FEW_RANKED", few)
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert isinstance(response.context["paginator"].object_list, QuerySet)
+    assert str(response.context["page_obj"].object_list[0]) == "A China tie"
+    monkeypatch.setattr(PartnershipFilter, "FEW_RANKED", 3)
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert isinstance(response.context["paginator"].object_list, Ranked)
+
+
+@pytest.mark.parametrize(
+    "ranked_from, share, ranked",
+    # It finds 19 of the 20 partnerships, the draft among them.
+    [(0, 0.96, False), (0, 0.95, True), (20, 0, False), (19, 0, True)],
+)
+def test_a_search_that_finds_few_sorts_in_the_database(
+    client, china, monkeypatch, ranked_from, share, ranked
+):
+    monkeypatch.setattr(PartnershipFilter, "RANKED_FROM", ranked_from)
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", share)
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    paged = response.context["paginator"].object_list
+    assert isinstance(paged, Ranked if ranked else QuerySet)
+
+
+def test_the_search_page_reads_the_same_records_and_groups(client, china, monkeypatch):
+    def read():
+        response = client.get(url("search", query="q=china"))
+        section = response.context["results"][2]
+        records = [(str(r), getattr(r, "found_via", "")) for r in section["records"]]
+        groups = [(str(g["named"]), g["parts"]) for g in section["groups"]]
+        return records, groups, section["count"]
+
+    ranked_from_the_first(monkeypatch)
+    ranked = read()
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", 2)
+    assert ranked == read()
+    records, groups, count = ranked
+    assert count == 18
+    assert records[4] == ("Aarhus–Suzhou 0", "in China: Anhui")
+    assert groups == [("China", [("Jiangsu", 11), ("Anhui", 5)])]
+
+
+def facets_of(response):
+    return {
+        facet.name: {option.value: option.count for option in facet.options}
+        for facet in response.context["facets"]
+        if facet.name in ("status", "kind", "country")
+    }
+
+
+def expected_facets(filters, left_out):
+    """The facets the list shows for the published partnerships with ``filters``, less the
+    titles ``left_out``: each facet counted without its own filter."""
+    published = Partnership.objects.published().exclude(title__in=left_out)
+    found = {}
+    for name in ("status", "kind"):
+        rows = published.filter(**{k: v for k, v in filters.items() if k != name})
+        found[name] = {}
+        for value in rows.values_list(name, flat=True):
+            found[name][value] = found[name].get(value, 0) + 1
+    return found
+
+
+@pytest.mark.parametrize(
+    "query, filters",
+    [
+        ("q=china", {}),
+        ("q=china&status=active", {"status": "active"}),
+        ("q=china&kind=sister_city&status=ended", {"kind": SISTER, "status": "ended"}),
+    ],
+)
+def test_a_search_that_finds_every_partnership_filters_nothing(
+    client, china, monkeypatch, query, filters
+):
+    """Found among every partnership (the draft too), it keeps every one: known from the
+    number it found, and the facets are the kept counts. One not found is still left out,
+    by the list, its count and its facets."""
+    address = url("partnerships:partnership-list", query=query)
+    ranked_from_the_first(monkeypatch)
+    Partnership.objects.filter(title="Ringsted–Ringsted").delete()
+    for left_out in ([], ["Ringsted again"]):
+        response = client.get(address)
+        titles = [str(record) for record in response.context["page_obj"].object_list]
+        published = Partnership.objects.published().filter(**filters).exclude(title__in=left_out)
+        assert response.context["paginator"].count == published.count()
+        assert len(titles) == min(published.count(), 20)
+        assert "Ringsted again" not in titles
+        shown = facets_of(response)
+        for name, counts in expected_facets(filters, left_out).items():
+            assert shown[name] == counts, (name, left_out)
+        PartnershipFactory(
+            title="Ringsted again",
+            parties=[PlaceFactory(country="DK")],
+            kind=SISTER,
+            status=Partnership.Status.ENDED,
+        )
+
+
+class TestRanked:
+    """The list itself, on partnerships titled 0 to 9 with 7 and 8 ranked first, then 2:
+    7, 8, 2, 0, 1, 3, 4, 5, 6, 9."""
+
+    ORDER = ["7", "8", "2", "0", "1", "3", "4", "5", "6", "9"]
+
+    @pytest.fixture
+    def ranked(self):
+        for number in range(10):
+            PartnershipFactory(title=str(number), parties=[])
+        rows = Partnership.objects.order_by("title", "pk")
+        first = [
+            list(rows.filter(title__in=["7", "8"]).values_list("pk", flat=True)),
+            list(rows.filter(title="2").values_list("pk", flat=True)),
+        ]
+        return Ranked(first, rows.exclude(title__in=["7", "8", "2"]), rows, 10, "rank")
+
+    def test_slices_across_the_ranks(self, ranked):
+        assert [(str(r), r.rank) for r in ranked[1:4]] == [("8", 0), ("2", 1), ("0", 2)]
+        assert [str(r) for r in ranked[0:10]] == self.ORDER
+        assert [str(r) for r in ranked[8:20]] == ["6", "9"]  # past the end, as a list
+        assert ranked[5:5] == []
+
+    def test_an_index_and_the_count(self, ranked):
+        assert str(ranked[2]) == "2" and ranked[2].rank == 1
+        assert len(ranked) == ranked.count() == 10
+        with pytest.raises(IndexError):
+            ranked[10]
+
+    @pytest.mark.parametrize("start, stop", [(0, 2), (0, 10), (2, 5), (6, 9), (8, 10)])
+    def test_a_page_reads_its_records_in_one_query(
+        self, ranked, django_assert_num_queries, start, stop
+    ):
+        # One for the rest's ids (from its far end past the middle), one for the records
+        # of the page, whichever ranks it spans; none of the rest's when it is not reached.
+        with django_assert_num_queries(1 if stop <= 3 else 2):
+            assert [str(r) for r in ranked[start:stop]] == self.ORDER[start:stop]
+
+    def test_a_record_deleted_meanwhile_is_left_out(self, ranked):
+        Partnership.objects.filter(title="8").delete()
+        assert [str(r) for r in ranked[0:3]] == ["7", "2"]
