@@ -36,6 +36,7 @@ def addresses():
         ("search naming a country", f"/en/search/?q={word}"),
         ("list searched for a country", f"/en/partnerships/?q={word}"),
         ("API searched for a country", f"/api/partnerships/?search={word}"),
+        ("API list searched for a country", f"/api/partnerships/?q={word}"),
         ("search for one letter", "/en/search/?q=a"),
         ("search for two common words", "/en/search/?q=hai+university"),
         ("list as of long ago", "/en/partnerships/?as_of=1990"),

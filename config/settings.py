@@ -336,7 +336,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.rest.ModelPermissionsOrAnonReadOnly"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.rest.RecordFilterBackend",
         "core.rest.RecordSearch",
         "core.rest.LocalizedOrdering",
     ],

@@ -66,13 +66,23 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
     # that any other address under /api/ is no record's.
     lookup_value_regex = "[-a-zA-Z0-9_]+"
 
+    # The FilterSet of the request, once filtered (``core.rest.RecordFilterBackend``).
+    filterset = None
+
     def filter_queryset(self, queryset):
         # Lists and single records alike (DRF's get_object filters through here too):
-        # drafts only for staff who may view the type, also with a token.
-        queryset = super().filter_queryset(queryset)
+        # drafts only for staff who may view the type, also with a token. Before the
+        # filters, so that what they count and page is what the reader may see.
         if hasattr(queryset, "visible_to") and hasattr(queryset.model, "publication"):
             queryset = queryset.visible_to(self.request.user)
-        return queryset
+        return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        # The filters' own records, neither searched (?search=) nor sorted (?ordering=)
+        # since: read as the public list reads its pages (a search's, rank by rank).
+        if self.filterset is not None and queryset is self.filterset.qs:
+            queryset = self.filterset.in_pages(queryset)
+        return super().paginate_queryset(queryset)
 
     @property
     def listed_only(self):

@@ -2,12 +2,23 @@
 
 import orjson
 from django.conf import settings
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import authentication, filters, pagination, permissions, renderers
 from rest_framework.exceptions import ValidationError
 
 from .pagination import EitherEndPaginator
 from .text import search_query_error
 from .translation import Localized
+
+
+class RecordFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves the FilterSet on the view: its pages may be
+    read its own way (``RecordFilterSet.in_pages``)."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
 
 
 class RecordSearch(filters.SearchFilter):
@@ -71,6 +82,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         None when it does not), or a COUNT says."""
         paginator = EitherEndPaginator(queryset, page_size)
         known = getattr(self.view, "known_count", None)
+        if not isinstance(queryset, QuerySet):
+            known = None  # a list that knows its length (``core.pagination.Ranked``)
         if known is not None and (count := known(queryset)) is not None:
             paginator.count = count
         return paginator

@@ -241,6 +241,51 @@ def test_a_search_that_finds_every_partnership_filters_nothing(
         )
 
 
+def api_pages(client, query, monkeypatch):
+    """[slug] of every page of the API's partnerships for ``query``, four a page, and how
+    many pages were read rank by rank."""
+    read = []
+    original = Ranked.__getitem__
+
+    def spied(self, key):
+        read.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(Ranked, "__getitem__", spied)
+    slugs, address = [], f"/api/partnerships/?{query}&page_size=4"
+    while address:
+        response = client.get(address)
+        assert response.status_code == 200, response.content
+        slugs += [row["slug"] for row in response.json()["results"]]
+        address = response.json()["next"]
+    return slugs, len(read)
+
+
+@pytest.mark.parametrize("staff", [False, True])
+@pytest.mark.parametrize("query", ["q=china", "q=china&kind=sister_city", "q=china+aarhus"])
+def test_the_api_reads_the_same_pages(client, editor, china, monkeypatch, query, staff):
+    if staff:
+        client.force_login(editor)
+    ranked_from_the_first(monkeypatch)
+    ranked, ranked_pages = api_pages(client, query, monkeypatch)
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", 2)
+    sorted_, sorted_pages = api_pages(client, query, monkeypatch)
+    assert ranked == sorted_ and ranked
+    assert ranked_pages == (len(ranked) + 3) // 4 and sorted_pages == 0
+    draft = Partnership.objects.get(title="Wuxi draft").slug
+    assert (draft in ranked) is (staff and "kind" not in query)
+
+
+def test_the_api_sorts_as_asked(client, china, monkeypatch):
+    ranked_from_the_first(monkeypatch)
+    slugs, pages = api_pages(client, "q=china&ordering=-title", monkeypatch)
+    titles = dict(Partnership.objects.values_list("slug", "title"))
+    assert [titles[slug] for slug in slugs] == sorted(
+        (titles[slug] for slug in slugs), reverse=True
+    )
+    assert pages == 0
+
+
 class TestRanked:
     """The list itself, on partnerships titled 0 to 9 with 7 and 8 ranked first, then 2:
     7, 8, 2, 0, 1, 3, 4, 5, 6, 9."""
