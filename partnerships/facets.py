@@ -517,6 +517,15 @@ def count(scope, facet, value, using=DEFAULT_DB_ALIAS):
     return found.values_list("count", flat=True).first() or 0
 
 
+def value_counts(scope, facet, values, using=DEFAULT_DB_ALIAS):
+    """{value: count} of the partnerships of ``scope`` with each of ``values`` of ``facet``,
+    for the values counted at least once."""
+    rows = FacetCount.objects.using(using).filter(
+        scope=scope, facet=facet, value__in=text_list(values), count__gt=0
+    )
+    return dict(rows.values_list("value", "count"))
+
+
 def total(scope, using=DEFAULT_DB_ALIAS):
     """How many partnerships ``scope`` (ALL or PUBLISHED) holds: each has one status."""
     return sum(counts(scope, ["status"], using)["status"].values())

@@ -558,6 +558,8 @@ class PartnershipFilter(RecordFilterSet):
         search page's groups for "china" took 241 ms on PostgreSQL."""
         if self.ranks is not None and self.chosen() == {"q"} and self.left_out() is not None:
             self.the_rest()
+            if not self.rest_ids:
+                return self.queryset.order_by()  # every one: what the kept counts count
             return self.queryset.exclude(pk__in=id_list(self.rest_ids)).order_by()
         return rows.order_by()
 
@@ -934,7 +936,10 @@ def search_groups(filterset, query, records):
     ties through each part and the parts' names, for organisations one GROUP BY of the
     matching ties by the organisation taking part.
     """
-    matches = filterset.kept_rows(filterset.qs).values("pk")
+    matches = filterset.kept_rows(filterset.qs)
+    # Every partnership, or every published one: their ties in a place are counted.
+    scope = facets.scope_of(matches)
+    matches = matches.values("pk")
     terms = query_terms(query)
     user = viewer(filterset.request)
 
@@ -950,7 +955,9 @@ def search_groups(filterset, query, records):
     places = list(visible_places.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS])
     if places:
         ids = {place.pk for place in places}
-        counts, via_place, parts = _place_parts(ids, parents(Place, ids), matches, visible_places)
+        counts, via_place, parts = _place_parts(
+            ids, parents(Place, ids), matches, visible_places, scope
+        )
         groups += _groups(places, parts, counts, "place", via)
     organisations = list(
         visible_organisations.search(query).order_by(Localized("name").asc(), "pk")[:GROUPS]
@@ -1006,7 +1013,28 @@ def under_named(ids, parents):
     return found
 
 
-def _place_parts(ids, parents, matches, visible):
+def walked_whole(ids, parents, named_under):
+    """Whether the walk down from the places ``ids`` (``parents``, of which ``named_under``
+    is ``under_named``) holds every place below each: none of them lies below another,
+    and none lies as deep as the walk goes, where places below it would be left out."""
+    if any(pk in parents for pk in ids):
+        return False
+    depth = dict.fromkeys(ids, 0)
+    for pk in named_under:
+        chain = []
+        while pk not in depth:
+            chain.append(pk)
+            pk = parents[pk]
+        level = depth[pk]
+        for below in reversed(chain):
+            level += 1
+            depth[below] = level
+            if level >= PART_DEPTH:
+                return False
+    return True
+
+
+def _place_parts(ids, parents, matches, visible, scope=None):
     """The places just below the named ``ids`` through which ``matches`` were found.
 
     Returns {part: number of ties}, {place of a tie: part} and the parts, as ``_groups``
@@ -1014,15 +1042,25 @@ def _place_parts(ids, parents, matches, visible):
     below Jiangsu. The walk down from the
     named places (``parents``) says which part each place below them is in; reading the
     chain of parents of every place the ties have read a thousand rows for a province.
+    ``scope``: the kept counts' scope (``facets.scope_of``) when ``matches`` are every
+    partnership or every published one, else None.
     """
+    named_under = under_named(ids, parents)
     via_place = {
         pk: (part, above)
-        for pk, (above, part) in under_named(ids, parents).items()
+        for pk, (above, part) in named_under.items()
         # A named place right below another is no part of it.
         if not (pk == part and pk in ids)
     }
     counts = {}
-    if via_place:
+    if via_place and scope is not None and walked_whole(ids, parents, named_under):
+        # Every partnership found: a part's ties are those in it at any depth, counted as
+        # they were written (``facets.WITHIN``). Counting them from the 275,000
+        # participants of "china" took 166 ms on PostgreSQL at 100,000 partnerships.
+        parts = {part for part, _named in via_place.values()}
+        within = facets.value_counts(scope, WITHIN, [str(part) for part in parts], matches.db)
+        counts = {int(part): count for part, count in within.items()}
+    elif via_place:
         ties = Participant.objects.filter(partnership__in=matches).annotate(
             where=Coalesce("place_id", "organisation__place_id")
         )

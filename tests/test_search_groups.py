@@ -3,6 +3,7 @@
 import pytest
 
 from organisations.models import Organisation
+from partnerships import filters
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
@@ -152,3 +153,91 @@ def test_staff_see_the_drafts_named_in_the_groups(viewer_client, provinces):
     PartnershipFactory(title="Open tie", parties=[PlaceFactory(parent=secret), PlaceFactory()])
     response = viewer_client.get(url("search", query="q=secretville"))
     assert [str(p) for p in partnerships(response)["records"]] == ["Open tie"]
+
+
+@pytest.fixture
+def counted_from_participants(monkeypatch):
+    """The calls that count the groups from the matches' participants; none when they
+    are read from the kept counts (``walked_whole``)."""
+    calls = []
+    original = filters.distinct_by_group
+
+    def spied(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(filters, "distinct_by_group", spied)
+    return calls
+
+
+def seen(client, query):
+    response = client.get(url("search", query=query))
+    labels = [(str(p), getattr(p, "found_via", "")) for p in partnerships(response)["records"]]
+    return groups(response), labels
+
+
+def with_drafts():
+    """A draft district below Suzhou with a tie, and a draft partnership in Wuxi."""
+    hidden = PlaceFactory(name="Hidden district", parent=Place.objects.get(name="Suzhou"))
+    Place.objects.filter(pk=hidden.pk).update(publication="draft")
+    PartnershipFactory(title="Hidden tie", parties=[hidden, PlaceFactory(name="Vejle")])
+    PartnershipFactory(
+        title="Draft tie", parties=[Place.objects.get(name="Wuxi")], publication="draft"
+    )
+
+
+@pytest.mark.parametrize("staff", [False, True])
+@pytest.mark.parametrize("drafts", [False, True])
+def test_every_tie_found_counts_the_parts_as_kept(
+    client, viewer, provinces, counted_from_participants, monkeypatch, staff, drafts
+):
+    """ "jiangsu" finds every partnership: each part's ties are read from the kept counts
+    of the places they lie in, the same as counted from the participants."""
+    if staff:
+        client.force_login(viewer)
+    if drafts:
+        with_drafts()
+    kept = seen(client, "q=jiangsu")
+    assert counted_from_participants == []
+    monkeypatch.setattr(filters, "walked_whole", lambda *args: False)
+    assert seen(client, "q=jiangsu") == kept
+    assert len(counted_from_participants) == 1
+    suzhou = 4 + (1 if drafts else 0)
+    wuxi = 2 + (1 if drafts and staff else 0)
+    assert kept[0][0] == ("Jiangsu", "place", [("Suzhou", suzhou), ("Wuxi", wuxi)])
+
+
+def test_a_tie_not_found_counts_from_the_participants(client, provinces, counted_from_participants):
+    PartnershipFactory(title="Elsewhere", parties=[PlaceFactory(name="Odense")])
+    assert seen(client, "q=jiangsu")[0][0] == (
+        "Jiangsu",
+        "place",
+        [("Suzhou", 4), ("Wuxi", 2)],
+    )
+    assert len(counted_from_participants) == 1
+
+
+def test_a_walk_as_deep_as_it_goes_counts_from_the_participants(
+    client, provinces, counted_from_participants
+):
+    # Four and five levels below Jiangsu: the walk ends at the fourth, so the tie five
+    # levels down is no tie of Suzhou's, though its kept count (any depth) has it. The
+    # search finds it through its other party, so it still finds every partnership.
+    place = Place.objects.get(name="Pingjiang")
+    deep = PlaceFactory(name="Deep", parent=place)
+    deeper = PlaceFactory(name="Deeper", parent=deep)
+    PartnershipFactory(title="Too deep", parties=[deeper, PlaceFactory(name="Jiangsu twin")])
+    assert seen(client, "q=jiangsu")[0][0] == (
+        "Jiangsu",
+        "place",
+        [("Suzhou", 4), ("Wuxi", 2)],
+    )
+    assert len(counted_from_participants) == 1
+
+
+@pytest.mark.parametrize("query", ["q=su", "q=jiang"])
+def test_a_named_place_below_another_counts_from_the_participants(
+    client, provinces, counted_from_participants, query
+):
+    seen(client, query)
+    assert len(counted_from_participants) == 1
