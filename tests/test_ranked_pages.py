@@ -13,11 +13,13 @@ from django.db.models import QuerySet
 
 from core.models import Publication
 from core.pagination import Ranked
+from partnerships import filters
 from partnerships.filters import PartnershipFilter
 from partnerships.models import Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
+from tests.spies import calls_of
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,7 @@ def china():
     suzhou = PlaceFactory(name="Suzhou", parent=jiangsu, slug="suzhou-jiangsu")
     other_suzhou = PlaceFactory(name="Suzhou", parent=anhui, slug="suzhou-anhui")
     wuxi = PlaceFactory(name="Wuxi", parent=jiangsu)
-    council = OrganisationFactory(name="China Council", country="CN")
+    council = OrganisationFactory(name="China Council", country="CN", place=country)
     university = OrganisationFactory(name="Soochow University", place=suzhou, country="CN")
     aarhus = PlaceFactory(name="Aarhus", country="DK")
     ringsted = PlaceFactory(name="Ringsted", country="DK")
@@ -241,17 +243,45 @@ def test_a_search_that_finds_every_partnership_filters_nothing(
         )
 
 
+@pytest.fixture
+def searched(monkeypatch):
+    """The calls that look the search up partnership by partnership (``search_matches``);
+    none when the kept counts say it finds every one (``finds_every``)."""
+    return calls_of(monkeypatch, filters, "search_matches")
+
+
+def test_a_place_every_partnership_has_a_tie_in_finds_every_one_unread(client, china, searched):
+    Partnership.objects.filter(title="Ringsted–Ringsted").delete()
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert searched == []
+    assert response.context["paginator"].count == 18  # the draft left out, as ever
+    titles = [str(record) for record in response.context["page_obj"].object_list]
+    assert titles[:4] == ["A China tie", "China week", "Council", "Embassy"]
+    # Two words: Aarhus takes part in some only, so the search reads what it finds.
+    response = client.get(url("partnerships:partnership-list", query="q=china+aarhus"))
+    assert len(searched) == 1
+    assert "Wuxi 0" not in [str(record) for record in response.context["page_obj"].object_list]
+
+
+def test_a_tie_deeper_than_the_search_walks_is_not_found(client, china, searched):
+    """China's kept count has every partnership, but one lies five levels below China,
+    where the search does not walk: it reads what it finds, and leaves that one out."""
+    Partnership.objects.filter(title="Ringsted–Ringsted").delete()
+    place = Place.objects.get(slug="suzhou-jiangsu")
+    for level in range(3):
+        place = PlaceFactory(name=f"Level {level}", parent=place)
+    PartnershipFactory(title="Too deep", parties=[place, PlaceFactory(country="DK")])
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert len(searched) == 1
+    assert response.context["paginator"].count == 18
+    response = client.get(url("partnerships:partnership-list", query="q=china&page=1&sort=-title"))
+    assert "Too deep" not in [str(record) for record in response.context["page_obj"].object_list]
+
+
 def api_pages(client, query, monkeypatch):
     """[slug] of every page of the API's partnerships for ``query``, four a page, and how
     many pages were read rank by rank."""
-    read = []
-    original = Ranked.__getitem__
-
-    def spied(self, key):
-        read.append(key)
-        return original(self, key)
-
-    monkeypatch.setattr(Ranked, "__getitem__", spied)
+    read = calls_of(monkeypatch, Ranked, "__getitem__")
     slugs, address = [], f"/api/partnerships/?{query}&page_size=4"
     while address:
         response = client.get(address)

@@ -91,6 +91,10 @@ def build(size):
 
 
 def test_search_runs_the_same_queries_for_3_and_30(client, django_assert_max_num_queries):
+    # Partnerships the search does not find: one that found every partnership would be
+    # counted from the kept counts (``PartnershipFilter.finds_every``), and one that found
+    # nine in ten would read those it leaves out (``left_out``).
+    PartnershipFactory.create_batch(4)
     build(3)
     small = queries_for(client, url("search", query="q=wuxi"))
     build(27)
@@ -98,8 +102,8 @@ def test_search_runs_the_same_queries_for_3_and_30(client, django_assert_max_num
         large = queries_for(client, url("search", query="q=wuxi"))
     # Places and organisations are counted by the query that reads their first page,
     # full or not; a partnership section with room to spare holds all its matches, so
-    # only a full one is counted apart.
-    assert large == small + 1
+    # only a full one may be counted apart (here its facets have read them already).
+    assert large <= small + 1
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from partnerships import filters
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
+from tests.spies import calls_of
 
 pytestmark = pytest.mark.django_db
 
@@ -159,15 +160,7 @@ def test_staff_see_the_drafts_named_in_the_groups(viewer_client, provinces):
 def counted_from_participants(monkeypatch):
     """The calls that count the groups from the matches' participants; none when they
     are read from the kept counts (``walked_whole``)."""
-    calls = []
-    original = filters.distinct_by_group
-
-    def spied(*args, **kwargs):
-        calls.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(filters, "distinct_by_group", spied)
-    return calls
+    return calls_of(monkeypatch, filters, "distinct_by_group")
 
 
 def seen(client, query):
