@@ -44,6 +44,7 @@ def addresses():
         ("API list, far page", "/api/partnerships/?page=400"),
         ("network around a country", f"/api/network/?around=place:{country.slug}"),
         ("map of a country", f"/en/map/?place={country.slug}"),
+        ("map searched for a country", f"/en/map/?q={word}"),
         ("sitemap index", "/sitemap.xml"),
         ("sitemap, a page of partnerships", "/sitemap-partnerships.xml?p=2"),
         ("CSV of the places", "/en/places/export.csv"),
