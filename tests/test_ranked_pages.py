@@ -278,6 +278,25 @@ def test_a_tie_deeper_than_the_search_walks_is_not_found(client, china, searched
     assert "Too deep" not in [str(record) for record in response.context["page_obj"].object_list]
 
 
+@pytest.mark.parametrize("address", ["/api/map/", "/api/network/"])
+def test_the_map_and_network_of_a_search_that_finds_every_partnership(
+    client, china, searched, address
+):
+    """Drawn from the kept counts, as with no search, and the same; one partnership the
+    search does not find is left off them."""
+    Partnership.objects.filter(title="Ringsted–Ringsted").delete()
+    every = client.get(address).json()
+    assert client.get(f"{address}?q=china").json() == every
+    assert searched == []
+    PartnershipFactory(title="Ringsted–Ringsted", parties=[PlaceFactory(name="Odense")])
+    found, every = client.get(f"{address}?q=china").json(), client.get(address).json()
+    assert len(searched) == 1
+    if address == "/api/map/":  # the factory's places have no coordinates to draw
+        assert found["meta"]["partnerships"] == every["meta"]["partnerships"] - 1 == 18
+    else:
+        assert "Odense" in str(every) and "Odense" not in str(found)
+
+
 def api_pages(client, query, monkeypatch):
     """[slug] of every page of the API's partnerships for ``query``, four a page, and how
     many pages were read rank by rank."""
