@@ -205,6 +205,28 @@ def test_the_chart_of_partnerships_started_per_year(client):
     assert "1 partnership with a known year of start" in listed
 
 
+def test_the_chart_is_drawn_once_for_the_same_starts(client):
+    """Drawn once per process for the same counts and language: a write that moves no
+    start draws nothing anew; one that moves a start draws its new bar."""
+    from partnerships.templatetags.explore_tags import drawn_chart
+
+    tie = PartnershipFactory(kind="sister_city", start="2005")
+    drawn_chart.cache_clear()
+    client.get(url("partnerships:partnership-list"))
+    tie.title = "Renamed"
+    tie.save()
+    listed = client.get(url("partnerships:partnership-list")).content.decode()
+    assert drawn_chart.cache_info().hits == 1 and drawn_chart.cache_info().misses == 1
+    assert "<title>2005: sister city, 1</title>" in listed
+    tie.start = "2006"
+    tie.save()
+    listed = client.get(url("partnerships:partnership-list")).content.decode()
+    assert "<title>2006: sister city, 1</title>" in listed and "2005: sister" not in listed
+    danish = client.get(url("partnerships:partnership-list", "da")).content.decode()
+    assert "<title>2006: søsterby, 1</title>" in danish
+    assert drawn_chart.cache_info().misses == 3
+
+
 def test_theme_labels_are_in_the_readers_language(client):
     water = ThemeFactory(name_en="Water", name_da="Vand", slug="water")
     elder_care = ThemeFactory(name_en="", name_da="Ældrepleje", slug="elder-care")

@@ -135,12 +135,14 @@ def test_a_common_value_charts_the_starts_as_counting_would(
         cache.clear()
         response = client.get(f"/en/partnerships/?{query}")
         assert response.status_code == 200
-        return response.context["chart"]
+        page = response.content.decode()
+        start = page.index('<section class="chart"')
+        return page[start : page.index("</section>", start)]
 
     ours = chart()
     monkeypatch.setattr(PartnershipFilter, "left_out", lambda self: None)
     assert ours == chart()
-    assert ours["years"]
+    assert "<rect x=" in ours
 
 
 @pytest.mark.parametrize(
