@@ -46,6 +46,18 @@ def count(key, timeout, cache=cache):
         return cache.incr(key)  # another worker or server counted the first one
 
 
+def count_in_window(key, duration, now, cache=cache):
+    """Count one more under ``key`` in the fixed window of ``duration`` seconds that ``now``
+    falls in: (the count, when the window ends).
+
+    The window is in the key: an entry whose expiry is lost (Redis' INCR re-creates a key
+    that expired a moment before without one) only counts a window that is over.
+    """
+    window = int(now // duration)
+    ends = (window + 1) * duration
+    return count(f"{key}_{window}", math.ceil(ends - now), cache), ends
+
+
 class AnonRateThrottle(throttling.AnonRateThrottle):
     """The anonymous rate per client address, counted in fixed windows (an hour for "N/hour").
 
@@ -66,12 +78,8 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
         if key is None:
             return True
         self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        # The window is in the key: an entry whose expiry is lost (Redis' INCR re-creates a
-        # key that expired a moment before without one) only counts a window that is over.
-        timeout = math.ceil(self.window_ends - self.now)
-        return count(f"{key}_{window}", timeout, self.cache) <= self.num_requests
+        counted, self.window_ends = count_in_window(key, self.duration, self.now, self.cache)
+        return counted <= self.num_requests
 
     def wait(self):
         return self.window_ends - self.now
@@ -125,12 +133,13 @@ def download_refused(request):
     number, period = rate.split("/")
     duration = DOWNLOAD_PERIODS[period]
     now = time.time()
-    window = int(now // duration)
-    wait = math.ceil((window + 1) * duration - now)
-    key = f"atlas.downloads.{client_ip(request)}.{duration}.{window}"
     # In the cache the API throttle counts in: one count for every worker and server.
-    if count(key, wait) <= int(number):
+    counted, ends = count_in_window(
+        f"atlas.downloads.{client_ip(request)}.{duration}", duration, now
+    )
+    if counted <= int(number):
         return None
+    wait = math.ceil(ends - now)
     minutes = math.ceil(wait / 60)
     response = HttpResponse(
         ngettext(

@@ -88,20 +88,27 @@ def test_sqlite_reads_the_file_through_a_memory_map(tmp_path, env, expected):
     assert int(result.stdout) == expected
 
 
+def database_setting(tmp_path, url, expression, **env):
+    """What ``expression`` of the default database's settings (``d``) prints when
+    DATABASE_URL is ``url`` (``{tmp}`` a temporary folder)."""
+    result = run_django(
+        f"from django.conf import settings; d = settings.DATABASES['default']; print({expression})",
+        DJANGO_DEBUG="1",
+        DATABASE_URL=url.format(tmp=tmp_path),
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 @pytest.mark.parametrize(
     "url", ["sqlite:///{tmp}/atlas.sqlite3", "postgres://atlas:atlas@127.0.0.1:5432/atlas"]
 )
 def test_connections_are_kept_between_requests_on_either_database(tmp_path, url):
     # Opening a SQLite connection and running its PRAGMAs cost a cached page more than
     # serving it; PostgreSQL's connections cost more still.
-    result = run_django(
-        "from django.conf import settings; d = settings.DATABASES['default']; "
-        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
-        DJANGO_DEBUG="1",
-        DATABASE_URL=url.format(tmp=tmp_path),
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["60", "True"]
+    setting = database_setting(tmp_path, url, "d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']")
+    assert setting.split() == ["60", "True"]
 
 
 def test_production_settings_pass_the_deploy_check():
@@ -139,15 +146,8 @@ def test_production_settings_pass_the_deploy_check():
 def test_postgresql_connections_turn_jit_compilation_off(tmp_path, url, env, expected):
     # A search for "hai university" at 100,000 partnerships spent 520 ms of 565 compiling
     # a query the planner overestimated; no query here runs long enough to win that back.
-    result = run_django(
-        "from django.conf import settings; "
-        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))",
-        DJANGO_DEBUG="1",
-        DATABASE_URL=url.format(tmp=tmp_path),
-        **env,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(expected)
+    setting = database_setting(tmp_path, url, "d.get('OPTIONS', {}).get('options')", **env)
+    assert setting == str(expected)
 
 
 def test_an_unknown_jit_choice_is_refused():
