@@ -8,6 +8,8 @@ sections are made small here, so that a few dozen partnerships are "most of a re
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import Publication
 from organisations.models import Organisation
@@ -202,3 +204,60 @@ def test_an_organisation_in_most_ties_reads_them_from_the_front(client, small_se
         "Tie 2011 signed",
     ]
     assert len(small_sections) == 2 and None not in small_sections
+
+
+def section_reading(client, place):
+    """``section(client, place)``, and whether answering it read the kept values of the
+    places partnerships lie in (``within``), which tell ties from other partnerships."""
+    with CaptureQueriesContext(connection) as context:
+        shown = section(client, place)
+    return shown, any("partnerships_facetvalue" in q["sql"] for q in context.captured_queries)
+
+
+def test_a_country_in_every_partnership_tests_none_for_ties(
+    client, admin_client, small_sections, denmark
+):
+    """Denmark takes part in every partnership, as it does in this registry: each one the
+    reader sees is a tie, and each event one of its events, with nothing to test."""
+    for year in range(2000, 2012):
+        tie(
+            f"Tie {year}",
+            str(year),
+            publication=Publication.DRAFT if year == 2011 else Publication.PUBLISHED,
+        )
+    EventFactory(
+        partnership=Partnership.objects.get(title="Tie 2004"),
+        place=Place.objects.get(name="Aarhus"),
+        date="2010",
+        text_en="Delegation in Aarhus",
+    )
+    titles, events = expected(False)
+    shown, read_ties = section_reading(client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events)
+    assert shown[2] == ["Tie 2009 signed", "Tie 2010 signed", "Delegation in Aarhus"]
+    assert not read_ties
+    # Staff see the draft too: every partnership of the registry is Denmark's.
+    titles, events = expected(True)
+    shown, read_ties = section_reading(admin_client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events) and titles[0] == "Tie 2011"
+    assert not read_ties
+
+    # A draft elsewhere: the public's partnerships are all Denmark's, staff's are not.
+    elsewhere = PartnershipFactory(
+        title="Chinese draft", start="2020", publication=Publication.DRAFT
+    )
+    EventFactory(partnership=elsewhere, date="2020", text_en="Chinese draft signed")
+    titles, events = expected(False)
+    assert section_reading(client, denmark) == ((titles[:SIZE], len(titles), events), False)
+    titles, events = expected(True)
+    shown, read_ties = section_reading(admin_client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events)
+    assert "Chinese draft signed" not in shown[2] and read_ties
+
+    # Published, it is left out for everyone, and read for.
+    elsewhere.publication = Publication.PUBLISHED
+    elsewhere.save()
+    titles, events = expected(False)
+    shown, read_ties = section_reading(client, denmark)
+    assert shown == (titles[:SIZE], len(titles), events)
+    assert "Chinese draft" not in shown[0] and read_ties

@@ -150,6 +150,30 @@ def place_partnerships(context, place, place_ids):
     scope = facets.scope_of(Partnership.objects.visible_to(user))
     total = None if scope is None else facets.count(scope, WITHIN, str(place.pk))
 
+    published = published_through("partnership", Partnership, user)
+    if total and total == facets.total(scope):
+        # In every partnership the reader sees, as Denmark and China are in this registry:
+        # each is a tie, and its events are every event the reader sees. Testing the first
+        # 200 partnerships and events for ties joined all 10,000 of a country's at 10,000
+        # partnerships (4.8 ms of the page's 31 on PostgreSQL).
+        def ties(among=None):
+            visible = Partnership.objects.visible_to(user)
+            return visible if among is None else visible.filter(pk__in=among)
+
+        def events(among=None):
+            found = Event.objects.all() if among is None else Event.objects.filter(pk__in=among)
+            return found if published is None else found.filter(published)
+
+        return _section(
+            ties,
+            events,
+            user,
+            place,
+            _no_ties(place),
+            {"place": place.slug},
+            total,
+        )
+
     # Made once, for its cards and its events alike: a place with few ties has their ids
     # read at once.
     every_tie = functools.cache(lambda: ties_within([place.pk], total))
@@ -161,7 +185,6 @@ def place_partnerships(context, place, place_ids):
         return visible.within([place.pk], among=among)
 
     at_places = Event.objects.filter(place_id__in=place_ids)
-    published = published_through("partnership", Partnership, user)
     if published is not None:
         at_places = at_places.filter(published)
     return _section(
@@ -169,10 +192,14 @@ def place_partnerships(context, place, place_ids):
         lambda among=None: _events_of(ties, among, at_places),
         user,
         place,
-        _("No partnership of %(name)s or of a place in it is recorded yet.") % {"name": place},
+        _no_ties(place),
         {"place": place.slug},
         total,
     )
+
+
+def _no_ties(place):
+    return _("No partnership of %(name)s or of a place in it is recorded yet.") % {"name": place}
 
 
 @register.inclusion_tag("includes/_partnerships_section.html", takes_context=True)
