@@ -238,8 +238,9 @@ class Drawn:
 
 # The facets also kept per kind and status of the partnership, in the scope
 # ``within(ALL or PUBLISHED, kind, status)``: a list filtered by status or kind alone
-# adds those up instead of counting every participant of the partnerships it keeps.
-BY_KIND_STATUS = {"country", "place_kind", "organisation_kind", "theme"}
+# adds those up instead of counting every participant of the partnerships it keeps, and
+# takes its chart of starts from them instead of grouping the partnerships it keeps.
+BY_KIND_STATUS = {"country", "place_kind", "organisation_kind", "theme", "started"}
 
 
 def within(scope, kind, status):
@@ -622,8 +623,18 @@ def drawn_by(facet, values, drafts, using=DEFAULT_DB_ALIAS):
 
 def started(scope, using=DEFAULT_DB_ALIAS):
     """({year: {kind: count}}, decade-only starts), as ``started_per_year`` counts them."""
+    return _starts(counts(scope, ["started"], using)["started"])
+
+
+def started_within(scope, kinds, statuses, using=DEFAULT_DB_ALIAS):
+    """``started`` of the partnerships of ``scope`` with one of ``kinds`` and one of
+    ``statuses`` (every one when empty)."""
+    return _starts(counts_within(scope, kinds, statuses, ["started"], using)["started"])
+
+
+def _starts(values):
     per_year, decade_only = {}, 0
-    for value, count in counts(scope, ["started"], using)["started"].items():
+    for value, count in values.items():
         if value == "decade":
             decade_only += count
             continue

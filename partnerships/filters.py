@@ -829,6 +829,28 @@ class PartnershipFilter(RecordFilterSet):
         (theme, *others) = self.form.cleaned_data["theme"]
         return None if others else facets.of_theme(scope, theme.pk)
 
+    def kinds_and_statuses(self):
+        """(the kept scope, the kinds chosen, the statuses chosen) when a kind or a status,
+        or both, are all that is chosen; else None. Then the kept counts of those kinds and
+        statuses (``facets.within``) are those of what this filter keeps."""
+        scope = facets.scope_of(self.queryset)
+        chosen = self.chosen()
+        if scope is None or not chosen or not chosen <= {"kind", "status"}:
+            return None
+        cleaned = self.form.cleaned_data
+        return scope, cleaned.get("kind") or [], cleaned.get("status") or []
+
+    def kept_starts(self):
+        """The chart's starts, as ``facets.started`` gives them, of what this filter keeps
+        when the writes keep them (one theme alone, or kinds and statuses alone); else
+        None."""
+        using = self.queryset.db
+        if (themed := self.theme_scope()) is not None:
+            return facets.started(themed, using=using)
+        if (kept := self.kinds_and_statuses()) is not None:
+            return facets.started_within(*kept, using=using)
+        return None
+
     def kept_for_chosen(self, skip=()):
         # One theme alone chosen: the writes keep the other facets counted per theme
         # (``facets.BY_THEME``); the theme facet itself counts every partnership.
@@ -839,12 +861,9 @@ class PartnershipFilter(RecordFilterSet):
         # and status (``facets.BY_KIND_STATUS``), and the pairs of the two themselves.
         # Counting the participants' values of the 2,519 published active sister cities at
         # 100,000 partnerships took 19 ms of SQL.
-        scope = facets.scope_of(self.queryset)
-        chosen = self.chosen()
-        if scope is None or not chosen or not chosen <= {"kind", "status"}:
+        if (kept := self.kinds_and_statuses()) is None:
             return {}
-        cleaned = self.form.cleaned_data
-        kinds, statuses = cleaned.get("kind") or [], cleaned.get("status") or []
+        scope, kinds, statuses = kept
         using = self.queryset.db
         names = [name for name in self.facets if name in facets.BY_KIND_STATUS - set(skip)]
         counts = self.with_theme_slugs(facets.counts_within(scope, kinds, statuses, names, using))

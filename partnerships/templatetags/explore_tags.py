@@ -229,14 +229,14 @@ def started_chart(queryset=None, heading_id="chart-heading", filterset=None):
     ``filterset``, the list's, may say that is every partnership less a few."""
     if queryset is None:
         queryset = Partnership.objects.published()
-    # Every partnership (the home page, an unfiltered list) is counted as records are
-    # written (partnerships.facets); any other set once per registry version, not once
-    # per page and language.
+    # Every partnership (the home page, an unfiltered list), those of one theme and those
+    # of some kinds and statuses are counted as records are written (partnerships.facets);
+    # any other set once per registry version, not once per page and language.
     scope = facets.scope_of(queryset)
-    if scope is None and filterset is not None:
-        scope = filterset.theme_scope()  # one theme alone: its starts are kept too
     if scope is not None:
         counts = facets.started(scope, using=queryset.db)
+    elif filterset is not None and (kept := filterset.kept_starts()) is not None:
+        counts = kept  # one theme alone, or kinds and statuses alone
     elif filterset is not None and filterset.left_out() is not None:
         counts = per_version("started", [queryset], lambda: started_less(filterset))
     else:
