@@ -21,7 +21,7 @@ from core.visibility import published_through, viewer
 from organisations.models import Organisation
 
 from .. import facets
-from ..cards import partnership_card, partnership_dates
+from ..cards import partnership_card, partnership_dates, timeline
 from ..filters import part_ids
 from ..models import WITHIN, Event, Partnership, ties_within
 
@@ -30,6 +30,7 @@ register = template.Library()
 
 register.filter("partnership_dates", partnership_dates)
 register.simple_tag(partnership_card)
+register.simple_tag(timeline)
 
 
 # A place with thousands of ties shows the latest few and links to the full, filterable
