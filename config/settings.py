@@ -158,34 +158,10 @@ if POSTGRES_JIT not in {"off", "server"}:
         f"ATLAS_POSTGRES_JIT is {POSTGRES_JIT!r}: use 'off' (the default) or 'server' "
         "(leave it to the database server's configuration)."
     )
-# The planner prices a page read through an index at random_page_cost, 4 by default: a
-# guess for spinning disks, where such a read costs four times one in sequence. On an SSD,
-# or with the registry in memory as here, the two cost about the same, and at 4 the
-# planner hashed whole tables to join a few rows: all 100,000 events to find a province's
-# 548 partnerships' latest (18 ms of SQL on its page instead of 9), every place and
-# organisation for the 74 participants of an API page (1.4 ms instead of 0.3). 1.1 is the
-# usual value for SSDs. ATLAS_POSTGRES_RANDOM_PAGE_COST=server leaves it to the server.
-POSTGRES_RANDOM_PAGE_COST = os.environ.get("ATLAS_POSTGRES_RANDOM_PAGE_COST", "1.1").strip()
-if POSTGRES_RANDOM_PAGE_COST != "server":
-    try:
-        if not 0 < float(POSTGRES_RANDOM_PAGE_COST) < 1000:
-            raise ValueError
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"ATLAS_POSTGRES_RANDOM_PAGE_COST is {POSTGRES_RANDOM_PAGE_COST!r}: use a number "
-            "above 0 (1.1, the default, suits an SSD or a database held in memory) or "
-            "'server' (leave it to the database server's configuration)."
-        ) from None
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and POSTGRES_JIT == "off":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # Kept after any options the DATABASE_URL brings (?options=-c%20…).
-    _startup = [_options.get("options", "")]
-    if POSTGRES_JIT == "off":
-        _startup.append("-c jit=off")
-    if POSTGRES_RANDOM_PAGE_COST != "server":
-        _startup.append(f"-c random_page_cost={POSTGRES_RANDOM_PAGE_COST}")
-    if _startup := " ".join(part for part in _startup if part):
-        _options["options"] = _startup
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # The partnership title indexes hold both titles for PostgreSQL's index-only reads
 # (Index.include); SQLite leaves them out, as the warning says, and needs none.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
