@@ -6,12 +6,14 @@ import pytest
 from django.conf import settings
 from django.db.models.signals import post_init
 from django.test import RequestFactory
+from django.urls import clear_script_prefix, set_script_prefix, translate_url
 from django.utils import translation
 
 from core.exports import csv_text, neutralise
 from core.models import Publication
 from core.numbers import grouped, large_number
 from core.sitemaps import LocalisedSitemap
+from core.templatetags.atlas import page_in_languages
 from core.views import server_error
 from partnerships.models import Partnership
 from places.models import Place
@@ -81,6 +83,28 @@ def test_switching_language_keeps_the_page_and_its_query(client):
     assert 'href="/da/places/?kind=city&amp;q=aarhus" hreflang="da"' in page
     danish = client.get("/da/places/?kind=city&q=aarhus").content.decode()
     assert 'href="/en/places/?kind=city&amp;q=aarhus" hreflang="en" lang="en">English</a>' in danish
+
+
+@pytest.mark.django_db
+def test_the_other_languages_address_follows_the_record_and_the_script_prefix(client):
+    """The translated addresses are kept per process (``atlas._translated``): one
+    record's never stands for another's, nor one mounting of the site for another."""
+    for slug in ("aarhus", "ringsted"):
+        place = PlaceFactory(name=slug, slug=slug)
+        page = client.get(place.get_absolute_url() + "?x=%C3%A5").content.decode()
+        expected = translate_url(place.get_absolute_url(), "da")
+        assert f'<link rel="alternate" hreflang="da" href="http://testserver{expected}">' in page
+        assert f'href="{expected}?x=%C3%A5" hreflang="da" lang="da">Dansk</a>' in page
+    # Served under /atlas/ (SCRIPT_NAME), as behind a proxy that mounts it there, and not.
+    for prefix in ("/", "/atlas/", "/"):
+        set_script_prefix(prefix)
+        try:
+            request = RequestFactory().get("/en/about/?x=1")
+            links = {link["code"]: link for link in page_in_languages({"request": request})}
+        finally:
+            clear_script_prefix()
+        assert links["da"]["path"] == f"{prefix}da/about/?x=1"
+        assert links["da"]["url"] == f"http://testserver{prefix}da/about/"
 
 
 @pytest.mark.django_db
