@@ -77,7 +77,9 @@ def timeline(events, show_partnership=False):
     cards are: through an included template, twenty events took 1.4 ms of a place's page.
     """
     if not events:
-        return mark_safe(f'<p class="muted">{escape(_("No events are recorded yet."))}</p>')
+        # Outside the f-string, where makemessages would not find it.
+        none = escape(_("No events are recorded yet."))
+        return mark_safe(f'<p class="muted">{none}</p>')
     reader = cards.Reader()
     undated = escape(_("undated"))
     rows = []
