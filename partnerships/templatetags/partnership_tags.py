@@ -145,7 +145,6 @@ def _events_of(ties, among=None, elsewhere=None):
 def place_partnerships(context, place, place_ids):
     """Ties of the place and of the places and organisations inside it, with their events."""
     user = viewer(context.get("request"))
-    place_ids = id_list(place_ids)  # a country's thousands as one parameter, made once
 
     # Counted as the records were written, where counting a country's ties took 0.1-0.2 s.
     scope = facets.scope_of(Partnership.objects.visible_to(user))
@@ -165,42 +164,34 @@ def place_partnerships(context, place, place_ids):
             found = Event.objects.all() if among is None else Event.objects.filter(pk__in=among)
             return found if published is None else found.filter(published)
 
-        return _section(
-            ties,
-            events,
-            user,
-            place,
-            _no_ties(place),
-            {"place": place.slug},
-            total,
-        )
+    else:
+        # Made once, for its cards and its events alike: a place with few ties has their
+        # ids read at once.
+        every_tie = functools.cache(lambda: ties_within([place.pk], total))
 
-    # Made once, for its cards and its events alike: a place with few ties has their ids
-    # read at once.
-    every_tie = functools.cache(lambda: ties_within([place.pk], total))
+        def ties(among=None):
+            visible = Partnership.objects.visible_to(user)
+            if among is None:
+                return visible.filter(pk__in=every_tie())
+            return visible.within([place.pk], among=among)
 
-    def ties(among=None):
-        visible = Partnership.objects.visible_to(user)
-        if among is None:
-            return visible.filter(pk__in=every_tie())
-        return visible.within([place.pk], among=among)
+        # A country's thousands of places as one parameter.
+        at_places = Event.objects.filter(place_id__in=id_list(place_ids))
+        if published is not None:
+            at_places = at_places.filter(published)
 
-    at_places = Event.objects.filter(place_id__in=place_ids)
-    if published is not None:
-        at_places = at_places.filter(published)
+        def events(among=None):
+            return _events_of(ties, among, at_places)
+
     return _section(
         ties,
-        lambda among=None: _events_of(ties, among, at_places),
+        events,
         user,
         place,
-        _no_ties(place),
+        _("No partnership of %(name)s or of a place in it is recorded yet.") % {"name": place},
         {"place": place.slug},
         total,
     )
-
-
-def _no_ties(place):
-    return _("No partnership of %(name)s or of a place in it is recorded yet.") % {"name": place}
 
 
 @register.inclusion_tag("includes/_partnerships_section.html", takes_context=True)
