@@ -1,7 +1,7 @@
-import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import (
+    AnyOfFilter,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -14,12 +14,8 @@ from .models import Organisation
 
 
 class OrganisationFilter(RecordFilterSet):
-    kind = django_filters.MultipleChoiceFilter(
-        label=_("Kind"), choices=Organisation.Kind.choices, distinct=False
-    )
-    country = django_filters.MultipleChoiceFilter(
-        label=_("Country"), choices=all_countries, distinct=False
-    )
+    kind = AnyOfFilter(label=_("Kind"), choices=Organisation.Kind.choices, distinct=False)
+    country = AnyOfFilter(label=_("Country"), choices=all_countries, distinct=False)
     place = RecordNameFilter(
         label=_("Based in"),
         help_text=_("Any name of the place; includes the places inside it."),

@@ -25,6 +25,7 @@ from core.cache import per_version
 from core.fields import PartialDateFormField
 from core.filters import (
     MATCHED_IDS,
+    AnyOfFilter,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -269,12 +270,8 @@ class PartnershipFilter(RecordFilterSet):
     """
 
     # Fields of the record itself: no join, so no DISTINCT needed.
-    status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=Partnership.Status.choices, distinct=False
-    )
-    kind = django_filters.MultipleChoiceFilter(
-        label=_("Kind"), choices=Partnership.Kind.choices, distinct=False
-    )
+    status = AnyOfFilter(label=_("Status"), choices=Partnership.Status.choices, distinct=False)
+    kind = AnyOfFilter(label=_("Kind"), choices=Partnership.Kind.choices, distinct=False)
     theme = SlugsFilter(
         label=_("Theme"),
         queryset=Theme.objects.all(),

@@ -1,8 +1,8 @@
-import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import (
+    AnyOfFilter,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -38,12 +38,8 @@ class PlaceOrdering(OrderingFilter):
 
 
 class PlaceFilter(RecordFilterSet):
-    kind = django_filters.MultipleChoiceFilter(
-        label=_("Kind"), choices=Place.Kind.choices, distinct=False
-    )
-    country = django_filters.MultipleChoiceFilter(
-        label=_("Country"), choices=all_countries, distinct=False
-    )
+    kind = AnyOfFilter(label=_("Kind"), choices=Place.Kind.choices, distinct=False)
+    country = AnyOfFilter(label=_("Country"), choices=all_countries, distinct=False)
     parent = RecordNameFilter(
         label=_("Part of"),
         help_text=_("Any name of the place it lies in directly."),
