@@ -462,6 +462,27 @@ def test_the_file_cache_stores_what_zlib_cannot_shrink_as_it_is(tmp_path):
     assert cache.get("old") == gzipped
 
 
+def test_the_file_cache_does_not_try_to_compress_a_compressed_response(tmp_path, monkeypatch):
+    from django.http import HttpResponse
+
+    cache = FileBasedCache(str(tmp_path), {})
+    body = gzip.compress(("<li>Suzhou, Jiangsu</li>" * 2_000).encode())
+    compressed = []
+    compress = zlib.compress
+    monkeypatch.setattr(
+        zlib, "compress", lambda *args, **kwargs: compressed.append(1) or compress(*args, **kwargs)
+    )
+    gzipped = HttpResponse(body, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    cache.set("gzipped", gzipped, 60)
+    assert compressed == []  # zlib took 2.5 ms to find the map's gzipped GeoJSON incompressible
+    plain = HttpResponse("<li>Suzhou, Jiangsu</li>" * 2_000)
+    cache.set("plain", plain, 60)
+    assert compressed == [1]
+    assert cache.get("gzipped").content == body
+    assert cache.get("gzipped")["Content-Encoding"] == "gzip"
+    assert cache.get("plain").content == plain.content
+
+
 def test_the_file_cache_counts_its_folder_once_every_so_many_sets(tmp_path, monkeypatch):
     cache = FileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 30, "CULL_FREQUENCY": 3}})
     monkeypatch.setattr(FileBasedCache, "CULL_EVERY", 10)
