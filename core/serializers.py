@@ -2,6 +2,8 @@
 writes checked like the admin."""
 
 import copy
+import functools
+from operator import attrgetter
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
@@ -14,7 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from modeltranslation.translator import NotRegistered, translator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.fields import SkipField
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 from rest_framework.utils.serializer_helpers import BindingDict
 
 from .dates import PartialDate
@@ -191,11 +194,20 @@ class Reading:
 
 
 def reading(field):
-    """The ``Reading`` of the representation ``field`` (a field or a serializer) is part of."""
+    """The ``Reading`` of the representation ``field`` (a field or a serializer) is part of.
+
+    Kept on the field as well as on the root: ``field.root`` walks up through every
+    parent, and twenty partnerships asked 650 times. A field is bound to one
+    representation; the unbound fields it is copied from are never read."""
+    try:
+        return field._reading
+    except AttributeError:
+        pass
     root = field.root
     state = getattr(root, "_reading", None)
     if state is None:
         state = root._reading = Reading(root.context.get("request"))
+    field._reading = state
     return state
 
 
@@ -311,11 +323,62 @@ _HOLDING_FIELDS = (
 
 
 def _copied(field):
-    """A new, unbound field made as ``field`` was. Made with the same arguments: DRF's
-    own copy deep-copies them, and a place's country field copied its 250 countries."""
+    """A new, unbound field, as ``field`` is. A plain field is copied as it is: it shares
+    what it was declared with (choices, validators, a queryset), which a field only reads,
+    and binding sets the copy's own name and parent. DRF's own copy deep-copies its
+    arguments (a place's country field copied its 250 countries), and making it anew from
+    them took 0.4 ms of the 5.4 that twenty partnerships took to serialize."""
     if isinstance(field, _HOLDING_FIELDS):
         return copy.deepcopy(field)
-    return field.__class__(*field._args, **field._kwargs)
+    return copy.copy(field)
+
+
+# Fields whose representation of a value is the value itself, or ``str`` or ``int`` of it.
+_AS_IS = {serializers.ReadOnlyField.to_representation}
+_AS_TEXT = {serializers.CharField.to_representation}
+_AS_INTEGER = {serializers.IntegerField.to_representation}
+
+
+@functools.cache
+def _columns(model):
+    """The names of ``model``'s columns that hold plain values, not relations."""
+    return {
+        name
+        for field in model._meta.concrete_fields
+        if not field.is_relation
+        for name in (field.name, field.attname)
+    }
+
+
+def _reading(field, model):
+    """(read, represent, general) for ``field`` of a serializer of ``model``.
+
+    ``read`` is None for the record itself (``source="*"``), a plain attribute read for a
+    column, else the field's own ``get_attribute`` (``general``: it may skip the field or
+    give a primary key only). ``represent`` is the field's ``to_representation``, or
+    ``str``, ``int`` or the value itself where that is all it does.
+    """
+    represent_with = type(field).to_representation
+    if represent_with in _AS_IS:
+        represent = _as_is
+    elif represent_with in _AS_TEXT:
+        represent = str
+    elif represent_with in _AS_INTEGER:
+        represent = int
+    else:
+        represent = field.to_representation
+    if type(field).get_attribute is not serializers.Field.get_attribute:
+        return field.get_attribute, represent, True
+    attrs = field.source_attrs
+    if not attrs:
+        return None, represent, False
+    if len(attrs) == 1 and model is not None and attrs[0] in _columns(model):
+        return attrgetter(attrs[0]), represent, False
+    return field.get_attribute, represent, True
+
+
+def _as_is(value):
+    return value
 
 
 class ListedFieldsMixin:
@@ -343,6 +406,30 @@ class ListedFieldsMixin:
     @cached_property
     def _readable_fields(self):
         return [field for field in self.fields.values() if not field.write_only]
+
+    @cached_property
+    def _reading_plan(self):
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        return [(field.field_name, *_reading(field, model)) for field in self._readable_fields]
+
+    def to_representation(self, instance):
+        # As DRF's, field by field, with each field's way of reading found once
+        # (``_reading``): DRF's reads a column through the general path of
+        # ``fields.get_attribute``, which asks whether the record is a mapping and its
+        # value a callable, then through the field's representation. Twenty partnerships
+        # read 1,700 values so.
+        representation = {}
+        for name, read, represent, general in self._reading_plan:
+            if general:
+                try:
+                    value = read(instance)
+                except SkipField:
+                    continue
+                checked = value.pk if isinstance(value, PKOnlyObject) else value
+            else:
+                value = checked = instance if read is None else read(instance)
+            representation[name] = None if checked is None else represent(value)
+        return representation
 
 
 class TranslatedSerializer(ListedFieldsMixin, serializers.ModelSerializer):
