@@ -261,3 +261,30 @@ def test_a_country_in_every_partnership_tests_none_for_ties(
     shown, read_ties = section_reading(client, denmark)
     assert shown == (titles[:SIZE], len(titles), events)
     assert "Chinese draft" not in shown[0] and read_ties
+
+
+def test_a_places_latest_events_are_those_of_its_ties_and_those_held_there_in_one_order(
+    client, admin_client, monkeypatch, denmark
+):
+    # Aarhus has too few ties to read from the front: its events are the union of its
+    # ties' events and the events held in it, ordered as one.
+    monkeypatch.setattr(partnership_tags, "SECTION_SIZE", SIZE)
+    monkeypatch.setattr(partnership_tags, "TIMELINE_SIZE", SIZE)
+    fill()
+    aarhus = Place.objects.get(name="Aarhus")
+    # An event of a tie held in Aarhus is in both parts, and shown once; it shares its
+    # day with the delegation of a partnership that is not a tie.
+    EventFactory(
+        partnership=Partnership.objects.get(title="Tie 2018"),
+        place=aarhus,
+        date="2021",
+        text_en="Tie 2018 visit in Aarhus",
+    )
+    EventFactory(
+        partnership=Partnership.objects.get(title="Chinese 2022"), place=aarhus, text_en="Undated"
+    )
+    public, staff = section(client, aarhus)[2], section(admin_client, aarhus)[2]
+    assert public == expected(False)[1]
+    assert public == ["Tie 2018 signed", "Delegation in Aarhus", "Tie 2018 visit in Aarhus"]
+    assert staff == expected(True)[1]
+    assert staff == ["Tie 2019 signed", "Delegation in Aarhus", "Tie 2018 visit in Aarhus"]
