@@ -350,7 +350,7 @@ def _columns(model):
     }
 
 
-def _reading(field, model):
+def _how_to_read(field, model):
     """(read, represent, general) for ``field`` of a serializer of ``model``.
 
     ``read`` is None for the record itself (``source="*"``), a plain attribute read for a
@@ -410,11 +410,11 @@ class ListedFieldsMixin:
     @cached_property
     def _reading_plan(self):
         model = getattr(getattr(self, "Meta", None), "model", None)
-        return [(field.field_name, *_reading(field, model)) for field in self._readable_fields]
+        return [(field.field_name, *_how_to_read(field, model)) for field in self._readable_fields]
 
     def to_representation(self, instance):
         # As DRF's, field by field, with each field's way of reading found once
-        # (``_reading``): DRF's reads a column through the general path of
+        # (``_how_to_read``): DRF's reads a column through the general path of
         # ``fields.get_attribute``, which asks whether the record is a mapping and its
         # value a callable, then through the field's representation. Twenty partnerships
         # read 1,700 values so.

@@ -121,14 +121,14 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
             F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk"
         )[:SECTION_SIZE]
     )
-    latest = _front(
+    front = _front(
         Event.objects.all(),
         "date_on",
         lambda among: _either(events(among=among)),
         rows,
         TIMELINE_SIZE,
     )
-    parts = events() if latest is None else [Event.objects.filter(pk__in=id_list(latest))]
+    parts = events() if front is None else [Event.objects.filter(pk__in=id_list(front))]
     if total > TIMELINE_SIZE:
         # The latest ids first, then their rows: sorting a province's 561 events with
         # their partnerships and places joined took PostgreSQL 7 ms at 10,000
