@@ -333,10 +333,16 @@ def _copied(field):
     return copy.copy(field)
 
 
-# Fields whose representation of a value is the value itself, or ``str`` or ``int`` of it.
-_AS_IS = {serializers.ReadOnlyField.to_representation}
-_AS_TEXT = {serializers.CharField.to_representation}
-_AS_INTEGER = {serializers.IntegerField.to_representation}
+def _as_is(value):
+    return value
+
+
+# DRF's representations that are the value itself, or ``str`` or ``int`` of it.
+_PLAIN = {
+    serializers.ReadOnlyField.to_representation: _as_is,
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+}
 
 
 @functools.cache
@@ -358,15 +364,7 @@ def _how_to_read(field, model):
     give a primary key only). ``represent`` is the field's ``to_representation``, or
     ``str``, ``int`` or the value itself where that is all it does.
     """
-    represent_with = type(field).to_representation
-    if represent_with in _AS_IS:
-        represent = _as_is
-    elif represent_with in _AS_TEXT:
-        represent = str
-    elif represent_with in _AS_INTEGER:
-        represent = int
-    else:
-        represent = field.to_representation
+    represent = _PLAIN.get(type(field).to_representation, field.to_representation)
     if type(field).get_attribute is not serializers.Field.get_attribute:
         return field.get_attribute, represent, True
     attrs = field.source_attrs
@@ -375,10 +373,6 @@ def _how_to_read(field, model):
     if len(attrs) == 1 and model is not None and attrs[0] in _columns(model):
         return attrgetter(attrs[0]), represent, False
     return field.get_attribute, represent, True
-
-
-def _as_is(value):
-    return value
 
 
 class ListedFieldsMixin:

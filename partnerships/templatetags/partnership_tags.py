@@ -153,10 +153,15 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
     }
 
 
+def _events_among(among):
+    """Every event, or those ``among`` (ids or a subquery of them)."""
+    return Event.objects.all() if among is None else Event.objects.filter(pk__in=among)
+
+
 def _events_of(ties, among=None, elsewhere=None):
     """The events of the partnerships ``ties(among=...)`` and the events ``elsewhere``,
     limited to the events ``among`` when given, as the parts ``_section`` takes."""
-    events = Event.objects.all() if among is None else Event.objects.filter(pk__in=among)
+    events = _events_among(among)
     partnerships = ties(among=None if among is None else events.values("partnership_id"))
     events = events.filter(partnership__in=partnerships.values("pk"))
     if elsewhere is None:
@@ -188,7 +193,7 @@ def place_partnerships(context, place, place_ids):
             return visible if among is None else visible.filter(pk__in=among)
 
         def events(among=None):
-            found = Event.objects.all() if among is None else Event.objects.filter(pk__in=among)
+            found = _events_among(among)
             return [found if published is None else found.filter(published)]
 
     else:
