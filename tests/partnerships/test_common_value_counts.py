@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from core.models import Publication
 from partnerships.filters import PartnershipFilter
@@ -288,3 +289,72 @@ def test_a_value_every_partnership_has_is_not_tested_for(monkeypatch):
     tested, kept_when_tested = filtered()
     assert tested != untested
     assert kept == kept_when_tested == 2
+
+
+@pytest.fixture
+def danish_everywhere():
+    """Aarhus or SDU, both Danish, take part in every partnership; one is a draft."""
+    aarhus = PlaceFactory(name="Aarhus", country="DK", kind="municipality")
+    sdu = OrganisationFactory(name="SDU", country="DK", kind="university")
+    energy = ThemeFactory(slug="energy", name="Energy")
+    for party, other, kind, status, themes, publication in [
+        (aarhus, "CN", "sister_city", "active", [energy], Publication.PUBLISHED),
+        (aarhus, "SE", "sister_city", "ended", [], Publication.PUBLISHED),
+        (aarhus, "CN", "cooperation", "active", [energy], Publication.PUBLISHED),
+        (sdu, "CN", "sister_city", "active", [], Publication.PUBLISHED),
+        (sdu, "US", "sister_city", "active", [energy], Publication.DRAFT),
+    ]:
+        partnership = PartnershipFactory(
+            parties=[party, PlaceFactory(country=other)],
+            kind=kind,
+            status=status,
+            publication=publication,
+        )
+        partnership.themes.set(themes)
+
+
+def counted_with_queries(query, user):
+    cache.clear()
+    filterset = PartnershipFilter(QueryDict(query), queryset=Partnership.objects.visible_to(user))
+    assert filterset.is_valid()
+    with CaptureQueriesContext(connection) as queries:
+        counts = filterset.facet_counts()
+        count = filterset.known_count()
+    assert count in (None, filterset.qs.count())
+    return counts, count, [query["sql"].lower() for query in queries]
+
+
+READING_RECORDS = ("facetline", "facetvalue", "partnerships_partnership", "themes")
+
+
+@pytest.mark.parametrize(
+    "query, kept",
+    [
+        # Counted with the facets nothing is chosen in: one read of the lines for both.
+        ("country=DK&country=CN&place_kind=municipality&status=active", False),
+        ("country=DK&theme=energy&status=active", False),
+        # What is kept for the other filters stands for it: no partnership is read.
+        ("country=DK", True),
+        ("country=DK&kind=sister_city", True),
+        ("country=DK&kind=sister_city&status=active", True),
+        ("theme=energy&country=DK", True),
+        ("organisation_kind=university&country=DK", False),
+    ],
+)
+@pytest.mark.parametrize("staff", [False, True])
+def test_a_value_every_partnership_has_narrows_no_count(
+    danish_everywhere, query, kept, staff, monkeypatch
+):
+    """A filter that keeps every partnership changes no count: each facet counts what it
+    would count without it, read as if it were not chosen."""
+    user = UserFactory(is_staff=True) if staff else AnonymousUser()
+    counts, count, sql = counted_with_queries(query, user)
+    assert not [one for one in sql if "facetvalue" in one and "'country'" in one]
+    reading = [one for one in sql if any(table in one for table in READING_RECORDS)]
+    assert not reading if kept else reading
+    monkeypatch.setattr(PartnershipFilter, "keeps_every", lambda self, name: False)
+    counted_apart, count_apart, sql_apart = counted_with_queries(query, user)
+    # Not known to keep every partnership, it is tested for.
+    assert [one for one in sql_apart if any(table in one for table in READING_RECORDS)]
+    assert counted_apart == counts
+    assert count in (None, count_apart)
