@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.cache import per_version
 from core.search import any_of, id_list
 from core.translation import Localized
-from core.views import SECTION_SIZE
+from core.views import SECTION_SIZE, first_page
 from core.visibility import published_through, viewer
 from organisations.models import Organisation
 
@@ -106,21 +106,32 @@ def _latest(parts, size):
     return [pk for pk, _date in found[:size]]
 
 
+def _cards(partnerships):
+    """``partnerships`` in a section's order, with what their cards show."""
+    return partnerships.with_card_parts().order_by(
+        F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk"
+    )
+
+
 def _section(ties, events, user, context_object, empty_text, list_query, total=None):
     """A record's partnerships section: ``ties(among=None)`` are its partnerships and
     ``events(among=None)`` its events, as a list of querysets whose events together are
     them, each limited to ``among`` (ids or a subquery of them) when given; ``total``, how
     many ties, when known already."""
     if total is None:
-        total = ties().count()
-    rows = _front_rows(total, user)
-    first = _front(Partnership.objects.visible_to(user), "start_on", ties, rows, SECTION_SIZE)
-    partnerships = ties() if first is None else Partnership.objects.filter(pk__in=id_list(first))
-    partnerships = list(
-        partnerships.with_card_parts().order_by(
-            F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk"
-        )[:SECTION_SIZE]
-    )
+        # Its first cards and how many ties it has, in one query: a COUNT first took 1 ms
+        # of an organisation's page. The database sorts every tie to count them in the
+        # window; an organisation in thousands of ties would be better read from the
+        # front, as its events are, but none here comes near (15 at 100,000).
+        partnerships, total = first_page(_cards(ties()), SECTION_SIZE)
+        rows = _front_rows(total, user)
+    else:
+        rows = _front_rows(total, user)
+        first = _front(Partnership.objects.visible_to(user), "start_on", ties, rows, SECTION_SIZE)
+        partnerships = (
+            ties() if first is None else Partnership.objects.filter(pk__in=id_list(first))
+        )
+        partnerships = list(_cards(partnerships)[:SECTION_SIZE])
     front = _front(
         Event.objects.all(),
         "date_on",
