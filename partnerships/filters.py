@@ -916,7 +916,10 @@ class PartnershipFilter(RecordFilterSet):
         if not names:
             return {}
         kept = self.kept_counts(names)  # every partnership, or every published one
-        less = self.value_counts(names, self.the_rest())
+        rest = self.the_rest()
+        if not self.rest_ids:
+            return kept  # none left out: counting their values read nothing
+        less = self.value_counts(names, rest)
         return {
             name: {
                 value: count - less[name].get(value, 0)

@@ -121,6 +121,20 @@ def test_the_list_reads_its_chart_from_the_kept_counts(client, registry, query):
     )
 
 
+@pytest.mark.parametrize("query", ["kind=sister_city&status=ended", "status=active"])
+def test_the_facets_and_chart_of_kinds_and_statuses_are_one_read(
+    client, registry, query, settings, _private_cache
+):
+    """While a public page is served, its facets and its chart, asked apart, come from
+    one read of the counts kept for its kinds and statuses."""
+    settings.ATLAS_CACHE_PAGES = True
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/en/partnerships/?{query}")
+    assert page["X-Cache"] == "MISS" and "chart-heading" in page.content.decode()
+    narrow = [q["sql"] for q in queries if "facetcount" in q["sql"] and ":" in q["sql"]]
+    assert len(narrow) == 1, narrow
+
+
 def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
     staff = reader("staff")
     first, second, *_rest = Partnership.objects.order_by("pk")

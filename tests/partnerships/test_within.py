@@ -202,6 +202,17 @@ def test_a_country_in_every_tie_keeps_them_all_and_one_without_it_is_left_out(
     assert shown["country"] == {"CN": 5, "DK": 3, "US": 1}
 
 
+def test_a_country_in_every_tie_counts_from_the_kept_counts_alone(client, world, read_first):
+    """None is left out, so the facets are the kept counts: nothing is read to take the
+    values of the partnerships left out off them."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("partnerships:partnership-list") + "?place=china")
+    shown = {f.name: {o.value: o.count for o in f.options} for f in response.context["facets"]}
+    assert shown["country"] == {"CN": 4, "DK": 3}
+    assert shown["status"] and shown["kind"]
+    assert not [q for q in queries if "facetline" in q["sql"]]
+
+
 def test_the_kept_ties_are_rebuilt_by_a_recount(world):
     FacetCount.objects.filter(facet="within").delete()
     facets.recount()
