@@ -332,10 +332,26 @@ class InIdList(In):
     """
 
     def as_postgresql(self, compiler, connection):
+        if isinstance(self.rhs, ArrayOf):
+            lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+            rhs_sql, rhs_params = compiler.compile(self.rhs)
+            return f"{lhs_sql} = ANY(ARRAY{rhs_sql})", (*lhs_params, *rhs_params)
         if not isinstance(self.rhs, IdList):
             return self.as_sql(compiler, connection)
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs_sql} = ANY(%s::{self.rhs.array_type}[])", (*lhs_params, *self.rhs.params)
+
+
+class ArrayOf(models.Subquery):
+    """The ids a subquery gives, for ``field__in=ArrayOf(records.values("pk"))``: written
+    ``field = ANY(ARRAY(SELECT …))`` on PostgreSQL, Django's ``IN (SELECT …)`` elsewhere.
+
+    The subquery runs once and its ids are looked up by index. For ``IN`` PostgreSQL
+    guesses how many ids come, and for a few thousand it hashed them and read the other
+    table whole: the facet lines of the faceted list's 3,634 partnerships as of 2010, at
+    100,000 partnerships, took 24 ms so and 11 ms as an array. For most of the registry
+    the two took the same.
+    """
 
 
 class RelatedInIdList(InIdList, RelatedIn):

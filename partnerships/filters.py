@@ -36,7 +36,7 @@ from core.filters import (
     year_input,
 )
 from core.pagination import Ranked
-from core.search import any_of, distinct_by_group, id_list, level_ids, levels_below
+from core.search import ArrayOf, any_of, distinct_by_group, id_list, level_ids, levels_below
 from core.text import query_terms
 from core.translation import Localized, translated, translated_columns
 from core.visibility import published_through, viewer
@@ -183,7 +183,7 @@ class TextInput(SearchInput):
 
 def of_partnerships(queryset, field="partnership"):
     """Rows of ``queryset``'s partnerships; no subquery at all for the whole registry."""
-    return {f"{field}__in": queryset.values("pk")} if queryset.query.where else {}
+    return {f"{field}__in": ArrayOf(queryset.values("pk"))} if queryset.query.where else {}
 
 
 # The participant filters, tested on the partnerships' kept values.

@@ -111,6 +111,22 @@ def test_values_of_one_facet_are_one_in_of_the_column(client, ties, address, que
     assert not re.search(rf'"{column}" = \S+ OR "?\w*"?\.?"{column}" =', sql)
 
 
+def test_the_facets_read_what_the_filters_keep_as_one_array_on_postgresql(client, ties):
+    """The lines of the partnerships the filters keep are read by their ids, made once:
+    for ``IN (SELECT …)`` PostgreSQL may hash the ids and read every line there is."""
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(
+            url("partnerships:partnership-list", query="kind=sister_city&place_kind=city")
+        )
+    assert titles(response) == ["A", "B"]
+    assert facets(response)["status"] == {"active": (1, False), "ended": (1, False)}
+    assert facets(response)["theme"] == {"health": (1, False)}
+    lines = [q["sql"] for q in context.captured_queries if "facetline" in q["sql"]]
+    assert lines
+    written = "= ANY(ARRAY(SELECT" if connection.vendor == "postgresql" else "IN (SELECT"
+    assert all(written in sql for sql in lines), lines
+
+
 def test_participants_kinds(client, ties):
     response = client.get(
         url("partnerships:partnership-list", query="organisation_kind=university")
