@@ -556,6 +556,29 @@ def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
     return _together(scopes, facets, BY_KIND_STATUS, using)
 
 
+def counts_by(scope, facet, value, by, themes=(), using=DEFAULT_DB_ALIAS):
+    """{kind, status or theme id (``by``): how many partnerships of ``scope`` have
+    ``value`` of ``facet``}, from the counts kept per kind and status (``within``) or per
+    theme (``of_theme``, for each id of ``themes``): counts of two filters' values at once.
+    """
+    if by == "theme":
+        scopes = {of_theme(scope, theme): str(theme) for theme in themes}
+    else:
+        scopes = {
+            within(scope, kind, status): kind if by == "kind" else status
+            for kind in Partnership.Kind.values
+            for status in Partnership.Status.values
+        }
+    found = {}
+    for name, count in (
+        FacetCount.objects.using(using)
+        .filter(scope__in=list(scopes), facet=facet, value=value, count__gt=0)
+        .values_list("scope", "count")
+    ):
+        found[scopes[name]] = found.get(scopes[name], 0) + count
+    return found
+
+
 @contextmanager
 def streaming(using=DEFAULT_DB_ALIAS):
     """Where the streams of ``drawn`` and ``ranked`` are read, so that they read only the
