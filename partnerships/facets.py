@@ -68,6 +68,9 @@ CHUNK = 5000
 # The facets of the partnership list and the search, whose values each partnership also
 # keeps as one line of text (``FacetLine``), for counting what a filter keeps.
 LISTED = {"status", "kind", "theme", "country", "place_kind", "organisation_kind"}
+# What each partnership's line holds: the list's facets and its start as the chart counts
+# it, so that a filtered list draws its chart from the lines its facets read.
+LINED = LISTED | {"started"}
 VALUE_COLUMNS = ("partnership_id", "facet", "value")
 LINE_COLUMNS = ("partnership_id", "text")
 
@@ -335,7 +338,7 @@ def _refresh(ids, using):
         _tally(deltas, after, +1)
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
-        if _listed(before.keys()) != _listed(after):
+        if _lined(before.keys()) != _lined(after):
             relisted[pk] = after
     if removed:
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
@@ -362,14 +365,14 @@ def _insert(model, columns, rows, using):
             )
 
 
-def _listed(values):
-    return {(facet, value) for facet, value in values if facet in LISTED}
+def _lined(values):
+    return {(facet, value) for facet, value in values if facet in LINED}
 
 
 def line(values):
-    """The ``FacetLine`` text of a partnership's facet ``values``: its listed ones, one
+    """The ``FacetLine`` text of a partnership's facet ``values``: those of ``LINED``, one
     ``facet=value`` a line, sorted; empty for a partnership that is gone."""
-    return "\n".join(sorted(f"{facet}={value}" for facet, value in _listed(values)))
+    return "\n".join(sorted(f"{facet}={value}" for facet, value in _lined(values)))
 
 
 def _line_rows(found):
@@ -426,11 +429,12 @@ def recount(using=DEFAULT_DB_ALIAS, lines=True):
 
 
 def write_lines(apps, schema_editor):
-    """For the migration that made ``FacetLine``: every partnership's line, from the
-    values it keeps already."""
+    """For the migrations that made ``FacetLine`` and added to what it holds: every
+    partnership's line, from the values it keeps already."""
     using = schema_editor.connection.alias
+    FacetLine.objects.using(using).all().delete()
     found = {}
-    rows = FacetValue.objects.using(using).filter(facet__in=sorted(LISTED)).order_by()
+    rows = FacetValue.objects.using(using).filter(facet__in=sorted(LINED)).order_by()
     for pk, facet, value in rows.values_list("partnership_id", "facet", "value").iterator(
         chunk_size=CHUNK
     ):
@@ -646,16 +650,18 @@ def drawn_by(facet, values, drafts, using=DEFAULT_DB_ALIAS):
 
 def started(scope, using=DEFAULT_DB_ALIAS):
     """({year: {kind: count}}, decade-only starts), as ``started_per_year`` counts them."""
-    return _starts(counts(scope, ["started"], using)["started"])
+    return starts(counts(scope, ["started"], using)["started"])
 
 
 def started_within(scope, kinds, statuses, using=DEFAULT_DB_ALIAS):
     """``started`` of the partnerships of ``scope`` with one of ``kinds`` and one of
     ``statuses`` (every one when empty)."""
-    return _starts(counts_within(scope, kinds, statuses, ["started"], using)["started"])
+    return starts(counts_within(scope, kinds, statuses, ["started"], using)["started"])
 
 
-def _starts(values):
+def starts(values):
+    """The chart's starts, as ``started`` gives them, from the counts of the ``started``
+    values."""
     per_year, decade_only = {}, 0
     for value, count in values.items():
         if value == "decade":

@@ -600,8 +600,8 @@ class FacetValue(models.Model):
 
 
 class FacetLine(models.Model):
-    """A partnership's values of the list's facets (``facets.LISTED``) in one row, one
-    ``facet=value`` a line, as last counted: kept with ``FacetValue``.
+    """A partnership's values of the list's facets and its start (``facets.LINED``) in one
+    row, one ``facet=value`` a line, as last counted: kept with ``FacetValue``.
 
     A filtered list or a search counts its facets by reading one row per partnership it
     keeps and adding the values up in Python. Grouping their ``FacetValue`` rows in SQL,

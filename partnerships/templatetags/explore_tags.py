@@ -130,6 +130,10 @@ def started_per_year(queryset):
     return per_year, decade_only
 
 
+def _counted_starts(filterset):
+    return None if filterset is None else filterset.counted_starts()
+
+
 def started_less(filterset):
     """The kept starts less those of the few partnerships that one filter leaves out
     (``PartnershipFilter.left_out``): at 100,000 partnerships, ``?country=DK`` or
@@ -240,7 +244,12 @@ def started_chart(queryset=None, heading_id="chart-heading", filterset=None):
     elif filterset is not None and filterset.left_out() is not None:
         counts = per_version("started", [queryset], lambda: started_less(filterset))
     else:
-        counts = per_version("started", [queryset], lambda: started_per_year(queryset))
+        # From the lines its facets read in this request, where they did.
+        counts = per_version(
+            "started",
+            [queryset],
+            lambda: _counted_starts(filterset) or started_per_year(queryset),
+        )
     per_year, decade_only = counts
     frozen = tuple(sorted((year, tuple(sorted(kinds.items()))) for year, kinds in per_year.items()))
     return drawn_chart(get_language(), heading_id, frozen, decade_only)

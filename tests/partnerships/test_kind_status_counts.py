@@ -135,6 +135,41 @@ def test_the_facets_and_chart_of_kinds_and_statuses_are_one_read(
     assert len(narrow) == 1, narrow
 
 
+def chart_of(client, query):
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/en/partnerships/?{query}")
+    text = page.content.decode()
+    start = text.index('<section class="chart"')
+    return text[start : text.index("</section>", start)], [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kind=sister_city&country=DK",
+        "status=ended&place_kind=municipality",
+        "q=suzhou",
+        "q=ringsted&status=ended",
+        "status=ended&as_of=2010",
+    ],
+)
+@pytest.mark.parametrize("who", ["public", "staff"])
+def test_a_filtered_list_draws_its_chart_from_the_lines_its_facets_read(
+    client, registry, monkeypatch, query, who
+):
+    """Each partnership's line holds its start: the facets' one read of what the filters
+    keep gives the chart too, with no count of its own, and the same chart."""
+    if who == "staff":
+        client.force_login(reader("staff"))
+    drawn, sql = chart_of(client, query)
+    assert "<table" in drawn
+    assert not [q for q in sql if "SUBSTRING" in q.upper() or "SUBSTR(" in q.upper()], sql
+    monkeypatch.setattr(PartnershipFilter, "counted_starts", lambda self: None)
+    counted, sql = chart_of(client, query)
+    assert [q for q in sql if "SUBSTR" in q.upper()]
+    assert drawn == counted
+
+
 def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
     staff = reader("staff")
     first, second, *_rest = Partnership.objects.order_by("pk")
