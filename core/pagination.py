@@ -80,7 +80,8 @@ def rows_between(rows, count, start, stop):
 class Ranked:
     """A list in order of rank, then in its own order within a rank, read rank by rank.
 
-    ``first`` holds the ids of the first ranks, few each, in the list's order; ``rest``
+    ``first`` holds the first ranks in the list's order: each the list of its ids when
+    few, or else their ids as a queryset in a total order, read from its front; ``rest``
     is the last rank, a queryset in a total order (``with_tie_break``); ``records`` reads
     the records of a page by id; ``count`` is how many the list holds. Each record read
     is given its rank as ``attribute``.
@@ -97,6 +98,7 @@ class Ranked:
         self.records = records
         self.total = count
         self.attribute = attribute
+        self.counts = {}  # {rank: how many} of the first ranks read from their front
 
     def count(self):
         return self.total
@@ -115,13 +117,33 @@ class Ranked:
             raise ValueError("Ranked lists are read in order.")
         ranked, offset = [], 0
         for rank, ids in enumerate(self.first):
-            ranked += [(pk, rank) for pk in ids[max(start - offset, 0) : max(stop - offset, 0)]]
-            offset += len(ids)
+            begin, end = max(start - offset, 0), max(stop - offset, 0)
+            if begin >= end:
+                return self._page(ranked)  # the page ended before this rank
+            if isinstance(ids, list):
+                ranked += [(pk, rank) for pk in ids[begin:end]]
+                offset += len(ids)
+                continue
+            read = list(ids[begin:end])
+            ranked += [(pk, rank) for pk in read]
+            if len(read) == end - begin:
+                return self._page(ranked)  # the page ends in this rank
+            offset += self._rank_count(rank, ids, begin, read)
         left = self.total - offset
         start, stop = max(start - offset, 0), min(stop - offset, left)
         if start < stop:
             rest = rows_between(self.rest.values_list("pk", flat=True), left, start, stop)
             ranked += [(pk, len(self.first)) for pk in rest]
+        return self._page(ranked)
+
+    def _rank_count(self, rank, ids, begin, read):
+        """How many a rank read from its front holds, the page having read past its end
+        from ``begin``: told by what it read, else counted."""
+        if rank not in self.counts:
+            self.counts[rank] = begin + len(read) if read or not begin else ids.count()
+        return self.counts[rank]
+
+    def _page(self, ranked):
         if not ranked:
             return []
         records = self.records.filter(pk__in=[pk for pk, _rank in ranked]).order_by()

@@ -139,19 +139,26 @@ def test_a_chosen_order_is_not_ranked(client, china, monkeypatch):
     assert titles == sorted(titles, reverse=True)
 
 
+@pytest.mark.parametrize("per_page", [2, 3, 4, 7])
 @pytest.mark.parametrize("few", [1, 2])
-def test_too_many_in_the_first_ranks_sorts_in_the_database(client, china, monkeypatch, few):
-    # "china" names two records (China, China Council): past one, the search is sorted
-    # as a whole. A third title naming China puts three in the first rank, past two.
+def test_too_many_in_the_first_ranks_are_read_from_their_front(
+    client, china, monkeypatch, few, per_page
+):
+    # "china" names two records (China, China Council): past one, its first ranks are
+    # read from the front of the list's order, page by page, not by their ids. A third
+    # title naming China puts three in the first rank, past two.
     PartnershipFactory(title="China fair", parties=[PlaceFactory(), PlaceFactory()])
-    ranked_from_the_first(monkeypatch)
     monkeypatch.setattr(PartnershipFilter, "FEW_RANKED", few)
-    response = client.get(url("partnerships:partnership-list", query="q=china"))
-    assert isinstance(response.context["paginator"].object_list, QuerySet)
-    assert str(response.context["page_obj"].object_list[0]) == "A China tie"
+    address = url("partnerships:partnership-list", query="q=china")
+    ranked, sorted_ = both_ways(client, address, monkeypatch, per_page)
+    assert ranked == sorted_
+    assert [rank for _title, _pk, rank in ranked][:5] == [0, 0, 0, 1, 1]
+    ranked_from_the_first(monkeypatch)
+    paged = client.get(address).context["paginator"].object_list
+    assert [isinstance(rank, QuerySet) for rank in paged.first] == [few < 3, few < 2]
     monkeypatch.setattr(PartnershipFilter, "FEW_RANKED", 3)
-    response = client.get(url("partnerships:partnership-list", query="q=china"))
-    assert isinstance(response.context["paginator"].object_list, Ranked)
+    paged = client.get(address).context["paginator"].object_list
+    assert [isinstance(rank, list) for rank in paged.first] == [True, True]
 
 
 @pytest.mark.parametrize(
@@ -372,6 +379,23 @@ class TestRanked:
         # of the page, whichever ranks it spans; none of the rest's when it is not reached.
         with django_assert_num_queries(1 if stop <= 3 else 2):
             assert [str(r) for r in ranked[start:stop]] == self.ORDER[start:stop]
+
+    @pytest.mark.parametrize("fronts", [(True, False), (False, True), (True, True)])
+    def test_ranks_read_from_their_front(self, ranked, django_assert_max_num_queries, fronts):
+        """A first rank given as a queryset of ids is read from its front, page by page;
+        its size is known from the page that reads past its end, or counted."""
+        rows = ranked.records.values_list("pk", flat=True)
+        ranks = [rows.filter(title__in=["7", "8"]), rows.filter(title="2")]
+        first = [rank if front else list(rank) for rank, front in zip(ranks, fronts, strict=True)]
+        for start, stop in [(0, 1), (0, 2), (1, 4), (2, 3), (3, 6), (5, 10), (8, 20), (0, 10)]:
+            fresh = Ranked(first, ranked.rest, ranked.records, 10, "rank")
+            # Each rank read from its front once, and a count of those the page starts
+            # past; the rest's ids and the records of the page.
+            with django_assert_max_num_queries(2 * sum(fronts) + 2):
+                page = fresh[start:stop]
+            assert [str(r) for r in page] == self.ORDER[start:stop], (start, stop)
+            expected = [0, 0, 1] + [2] * 7
+            assert [r.rank for r in page] == expected[start:stop]
 
     def test_a_record_deleted_meanwhile_is_left_out(self, ranked):
         Partnership.objects.filter(title="8").delete()
