@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core import views
 from partnerships.filters import PART_DEPTH
 from places.models import Place
 from tests.factories import (
@@ -215,6 +216,39 @@ def test_a_full_section_is_counted_by_the_query_that_reads_it(client, admin_clie
             if query.startswith("SELECT COUNT(")
             and ('FROM "places_place"' in query or 'FROM "organisations_organisation"' in query)
         ]
+
+
+@pytest.mark.parametrize("query, short", [("s", True), ("su", True), ("suzhou", False)])
+def test_a_word_shorter_than_a_trigram_sorts_the_ids_of_its_sections_first(
+    client, monkeypatch, query, short
+):
+    """It is scanned for and may find thousands: the section's first ids and how many
+    there are come first, then their rows; the same records and counts either way."""
+    for number in range(13):
+        PlaceFactory(name=f"Suzhou {number:02}")
+    for number in range(12):
+        OrganisationFactory(name=f"Suzhou University {number:02}", place=PlaceFactory())
+
+    def sections():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("search", query=f"q={query}"))
+        places, organisations, _partnerships = response.context["results"]
+        shown = [
+            (section["count"], [record.pk for record in section["records"]])
+            for section in (places, organisations)
+        ]
+        ids_first = [
+            q["sql"]
+            for q in queries.captured_queries
+            if '"section_total"' in q["sql"] and "JOIN" not in q["sql"]
+        ]
+        return shown, ids_first
+
+    shown, ids_first = sections()
+    assert len(ids_first) == (2 if short else 0)
+    assert shown[0][0] >= 13 and len(shown[0][1]) == 10
+    monkeypatch.setattr(views, "INDEXED_LENGTH", 0)
+    assert sections() == (shown, [])
 
 
 def chain(top, length, name="Level"):
