@@ -869,21 +869,23 @@ class PartnershipFilter(RecordFilterSet):
             return dict(self.themes().values())
         return super().facet_labels(name)
 
-    def theme_scope(self):
+    def theme_scope(self, chosen=None):
         """The kept scope (``facets.of_theme``) of what this filter keeps when one theme
-        alone is chosen, else None: then its facets and chart of starts are kept counts."""
+        alone is chosen, else None: then its facets and chart of starts are kept counts.
+        ``chosen``: of what those filters alone keep, instead of all it narrows by."""
         scope = facets.scope_of(self.queryset)
-        if scope is None or self.narrowing() != {"theme"}:
+        if scope is None or (self.narrowing() if chosen is None else chosen) != {"theme"}:
             return None
         (theme, *others) = self.form.cleaned_data["theme"]
         return None if others else facets.of_theme(scope, theme.pk)
 
-    def kinds_and_statuses(self):
+    def kinds_and_statuses(self, chosen=None):
         """(the kept scope, the kinds chosen, the statuses chosen) when a kind or a status,
         or both, are all that is chosen; else None. Then the kept counts of those kinds and
-        statuses (``facets.within``) are those of what this filter keeps."""
+        statuses (``facets.within``) are those of what this filter keeps. ``chosen``: of
+        what those filters alone keep, instead of all it narrows by."""
         scope = facets.scope_of(self.queryset)
-        chosen = self.narrowing()
+        chosen = self.narrowing() if chosen is None else chosen
         if scope is None or not chosen or not chosen <= {"kind", "status"}:
             return None
         cleaned = self.form.cleaned_data
@@ -956,12 +958,10 @@ class PartnershipFilter(RecordFilterSet):
         """The kept counts of facet ``name`` over what the filters ``rest`` keep, or None
         when the writes keep none such."""
         cleaned, using = self.form.cleaned_data, self.queryset.db
-        if rest == {"theme"} and len(cleaned["theme"]) == 1 and name in facets.BY_THEME:
-            themed = facets.of_theme(scope, cleaned["theme"][0].pk)
+        if name in facets.BY_THEME and (themed := self.theme_scope(rest)) is not None:
             return facets.counts(themed, [name], using=using)[name]
-        if rest and rest <= {"kind", "status"} and name in facets.BY_KIND_STATUS:
-            kinds, statuses = cleaned.get("kind") or [], cleaned.get("status") or []
-            return facets.counts_within(scope, kinds, statuses, [name], using)[name]
+        if name in facets.BY_KIND_STATUS and (kept := self.kinds_and_statuses(rest)):
+            return facets.counts_within(*kept, [name], using)[name]
         if len(rest) != 1 or (other := next(iter(rest))) not in PARTICIPANT_FACETS:
             return None
         if len(cleaned[other]) != 1:

@@ -118,15 +118,15 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
     ``events(among=None)`` its events, as a list of querysets whose events together are
     them, each limited to ``among`` (ids or a subquery of them) when given; ``total``, how
     many ties, when known already."""
+    partnerships = None
     if total is None:
         # Its first cards and how many ties it has, in one query: a COUNT first took 1 ms
         # of an organisation's page. The database sorts every tie to count them in the
         # window; an organisation in thousands of ties would be better read from the
         # front, as its events are, but none here comes near (15 at 100,000).
         partnerships, total = first_page(_cards(ties()), SECTION_SIZE)
-        rows = _front_rows(total, user)
-    else:
-        rows = _front_rows(total, user)
+    rows = _front_rows(total, user)
+    if partnerships is None:
         first = _front(Partnership.objects.visible_to(user), "start_on", ties, rows, SECTION_SIZE)
         partnerships = (
             ties() if first is None else Partnership.objects.filter(pk__in=id_list(first))
