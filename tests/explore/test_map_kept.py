@@ -9,6 +9,7 @@ from django.db import connection
 from atlas import explore
 from core.models import Publication
 from organisations.models import Organisation
+from partnerships import facets
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
@@ -109,17 +110,49 @@ def assert_kept_draws_as_counted(monkeypatch, lines=explore.MAX_LINES):
 
 @pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
 @pytest.mark.parametrize("unlocated_in_sql", [explore.UNLOCATED_IN_SQL, 0])
-def test_the_kept_map_draws_what_counting_draws(registry, monkeypatch, lines, unlocated_in_sql):
+@pytest.mark.parametrize("points", [explore.MAX_POINTS, 2, 1])
+def test_the_kept_map_draws_what_counting_draws(
+    registry, monkeypatch, lines, unlocated_in_sql, points
+):
     # The ties of places without coordinates left out by the query, or past that many
-    # such places, skipped as they are read.
+    # such places, skipped as they are read. Past MAX_POINTS, the kept map reads the
+    # places with the most partnerships only, and counts the rest.
     monkeypatch.setattr(explore, "UNLOCATED_IN_SQL", unlocated_in_sql)
+    monkeypatch.setattr(explore, "MAX_POINTS", points)
     staff = assert_kept_draws_as_counted(monkeypatch, lines)
     assert staff["meta"]["line_level"] == ("place" if lines > 2 else "region")
     public = drawn(AnonymousUser(), "kept")
     # Drafts stay off the public map, and staff see them.
     assert registry["hidden"].slug not in places(public)
-    assert registry["hidden"].slug in places(staff)
+    if points > 2:  # every place drawn
+        assert registry["hidden"].slug in places(staff)
     assert public["meta"]["partnerships"] < staff["meta"]["partnerships"]
+
+
+def test_the_kept_map_reads_only_the_places_it_may_draw(registry, monkeypatch):
+    """For the public, Sønderborg and Suzhou in Jiangsu have four partnerships each, every
+    other place fewer. With one point to draw, the kept map reads those two (the name
+    decides between them) and the next place, and counts the rest in the database."""
+    monkeypatch.setattr(explore, "MAX_POINTS", 1)
+    read = []
+    ranked = facets.ranked
+
+    def counting(*args, **kwargs):
+        for row in ranked(*args, **kwargs):
+            read.append(row)
+            yield row
+
+    monkeypatch.setattr(facets, "ranked", counting)
+    public = drawn(AnonymousUser(), "kept")
+    assert public == drawn(AnonymousUser(), "counted")
+    assert [
+        f["properties"]["name"]
+        for f in public["features"]
+        if "count" in f["properties"] and f["geometry"]["type"] == "Point"
+    ] == ["Suzhou"]
+    assert [count for _value, count in read] == [4, 4, read[2][1]]
+    assert read[2][1] < 4
+    assert public["meta"]["places_omitted"] == 5  # six places counted, one drawn
 
 
 @pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])

@@ -5,6 +5,7 @@ moves a place must move that version, and no other write may."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
+from django.http import QueryDict
 
 from atlas import explore
 from atlas.registry import IMPORT_SPECS
@@ -205,6 +206,55 @@ def test_a_place_the_layout_has_not_read_is_read_again(registry):
     del layout.rows[district]
     assert explore._layout({district}, "default").position(district) == [117.2, 31.8]
     assert explore._layouts["default"] is not layout
+
+
+def test_a_counted_place_the_layout_has_not_read_is_read_again_while_drawing(registry):
+    drawn()
+    layout = explore._layouts["default"]
+    del layout.rows[registry["district"].pk]
+    kept, counted = drawn()
+    # The kept map read the district among its places with the most partnerships, found
+    # it missing and read the layout again.
+    assert explore._layouts["default"] is not layout
+    assert points(kept)[registry["district"].slug] == [117.2, 31.8]
+    assert kept == counted
+
+
+def test_a_region_is_drawn_where_it_is_whatever_the_filters(registry):
+    """Jiangsu has no coordinates: joined up to regions, the map draws it at the middle of
+    the places in it that have theirs, those in no partnership too, so that a filter that
+    keeps some of them does not move it."""
+    jiangsu = registry["jiangsu"]
+    wuxi = PlaceFactory(name="Wuxi", parent=jiangsu, latitude=31.5, longitude=120.3)
+    PlaceFactory(name="Lianyungang", parent=jiangsu, latitude=34.6, longitude=119.2)
+    # Without coordinates, in Jiangsu's place: no pull towards China's.
+    PlaceFactory(name="Gaoyou", parent=jiangsu)
+    middle = [
+        round((120.6 + 120.3 + 119.2) / 3, 4),
+        round((31.3 + 31.5 + 34.6) / 3, 4),
+    ]
+    # Three places, three ties: past one line, joined up to Ringsted and Jiangsu.
+    PartnershipFactory(parties=[registry["ringsted"], registry["suzhou_j"], wuxi], status="ended")
+    saved, explore.MAX_LINES = explore.MAX_LINES, 1
+    try:
+        unfiltered, _counted = drawn(lines=1)
+        filtered = explore.map_data(
+            explore.filter_partnerships(QueryDict("status=ended")).qs, user=AnonymousUser()
+        )
+    finally:
+        explore.MAX_LINES = saved
+    for data in (unfiltered, filtered):
+        assert data["meta"]["line_level"] == "region"
+        ends = {
+            point
+            for line in data["features"]
+            if line["geometry"]["type"] == "LineString"
+            for point in map(tuple, line["geometry"]["coordinates"])
+        }
+        assert tuple(middle) in ends
+        # Jiangsu takes part through Suzhou only: no point of its own.
+        assert jiangsu.slug not in points(data)
+    assert filtered["meta"]["partnerships"] == 1
 
 
 def test_the_version_and_the_versions_of_the_parts_are_one_query(django_assert_num_queries):
