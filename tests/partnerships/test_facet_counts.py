@@ -10,6 +10,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -55,7 +56,13 @@ def afresh():
     counts = Counter()
     for values in facets.compute(Partnership.objects.values_list("pk", flat=True)).values():
         facets._tally(counts, values, +1)
-    return {key: count for key, count in counts.items() if count}
+    # The number of values of the map's places and regional ties, for the public's map.
+    numbers = Counter(
+        (scope, facets.NUMBER + facet, "")
+        for (scope, facet, _value), count in counts.items()
+        if facet in facets.NUMBERED and count
+    )
+    return {key: count for key, count in (counts + numbers).items() if count}
 
 
 def assert_kept():
@@ -233,6 +240,15 @@ def test_saves_deletes_and_themes_in_a_shell(registry):
             for scope in ("all", "published")
             for facet, value in values
             if facet in facets.BY_KIND_STATUS
+        }
+    )
+    # And how many places and regional ties the public's map has.
+    expected.update(
+        {
+            (scope, facets.NUMBER + numbered, ""): count
+            for scope in ("all", "published")
+            for numbered in facets.NUMBERED
+            if (count := sum(facet == numbered for facet, _value in values))
         }
     )
     assert kept() == expected
@@ -449,6 +465,15 @@ def test_the_migration_and_the_command_recount(registry):
     FacetLine.objects.filter(pk=registry["second"].pk).update(text="status=planned")
     call_command("recount_facets", verbosity=0)
     assert_kept()
+
+
+def test_the_migration_numbers_the_values_from_the_kept_counts(registry):
+    FacetCount.objects.filter(facet__startswith=facets.NUMBER).update(count=99)
+    facets.number_values(django_apps, SimpleNamespace(connection=connection))
+    assert_kept()
+    assert kept()[("published", facets.NUMBER + "place", "")] == len(
+        {value for scope, facet, value in kept() if (scope, facet) == ("published", "place")}
+    )
 
 
 def test_the_migration_writes_every_line_from_the_kept_values(registry):
