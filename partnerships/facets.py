@@ -663,18 +663,21 @@ def _kept_rows(scope, names, using, leaving_out=()):
     return rows
 
 
-def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS, leaving_out=(), fewest_first=False):
+def drawn(
+    scope, names, drafts, using=DEFAULT_DB_ALIAS, leaving_out=(), fewest_first=False, chunk=5000
+):
     """(facet, value, count) of the map's facets ``names`` for ``scope``, as a stream: the
     public's counts, and with ``drafts`` staff's besides, each under its plain name (a
     value may come twice; add them up). ``leaving_out``: the ids of places whose ties
     (values written by ``pair``) the query leaves out. ``fewest_first``: for one facet
     and the public, the values with the fewest partnerships first, the index read
-    backwards (for two facets, the database would sort every value first)."""
+    backwards (for two facets, the database would sort every value first). ``chunk``:
+    how many rows the database works out at a time, as many as will be read if known."""
     rows = _kept_rows(scope, _with_drafts(names, drafts), using, leaving_out)
     if fewest_first and len(names) == 1 and not drafts:
         rows = rows.order_by("count", "-value")
     for facet, value, count in rows.values_list("facet", "value", "count").iterator(
-        chunk_size=5000
+        chunk_size=chunk
     ):
         yield facet.removeprefix(DRAFT), value, count
 
@@ -684,10 +687,13 @@ def ranked(scope, facet, drafts, using=DEFAULT_DB_ALIAS):
     partnerships first, then by value; ranked in SQL, which at 100,000 partnerships is a
     tenth of the time Python takes, and from the index alone for the public."""
     rows = _kept_rows(scope, _with_drafts([facet], drafts), using)
+    # 2,000 rows at a time: the map reads about as many (``MAX_POINTS``, ``MAX_LINES``),
+    # in one round trip instead of up to five: at 10,000 partnerships reading the places
+    # and the regional ties took 0.6-0.7 ms less each.
     if drafts:  # a value may be counted under both names: add them up
         rows = rows.values("value").annotate(total=Sum("count")).order_by("-total", "value")
-        return rows.values_list("value", "total").iterator(chunk_size=500)
-    return rows.order_by("-count", "value").values_list("value", "count").iterator(chunk_size=500)
+        return rows.values_list("value", "total").iterator(chunk_size=2000)
+    return rows.order_by("-count", "value").values_list("value", "count").iterator(chunk_size=2000)
 
 
 def distinct(scope, facet, drafts, using=DEFAULT_DB_ALIAS):

@@ -155,6 +155,28 @@ def test_the_kept_map_reads_only_the_places_it_may_draw(registry, monkeypatch):
     assert public["meta"]["places_omitted"] == 5  # six places counted, one drawn
 
 
+def test_past_max_lines_the_kept_map_reads_one_tie_more_and_joins_up_to_regions(
+    registry, monkeypatch
+):
+    monkeypatch.setattr(explore, "MAX_LINES", 2)
+    read = []
+    drawn_by_facets = facets.drawn
+
+    def counting(scope, names, *args, **kwargs):
+        for row in drawn_by_facets(scope, names, *args, **kwargs):
+            if "tie" in names:
+                read.append(row)
+            yield row
+
+    monkeypatch.setattr(facets, "drawn", counting)
+    public = drawn(AnonymousUser(), "kept")
+    assert public["meta"]["line_level"] == "region"
+    assert len(read) == 3
+    # The fewest partnerships first: Sønderborg and Suzhou in Jiangsu share two, the most.
+    assert [count for _facet, _value, count in read] == [1, 1, 1]
+    assert public == drawn(AnonymousUser(), "counted")
+
+
 @pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
 def test_every_write_that_moves_the_map_keeps_it(registry, monkeypatch, lines):
     r = registry
