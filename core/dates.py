@@ -8,6 +8,7 @@ the first and last day it may mean, so that ranges can be sorted and compared.
 
 import calendar
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -88,6 +89,14 @@ class PartialDate:
                 ) from None
         precision = DAY if day else MONTH if month else YEAR
         return cls(year, month, day, precision, circa)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def stored(text):
+        """The date of a text as the database holds it (``str()`` of one). Kept per text,
+        the date being frozen: the same years and months come back on every page, and
+        the network's 300 partnerships read 376 of them, 2 ms of its miss."""
+        return PartialDate.parse(text)
 
     def __str__(self):
         prefix = "c. " if self.circa else ""

@@ -62,7 +62,7 @@ class PartialDateField(models.Field):
         return "CharField"
 
     def from_db_value(self, value, expression, connection):
-        return PartialDate.parse(value) if value else None
+        return PartialDate.stored(value) if value else None
 
     def to_python(self, value):
         if value in (None, ""):

@@ -63,3 +63,21 @@ def test_display_follows_the_active_language():
         assert PartialDate.parse("2011-05").display() == "maj 2011"
         assert PartialDate.parse("1980s").display() == "1980'erne"
         assert PartialDate.parse("c. 2008").display() == "ca. 2008"
+
+
+@pytest.mark.django_db
+def test_a_stored_date_is_read_once_per_text_and_cannot_change():
+    from dataclasses import FrozenInstanceError
+
+    from partnerships.models import Partnership
+    from tests.factories import PartnershipFactory
+
+    for start in ("c. 2008", "2011-05", "1980s"):
+        PartnershipFactory(start=start)
+    first, second = ([p.start for p in Partnership.objects.order_by("pk")] for _ in range(2))
+    assert [str(date) for date in first] == ["c. 2008", "2011-05", "1980s"]
+    # The same date each time a text is read, and shared, since nobody can change it.
+    assert all(a is b for a, b in zip(first, second, strict=True))
+    assert first[0] is PartialDate.stored("c. 2008")
+    with pytest.raises(FrozenInstanceError):
+        first[0].year = 2009
