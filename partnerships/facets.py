@@ -423,16 +423,35 @@ def _apply(deltas, using):
         for start in range(0, len(numbered), 500):  # 2,000 parameters at most
             chunk = numbered[start : start + 500]
             delta = {(scope, facet, value): d for scope, facet, value, d in chunk}
-            cursor.execute(
-                upsert.format(", ".join(["(%s, %s, %s, %s)"] * len(chunk)))
-                + f" RETURNING scope, facet, value, {counted}",
-                [item for row in chunk for item in row],
-            )
-            for scope, facet, value, after in cursor.fetchall():
-                before = after - delta[(scope, facet, value)]
-                moved[(scope, NUMBER + facet, "")] += (after > 0) - (before > 0)
+            sql = upsert.format(", ".join(["(%s, %s, %s, %s)"] * len(chunk)))
+            params = [item for row in chunk for item in row]
+            if connection.features.can_return_rows_from_bulk_insert:
+                cursor.execute(sql + f" RETURNING scope, facet, value, {counted}", params)
+                after = cursor.fetchall()
+            else:
+                # SQLite before 3.35 returns nothing; its writers take turns, so the
+                # counts read first and moved here are those the upsert leaves.
+                after = [(*key, count + delta[key]) for key, count in _counts_of(delta, using)]
+                cursor.execute(sql, params)
+            for scope, facet, value, count in after:
+                before = count - delta[(scope, facet, value)]
+                moved[(scope, NUMBER + facet, "")] += (count > 0) - (before > 0)
         if numbers := [(*key, change) for key, change in sorted(moved.items()) if change]:
             cursor.executemany(upsert.format("(%s, %s, %s, %s)"), numbers)
+
+
+def _counts_of(keys, using):
+    """((scope, facet, value), count) of each of ``keys``, 0 for one not counted yet."""
+    found = dict.fromkeys(keys, 0)
+    rows = FacetCount.objects.using(using).filter(
+        scope__in={scope for scope, _facet, _value in keys},
+        facet__in={facet for _scope, facet, _value in keys},
+        value__in=text_list({value for _scope, _facet, value in keys}),
+    )
+    for scope, facet, value, count in rows.values_list("scope", "facet", "value", "count"):
+        if (scope, facet, value) in found:
+            found[(scope, facet, value)] = count
+    return found.items()
 
 
 def recount(using=DEFAULT_DB_ALIAS, lines=True):

@@ -204,7 +204,16 @@ def test_a_public_page_reads_its_kept_counts_once_and_again_after_a_write(
 # Write paths ------------------------------------------------------------------------------
 
 
-def test_saves_deletes_and_themes_in_a_shell(registry):
+@pytest.fixture(params=["returned", "read first"])
+def numbering(request, monkeypatch):
+    """The number of each map facet's values, moved from the counts the upsert returns,
+    or from those read before it, where the database returns none (SQLite before 3.35)."""
+    if request.param == "read first":
+        monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    return request.param
+
+
+def test_saves_deletes_and_themes_in_a_shell(registry, numbering):
     tie = Partnership.objects.get(slug="au-jiangsu")
     tie.status = "active"
     tie.kind = "research_collaboration"
