@@ -4,10 +4,13 @@ The rule itself is ``RecordQuerySet.visible_to``; these helpers apply it to a re
 and to a single record's link.
 """
 
+import functools
+
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Q
 
-from .models import Publication
+from .models import Publication, Publishable
 
 
 def viewer(request):
@@ -44,3 +47,16 @@ def published_through(path, model, user):
 def linkable(record, user):
     """Whether a link to ``record`` leads ``user`` to a page (a draft's is 404 for others)."""
     return getattr(record, "is_published", True) or sees_drafts(type(record), user)
+
+
+@functools.cache
+def _publishable():
+    return tuple(model for model in apps.get_models() if issubclass(model, Publishable))
+
+
+def drafts_seen(user):
+    """The types of record whose drafts ``user`` sees (their labels): what links to drafts
+    depend on, for HTML kept for more than one reader (``core.detail``)."""
+    if user is None:
+        return ()
+    return tuple(model._meta.label for model in _publishable() if sees_drafts(model, user))

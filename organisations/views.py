@@ -37,6 +37,10 @@ class OrganisationDetailView(RecordDetailView):
     """
 
     kept_under = ("places", "organisations")
+    own_templates = {
+        "head": "organisations/_organisation_head.html",
+        "foot": "organisations/_organisation_foot.html",
+    }
 
     def records(self):
         return Organisation.objects.select_related(

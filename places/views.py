@@ -46,6 +46,8 @@ class PlaceDetailView(RecordDetailView):
     """
 
     kept_under = ("places",)
+    own_templates = {"head": "places/_place_head.html", "foot": "places/_place_foot.html"}
+    page_context = ("place_ids",)
 
     def records(self):
         return Place.objects.select_related(ANCESTORS, "capital").prefetch_related(

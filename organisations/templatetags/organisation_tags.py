@@ -4,6 +4,7 @@ organisation's card for every page that lists them (``organisations.cards``)."""
 from urllib.parse import urlencode
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 
@@ -21,28 +22,37 @@ register = template.Library()
 register.simple_tag(organisation_card)
 
 
-@register.inclusion_tag("includes/_organisations_section.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def place_organisations(context, place, place_ids):
-    """The first organisations based in the place or in a place inside it, and their number:
-    read once per version of the places and the organisations (a country's 10,000
-    organisations took 17 ms to count and sort at 100,000 partnerships), since no write
-    to a partnership changes them."""
-    organisations = Organisation.objects.visible_to(viewer(context.get("request")))
-    first, total = per_version(
-        "place-organisations",
-        [organisations, place.pk, get_language()],
-        lambda: first_page(
+    """The first organisations based in the place or in a place inside it, and their number,
+    as HTML written once per version of the places and the organisations (a country's
+    10,000 organisations took 17 ms to count and sort at 100,000 partnerships), since no
+    write to a partnership changes them."""
+    request = context.get("request")
+    organisations = Organisation.objects.visible_to(viewer(request))
+
+    def section():
+        first, total = first_page(
             organisations.filter(place_id__in=id_list(place_ids)).order_by(
                 Localized("name").asc(), "pk"
             ),
             rows=Organisation.objects.select_related("place"),
-        ),
+        )
+        query = urlencode({"place": place.slug})
+        return render_to_string(
+            "includes/_organisations_section.html",
+            {
+                "organisations": first,
+                "total": total,
+                "more_url": f"{reverse('organisations:organisation-list')}?{query}",
+                "place": place,
+                "request": request,
+            },
+        )
+
+    return per_version(
+        "place-organisations.html",
+        [organisations, place.pk, get_language()],
+        section,
         of=("places", "organisations"),
     )
-    query = urlencode({"place": place.slug})
-    return {
-        "organisations": first,
-        "total": total,
-        "more_url": f"{reverse('organisations:organisation-list')}?{query}",
-        "place": place,
-    }

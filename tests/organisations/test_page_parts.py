@@ -255,3 +255,27 @@ def test_one_transaction_moves_each_version_it_writes_once(registry):
     # The second write of a place moves nothing the first two did not.
     bumps = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "core_registryversion"')]
     assert len(bumps) == 2
+
+
+def test_links_to_drafts_follow_what_each_reader_may_open(registry, admin_client, client):
+    """The kept HTML links a draft place only for those who may open its page: a member of
+    staff who may see the organisations but not the places gets its name, unlinked, even
+    after an administrator's visit kept the linked one."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    university = registry["university"]
+    Place.objects.filter(pk=registry["suzhou"].pk).update(publication=Publication.DRAFT)
+    suzhou_link = f'href="{registry["suzhou"].get_absolute_url()}"'
+    address = url("organisations:organisation-detail", slug=university.slug)
+    assert suzhou_link in admin_client.get(address).content.decode()
+    reader = UserFactory(username="organisations-only", is_staff=True)
+    reader.user_permissions.add(Permission.objects.get(codename="view_organisation"))
+    client.force_login(reader)
+    page = client.get(address).content.decode()
+    assert "Suzhou" in page and suzhou_link not in page
+    # The public sees the draft's name unlinked too, and a published Suzhou linked again.
+    assert suzhou_link not in read(university)[0]
+    Place.objects.filter(pk=registry["suzhou"].pk).update(publication=Publication.PUBLISHED)
+    assert suzhou_link in read(university)[0]
