@@ -565,6 +565,56 @@ class Event(models.Model):
         self.date_on = date.earliest if date else None
 
 
+# What a timeline of several partnerships shows of an event (``cards.timeline``).
+_TIMELINE_COLUMNS = (
+    "pk",
+    "date",
+    "kind",
+    "text_da",
+    "text_en",
+    "partnership__slug",
+    "partnership__title_da",
+    "partnership__title_en",
+    "place_id",
+    "place__name_da",
+    "place__name_en",
+)
+
+
+def timeline_events(events):
+    """``events`` (a queryset), in its order, as a place's or an organisation's timeline
+    shows them (``cards.timeline``): each with its ``partnership`` and ``place``.
+
+    Read as plain rows: as model instances, with their partnerships and places, twenty
+    took 2.5 ms of CPU to read at 10,000 partnerships on PostgreSQL, against 1.3 ms so.
+    """
+    return [
+        SimpleNamespace(
+            _meta=Event._meta,  # for the kind's label (core.labels)
+            pk=pk,
+            date=date,
+            kind=kind,
+            text_da=text_da,
+            text_en=text_en,
+            partnership=SimpleNamespace(slug=slug, title_da=title_da, title_en=title_en),
+            place=SimpleNamespace(name_da=name_da, name_en=name_en) if place_id else None,
+        )
+        for (
+            pk,
+            date,
+            kind,
+            text_da,
+            text_en,
+            slug,
+            title_da,
+            title_en,
+            place_id,
+            name_da,
+            name_en,
+        ) in events.values_list(*_TIMELINE_COLUMNS)
+    ]
+
+
 class FacetValue(models.Model):
     """One facet value of a partnership, as last counted (``partnerships.facets``): a
     participant's country or kind, a theme, the status, the publication…

@@ -23,7 +23,7 @@ from organisations.models import Organisation
 from .. import facets
 from ..cards import partnership_card, partnership_dates, timeline
 from ..filters import part_ids
-from ..models import WITHIN, Event, Partnership, ties_within
+from ..models import WITHIN, Event, Partnership, ties_within, timeline_events
 
 register = template.Library()
 
@@ -145,11 +145,14 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
         # their partnerships and places joined took PostgreSQL 7 ms at 10,000
         # partnerships, and the two queries 4.3. A few events are read at once.
         shown = _latest(parts, TIMELINE_SIZE)
-        found = Event.objects.select_related("partnership", "place").in_bulk(shown)
+        found = {
+            event.pk: event
+            for event in timeline_events(Event.objects.filter(pk__in=id_list(shown)))
+        }
         latest = [found[pk] for pk in shown if pk in found]
     else:
         latest = _either(parts).order_by(F("date_on").desc(nulls_last=True), "-pk")
-        latest = list(latest.select_related("partnership", "place")[:TIMELINE_SIZE])
+        latest = timeline_events(latest[:TIMELINE_SIZE])
     return {
         "partnerships": partnerships,
         "total": total,
