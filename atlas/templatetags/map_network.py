@@ -14,20 +14,14 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django_countries import countries
 
-from core import numbers
+from core import labels, numbers
 from core.cards import in_other_language
 from core.translation import content_language
 
 from .. import explore
 
 register = template.Library()
-
-
-@register.filter
-def country_name(code):
-    return countries.name(code) or code
 
 
 @register.filter
@@ -96,7 +90,7 @@ def map_place_rows(places):
         "".join(
             f'<tr><th scope="row"><a href="{_e(place["url"])}">'
             f"{_shown(place['name'], place['name_language'], reader)}</a></th>"
-            f"<td>{_e(country_name(place['country']))}</td>"
+            f"<td>{_e(labels.country_name(place['country']))}</td>"
             f'<td class="number">{_e(numbers.grouped(place["count"]))}</td></tr>\n'
             for place in places
         )
