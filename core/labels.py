@@ -22,21 +22,22 @@ def _countries(language):
     return dict(countries)
 
 
-def choice_label(record, field_name):
-    """What ``record.get_<field_name>_display()`` returns."""
+def choice_label(record, field_name, language=None):
+    """What ``record.get_<field_name>_display()`` returns; ``language``, the active one,
+    when the caller knows it already (``core.cards.Reader``)."""
     field = record._meta.get_field(field_name)
     value = getattr(record, field.attname)
-    return _choices(field, get_language()).get(value, value)
+    return _choices(field, language or get_language()).get(value, value)
 
 
-def country_name(code):
+def country_name(code, language=None):
     """The country's name in the reader's language; an unknown code as it is."""
     code = str(code or "")
-    return _countries(get_language()).get(code, code)
+    return _countries(language or get_language()).get(code, code)
 
 
-def record_country(record):
+def record_country(record, language=None):
     """The name of ``record.country``, looked up once."""
     # The stored code: the field's descriptor builds and validates a Country object first.
     code = vars(record).get("country")
-    return country_name(record.country if code is None else code)
+    return country_name(record.country if code is None else code, language)

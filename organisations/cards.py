@@ -16,10 +16,10 @@ def organisation_card(organisation):
     )
     if organisation.short_name:
         html += f' <span class="native">({escape(organisation.short_name)})</span>'
-    html += f'</h3>\n  <p class="meta">\n    {cards.kind(organisation)}'
+    html += f'</h3>\n  <p class="meta">\n    {reader.kind(organisation)}'
     place = organisation.place
     if place:
         html += f", {reader.content(place, 'name')}"
     if place is None or place.kind != "country":
-        html += f", {cards.country(organisation)}"
+        html += f", {reader.country(organisation)}"
     return mark_safe(f"{html}\n  </p>\n</li>\n")

@@ -7,6 +7,7 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import cards
 from core.dates import DECADE
@@ -17,6 +18,8 @@ from .templatetags.explore_tags import partnership_status
 
 # A partnership's page: a timeline's events may be plain rows (``timeline_events``).
 PAGE = "partnerships:partnership-detail"
+# What a card calls its lists of participants and themes (``cards.Reader.words``).
+CARD_WORDS = (gettext_noop("Participants"), gettext_noop("Themes"))
 BETWEEN = '<span aria-hidden="true"> ↔ </span><span class="visually-hidden">, </span>'
 
 
@@ -46,19 +49,18 @@ def partnership_dates(partnership):
 
 def partnership_card(partnership, as_of=None):
     """The card; ``as_of``, a partial date: the status as of then (a list "as of" a year)."""
-    reader = cards.Reader()
-    # Outside the f-strings below, where makemessages would not find them.
-    participants, themes_label = escape(_("Participants")), escape(_("Themes"))
+    reader = cards.Reader(CARD_WORDS)
+    participants, themes_label = reader.words
     parties = BETWEEN.join(
         f'<span class="party">{reader.content(party, "name")} '
-        f'<span class="country">({cards.country(party)})</span></span>'
+        f'<span class="country">({reader.country(party)})</span></span>'
         for party in (participant.party for participant in partnership.participants_shown)
     )
     html = (
         f'<li class="card">\n  <h3><a href="{escape(partnership.get_absolute_url())}">'
         f"{reader.content(partnership, 'title')}</a></h3>\n"
         f'  <p class="meta">\n    {partnership_status(partnership, as_of)}\n'
-        f"    {cards.kind(partnership)} · {escape(partnership_dates(partnership))}\n  </p>\n"
+        f"    {reader.kind(partnership)} · {escape(partnership_dates(partnership))}\n  </p>\n"
         f'  <p class="parties"><span class="visually-hidden">{participants}: '
         f"</span>\n    {parties}\n  </p>"
     )
@@ -96,7 +98,7 @@ def timeline(events, show_partnership=False):
             when = undated
         row = (
             f'<li>\n<span class="when">{when}</span>\n<span class="what"><strong>'
-            f"{cards.kind(event)}</strong>: {reader.content(event, 'text')}"
+            f"{reader.kind(event)}</strong>: {reader.content(event, 'text')}"
         )
         if show_partnership:
             partnership = event.partnership

@@ -23,13 +23,13 @@ def place_card(place):
     parent = place.parent
     if parent:
         html += gettext("%(kind)s in %(parent)s") % {
-            "kind": cards.kind(place),
+            "kind": reader.kind(place),
             "parent": reader.content(parent, "name"),
         }
     else:
-        html += cards.kind(place)
+        html += reader.kind(place)
     if place.kind != "country" and (parent is None or parent.kind != "country"):
-        html += f", {cards.country(place)}"
+        html += f", {reader.country(place)}"
     html += "\n  </p>"
     if population := getattr(place, "current_population", None):
         figure = gettext("%(number)s inhabitants (%(year)s)") % {
