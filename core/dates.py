@@ -129,25 +129,24 @@ class PartialDate:
 
     def display(self):
         """How people write it, in the active language: '1980s', 'May 2011', 'c. 2008'."""
-        return _display(self, get_language())
+        if self.precision == DECADE:
+            text = _("%(decade)ss") % {"decade": self.year}
+        elif self.precision == YEAR:
+            text = str(self.year)
+        else:
+            form = "YEAR_MONTH_FORMAT" if self.precision == MONTH else "DATE_FORMAT"
+            text = _formatted(self.earliest, form, get_language())
+        if self.circa:
+            text = _("c. %(date)s") % {"date": text}
+        return text
 
 
 @functools.lru_cache(maxsize=4096)
-def _display(date, language):
-    """``date.display()`` in ``language``, the active one, worked out once: Django's
-    ``date_format`` took 11-14 µs a month or a day, and a page of cards with their
-    timeline or an API page shows dozens of the same dates."""
-    if date.precision == DECADE:
-        text = _("%(decade)ss") % {"decade": date.year}
-    elif date.precision == YEAR:
-        text = str(date.year)
-    elif date.precision == MONTH:
-        text = formats.date_format(date.earliest, "YEAR_MONTH_FORMAT")
-    else:
-        text = formats.date_format(date.earliest, "DATE_FORMAT")
-    if date.circa:
-        text = _("c. %(date)s") % {"date": text}
-    return text
+def _formatted(day, form, language):
+    """``date_format(day, form)`` in ``language``, the active one, worked out once: it
+    took 11-14 µs, and a page of cards with their timeline or an API page shows dozens
+    of the same months and days."""
+    return formats.date_format(day, form)
 
 
 def parse_or_none(value):

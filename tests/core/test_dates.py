@@ -63,7 +63,7 @@ def test_display_follows_the_active_language():
         assert PartialDate.parse("2011-05").display() == "maj 2011"
         assert PartialDate.parse("1980s").display() == "1980'erne"
         assert PartialDate.parse("c. 2008").display() == "ca. 2008"
-    # Each language's text is kept apart (core.dates._display), whichever came first.
+    # Each language's text is kept apart (core.dates._formatted), whichever came first.
     with translation.override("en"):
         assert PartialDate.parse("2011-05").display() == "May 2011"
         assert PartialDate.parse("c. 2008").display() == "c. 2008"
