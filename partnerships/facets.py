@@ -582,17 +582,63 @@ def _together(scopes, facets, together, using):
 def _counted(scopes, facets, using):
     """{facet: {value: count}} of ``facets``, added up over ``scopes``."""
     found = {facet: {} for facet in facets}
-    rows = FacetCount.objects.using(using).filter(facet__in=list(facets), count__gt=0)
-    rows = rows.filter(scope=scopes[0]) if len(scopes) == 1 else rows.filter(scope__in=scopes)
-    for facet, value, count in rows.values_list("facet", "value", "count"):
+    for facet, value, count in _read_counts(using, list(facets), list(scopes)):
         found[facet][value] = found[facet].get(value, 0) + count
     return found
 
 
+def _read_counts(using, facets, scopes):
+    """The rows (facet, value, count) of ``facets`` in ``scopes``, counted at least once."""
+
+    def build(facets, scopes):
+        rows = FacetCount.objects.using(using).filter(facet__in=facets, count__gt=0)
+        rows = rows.filter(scope=scopes[0]) if len(scopes) == 1 else rows.filter(scope__in=scopes)
+        return rows.values_list("facet", "value", "count")
+
+    return _compiled(using, "counts", build, facets, scopes)
+
+
 def count(scope, facet, value, using=DEFAULT_DB_ALIAS):
     """How many partnerships of ``scope`` have one value of a facet."""
-    found = FacetCount.objects.using(using).filter(scope=scope, facet=facet, value=value)
-    return found.values_list("count", flat=True).first() or 0
+
+    def build(scopes, facets, values):
+        found = FacetCount.objects.using(using)
+        found = found.filter(scope=scopes[0], facet=facets[0], value=values[0])
+        return found.values_list("count").order_by("pk")[:1]
+
+    rows = _compiled(using, "count", build, [scope], [facet], [value])
+    return rows[0][0] if rows else 0
+
+
+# Texts that stand for the values of a query while it is compiled (``_compiled``), and
+# the compiled queries, {(database, name, how many texts of each list): (sql, params)}: a
+# few dozen, one per number of scopes a filter adds up.
+_MARK = "\x00atlas-{}-{}\x00"
+_COMPILED = {}
+
+
+def _compiled(using, name, build, *texts):
+    """The rows of ``build(*texts)``, a query of kept counts by texts (lists of them),
+    compiled once per database and number of texts in each list, then run with others.
+
+    Every public page reads kept counts, and Django built and compiled their query each
+    time: 0.84 ms to read a list's 515 counts on PostgreSQL at 10,000 partnerships, where
+    the query itself took 0.43. The texts are passed as parameters, as Django would.
+    """
+    if not all(texts):
+        return []  # IN () matches nothing
+    key = (using, name, tuple(len(values) for values in texts))
+    if key not in _COMPILED:
+        marked = [[_MARK.format(i, j) for j in range(size)] for i, size in enumerate(key[2])]
+        sql, params = build(*marked).query.get_compiler(using).as_sql()
+        _COMPILED[key] = sql, tuple(params)
+    sql, params = _COMPILED[key]
+    values = {
+        _MARK.format(i, j): value for i, found in enumerate(texts) for j, value in enumerate(found)
+    }
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [values.get(param, param) for param in params])
+        return cursor.fetchall()
 
 
 def value_counts(scope, facet, values, using=DEFAULT_DB_ALIAS):
