@@ -86,6 +86,17 @@ def test_cards_escape_what_staff_write(client, markup):
         assert "<script>" not in page and "<b>" not in page and "<i>" not in page
 
 
+def test_a_status_the_choices_do_not_know_is_escaped(client, markup):
+    """Raw SQL or a bulk update can store any status; its card writes it as text, in the
+    class name too, and the list still answers."""
+    models.Partnership.objects.filter(pk=markup["tie"].pk).update(status='"><b>x</b>')
+    response = client.get(url("partnerships:partnership-list"))
+    assert response.status_code == 200
+    card = card_of(response.content.decode(), markup["tie"].get_absolute_url())
+    assert '<span class="status status-&quot;&gt;&lt;b&gt;x&lt;/b&gt;">' in card
+    assert "<b>" not in card
+
+
 def test_a_card_in_danish_marks_the_english_text_it_shows(client, markup):
     page = client.get(url("places:place-list", language="da")).content.decode()
     with translation.override("da"):

@@ -61,8 +61,9 @@ def partnership_status(partnership, as_of=None):
                 else gettext("(as of %(date)s, per source)")
             ) % {"status": status, "date": confirmed.display()}
     # Written with the standard library's escape, which Django's wraps, as the cards are
-    # (core.cards): format_html's checks for lazy text took 9 µs of each card.
-    found = f'<span class="status status-{state_class(state)}">{html.escape(str(text))}</span>'
+    # (core.cards): format_html's checks for lazy text took 3.5 µs of each card.
+    status_class, text = html.escape(state_class(state)), html.escape(str(text))
+    found = f'<span class="status status-{status_class}">{text}</span>'
     if note:
         found += f' <span class="status-as-of">{html.escape(note)}</span>'
     return mark_safe(found)
