@@ -581,13 +581,25 @@ _TIMELINE_COLUMNS = (
 )
 
 
+_TIMELINE_ROWS = RowsById(
+    lambda ids: Event.objects.filter(pk__in=ids).values_list(*_TIMELINE_COLUMNS)
+)
+
+
 def timeline_events(events):
-    """``events`` (a queryset), in its order, as a place's or an organisation's timeline
-    shows them (``cards.timeline``): each with its ``partnership`` and ``place``.
+    """``events`` (a queryset in its order, or ids in any order), as a place's or an
+    organisation's timeline shows them (``cards.timeline``): each with its
+    ``partnership`` and ``place``.
 
     Read as plain rows: as model instances, with their partnerships and places, twenty
     took 2.5 ms of CPU to read at 10,000 partnerships on PostgreSQL, against 1.3 ms so.
+    By ids, the query is compiled once (``RowsById``).
     """
+    rows = (
+        events.values_list(*_TIMELINE_COLUMNS)
+        if isinstance(events, models.QuerySet)
+        else _TIMELINE_ROWS.rows(events)
+    )
     return [
         SimpleNamespace(
             _meta=Event._meta,  # for the kind's label (core.labels)
@@ -611,7 +623,7 @@ def timeline_events(events):
             place_id,
             name_da,
             name_en,
-        ) in events.values_list(*_TIMELINE_COLUMNS)
+        ) in rows
     ]
 
 

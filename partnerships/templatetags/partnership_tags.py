@@ -145,10 +145,7 @@ def _section(ties, events, user, context_object, empty_text, list_query, total=N
         # their partnerships and places joined took PostgreSQL 7 ms at 10,000
         # partnerships, and the two queries 4.3. A few events are read at once.
         shown = _latest(parts, TIMELINE_SIZE)
-        found = {
-            event.pk: event
-            for event in timeline_events(Event.objects.filter(pk__in=id_list(shown)))
-        }
+        found = {event.pk: event for event in timeline_events(shown)}
         latest = [found[pk] for pk in shown if pk in found]
     else:
         latest = _either(parts).order_by(F("date_on").desc(nulls_last=True), "-pk")
