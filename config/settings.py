@@ -87,8 +87,8 @@ MIDDLEWARE = [
     "core.middleware.PublicCacheMiddleware",
     # Inside the page cache, so that a page is compressed once, when it is stored, and a
     # hit sends the stored bytes. Django's gzip pads against BREACH; public pages carry
-    # no token to guess anyway.
-    "django.middleware.gzip.GZipMiddleware",
+    # no token to guess anyway. Django's, compressing through zlib-ng.
+    "core.middleware.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
