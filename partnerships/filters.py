@@ -12,6 +12,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     TextField,
     Value,
     When,
@@ -612,7 +613,10 @@ class PartnershipFilter(RecordFilterSet):
         return rows.order_by()
 
     def filter_theme(self, queryset, name, value):
-        if not value:
+        # The field gives the chosen themes as a list, read once, and an empty queryset
+        # when none is chosen: asked whether that is empty, Django compiled it, 0.18 ms
+        # of every partnership list, search and API list, up to four times a page.
+        if isinstance(value, QuerySet) or not value:
             return queryset
         return queryset.filter(
             pk__in=Partnership.themes.through.objects.filter(theme__in=value).values(
