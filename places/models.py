@@ -231,9 +231,20 @@ class Place(Publishable):
             )
 
     def current_figure(self, kind):
-        figures = [figure for figure in self.figures.all() if figure.kind == kind]
+        # The figures read with the place into a list (``LISTED_FIGURES``), where there is
+        # one: a spreadsheet's six figure columns each asked the relation, which made a
+        # manager every time, 60,000 of them for a download of 10,000 places.
+        figures = self.__dict__.get(LISTED_FIGURES)
+        if figures is None:
+            figures = self.figures.all()
+        figures = [figure for figure in figures if figure.kind == kind]
         return max(figures, key=lambda figure: (figure.year, figure.pk), default=None)
 
+
+# Where ``Prefetch("figures", to_attr=LISTED_FIGURES)`` leaves a place's figures, as a plain
+# list, for ``Place.current_figure``. Prefetched into the relation, as Django does by
+# default, each place got a queryset of its own: 10,000 places took 0.4 s more to read.
+LISTED_FIGURES = "listed_figures"
 
 # How far up the hierarchy the map looks for a place's coordinates and for its region.
 CHAIN_DEPTH = 4

@@ -25,7 +25,7 @@ from importing.readers import CellError, parse_integer, parse_number
 from importing.rows import NEW
 from importing.types import NamedRecordType, RecordType
 
-from .models import Place, PlaceFigure, PlaceName
+from .models import LISTED_FIGURES, Place, PlaceFigure, PlaceName
 
 Figure = namedtuple("Figure", "value year source")
 
@@ -248,14 +248,14 @@ class PlaceType(NamedRecordType):
 
     def queryset(self):
         return Place.objects.prefetch_related(
-            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"))
+            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"), to_attr=LISTED_FIGURES)
         )
 
     @classmethod
     def export_queryset(cls, queryset):
         # Slugs break ties between names, so that the order never depends on primary keys.
         return queryset.order_by(Localized("name").asc(), "slug").prefetch_related(
-            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"))
+            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"), to_attr=LISTED_FIGURES)
         )
 
 
