@@ -28,7 +28,7 @@ from core import versioning
 from core.cache import per_version
 from core.exports import csv_text
 from core.search import id_list
-from core.translation import LANGUAGES, fallback_order, localized_field
+from core.translation import LANGUAGES, Localized, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
 from organisations.models import Organisation
 from partnerships import facets
@@ -763,11 +763,14 @@ def _graph(partnership_ids, participants, around, request):
     organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
     if isinstance(around, Organisation):
         organisation_ids.add(around.pk)
+    # Two places or organisations of one name (two Suzhous) come in the order of their
+    # ids: the database gave them in any order, and a graph's nodes came out in another
+    # order from one read to the next.
     organisations = {
         row["pk"]: _shown(row, "name", order)
-        for row in Organisation.objects.filter(pk__in=id_list(organisation_ids)).values(
-            "pk", "slug", *_columns("name"), "kind", "country", "place_id"
-        )
+        for row in Organisation.objects.filter(pk__in=id_list(organisation_ids))
+        .order_by(Localized("name").asc(), "pk")
+        .values("pk", "slug", *_columns("name"), "kind", "country", "place_id")
     }
     place_ids = {place for _p, place, _o, _r in participants if place}
     place_ids |= {row["place_id"] for row in organisations.values() if row["place_id"]}
@@ -775,7 +778,9 @@ def _graph(partnership_ids, participants, around, request):
         place_ids.add(around.pk)
     places = {
         row["pk"]: _shown(row, "name", order)
-        for row in Place.objects.filter(pk__in=id_list(place_ids)).values(
+        for row in Place.objects.filter(pk__in=id_list(place_ids))
+        .order_by(Localized("name").asc(), "pk")
+        .values(
             "pk", "slug", *_columns("name"), "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
         )
     }

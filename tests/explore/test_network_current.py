@@ -1,0 +1,71 @@
+"""The network shows each place as it now is, with the page cache on: whatever writes a
+place, the next graph names it anew and hangs it from where it now lies; and places of one
+name come in one order."""
+
+import pytest
+
+from atlas import explore
+from places.models import Place
+from tests.explore.test_network import get_network
+from tests.factories import PartnershipFactory, PlaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def kept_values(settings):
+    # Values kept per version (the map's layout among them) are kept only with the cache.
+    settings.ATLAS_CACHE_PAGES = True
+    explore._layouts.clear()
+    yield
+    explore._layouts.clear()
+
+
+@pytest.fixture
+def suzhou():
+    jiangsu = PlaceFactory(name="Jiangsu", slug="jiangsu", kind=Place.Kind.PROVINCE)
+    anhui = PlaceFactory(name="Anhui", slug="anhui", kind=Place.Kind.PROVINCE)
+    suzhou = PlaceFactory(name="Suzhou", slug="suzhou", parent=jiangsu)
+    PlaceFactory(name="Gusu", slug="gusu", parent=suzhou)
+    PartnershipFactory(parties=[suzhou, PlaceFactory(name="Ringsted", country="DK")])
+    PartnershipFactory(parties=[anhui, PlaceFactory(name="Ringsted", country="US")])
+    return suzhou
+
+
+def node(data, node_id):
+    return next(node for node in data["nodes"] if node["id"] == node_id)
+
+
+def hung_from(data, node_id):
+    return {
+        e["target"] for e in data["edges"] if e["relation"] == "part_of" and e["source"] == node_id
+    }
+
+
+def test_a_renamed_place_is_named_anew_on_every_write_path(client, suzhou):
+    assert node(get_network(client), "place:suzhou")["label"] == "Suzhou"
+    suzhou.name_en = "Suzhou City"
+    suzhou.save()
+    assert node(get_network(client), "place:suzhou")["label"] == "Suzhou City"
+    Place.objects.filter(pk=suzhou.pk).update(name_en="Sūzhōu")  # a bulk path, no signal
+    assert node(get_network(client), "place:suzhou")["label"] == "Sūzhōu"
+
+
+def test_a_moved_place_hangs_from_its_new_parent(client, suzhou):
+    assert hung_from(get_network(client, "?around=place:jiangsu"), "place:suzhou") == {
+        "place:jiangsu"
+    }
+    assert hung_from(get_network(client), "place:suzhou") == set()  # Jiangsu takes no part
+    suzhou.parent = Place.objects.get(slug="anhui")
+    suzhou.save()
+    assert hung_from(get_network(client), "place:suzhou") == {"place:anhui"}
+
+
+def test_places_of_one_name_are_told_apart(client, suzhou):
+    data = get_network(client)
+    ringsteds = [n for n in data["nodes"] if n["label"] == "Ringsted"]
+    assert sorted(n["country"] for n in ringsteds) == ["DK", "US"]
+    # In the order of their ids, whatever order the database gives them in.
+    assert [n["id"] for n in ringsteds] == [
+        f"place:{place.slug}" for place in Place.objects.filter(name_en="Ringsted").order_by("pk")
+    ]
