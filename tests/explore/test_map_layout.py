@@ -17,15 +17,7 @@ from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.importing.conftest import csv_bytes
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def kept_layouts(settings):
-    settings.ATLAS_CACHE_PAGES = True
-    explore._layouts.clear()
-    yield
-    explore._layouts.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_layouts")]
 
 
 @pytest.fixture

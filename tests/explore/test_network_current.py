@@ -4,21 +4,11 @@ name come in one order."""
 
 import pytest
 
-from atlas import explore
 from places.models import Place
 from tests.explore.test_network import get_network
 from tests.factories import PartnershipFactory, PlaceFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def kept_values(settings):
-    # Values kept per version (the map's layout among them) are kept only with the cache.
-    settings.ATLAS_CACHE_PAGES = True
-    explore._layouts.clear()
-    yield
-    explore._layouts.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_layouts")]
 
 
 @pytest.fixture
