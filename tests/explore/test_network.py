@@ -181,6 +181,8 @@ def download(client, name, query=""):
     response = client.get(url(f"atlas:network-{name}", query=query))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
+    if response.streaming:  # the XML, sent as it is written
+        return b"".join(response.streaming_content).decode()
     return response.content.decode()
 
 
