@@ -39,7 +39,10 @@ def parties(job):
 
     def load():
         found = defaultdict(dict)
-        for party in Participant.objects.values(
+        participants = Participant.objects.all()
+        if job.exported is not None:
+            participants = participants.filter(partnership__in=job.exported.values("pk"))
+        for party in participants.values(
             "pk", "partnership_id", "place_id", "organisation_id", "role"
         ):
             kind = "place" if party["place_id"] else "organisation"

@@ -218,6 +218,27 @@ def test_csv_download(client, ties):
     assert len(lines) == 2
 
 
+def test_a_filtered_download_writes_its_rows_as_the_whole_download_does(client):
+    # A filtered download reads participants, themes and sources for its partnerships
+    # alone (``Job.exported``); the whole registry's download reads them for all.
+    theme, source = ThemeFactory(name="Elderly care"), SourceFactory(title="Background note")
+    for kind in ("sister_city", "cooperation_agreement", "sister_city"):
+        partnership = PartnershipFactory(
+            kind=kind, parties=[PlaceFactory(), OrganisationFactory(place=PlaceFactory())]
+        )
+        partnership.themes.add(theme, ThemeFactory())
+        partnership.sources.add(source)
+
+    def rows(query=""):
+        response = client.get(url("partnerships:partnership-export", query=query))
+        return response.content.decode("utf-8").splitlines()
+
+    whole, sisters = rows(), rows("kind=sister_city")
+    assert len(whole) == 4 and len(sisters) == 3
+    assert sisters == [whole[0], *(row for row in whole[1:] if ",sister_city," in row)]
+    assert all("Elderly care" in row and "Background note" in row for row in sisters[1:])
+
+
 def test_danish_dates(client, ties):
     page = client.get(
         url("partnerships:partnership-detail", "da", slug=ties["bycirklen"].slug)
