@@ -108,8 +108,8 @@ class GZipMiddleware(gzip.GZipMiddleware):
     list page 0.91 and 0.56. Hits send the stored bytes, compressed once.
 
     As Django's, with its padding against BREACH (a random file name in the gzip header,
-    ``max_random_bytes``). A streaming response, which no view here gives, is left to
-    Django's.
+    ``max_random_bytes``). A streaming response (the network's XML downloads, never
+    cached) is left to Django's.
     """
 
     level = 6
