@@ -64,12 +64,13 @@ def translations(record, field):
     return {code: getattr(record, localized_field(field, code), None) or None for code in LANGUAGES}
 
 
-def translated(record, field, language=None):
-    """The value to show a reader of ``language`` and the language it is in.
+def translated(record, field, language=None, order=None):
+    """The value to show a reader of ``language`` and the language it is in; ``order``, the
+    reader's ``fallback_order``, when it is at hand.
 
     ``("", None)`` when the record has the field in no language.
     """
-    for code in fallback_order(language):
+    for code in order or fallback_order(language):
         value = getattr(record, localized_field(field, code), None)
         if value:
             return value, code

@@ -91,7 +91,11 @@ class ParticipantSerializer(TranslatedSerializer):
         return obj.party.slug
 
     def get_country(self, obj) -> str:
-        return str(obj.party.country)
+        # The code as the record holds it: read through django-countries' descriptor, each
+        # was made a Country first, to be written as the same code.
+        party = obj.party
+        code = party.__dict__.get("country")
+        return str(party.country) if code is None else code
 
     def get_url(self, obj) -> str | None:
         if not linkable(obj.party, reader(self.context.get("request"))):
