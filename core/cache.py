@@ -1,6 +1,7 @@
 """The site's caches: a file cache that counts in place, and values computed once per
 registry version."""
 
+import functools
 import hashlib
 import pickle
 import time
@@ -11,6 +12,7 @@ from django.core.cache.backends import filebased
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.exceptions import EmptyResultSet
 from django.core.files import locks
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.utils import timezone
@@ -88,6 +90,20 @@ def records_sql(queryset):
         sql = None
     queryset.__dict__["_records_sql"] = sql
     return sql
+
+
+@functools.cache
+def whole_sql(model, using=DEFAULT_DB_ALIAS):
+    """``records_sql`` of every record of ``model``, and of every published one where it
+    has a publication: ``{"all": …, "published": …}``, written once per database. A
+    queryset that holds no more than one of those gives the same SQL: the partnership
+    facets' counts are kept for both (``partnerships.facets.scope_of``), and a download of
+    either reads its lookups for every record (``importing.engine``)."""
+    records = model._default_manager.using(using)
+    wholes = {"all": records_sql(records.all())}
+    if any(field.name == "publication" for field in model._meta.concrete_fields):
+        wholes["published"] = records_sql(records.published())
+    return wholes
 
 
 class FileBasedCache(filebased.FileBasedCache):

@@ -149,12 +149,11 @@ class GZipMiddleware(gzip.GZipMiddleware):
     def compress(self, data):
         """``django.utils.text.compress_string``'s output, from zlib-ng."""
         compressed = gzip_ng.compress(data, compresslevel=self.level, mtime=0)
-        name = self.padding()
         if not self.max_random_bytes:
             return compressed
         header = bytearray(compressed[:10])
         header[3] = FNAME  # a file name follows the header
-        return bytes(header) + name + b"\x00" + compressed[10:]
+        return bytes(header) + self.padding() + b"\x00" + compressed[10:]
 
     def compress_sequence(self, sequence):
         """``django.utils.text.compress_sequence``'s output, from zlib-ng."""

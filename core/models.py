@@ -355,6 +355,18 @@ PUBLICATION_REASONS = {
 _NOT_READY = object()
 
 
+def listed(relation):
+    """The attribute ``Prefetch(relation, to_attr=listed(relation))`` leaves its records
+    in, as a plain list, for the API's fields (``core.serializers.prefetch``) and the
+    models' own readers (``Place.current_figure``) to read.
+
+    Prefetched into the related manager, as Django does by default, each record gets a
+    queryset of its own for each relation: for twenty places with their names, figures and
+    sources, 2.0 ms of the 5.5 their prefetches took at 10,000 partnerships.
+    """
+    return f"listed_{relation}"
+
+
 def needs_review():
     """True when a second person must publish what an editor marked ready for review."""
     return getattr(settings, "ATLAS_PUBLISH_NEEDS_REVIEW", False)

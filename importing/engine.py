@@ -38,7 +38,7 @@ from import_export.fields import Field as ExportField
 from import_export.resources import ModelDeclarativeMetaclass
 
 from core import planner
-from core.cache import records_sql
+from core.cache import records_sql, whole_sql
 from core.exports import ExportResource
 from core.models import ImportBatch, ImportBatchItem, Publication, Source
 from core.translation import LANGUAGES, content_language, localized_field
@@ -912,7 +912,9 @@ class DeclaredResource(ExportResource):
     def before_export(self, queryset, **kwargs):
         self.job = Job(self.record_type)
         self.job.exporting = True
-        if queryset is not None and records_sql(queryset) not in _wholes(queryset.model):
+        if queryset is None:
+            return
+        if records_sql(queryset) not in whole_sql(queryset.model, queryset.db).values():
             # A filtered list's download (the sister cities): links and participants read
             # for its records alone, not for the whole registry. The 10,000 sister cities
             # of 100,000 partnerships read all 275,000 participants. Not for every record,
@@ -926,14 +928,6 @@ class DeclaredResource(ExportResource):
         column = self.record_type.by_name[field.column_name]
         job = self.job
         return column.cell(column.current(instance, job), job)
-
-
-def _wholes(model):
-    """The SQL of every record of ``model``, and of every published one."""
-    records = model._default_manager.all()
-    if not any(field.name == "publication" for field in model._meta.concrete_fields):
-        return {records_sql(records)}
-    return {records_sql(records), records_sql(records.published())}
 
 
 def resource_for(record_type):

@@ -22,7 +22,6 @@ it takes part in, and a place's parent or kind for those of the places below it.
 ``manage.py recount_facets``, a generated benchmark registry).
 """
 
-import functools
 from collections import Counter
 from contextlib import contextmanager
 from itertools import combinations
@@ -32,7 +31,7 @@ from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from core.cache import records_sql
+from core.cache import records_sql, whole_sql
 from core.models import Publication, subtree_ids
 from core.search import id_list, text_list
 from core.versioning import batch_finished, bulk_written, in_batch, request_version
@@ -526,19 +525,11 @@ def scope_of(queryset):
     sql = None if queryset.query.is_sliced else records_sql(queryset)
     scope = None
     if sql is not None:
-        wholes = _wholes(queryset.db)
+        wholes = whole_sql(Partnership, queryset.db)
         scope = next((scope for scope in (ALL, PUBLISHED) if sql == wholes[scope]), None)
     # Filtering or slicing clones the queryset, so what is told here stays true of it.
     queryset.__dict__["_facet_scope"] = scope
     return scope
-
-
-@functools.cache
-def _wholes(using):
-    return {
-        ALL: records_sql(Partnership.objects.using(using)),
-        PUBLISHED: records_sql(Partnership.objects.using(using).published()),
-    }
 
 
 # The kept counts a public page reads of a scope: the total and the lists' facets (the

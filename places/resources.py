@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.models import listed
 from core.translation import Localized
 from importing.columns import (
     Column,
@@ -25,7 +26,7 @@ from importing.readers import CellError, parse_integer, parse_number
 from importing.rows import NEW
 from importing.types import NamedRecordType, RecordType
 
-from .models import LISTED_FIGURES, Place, PlaceFigure, PlaceName
+from .models import Place, PlaceFigure, PlaceName
 
 Figure = namedtuple("Figure", "value year source")
 
@@ -248,14 +249,22 @@ class PlaceType(NamedRecordType):
 
     def queryset(self):
         return Place.objects.prefetch_related(
-            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"), to_attr=LISTED_FIGURES)
+            Prefetch(
+                "figures",
+                queryset=PlaceFigure.objects.order_by("pk"),
+                to_attr=listed("figures"),
+            )
         )
 
     @classmethod
     def export_queryset(cls, queryset):
         # Slugs break ties between names, so that the order never depends on primary keys.
         return queryset.order_by(Localized("name").asc(), "slug").prefetch_related(
-            Prefetch("figures", queryset=PlaceFigure.objects.order_by("pk"), to_attr=LISTED_FIGURES)
+            Prefetch(
+                "figures",
+                queryset=PlaceFigure.objects.order_by("pk"),
+                to_attr=listed("figures"),
+            )
         )
 
 
