@@ -17,7 +17,7 @@ from core.cache import per_version
 from core.search import any_of, id_list
 from core.translation import Localized
 from core.views import SECTION_SIZE, first_page
-from core.visibility import published_through, viewer
+from core.visibility import published_looked_up, published_through, viewer
 from organisations.models import Organisation
 
 from .. import facets
@@ -204,8 +204,13 @@ def place_partnerships(context, place, place_ids):
             return visible if among is None else visible.filter(pk__in=among)
 
         def events(among=None):
-            found = _events_among(among)
-            return [found if published is None else found.filter(published)]
+            if published is None:
+                return [_events_among(among)]
+            if among is None:
+                return [Event.objects.filter(published)]
+            # The few read from the front: each one's partnership looked up.
+            looked_up = published_looked_up("partnership_id", Partnership, user)
+            return [Event.objects.filter(pk__in=among).filter(looked_up)]
 
     else:
         # Made once, for its cards and its events alike: a place with few ties has their
