@@ -6,14 +6,14 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import history
 from .fields import PartialDateField
-from .search import SearchKeyField, id_list, subtree
+from .search import ID_LIST_SQL, RowsById, SearchKeyField, id_list, subtree
 from .text import query_terms, search_key, unique_slug
 from .translation import DEFAULT_LANGUAGE, translated, untranslated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
@@ -57,6 +57,8 @@ class RecordQuerySet(DerivedQuerySet):
     # Whether the records are read with what their cards show besides their own fields
     # (``with_card_parts``).
     _card_parts = False
+    # The relations read into lists with the records (``with_listed``).
+    _listed = ()
 
     def with_card_parts(self, read=True):
         """The records, each with what its card shows besides its own fields, read when
@@ -70,16 +72,29 @@ class RecordQuerySet(DerivedQuerySet):
         default; a record type whose card shows more reads it here, in a query or two for
         all of them."""
 
+    def with_listed(self, *relations):
+        """The records, each with the records of its ``relations`` in the list
+        ``listed(relation)``, as ``core.serializers.prefetch`` leaves them, read by
+        ``ListedById``: for reading, as those lists are."""
+        clone = self._chain()
+        clone._listed = (*self._listed, *relations)
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone._card_parts = self._card_parts
+        clone._listed = self._listed
         return clone
 
     def _fetch_all(self):
         fetching = self._result_cache is None
         super()._fetch_all()
-        if fetching and self._card_parts and self._iterable_class is models.query.ModelIterable:
+        if not fetching or self._iterable_class is not models.query.ModelIterable:
+            return
+        if self._card_parts:
             self.attach_card_parts(self._result_cache)
+        for relation in self._listed:
+            ListedById.of(self.model, relation).attach(self._result_cache)
 
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
@@ -365,6 +380,70 @@ def listed(relation):
     sources, 2.0 ms of the 5.5 their prefetches took at 10,000 partnerships.
     """
     return f"listed_{relation}"
+
+
+class ListedById:
+    """A to-many relation of ``model`` read into the list ``listed(relation)`` of each
+    record, as ``Prefetch(relation, to_attr=listed(relation))`` reads it, in the related
+    model's order: a many-to-many relation (a partnership's themes), or the records whose
+    foreign key points at the model (a place's other names), each of those with its record
+    as its own. No more than that: a queryset of the related records (with
+    ``select_related``) is left to Django's prefetch.
+
+    Django builds and compiles a prefetch's query every time it runs: for the themes or
+    the sources of twenty partnerships, 0.7 ms of the 1.6 ms it took at 10,000
+    partnerships. Here the SQL is compiled once per database and language (``RowsById``),
+    and the records are made from their rows as Django makes them (``Model.from_db``).
+    """
+
+    _of = {}
+
+    @classmethod
+    def of(cls, model, relation):
+        key = (model, relation)
+        if key not in cls._of:
+            cls._of[key] = cls(model, relation)
+        return cls._of[key]
+
+    def __init__(self, model, relation):
+        field = model._meta.get_field(relation)
+        if field.many_to_many and not field.auto_created:
+            path, self.owner_field = field.related_query_name(), None
+        elif field.one_to_many:
+            path, self.owner_field = field.field.name, field.field
+        else:
+            raise ValueError(f"{model.__name__}.{relation} is not a to-many relation.")
+        self.relation = relation
+        self.related = field.related_model
+        self.names = [column.attname for column in self.related._meta.concrete_fields]
+        # The owner's id last, after the related model's own columns, in the order a
+        # queryset of it selects them; a filter and an annotation on one relation share
+        # its join.
+        self.rows = RowsById(
+            lambda ids: self.related._default_manager.filter(**{f"{path}__in": ids}).annotate(
+                _listed_owner=models.F(path)
+            )
+        )
+
+    def attach(self, records):
+        if not records:
+            return
+        using = records[0]._state.db
+        attribute = listed(self.relation)
+        if connections[using].vendor not in ID_LIST_SQL:
+            models.prefetch_related_objects(
+                records, models.Prefetch(self.relation, to_attr=attribute)
+            )
+            return
+        owners = {record.pk: record for record in records}
+        lists = {pk: [] for pk in owners}
+        for *values, owner in self.rows.rows(list(owners), using):
+            found = self.related.from_db(using, self.names, values)
+            if self.owner_field is not None:
+                self.owner_field.set_cached_value(found, owners[owner])
+            lists[owner].append(found)
+        for record in records:
+            record.__dict__[attribute] = lists[record.pk]
 
 
 def needs_review():

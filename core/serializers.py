@@ -104,6 +104,14 @@ def prefetch(relation, queryset=None, *, listed_only=False):
     return Prefetch(relation, queryset, to_attr=listed(relation) if listed_only else None)
 
 
+def with_listed(records, relations, listed_only):
+    """``records`` with ``relations``, which need no queryset of their own, prefetched;
+    with ``listed_only``, into ``listed(relation)`` lists, read by ``ListedById``."""
+    if listed_only:
+        return records.with_listed(*relations)
+    return records.prefetch_related(*relations)
+
+
 class ListedRelationMixin:
     # A to-many field (a nested ListSerializer, a ManyRelatedField) that reads the list
     # ``listed(source)`` where the record has one, and the relation itself elsewhere (a

@@ -8,8 +8,8 @@ from core.serializers import (
     NestedSlugField,
     RecordSerializer,
     SlugIdentityField,
-    prefetch,
     sources_field,
+    with_listed,
 )
 from places.models import Place
 from places.serializers import PlaceSummarySerializer
@@ -82,7 +82,5 @@ class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializ
 def organisation_queryset(listed_only=False):
     """Everything an organisation's representation shows; with ``listed_only``, its
     relations as lists, for reading (``core.serializers.prefetch``)."""
-    return Organisation.objects.select_related("place", "parent").prefetch_related(
-        prefetch("other_names", listed_only=listed_only),
-        prefetch("sources", listed_only=listed_only),
-    )
+    records = Organisation.objects.select_related("place", "parent")
+    return with_listed(records, ["other_names", "sources"], listed_only)

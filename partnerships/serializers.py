@@ -18,6 +18,7 @@ from core.serializers import (
     reading,
     sources_field,
     validation_error,
+    with_listed,
 )
 from core.translation import translated_columns
 from core.visibility import linkable
@@ -220,11 +221,10 @@ def participants_with_parties():
 def partnership_queryset(listed_only=False):
     """Everything a partnership's representation shows; with ``listed_only``, its
     relations as lists, for reading (``core.serializers.prefetch``)."""
-    return Partnership.objects.prefetch_related(
+    records = Partnership.objects.prefetch_related(
         prefetch("participants", participants_with_parties(), listed_only=listed_only),
-        prefetch("themes", listed_only=listed_only),
-        prefetch("sources", listed_only=listed_only),
         prefetch(
             "events", Event.objects.select_related("place", "source"), listed_only=listed_only
         ),
     )
+    return with_listed(records, ["themes", "sources"], listed_only)

@@ -12,6 +12,7 @@ from core.serializers import (
     TranslatedSerializer,
     prefetch,
     sources_field,
+    with_listed,
 )
 
 from .models import Place, PlaceFigure, PlaceName
@@ -85,8 +86,7 @@ class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
 def place_queryset(listed_only=False):
     """Everything a place's representation shows, in a fixed number of queries; with
     ``listed_only``, its relations as lists, for reading (``core.serializers.prefetch``)."""
-    return Place.objects.select_related("parent").prefetch_related(
-        prefetch("other_names", listed_only=listed_only),
+    records = Place.objects.select_related("parent").prefetch_related(
         prefetch("figures", PlaceFigure.objects.select_related("source"), listed_only=listed_only),
-        prefetch("sources", listed_only=listed_only),
     )
+    return with_listed(records, ["other_names", "sources"], listed_only)

@@ -1,0 +1,138 @@
+"""Relations read into lists with their records (``RecordQuerySet.with_listed``) hold what
+Django's ``Prefetch(relation, to_attr=…)`` holds, in its order, in one query each."""
+
+import pytest
+from django.db import connection
+from django.db.models import Prefetch
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from core.models import ListedById, listed
+from organisations.models import Organisation
+from partnerships.models import Partnership
+from places.models import Place
+from tests.factories import (
+    OrganisationFactory,
+    OrganisationNameFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    PlaceNameFactory,
+    SourceFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {
+    "themes": ["pk", "slug", "name_da", "name_en", "description_en"],
+    "sources": ["pk", "title", "author", "url"],
+    "other_names": ["pk", "name", "language"],
+}
+
+
+def read(records, relation):
+    """What each record holds in ``listed(relation)``, field by field."""
+    fields = FIELDS[relation]
+    return {
+        record.pk: [
+            tuple(getattr(found, name) for name in fields)
+            for found in record.__dict__[listed(relation)]
+        ]
+        for record in records
+    }
+
+
+def as_django_prefetches(records, relation):
+    return list(records.prefetch_related(Prefetch(relation, to_attr=listed(relation))))
+
+
+@pytest.fixture
+def partnerships():
+    """Three partnerships: themes whose order by name differs in Danish and English, a
+    source cited by two of them, and one with neither."""
+    water = ThemeFactory(slug="water", name_en="Water", name_da="Vand")
+    culture = ThemeFactory(slug="culture", name_en="Culture", name_da="Kultur")
+    trade = ThemeFactory(slug="trade", name_en="Trade", name_da="Handel")
+    shared = SourceFactory(title="Annual report")
+    first = PartnershipFactory(title="Aarhus–Harbin")
+    first.themes.set([water, culture, trade])
+    first.sources.set([shared, SourceFactory(title="A news item")])
+    second = PartnershipFactory(title="Vejle–Hangzhou")
+    second.themes.set([trade])
+    second.sources.set([shared])
+    PartnershipFactory(title="Nothing more")
+    return Partnership.objects.order_by("pk")
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("relation", ["themes", "sources"])
+def test_many_to_many_as_django_prefetches_it(partnerships, relation, language):
+    with translation.override(language):
+        expected = read(as_django_prefetches(partnerships, relation), relation)
+        with CaptureQueriesContext(connection) as context:
+            found = list(partnerships.with_listed(relation))
+        assert read(found, relation) == expected
+    # The partnerships, then one query for the relation.
+    assert len(context.captured_queries) == 2
+    assert sum(map(len, expected.values())) == (4 if relation == "themes" else 3)
+    assert expected[partnerships.last().pk] == []
+
+
+def test_the_order_is_the_readers_language(partnerships):
+    first = partnerships.first()
+    with translation.override("da"):
+        danish = [theme.slug for theme in partnerships.with_listed("themes")[0].listed_themes]
+    with translation.override("en"):
+        english = [theme.slug for theme in partnerships.with_listed("themes")[0].listed_themes]
+    assert danish == ["trade", "culture", "water"]  # Handel, Kultur, Vand
+    assert english == ["culture", "trade", "water"]
+    assert first.pk == partnerships.with_listed("themes")[0].pk
+
+
+def two_suzhous(model):
+    """Two records named Suzhou, the first with two other names, the second with one."""
+    if model is Place:
+        first, second = PlaceFactory(name="Suzhou"), PlaceFactory(name="Suzhou")
+        names = [(first, "苏州"), (first, "Soochow"), (second, "Su-chou")]
+        for owner, name in names:
+            PlaceNameFactory(place=owner, name=name)
+    else:
+        first = OrganisationFactory(name="Suzhou University")
+        second = OrganisationFactory(name="Suzhou University")
+        names = [(first, "苏州大学"), (first, "Soochow University"), (second, "Suzhou Uni")]
+        for owner, name in names:
+            OrganisationNameFactory(organisation=owner, name=name)
+    return first, second
+
+
+@pytest.mark.parametrize("model", [Place, Organisation])
+def test_the_names_of_a_record_know_it_without_a_query(model):
+    first, second = two_suzhous(model)
+    records = model.objects.order_by("pk")
+    expected = read(as_django_prefetches(records, "other_names"), "other_names")
+    found = list(records.with_listed("other_names"))
+    assert read(found, "other_names") == expected
+    assert len(expected[first.pk]) == 2 and len(expected[second.pk]) == 1
+    owner = "place" if model is Place else "organisation"
+    with CaptureQueriesContext(connection) as context:
+        owners = [getattr(name, owner) for name in found[0].listed_other_names]
+    assert owners == [found[0], found[0]] and owners[0] is found[0]
+    assert not context.captured_queries
+
+
+def test_reading_a_page_of_records_reads_the_relation_for_those_alone(partnerships):
+    page = list(partnerships.with_listed("themes", "sources")[1:2])
+    assert [p.title for p in page] == ["Vejle–Hangzhou"]
+    assert [t.slug for t in page[0].listed_themes] == ["trade"]
+    assert [s.title for s in page[0].listed_sources] == ["Annual report"]
+
+
+def test_no_records_read_nothing_more():
+    with CaptureQueriesContext(connection) as context:
+        assert list(Partnership.objects.with_listed("themes")) == []
+    assert len(context.captured_queries) == 1
+
+
+def test_only_a_to_many_relation_is_read_so():
+    with pytest.raises(ValueError, match="not a to-many relation"):
+        ListedById(Place, "parent")
