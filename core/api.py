@@ -87,7 +87,7 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
     @property
     def listed_only(self):
         """Whether the request only reads, so that the records' relations may be read as
-        lists (``core.serializers.prefetch``)."""
+        lists (``core.serializers.with_listed``)."""
         return self.request.method in SAFE_METHODS
 
     def perform_destroy(self, instance):

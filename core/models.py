@@ -7,13 +7,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connections, models, transaction
+from django.db.models.query import get_related_populators
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import history
 from .fields import PartialDateField
-from .search import ID_LIST_SQL, RowsById, SearchKeyField, id_list, subtree
+from .search import ID_LIST_SQL, SearchKeyField, compiled_by_ids, id_list, run_by_ids, subtree
 from .text import query_terms, search_key, unique_slug
 from .translation import DEFAULT_LANGUAGE, translated, untranslated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
@@ -74,8 +76,9 @@ class RecordQuerySet(DerivedQuerySet):
 
     def with_listed(self, *relations):
         """The records, each with the records of its ``relations`` in the list
-        ``listed(relation)``, as ``core.serializers.prefetch`` leaves them, read by
-        ``ListedById``: for reading, as those lists are."""
+        ``listed(relation)``, as ``core.serializers.with_listed`` leaves them, read by
+        ``ListedById``: for reading, as those lists are. A relation is its name (every
+        related record, through their own manager) or a ``ListedById``."""
         clone = self._chain()
         clone._listed = (*self._listed, *relations)
         return clone
@@ -94,7 +97,9 @@ class RecordQuerySet(DerivedQuerySet):
         if self._card_parts:
             self.attach_card_parts(self._result_cache)
         for relation in self._listed:
-            ListedById.of(self.model, relation).attach(self._result_cache)
+            if isinstance(relation, str):
+                relation = ListedById.of(self.model, relation)
+            relation.attach(self._result_cache)
 
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
@@ -371,9 +376,10 @@ _NOT_READY = object()
 
 
 def listed(relation):
-    """The attribute ``Prefetch(relation, to_attr=listed(relation))`` leaves its records
-    in, as a plain list, for the API's fields (``core.serializers.prefetch``) and the
-    models' own readers (``Place.current_figure``) to read.
+    """The attribute a record's ``relation`` is read into, as a plain list (by
+    ``ListedById``, or ``Prefetch(relation, to_attr=listed(relation))``), for the API's
+    fields (``core.serializers.with_listed``) and the models' own readers
+    (``Place.current_figure``) to read.
 
     Prefetched into the related manager, as Django does by default, each record gets a
     queryset of its own for each relation: for twenty places with their names, figures and
@@ -384,45 +390,63 @@ def listed(relation):
 
 class ListedById:
     """A to-many relation of ``model`` read into the list ``listed(relation)`` of each
-    record, as ``Prefetch(relation, to_attr=listed(relation))`` reads it, in the related
-    model's order: a many-to-many relation (a partnership's themes), or the records whose
-    foreign key points at the model (a place's other names), each of those with its record
-    as its own. No more than that: a queryset of the related records (with
-    ``select_related``) is left to Django's prefetch.
+    record, as ``Prefetch(relation, queryset, to_attr=listed(relation))`` reads it: a
+    many-to-many relation (a partnership's themes), or the records whose foreign key points
+    at the model (a place's other names), each of those with its record as its own.
+    ``queryset``: a callable that gives the related records to read (with
+    ``select_related``, ``only``), their own manager's by default.
 
     Django builds and compiles a prefetch's query every time it runs: for the themes or
     the sources of twenty partnerships, 0.7 ms of the 1.6 ms it took at 10,000
-    partnerships. Here the SQL is compiled once per database and language (``RowsById``),
-    and the records are made from their rows as Django makes them (``Model.from_db``).
+    partnerships. Here the SQL is compiled once per database and language
+    (``core.search.compiled_by_ids``), and the records are made from their rows as
+    Django's ``ModelIterable`` makes them.
     """
 
     _of = {}
 
     @classmethod
     def of(cls, model, relation):
+        """The reader of ``relation`` with its default records, one per model."""
         key = (model, relation)
         if key not in cls._of:
             cls._of[key] = cls(model, relation)
         return cls._of[key]
 
-    def __init__(self, model, relation):
+    def __init__(self, model, relation, queryset=None):
         field = model._meta.get_field(relation)
         if field.many_to_many and not field.auto_created:
-            path, self.owner_field = field.related_query_name(), None
+            self.path, self.owner_field = field.related_query_name(), None
         elif field.one_to_many:
-            path, self.owner_field = field.field.name, field.field
+            self.path, self.owner_field = field.field.name, field.field
         else:
             raise ValueError(f"{model.__name__}.{relation} is not a to-many relation.")
         self.relation = relation
-        self.related = field.related_model
-        self.names = [column.attname for column in self.related._meta.concrete_fields]
-        # The owner's id last, after the related model's own columns, in the order a
-        # queryset of it selects them; a filter and an annotation on one relation share
-        # its join.
-        self.rows = RowsById(
-            lambda ids: self.related._default_manager.filter(**{f"{path}__in": ids}).annotate(
-                _listed_owner=models.F(path)
-            )
+        self.queryset = queryset or field.related_model._default_manager.all
+        self._compiled = {}
+
+    def _compile(self, using):
+        # The owner's id as an annotation: a filter and an annotation on one relation
+        # share its join.
+        compiled = compiled_by_ids(
+            lambda ids: (
+                self.queryset()
+                .filter(**{f"{self.path}__in": ids})
+                .annotate(_listed_owner=models.F(self.path))
+            ),
+            using,
+        )
+        compiler = compiled[0]
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return (
+            compiled,
+            klass_info["model"],
+            slice(start, end),
+            [column[0].target.attname for column in select[start:end]],
+            get_related_populators(klass_info, select, using),
+            compiler.annotation_col_map["_listed_owner"],
         )
 
     def attach(self, records):
@@ -432,13 +456,20 @@ class ListedById:
         attribute = listed(self.relation)
         if connections[using].vendor not in ID_LIST_SQL:
             models.prefetch_related_objects(
-                records, models.Prefetch(self.relation, to_attr=attribute)
+                records, models.Prefetch(self.relation, self.queryset(), to_attr=attribute)
             )
             return
+        key = (using, get_language())
+        if key not in self._compiled:
+            self._compiled[key] = self._compile(using)
+        compiled, related, columns, names, populators, owner_column = self._compiled[key]
         owners = {record.pk: record for record in records}
         lists = {pk: [] for pk in owners}
-        for *values, owner in self.rows.rows(list(owners), using):
-            found = self.related.from_db(using, self.names, values)
+        for row in run_by_ids(compiled, list(owners), using):
+            found = related.from_db(using, names, row[columns])
+            for populator in populators:
+                populator.populate(row, found)
+            owner = row[owner_column]
             if self.owner_field is not None:
                 self.owner_field.set_cached_value(found, owners[owner])
             lists[owner].append(found)

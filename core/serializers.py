@@ -22,7 +22,7 @@ from rest_framework.utils.serializer_helpers import BindingDict
 
 from .dates import PartialDate
 from .links import Addresses
-from .models import PUBLICATION_REASONS, Publication, Source, listed
+from .models import PUBLICATION_REASONS, ListedById, Publication, Source, listed
 from .translation import (
     LANGUAGES,
     content_language,
@@ -95,21 +95,25 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
         return dict(PARTIAL_DATE_RESPONSE)
 
 
-def prefetch(relation, queryset=None, *, listed_only=False):
-    """``Prefetch(relation, queryset)``; with ``listed_only``, into ``listed(relation)``.
-
-    Only for reading: a record written through the API is read back from its relations,
-    which DRF clears of what was prefetched, where a list would keep what it was before.
-    """
-    return Prefetch(relation, queryset, to_attr=listed(relation) if listed_only else None)
-
-
 def with_listed(records, relations, listed_only):
-    """``records`` with ``relations``, which need no queryset of their own, prefetched;
-    with ``listed_only``, into ``listed(relation)`` lists, read by ``ListedById``."""
+    """``records`` with their ``relations`` (names, or a ``ListedById`` for a relation read
+    through a queryset of its own) prefetched; with ``listed_only``, into lists
+    (``listed(relation)``), read by ``ListedById``.
+
+    Lists only for reading: a record written through the API is read back from its
+    relations, which DRF clears of what was prefetched, where a list would keep what it
+    was before.
+    """
     if listed_only:
         return records.with_listed(*relations)
-    return records.prefetch_related(*relations)
+    return records.prefetch_related(
+        *(
+            Prefetch(relation.relation, relation.queryset())
+            if isinstance(relation, ListedById)
+            else relation
+            for relation in relations
+        )
+    )
 
 
 class ListedRelationMixin:

@@ -81,6 +81,6 @@ class OrganisationSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializ
 
 def organisation_queryset(listed_only=False):
     """Everything an organisation's representation shows; with ``listed_only``, its
-    relations as lists, for reading (``core.serializers.prefetch``)."""
+    relations as lists, for reading (``core.serializers.with_listed``)."""
     records = Organisation.objects.select_related("place", "parent")
     return with_listed(records, ["other_names", "sources"], listed_only)

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.models import ListedById
 from core.serializers import (
     CleanSerializer,
     LinkedSerializer,
@@ -13,7 +14,6 @@ from core.serializers import (
     SourceSummarySerializer,
     TranslatedField,
     TranslatedSerializer,
-    prefetch,
     reader,
     reading,
     sources_field,
@@ -218,13 +218,12 @@ def participants_with_parties():
     return Participant.objects.select_related("place", "organisation").only(*own, *parties)
 
 
+PARTICIPANTS = ListedById(Partnership, "participants", participants_with_parties)
+EVENTS = ListedById(Partnership, "events", lambda: Event.objects.select_related("place", "source"))
+
+
 def partnership_queryset(listed_only=False):
     """Everything a partnership's representation shows; with ``listed_only``, its
-    relations as lists, for reading (``core.serializers.prefetch``)."""
-    records = Partnership.objects.prefetch_related(
-        prefetch("participants", participants_with_parties(), listed_only=listed_only),
-        prefetch(
-            "events", Event.objects.select_related("place", "source"), listed_only=listed_only
-        ),
-    )
-    return with_listed(records, ["themes", "sources"], listed_only)
+    relations as lists, for reading (``core.serializers.with_listed``)."""
+    relations = [PARTICIPANTS, "themes", "sources", EVENTS]
+    return with_listed(Partnership.objects.all(), relations, listed_only)

@@ -1,6 +1,7 @@
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
+from core.models import ListedById
 from core.serializers import (
     LinkedSerializer,
     ListedFieldsMixin,
@@ -10,7 +11,6 @@ from core.serializers import (
     SlugIdentityField,
     SourceSummarySerializer,
     TranslatedSerializer,
-    prefetch,
     sources_field,
     with_listed,
 )
@@ -83,10 +83,11 @@ class PlaceSerializer(CountryFieldMixin, RecordSerializer, LinkedSerializer):
         extra_kwargs = {"slug": {"required": False}}
 
 
+FIGURES = ListedById(Place, "figures", lambda: PlaceFigure.objects.select_related("source"))
+
+
 def place_queryset(listed_only=False):
     """Everything a place's representation shows, in a fixed number of queries; with
-    ``listed_only``, its relations as lists, for reading (``core.serializers.prefetch``)."""
-    records = Place.objects.select_related("parent").prefetch_related(
-        prefetch("figures", PlaceFigure.objects.select_related("source"), listed_only=listed_only),
-    )
-    return with_listed(records, ["other_names", "sources"], listed_only)
+    ``listed_only``, its relations as lists, for reading (``core.serializers.with_listed``)."""
+    relations = ["other_names", FIGURES, "sources"]
+    return with_listed(Place.objects.select_related("parent"), relations, listed_only)

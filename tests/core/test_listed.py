@@ -10,8 +10,10 @@ from django.utils import translation
 from core.models import ListedById, listed
 from organisations.models import Organisation
 from partnerships.models import Partnership
+from partnerships.serializers import EVENTS, PARTICIPANTS
 from places.models import Place
 from tests.factories import (
+    EventFactory,
     OrganisationFactory,
     OrganisationNameFactory,
     PartnershipFactory,
@@ -136,3 +138,62 @@ def test_no_records_read_nothing_more():
 def test_only_a_to_many_relation_is_read_so():
     with pytest.raises(ValueError, match="not a to-many relation"):
         ListedById(Place, "parent")
+
+
+def test_a_relation_read_through_a_queryset_of_its_own(partnerships):
+    """The API's participants (their parties joined, few of their columns) and events (their
+    place and source joined): the same records, with what is joined read already."""
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    university = OrganisationFactory(name="Aarhus University")
+    tie = PartnershipFactory(title="Aarhus–Harbin 2", parties=[aarhus, university])
+    EventFactory(partnership=tie, date="2012", place=aarhus, source=SourceFactory(title="Minutes"))
+    EventFactory(partnership=tie, date="2009", text_en="Signed")
+    records = Partnership.objects.order_by("pk")
+
+    def shown(found):
+        return {
+            record.pk: (
+                [
+                    (p.pk, p.place_id, p.organisation_id, str(p.place or p.organisation))
+                    for p in record.listed_participants
+                ],
+                [
+                    (
+                        e.pk,
+                        e.date_on,
+                        e.text_en,
+                        e.place and e.place.slug,
+                        e.source and e.source.title,
+                    )
+                    for e in record.listed_events
+                ],
+            )
+            for record in found
+        }
+
+    expected_records = list(
+        records.prefetch_related(
+            *(
+                Prefetch(reader.relation, reader.queryset(), to_attr=listed(reader.relation))
+                for reader in (PARTICIPANTS, EVENTS)
+            )
+        )
+    )
+    expected = shown(expected_records)
+    with CaptureQueriesContext(connection) as context:
+        found = list(records.with_listed(PARTICIPANTS, EVENTS))
+    assert len(context.captured_queries) == 3
+    with CaptureQueriesContext(connection) as context:
+        assert shown(found) == expected
+    assert not context.captured_queries
+    assert expected[tie.pk][0][0][3] == "Aarhus" and expected[tie.pk][0][1][3] == (
+        "Aarhus University"
+    )
+    assert [event[1].year for event in expected[tie.pk][1]] == [2009, 2012]
+    # Only what the API shows of a party was read, as Django reads it.
+    party = found[-1].listed_participants[0].place
+    assert (
+        party.get_deferred_fields()
+        == expected_records[-1].listed_participants[0].place.get_deferred_fields()
+    )
+    assert "description" in party.get_deferred_fields()
