@@ -74,13 +74,15 @@ class RecordQuerySet(DerivedQuerySet):
         default; a record type whose card shows more reads it here, in a query or two for
         all of them."""
 
-    def with_listed(self, *relations):
+    def with_listed(self, *relations, into_managers=False):
         """The records, each with the records of its ``relations`` in the list
         ``listed(relation)``, as ``core.serializers.with_listed`` leaves them, read by
         ``ListedById``: for reading, as those lists are. A relation is its name (every
-        related record, through their own manager) or a ``ListedById``."""
+        related record, through their own manager) or a ``ListedById``. With
+        ``into_managers``, where ``prefetch_related`` leaves them instead, for
+        ``record.relation.all()``."""
         clone = self._chain()
-        clone._listed = (*self._listed, *relations)
+        clone._listed = (*self._listed, *((relation, into_managers) for relation in relations))
         return clone
 
     def _clone(self):
@@ -96,10 +98,10 @@ class RecordQuerySet(DerivedQuerySet):
             return
         if self._card_parts:
             self.attach_card_parts(self._result_cache)
-        for relation in self._listed:
+        for relation, into_managers in self._listed:
             if isinstance(relation, str):
                 relation = ListedById.of(self.model, relation)
-            relation.attach(self._result_cache)
+            relation.attach(self._result_cache, into_managers)
 
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
@@ -449,11 +451,13 @@ class ListedById:
             compiler.annotation_col_map["_listed_owner"],
         )
 
-    def attach(self, records):
+    def attach(self, records, into_managers=False):
+        """Read the relation of ``records`` into their lists; ``into_managers``: where
+        ``prefetch_related`` leaves it, for ``record.relation.all()``."""
         if not records:
             return
         using = records[0]._state.db
-        attribute = listed(self.relation)
+        attribute = None if into_managers else listed(self.relation)
         if connections[using].vendor not in ID_LIST_SQL:
             models.prefetch_related_objects(
                 records, models.Prefetch(self.relation, self.queryset(), to_attr=attribute)
@@ -474,7 +478,15 @@ class ListedById:
                 self.owner_field.set_cached_value(found, owners[owner])
             lists[owner].append(found)
         for record in records:
-            record.__dict__[attribute] = lists[record.pk]
+            if not into_managers:
+                record.__dict__[attribute] = lists[record.pk]
+                continue
+            # As Django's prefetch leaves them: the relation's queryset, read already. Its
+            # cache is named after the relation, for a many-to-many field and for the
+            # foreign keys of another model alike.
+            found = getattr(record, self.relation).get_queryset()
+            found._result_cache, found._prefetch_done = lists[record.pk], True
+            record.__dict__.setdefault("_prefetched_objects_cache", {})[self.relation] = found
 
 
 def needs_review():

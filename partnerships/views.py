@@ -1,12 +1,20 @@
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
+from core.models import ListedById
 from core.views import CSVExportMixin, RecordListView
 
 from .filters import PartnershipFilter
 from .models import Event, Participant, Partnership
 from .resources import PartnershipResource
+
+# What a partnership's page shows of its participants and events.
+PARTICIPANTS = ListedById(
+    Partnership,
+    "participants",
+    lambda: Participant.objects.select_related("place__parent", "organisation__place"),
+)
+EVENTS = ListedById(Partnership, "events", lambda: Event.objects.select_related("place", "source"))
 
 
 class PartnershipListView(RecordListView):
@@ -25,15 +33,8 @@ class PartnershipExportView(CSVExportMixin, PartnershipListView):
 
 class PartnershipDetailView(RecordDetailView):
     def records(self):
-        return Partnership.objects.prefetch_related(
-            Prefetch(
-                "participants",
-                queryset=Participant.objects.select_related("place__parent", "organisation__place"),
-            ),
-            "themes",
-            "sources",
-            Prefetch("events", queryset=Event.objects.select_related("place", "source")),
-        )
+        relations = [PARTICIPANTS, "themes", "sources", EVENTS]
+        return Partnership.objects.with_listed(*relations, into_managers=True)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -197,3 +197,22 @@ def test_a_relation_read_through_a_queryset_of_its_own(partnerships):
         == expected_records[-1].listed_participants[0].place.get_deferred_fields()
     )
     assert "description" in party.get_deferred_fields()
+
+
+@pytest.mark.parametrize("relation", ["themes", "sources", "participants"])
+def test_into_the_managers_as_prefetch_related_leaves_them(partnerships, relation):
+    expected = {
+        record.pk: [found.pk for found in getattr(record, relation).all()]
+        for record in partnerships.prefetch_related(relation)
+    }
+    found = list(partnerships.with_listed(relation, into_managers=True))
+    with CaptureQueriesContext(connection) as context:
+        assert {
+            record.pk: [found.pk for found in getattr(record, relation).all()] for record in found
+        } == expected
+    assert not context.captured_queries
+    assert listed(relation) not in found[0].__dict__
+    # Asked for more than the records read, the relation is read again, as Django does.
+    with CaptureQueriesContext(connection) as context:
+        getattr(found[0], relation).filter(pk__gt=0).count()
+    assert len(context.captured_queries) == 1
