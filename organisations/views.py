@@ -45,7 +45,7 @@ class OrganisationDetailView(RecordDetailView):
     def records(self):
         return Organisation.objects.select_related(
             f"place__{ANCESTORS}", "parent__parent"
-        ).prefetch_related("other_names", "sources")
+        ).with_listed("other_names", "sources", into_managers=True)
 
     def own_context(self, organisation):
         children, children_count = first_page(

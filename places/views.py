@@ -1,10 +1,10 @@
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.detail import RecordDetailView
+from core.models import ListedById
 from core.translation import Localized
 from core.views import CSVExportMixin, RecordListView, first_page
 from core.visibility import viewer
@@ -31,6 +31,14 @@ class PlaceExportView(CSVExportMixin, PlaceListView):
     filename_prefix = "places"
 
 
+# A place's figures, newest first within each kind, each with its source.
+FIGURES = ListedById(
+    Place,
+    "figures",
+    lambda: PlaceFigure.objects.select_related("source").order_by("kind", "-year", "-pk"),
+)
+
+
 class PlaceDetailView(RecordDetailView):
     """A place with its figures and the first page of the places in it.
 
@@ -50,15 +58,8 @@ class PlaceDetailView(RecordDetailView):
     page_context = ("place_ids",)
 
     def records(self):
-        return Place.objects.select_related(ANCESTORS, "capital").prefetch_related(
-            "other_names",
-            "sources",
-            Prefetch(
-                "figures",
-                queryset=PlaceFigure.objects.select_related("source").order_by(
-                    "kind", "-year", "-pk"
-                ),
-            ),
+        return Place.objects.select_related(ANCESTORS, "capital").with_listed(
+            "other_names", "sources", FIGURES, into_managers=True
         )
 
     def own_context(self, place):
