@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api import ContentLanguageMixin
-from core.rest import JSONRenderer
+from core.rest import JSONRenderer, Written
 from core.schema import ERROR, AutoSchema
 from partnerships.models import Partnership
 
@@ -189,7 +189,7 @@ class MapViewSet(ExploreViewSet):
         partnerships = self.filtered()
         if request.query_params.get("partnership"):
             partnerships = partnerships.filter(slug=request.query_params["partnership"])
-        return Response(explore.map_data(partnerships, request, user=request.user))
+        return Response(Written(explore.map_geojson(partnerships, request, user=request.user)))
 
 
 class NetworkViewSet(ExploreViewSet):

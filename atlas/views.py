@@ -126,20 +126,17 @@ class ExploreView(TemplateView):
 
 class MapView(ExploreView):
     template_name = "atlas/map.html"
-    # The page lists the places and lines with the most partnerships; the rest are on
-    # the map and in the downloads.
-    table_rows = 200
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        data = explore.map_data(self.partnerships, user=viewer(self.request))
-        points = [f["properties"] for f in data["features"] if f["geometry"]["type"] == "Point"]
-        lines = [f["properties"] for f in data["features"] if f["geometry"]["type"] != "Point"]
+        # The page lists the places and lines with the most partnerships; the rest are on
+        # the map and in the downloads.
+        drawing = explore.map_drawing(self.partnerships, user=viewer(self.request))
         context.update(
-            meta=data["meta"],
+            meta=drawing["meta"],
             max_points=explore.MAX_POINTS,
-            places=points[: self.table_rows],
-            lines=lines[: self.table_rows],
+            places=drawing["places"],
+            lines=drawing["lines"],
             data_url=reverse("api:map-list") + self.query_string(lang=content_language()),
             tile_url=settings.ATLAS_MAP_TILE_URL,
             tile_attribution=settings.ATLAS_MAP_TILE_ATTRIBUTION,

@@ -242,3 +242,29 @@ def test_record_pages_point_their_map_and_network_at_the_record(client, ties):
     assert 'data-focus="aarhus"' in html
     assert 'data-src="/api/network/?around=organisation%3Aau&amp;lang=en"' in html
     assert url("atlas:network-organisation", slug="au") in html
+
+
+@pytest.mark.parametrize("query", ["", "?status=active"])
+def test_the_api_makes_the_addresses_absolute_and_nothing_else(client, ties, query):
+    """The map is kept written with the site's own addresses; the API makes each absolute
+    where it stands, whatever the names and titles hold."""
+    aarhus, harbin, _district = ties
+    tricky = 'Aarhus "url":"/en/ and "place_url":"/x'
+    Partnership.objects.filter(slug="aarhus-harbin").update(title=tricky, title_en=tricky)
+    Place.objects.filter(pk=harbin.pk).update(name='Harbin "url":"/', name_en='Harbin "url":"/')
+    data = get_map(client, query)
+    assert data["meta"]["place_url"] == "http://testserver/en/places/{slug}/"
+    found = points(data)
+    assert found["aarhus"]["properties"]["url"] == "http://testserver/en/places/aarhus/"
+    assert found["harbin"]["properties"]["name"] == 'Harbin "url":"/'
+    line = lines(data)[frozenset(("aarhus", "harbin"))]["properties"]["partnership"]
+    assert line == {
+        "slug": "aarhus-harbin",
+        "title": tricky,
+        "title_language": "en",
+        "url": "http://testserver/en/partnerships/aarhus-harbin/",
+    }
+    indented = client.get(f"/api/map/{query}", HTTP_ACCEPT="application/json; indent=2")
+    assert json.loads(indented.content) == data and indented.content.startswith(b'{\n  "type"')
+    as_json = client.get(f"/api/map/{query}{'&' if query else '?'}format=json")
+    assert as_json["Content-Type"] == "application/json" and json.loads(as_json.content) == data
