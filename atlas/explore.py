@@ -299,7 +299,9 @@ def map_drawing(partnerships, user=None):
             "lines": features[points:][:TABLE_ROWS],
         }
 
-    return per_version("map", [partnerships, participants, urls.patterns, get_language()], draw)
+    # Named anew when what is kept changes, so that no entry kept before is read as one.
+    parts = [partnerships, participants, urls.patterns, get_language()]
+    return per_version("map-written", parts, draw)
 
 
 def map_data(partnerships, user=None):
