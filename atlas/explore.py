@@ -273,8 +273,8 @@ TABLE_ROWS = 200
 
 
 def map_drawing(partnerships, user=None):
-    """The map of ``partnerships`` as ``user`` sees it: {"geojson": its GeoJSON written
-    (``map_data``), with the site's own addresses; "meta": what it counts; "places" and
+    """The map of ``partnerships`` as ``user`` sees it: {"geojson": its GeoJSON as the API
+    writes it (``map_data``), with the site's own addresses; "meta": what it counts; "places" and
     "lines": the properties of the first ``TABLE_ROWS`` of each}.
 
     Without a filter the counts are those the writes keep (``partnerships.facets``);
@@ -293,7 +293,7 @@ def map_drawing(partnerships, user=None):
         features = [feature["properties"] for feature in data["features"]]
         points = data["meta"]["places"]  # the points come first, then the lines
         return {
-            "geojson": JSONRenderer.write(data),
+            "geojson": JSONRenderer().render(data),
             "meta": data["meta"],
             "places": features[:points][:TABLE_ROWS],
             "lines": features[points:][:TABLE_ROWS],
