@@ -5,16 +5,17 @@ from core.models import ListedById
 from core.views import CSVExportMixin, RecordListView
 
 from .filters import PartnershipFilter
-from .models import Event, Participant, Partnership
+from .models import Participant, Partnership
 from .resources import PartnershipResource
+from .serializers import EVENTS
 
-# What a partnership's page shows of its participants and events.
+# What a partnership's page shows of its participants; its events are read as the API
+# reads them, each with its place and source.
 PARTICIPANTS = ListedById(
     Partnership,
     "participants",
     lambda: Participant.objects.select_related("place__parent", "organisation__place"),
 )
-EVENTS = ListedById(Partnership, "events", lambda: Event.objects.select_related("place", "source"))
 
 
 class PartnershipListView(RecordListView):
