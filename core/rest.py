@@ -132,15 +132,6 @@ class JSONRenderer(renderers.JSONRenderer):
         orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
     )
 
-    @classmethod
-    def write(cls, data):
-        """``data`` as this renderer writes it, compact; None where orjson refuses it."""
-        try:
-            written = orjson.dumps(data, default=cls.encoder_class().default, option=cls.OPTIONS)
-        except orjson.JSONEncodeError:
-            return None
-        return written.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
-
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
@@ -153,14 +144,17 @@ class JSONRenderer(renderers.JSONRenderer):
             if compact:
                 return data.content
             data = orjson.loads(data.content)
-        written = self.write(data) if compact else None
-        if written is None:
+        if not compact:
             return super().render(data, accepted_media_type, renderer_context)
-        return written
+        try:
+            written = orjson.dumps(data, default=self.encoder_class().default, option=self.OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        return written.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
 
 
 class Written:
-    """A response's data written already by ``JSONRenderer.write``: sent as it is, or read
+    """A response's data written already by ``JSONRenderer``, compact: sent as it is, or read
     back and written as asked (indented, in ASCII). For what is kept written: the map's
     GeoJSON at 100,000 partnerships took 5.8 ms to pickle for the cache and 3.9 to write
     again from its 4,000 features for each answer."""

@@ -248,24 +248,19 @@ class PlaceType(NamedRecordType):
     }
 
     def queryset(self):
-        return Place.objects.prefetch_related(
-            Prefetch(
-                "figures",
-                queryset=PlaceFigure.objects.order_by("pk"),
-                to_attr=listed("figures"),
-            )
-        )
+        return _with_figures(Place.objects.all())
 
     @classmethod
     def export_queryset(cls, queryset):
         # Slugs break ties between names, so that the order never depends on primary keys.
-        return queryset.order_by(Localized("name").asc(), "slug").prefetch_related(
-            Prefetch(
-                "figures",
-                queryset=PlaceFigure.objects.order_by("pk"),
-                to_attr=listed("figures"),
-            )
-        )
+        return _with_figures(queryset.order_by(Localized("name").asc(), "slug"))
+
+
+def _with_figures(places):
+    """``places`` with their figures read into a list, which ``Place.current_figure`` reads
+    for the figure columns."""
+    figures = PlaceFigure.objects.order_by("pk")
+    return places.prefetch_related(Prefetch("figures", figures, to_attr=listed("figures")))
 
 
 class FigureType(RecordType):

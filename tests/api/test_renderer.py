@@ -76,7 +76,7 @@ def test_api_answers_are_written_by_it(client):
 
 def test_written_data_is_sent_as_it_is_or_written_as_asked():
     data = {"features": [AWKWARD["text"], 1.5, None], "meta": {"url": "/en/places/{slug}/"}}
-    written = Written(JSONRenderer.write(data))
+    written = Written(JSONRenderer().render(data))
     assert JSONRenderer().render(written) is written.content
     assert written.content == renderers.JSONRenderer().render(data)
     indented = "application/json; indent=2"
