@@ -150,7 +150,33 @@ class JSONRenderer(renderers.JSONRenderer):
             written = orjson.dumps(data, default=self.encoder_class().default, option=self.OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        return written.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+        return _separators_escaped(written)
+
+
+# U+2028 and U+2029 in UTF-8, which DRF's JSON escapes (JavaScript strings could not hold
+# them), and the byte they start with.
+_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+_SEPARATOR_START = _SEPARATORS[0][:1]
+
+
+def _separators_escaped(written):
+    """``written`` with U+2028 and U+2029 escaped as DRF writes them.
+
+    Their first byte is looked for (``memchr``), each place it stands checked: searching
+    the whole answer for each three-byte sequence, as ``bytes.replace`` does, took 0.79 ms
+    of the network's 545 KB at 100,000 partnerships, where looking past its 300 en dashes
+    takes 0.05."""
+    at = written.find(_SEPARATOR_START)
+    # Other characters of U+2000 to U+2FFF (the en dash of "Aarhus–Qingdao", typographic
+    # quotes) start with that byte too. Each costs a look; past one per 128 bytes, the
+    # looks would cost as much as the replacing.
+    for _look in range(len(written) // 128 + 1):
+        if at == -1:
+            return written
+        if written[at : at + 3] in _SEPARATORS:
+            break
+        at = written.find(_SEPARATOR_START, at + 1)
+    return written.replace(_SEPARATORS[0], b"\\u2028").replace(_SEPARATORS[1], b"\\u2029")
 
 
 class Written:

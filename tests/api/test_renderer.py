@@ -46,6 +46,24 @@ def test_the_same_bytes_as_drfs_renderer(language):
     assert b"\\u2028" in ours and "\u2028".encode() not in ours
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The en dash and typographic quotes start with the separators' first byte.
+        "Aarhus–Qingdao ‘Venskab’ … \u2028",
+        "–" * 2000 + "\u2029 after the looks run out " + "–" * 10,
+        "\u2029 first, then " + "’" * 500 + " \u2028",
+        "–’”…" * 300,
+        "x" * 1000 + "–\u2028–\u2029",
+        "",
+    ],
+    ids=["after a few", "after many", "first and last", "none among many", "next", "empty"],
+)
+def test_line_and_paragraph_separators_are_escaped_wherever_they_stand(text):
+    data = {"title": text, "titles": [text, "plain"]}
+    assert JSONRenderer().render(data) == renderers.JSONRenderer().render(data)
+
+
 def test_what_neither_can_write_fails_alike():
     for renderer in (JSONRenderer(), renderers.JSONRenderer()):
         with pytest.raises(TypeError):
