@@ -646,6 +646,8 @@ class Network:
         }
 
 
+# The ids of the places one, two and three levels above a place, as ``values()`` names them.
+PARENT_COLUMNS = [f"{p}__pk" for p in CHAIN[:3]]
 NODE_COLUMNS = ["id", "type", "label", "kind", "country", "status", "start", "end", "url"]
 EDGE_COLUMNS = ["source", "target", "relation", "role", "kind", "status", "start", "end"]
 
@@ -781,9 +783,9 @@ def _graph(partnership_ids, participants, around, request):
     # order from one read to the next.
     organisations = {
         row["pk"]: _shown(row, "name", order)
-        for row in Organisation.objects.filter(pk__in=id_list(organisation_ids))
-        .order_by(Localized("name").asc(), "pk")
-        .values("pk", "slug", *_columns("name"), "kind", "country", "place_id")
+        for row in _party_rows(
+            Organisation, organisation_ids, "kind", "country", "place_id", of=("organisations",)
+        )
     }
     place_ids = {place for _p, place, _o, _r in participants if place}
     place_ids |= {row["place_id"] for row in organisations.values() if row["place_id"]}
@@ -791,11 +793,7 @@ def _graph(partnership_ids, participants, around, request):
         place_ids.add(around.pk)
     places = {
         row["pk"]: _shown(row, "name", order)
-        for row in Place.objects.filter(pk__in=id_list(place_ids))
-        .order_by(Localized("name").asc(), "pk")
-        .values(
-            "pk", "slug", *_columns("name"), "kind", "country", *[f"{p}__pk" for p in CHAIN[:3]]
-        )
+        for row in _party_rows(Place, place_ids, "kind", "country", *PARENT_COLUMNS, of=("places",))
     }
     # Labels in the reader's language, each translated once: a lazy label translates
     # itself every time it is read, a third of the graph's time at 300 partnerships.
@@ -858,12 +856,29 @@ def _graph(partnership_ids, participants, around, request):
             )
     for pk, row in places.items():
         # Each place hangs from the nearest place above it that is in the graph too.
-        parent = next((row[f"{p}__pk"] for p in CHAIN[:3] if row[f"{p}__pk"] in place_keys), None)
+        parent = next((row[c] for c in PARENT_COLUMNS if row[c] in place_keys), None)
         if parent:
             graph.edges.append(_context_edge(place_keys[pk], place_keys[parent], "part_of"))
     if around is not None:
         graph.around = node_id(around._meta.model_name, around.slug)
     return graph
+
+
+def _party_rows(model, ids, *columns, of):
+    """The graph's rows of ``model`` records of ``ids`` (slug, name in every language and
+    ``columns``), in the order of their names in the reader's language.
+
+    Kept for each set of ids until those records change (``of``): a write to a
+    partnership leaves a graph's places as they were. Reading the 800 places of the
+    network at 100,000 partnerships, each with the places above it, took PostgreSQL
+    1.6–3 ms a miss."""
+    ids = sorted(ids)
+
+    def read():
+        records = model.objects.filter(pk__in=id_list(ids)).order_by(Localized("name").asc(), "pk")
+        return list(records.values("pk", "slug", *_columns("name"), *columns))
+
+    return per_version(f"graph-{model._meta.model_name}", [ids, get_language()], read, of=of)
 
 
 def _dates_as_text(row):

@@ -1,12 +1,13 @@
-"""The network shows each place as it now is, with the page cache on: whatever writes a
-place, the next graph names it anew and hangs it from where it now lies; and places of one
-name come in one order."""
+"""The network shows each place and organisation as it now is, with the page cache on:
+whatever writes one, the next graph names it anew and hangs it from where it now lies;
+places of one name come in one order, and each language orders them by its own names."""
 
 import pytest
 
+from organisations.models import Organisation
 from places.models import Place
 from tests.explore.test_network import get_network
-from tests.factories import PartnershipFactory, PlaceFactory
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_layouts")]
 
@@ -59,3 +60,41 @@ def test_places_of_one_name_are_told_apart(client, suzhou):
     assert [n["id"] for n in ringsteds] == [
         f"place:{place.slug}" for place in Place.objects.filter(name_en="Ringsted").order_by("pk")
     ]
+
+
+def test_a_renamed_or_moved_organisation_is_shown_anew(client, suzhou):
+    university = OrganisationFactory(name="Suzhou University", slug="suda", place=suzhou)
+    PartnershipFactory(parties=[university, suzhou])
+    assert node(get_network(client), "organisation:suda")["label"] == "Suzhou University"
+    assert hung_from_place(get_network(client), "organisation:suda") == {"place:suzhou"}
+    Organisation.objects.filter(pk=university.pk).update(name_en="Soochow University")
+    assert node(get_network(client), "organisation:suda")["label"] == "Soochow University"
+    university.refresh_from_db()
+    university.place = Place.objects.get(slug="jiangsu")
+    university.save()
+    assert hung_from_place(get_network(client), "organisation:suda") == {"place:jiangsu"}
+
+
+def test_each_language_orders_the_nodes_by_its_own_names(client):
+    # Named so that Danish and English order them differently.
+    PartnershipFactory(
+        parties=[
+            PlaceFactory(name_da="Aabenraa", name_en="Zealand", slug="first-in-danish"),
+            PlaceFactory(name_da="Øresund", name_en="Baltic", slug="first-in-english"),
+        ]
+    )
+
+    def places(language):
+        data = get_network(client, f"?lang={language}")
+        return [n["id"] for n in data["nodes"] if n["type"] == "place"]
+
+    danish = ["place:first-in-danish", "place:first-in-english"]
+    for _round in range(2):  # the second round from what was kept
+        assert places("da") == danish
+        assert places("en") == danish[::-1]
+
+
+def hung_from_place(data, node_id):
+    return {
+        e["target"] for e in data["edges"] if e["relation"] == "based_in" and e["source"] == node_id
+    }
