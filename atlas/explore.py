@@ -775,70 +775,44 @@ def _graph(partnership_ids, participants, around, request):
             "pk", "slug", *_columns("title"), "kind", "status", "start", "end"
         )
     }
-    organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
-    if isinstance(around, Organisation):
-        organisation_ids.add(around.pk)
-    # Two places or organisations of one name (two Suzhous) come in the order of their
-    # ids: the database gave them in any order, and a graph's nodes came out in another
-    # order from one read to the next.
-    organisations = {
-        row["pk"]: _shown(row, "name", order)
-        for row in _party_rows(
-            Organisation, organisation_ids, "kind", "country", "place_id", of=("organisations",)
-        )
-    }
     place_ids = {place for _p, place, _o, _r in participants if place}
-    place_ids |= {row["place_id"] for row in organisations.values() if row["place_id"]}
+    organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
     if isinstance(around, Place):
         place_ids.add(around.pk)
-    places = {
-        row["pk"]: _shown(row, "name", order)
-        for row in _party_rows(Place, place_ids, "kind", "country", *PARENT_COLUMNS, of=("places",))
-    }
-    # Labels in the reader's language, each translated once: a lazy label translates
-    # itself every time it is read, a third of the graph's time at 300 partnerships.
-    kind_labels = {
-        "place": _labels(Place.Kind),
-        "organisation": _labels(Organisation.Kind),
-        "partnership": _labels(Partnership.Kind),
-    }
+    if isinstance(around, Organisation):
+        organisation_ids.add(around.pk)
+    parties = _parties_drawn(place_ids, organisation_ids, urls)
+    keys = {}
+    for kind in ("place", "organisation"):
+        for pk, node in parties[kind]:
+            graph.nodes[node["id"]] = node
+            keys[kind, pk] = node["id"]
+    kind_labels = _labels(Partnership.Kind)
     status_labels = _labels(Partnership.Status)
     role_labels = _labels(Participant.Role)
-
-    def add(kind, row, field, **extra):
-        key = node_id(kind, row["slug"])
-        graph.nodes[key] = {
-            "id": key,
-            "type": kind,
-            "label": row[field],
-            "label_language": row[f"{field}_language"],
-            "kind": row["kind"],
-            "kind_label": kind_labels[kind].get(row["kind"], row["kind"]),
-            "country": str(row.get("country") or ""),
-            **extra,
-            "url": urls(kind, row["slug"]),
-        }
-        return key
-
-    place_keys = {pk: add("place", row, "name") for pk, row in places.items()}
-    organisation_keys = {pk: add("organisation", row, "name") for pk, row in organisations.items()}
     partnership_keys = {}
     for pk in partnership_ids:
         row = partnerships[pk]
-        partnership_keys[pk] = add(
+        node = _node(
             "partnership",
             row,
             "title",
+            kind_labels,
+            urls,
             status=row["status"],
             status_label=status_labels.get(row["status"], row["status"]),
             start=row["start"],
             end=row["end"],
         )
+        graph.nodes[node["id"]] = node
+        partnership_keys[pk] = node["id"]
     for partnership_id, place_id, organisation_id, role in participants:
         row = partnerships[partnership_id]
         graph.edges.append(
             {
-                "source": place_keys[place_id] if place_id else organisation_keys[organisation_id],
+                "source": keys["place", place_id]
+                if place_id
+                else keys["organisation", organisation_id],
                 "target": partnership_keys[partnership_id],
                 "relation": "participant",
                 "role": role,
@@ -849,36 +823,93 @@ def _graph(partnership_ids, participants, around, request):
                 "end": row["end"],
             }
         )
-    for pk, row in organisations.items():
-        if row["place_id"] in place_keys:
-            graph.edges.append(
-                _context_edge(organisation_keys[pk], place_keys[row["place_id"]], "based_in")
-            )
-    for pk, row in places.items():
-        # Each place hangs from the nearest place above it that is in the graph too.
-        parent = next((row[c] for c in PARENT_COLUMNS if row[c] in place_keys), None)
-        if parent:
-            graph.edges.append(_context_edge(place_keys[pk], place_keys[parent], "part_of"))
+    graph.edges += parties["edges"]
     if around is not None:
         graph.around = node_id(around._meta.model_name, around.slug)
     return graph
 
 
-def _party_rows(model, ids, *columns, of):
-    """The graph's rows of ``model`` records of ``ids`` (slug, name in every language and
-    ``columns``), in the order of their names in the reader's language.
+def _parties_drawn(place_ids, organisation_ids, urls):
+    """The graph's places and organisations: {"place": [(id, node)], "organisation": [(id,
+    node)], each in the order of their names in the reader's language, and "edges": which
+    organisation is based in which place, which place lies in which} for the places
+    ``place_ids``, the organisations ``organisation_ids`` and the places those are based in.
 
-    Kept for each set of ids until those records change (``of``): a write to a
+    Kept for each set of them until places or organisations change: a write to a
     partnership leaves a graph's places as they were. Reading the 800 places of the
     network at 100,000 partnerships, each with the places above it, took PostgreSQL
-    1.6–3 ms a miss."""
-    ids = sorted(ids)
+    1.6–3 ms a miss, and making their nodes 2–3 ms more."""
 
-    def read():
-        records = model.objects.filter(pk__in=id_list(ids)).order_by(Localized("name").asc(), "pk")
-        return list(records.values("pk", "slug", *_columns("name"), *columns))
+    def draw():
+        order = fallback_order()
+        organisations = {
+            row["pk"]: _shown(row, "name", order)
+            for row in _party_rows(Organisation, organisation_ids, "kind", "country", "place_id")
+        }
+        based_in = {row["place_id"] for row in organisations.values() if row["place_id"]}
+        places = {
+            row["pk"]: _shown(row, "name", order)
+            for row in _party_rows(Place, place_ids | based_in, "kind", "country", *PARENT_COLUMNS)
+        }
+        drawn = {"place": [], "organisation": [], "edges": []}
+        keys = {}
+        for kind, model, rows in (
+            ("place", Place, places),
+            ("organisation", Organisation, organisations),
+        ):
+            kind_labels = _labels(model.Kind)
+            for pk, row in rows.items():
+                node = _node(kind, row, "name", kind_labels, urls)
+                drawn[kind].append((pk, node))
+                keys[kind, pk] = node["id"]
+        for pk, row in organisations.items():
+            if ("place", row["place_id"]) in keys:
+                drawn["edges"].append(
+                    _context_edge(
+                        keys["organisation", pk], keys["place", row["place_id"]], "based_in"
+                    )
+                )
+        for pk, row in places.items():
+            # Each place hangs from the nearest place above it that is in the graph too.
+            parent = next((row[c] for c in PARENT_COLUMNS if ("place", row[c]) in keys), None)
+            if parent:
+                drawn["edges"].append(
+                    _context_edge(keys["place", pk], keys["place", parent], "part_of")
+                )
+        return drawn
 
-    return per_version(f"graph-{model._meta.model_name}", [ids, get_language()], read, of=of)
+    return per_version(
+        "graph-parties",
+        [sorted(place_ids), sorted(organisation_ids), get_language(), urls.patterns],
+        draw,
+        of=("places", "organisations"),
+    )
+
+
+def _party_rows(model, ids, *columns):
+    """The graph's rows of ``model`` records of ``ids`` (slug, name in every language and
+    ``columns``), in the order of their names in the reader's language. Two of one name
+    (two Suzhous) come in the order of their ids: the database gave them in any order,
+    and a graph's nodes came out in another order from one read to the next."""
+    records = model.objects.filter(pk__in=id_list(ids)).order_by(Localized("name").asc(), "pk")
+    return records.values("pk", "slug", *_columns("name"), *columns)
+
+
+def _node(kind, row, field, kind_labels, urls, **extra):
+    """A node of the graph: a ``kind`` of record, its ``row`` with its ``field`` shown
+    (``_shown``) and the labels of its kinds in the reader's language."""
+    key = node_id(kind, row["slug"])
+    return {
+        "id": key,
+        "type": kind,
+        "label": row[field],
+        "label_language": row[f"{field}_language"],
+        "kind": row["kind"],
+        "kind_label": kind_labels.get(row["kind"], row["kind"]),
+        "country": str(row.get("country") or ""),
+        **extra,
+        "url": urls(kind, row["slug"]),
+    }
 
 
 def _dates_as_text(row):

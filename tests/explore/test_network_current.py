@@ -98,3 +98,14 @@ def hung_from_place(data, node_id):
     return {
         e["target"] for e in data["edges"] if e["relation"] == "based_in" and e["source"] == node_id
     }
+
+
+def test_the_page_and_the_api_each_keep_their_own_addresses(client, suzhou):
+    # The page links within the site; the API gives whole addresses. Each is kept apart.
+    for _round in range(2):
+        assert node(get_network(client), "place:suzhou")["url"] == (
+            "http://testserver/en/places/suzhou/"
+        )
+        page = client.get("/en/network/").content.decode()
+        assert 'href="/en/places/suzhou/"' in page
+        assert "http://testserver/en/places/suzhou/" not in page
