@@ -3,8 +3,10 @@ import io
 
 import networkx
 import pytest
+from django.test import Client
 
 from atlas import explore
+from core.models import Publication
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
@@ -92,6 +94,34 @@ def test_a_place_starts_with_its_sub_places_hung_from_it(client, ties):
     assert {"source": "place:wuxi", "target": "place:jiangsu", "relation": "part_of"}.items() <= {
         k: v for e in data["edges"] if e["relation"] == "part_of" for k, v in e.items()
     }.items()
+
+
+def test_a_place_starts_with_every_tie_within_it_at_any_depth(client, editor, ties):
+    jiangsu = ties
+    suzhou = PlaceFactory(name="Suzhou", slug="suzhou", parent=jiangsu)
+    gusu = PlaceFactory(name="Gusu", slug="gusu", parent=suzhou)
+    institute = OrganisationFactory(name="Gusu Institute", slug="gusu-institute", place=gusu)
+    ringsted = PlaceFactory(name="Ringsted", slug="ringsted", country="DK")
+    PartnershipFactory(title="Ringsted–Gusu", slug="by-institute", parties=[institute, ringsted])
+    PartnershipFactory(
+        title="Draft", slug="draft", parties=[gusu, ringsted], publication=Publication.DRAFT
+    )
+    # Another Suzhou, elsewhere: its tie is not Jiangsu's.
+    PartnershipFactory(slug="elsewhere", parties=[PlaceFactory(name="Suzhou"), ringsted])
+
+    def partnerships(client):
+        data = get_network(client, "?around=place:jiangsu")
+        return {n["id"] for n in data["nodes"] if n["type"] == "partnership"}
+
+    public = {"partnership:bycirklen-wuxi", "partnership:by-institute"}
+    assert partnerships(client) == public
+    staff = Client()
+    staff.force_login(editor)
+    assert partnerships(staff) == public | {"partnership:draft"}
+    # Moved out of Jiangsu, the institute's tie goes with it.
+    institute.place = ringsted
+    institute.save()
+    assert partnerships(client) == {"partnership:bycirklen-wuxi"}
 
 
 def test_a_partnership_starts_with_its_participants(client, ties):
