@@ -2,7 +2,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from core.dates import DECADE
 from partnerships.models import Participant, Partnership
@@ -137,7 +138,7 @@ def test_stale_means_never_or_not_recently_reviewed():
 
 
 def test_with_card_parts_gives_each_partnership_its_parties_and_themes_in_order(
-    django_assert_num_queries,
+    django_assert_num_queries, settings
 ):
     aarhus = OrganisationFactory(name="Aarhus University", country="DK")
     harbin = PlaceFactory(name="Harbin", country="CN")
@@ -146,9 +147,24 @@ def test_with_card_parts_gives_each_partnership_its_parties_and_themes_in_order(
     PartnershipFactory(title="B tie", parties=[aarhus, harbin])
     lonely = PartnershipFactory(title="C tie", parties=[])
 
-    # Chained, sliced and read: the partnerships, their participants, their themes.
-    with django_assert_num_queries(3):
+    # Chained, sliced and read: the partnerships, their participants, their places and
+    # organisations, their themes.
+    with django_assert_num_queries(4):
         found = list(Partnership.objects.with_card_parts().filter(title__endswith="tie")[:3])
+    # The places and organisations are kept until they change, with the page cache on:
+    # read again, the cards ask for none of them.
+    settings.ATLAS_CACHE_PAGES = True
+    parties_read = []
+    for _round in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            kept = list(Partnership.objects.with_card_parts().filter(title__endswith="tie")[:3])
+        parties_read.append(
+            any('"places_place"' in query["sql"] for query in queries.captured_queries)
+        )
+        assert [[p.party.slug for p in tie.participants_shown] for tie in kept] == [
+            [p.party.slug for p in tie.participants_shown] for tie in found
+        ]
+    assert parties_read == [True, False]
     assert [p.title for p in found] == ["A tie", "B tie", "C tie"]
     parties = [[p.party.name_en for p in tie.participants_shown] for tie in found]
     assert parties == [["Harbin", "Aarhus University"], ["Aarhus University", "Harbin"], []]
