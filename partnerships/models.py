@@ -158,9 +158,10 @@ def attach_card_parts(partnerships):
         using,
     )
     for partnership_id, place_id, organisation_id in ties:
-        organisation_place_id, *party = parties[
-            ("place", place_id) if place_id else ("organisation", organisation_id)
-        ]
+        shown = parties.get(("place", place_id) if place_id else ("organisation", organisation_id))
+        if shown is None:
+            continue  # deleted since its participant was read, as a join would leave it out
+        organisation_place_id, *party = shown
         participants.setdefault(partnership_id, []).append(
             SimpleNamespace(
                 place_id=place_id,

@@ -212,13 +212,14 @@ class PartnershipSerializer(RecordSerializer, LinkedSerializer):
 PARTY_FIELDS = ["slug", *translated_columns("name"), "country", "publication"]
 
 
-def participants_with_parties():
-    own = [field.name for field in Participant._meta.concrete_fields]
-    parties = [f"{party}__{field}" for party in ("place", "organisation") for field in PARTY_FIELDS]
-    return Participant.objects.select_related("place", "organisation").only(*own, *parties)
-
-
-PARTICIPANTS = ListedById(Partnership, "participants", participants_with_parties)
+# A participant's place or organisation, as its representation shows it: kept for each
+# set of them until places or organisations change, not joined (``ListedById``).
+PARTICIPANTS = ListedById(
+    Partnership,
+    "participants",
+    kept={"place": PARTY_FIELDS, "organisation": PARTY_FIELDS},
+    of=("places", "organisations"),
+)
 EVENTS = ListedById(Partnership, "events", lambda: Event.objects.select_related("place", "source"))
 
 

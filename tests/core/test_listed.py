@@ -7,10 +7,11 @@ from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from core import cache
 from core.models import ListedById, listed
 from organisations.models import Organisation
-from partnerships.models import Partnership
-from partnerships.serializers import EVENTS, PARTICIPANTS
+from partnerships.models import Participant, Partnership
+from partnerships.serializers import EVENTS, PARTICIPANTS, PARTY_FIELDS
 from places.models import Place
 from tests.factories import (
     EventFactory,
@@ -140,9 +141,19 @@ def test_only_a_to_many_relation_is_read_so():
         ListedById(Place, "parent")
 
 
-def test_a_relation_read_through_a_queryset_of_its_own(partnerships):
-    """The API's participants (their parties joined, few of their columns) and events (their
+def joined_participants():
+    """What the API's participants were read with before their parties were kept: each
+    one's place and organisation joined, with what the API shows of them."""
+    own = [field.name for field in Participant._meta.concrete_fields]
+    parties = [f"{party}__{field}" for party in ("place", "organisation") for field in PARTY_FIELDS]
+    return Participant.objects.select_related("place", "organisation").only(*own, *parties)
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["read", "kept"])
+def test_a_relation_read_through_a_queryset_of_its_own(partnerships, settings, kept):
+    """The API's participants (their parties kept, few of their columns) and events (their
     place and source joined): the same records, with what is joined read already."""
+    settings.ATLAS_CACHE_PAGES = kept
     aarhus = PlaceFactory(name="Aarhus", country="DK")
     university = OrganisationFactory(name="Aarhus University")
     tie = PartnershipFactory(title="Aarhus–Harbin 2", parties=[aarhus, university])
@@ -173,30 +184,38 @@ def test_a_relation_read_through_a_queryset_of_its_own(partnerships):
 
     expected_records = list(
         records.prefetch_related(
-            *(
-                Prefetch(reader.relation, reader.queryset(), to_attr=listed(reader.relation))
-                for reader in (PARTICIPANTS, EVENTS)
-            )
+            Prefetch("participants", joined_participants(), to_attr=listed("participants")),
+            Prefetch("events", EVENTS.queryset(), to_attr=listed("events")),
         )
     )
     expected = shown(expected_records)
-    with CaptureQueriesContext(connection) as context:
-        found = list(records.with_listed(PARTICIPANTS, EVENTS))
-    assert len(context.captured_queries) == 3
-    with CaptureQueriesContext(connection) as context:
-        assert shown(found) == expected
-    assert not context.captured_queries
+    # The partnerships, their participants, their places, their organisations, their
+    # events; read again with the page cache on, the parties come from what was kept.
+    for queries in (5, 3) if kept else (5, 5):
+        with CaptureQueriesContext(connection) as context:
+            found = list(records.with_listed(PARTICIPANTS, EVENTS))
+        assert len(read_records(context)) == queries
+        with CaptureQueriesContext(connection) as context:
+            assert shown(found) == expected
+        assert not context.captured_queries
     assert expected[tie.pk][0][0][3] == "Aarhus" and expected[tie.pk][0][1][3] == (
         "Aarhus University"
     )
     assert [event[1].year for event in expected[tie.pk][1]] == [2009, 2012]
     # Only what the API shows of a party was read, as Django reads it.
-    party = found[-1].listed_participants[0].place
-    assert (
-        party.get_deferred_fields()
-        == expected_records[-1].listed_participants[0].place.get_deferred_fields()
-    )
-    assert "description" in party.get_deferred_fields()
+    for party in ("place", "organisation"):
+        ours = getattr(found[-1].listed_participants[0 if party == "place" else 1], party)
+        theirs = getattr(
+            expected_records[-1].listed_participants[0 if party == "place" else 1], party
+        )
+        assert ours.get_deferred_fields() == theirs.get_deferred_fields()
+        assert "description" in ours.get_deferred_fields()
+        assert ours.__dict__ == theirs.__dict__ | {"_state": ours._state}
+
+
+def read_records(context):
+    """The queries of ``context`` that read records, not the registry's version."""
+    return [q for q in context.captured_queries if "core_registryversion" not in q["sql"]]
 
 
 @pytest.mark.parametrize("relation", ["themes", "sources", "participants"])
@@ -216,3 +235,19 @@ def test_into_the_managers_as_prefetch_related_leaves_them(partnerships, relatio
     with CaptureQueriesContext(connection) as context:
         getattr(found[0], relation).filter(pk__gt=0).count()
     assert len(context.captured_queries) == 1
+
+
+def test_a_participant_whose_party_is_gone_is_left_out_as_a_join_would(monkeypatch):
+    # Deleted between the two reads: the participants, then their parties (kept).
+    gone = PlaceFactory(name="Gone")
+    tie = PartnershipFactory(parties=[gone, PlaceFactory(name="Here")])
+    real = cache.per_version
+
+    def without_gone(name, parts, compute, of=()):
+        found = real(name, parts, compute, of=of)
+        found["place"].pop(gone.pk, None)
+        return found
+
+    monkeypatch.setattr(cache, "per_version", without_gone)
+    (found,) = Partnership.objects.filter(pk=tie.pk).with_listed(PARTICIPANTS)
+    assert [p.place.name_en for p in found.listed_participants] == ["Here"]
