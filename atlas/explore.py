@@ -779,8 +779,7 @@ def _graph(partnership_ids, participants, around, request):
             "pk", "slug", *_columns("title"), "kind", "status", "start", "end"
         )
     }
-    place_ids = {place for _p, place, _o, _r in participants if place}
-    organisation_ids = {organisation for _p, _pl, organisation, _r in participants if organisation}
+    place_ids, organisation_ids = _parties(participants)
     if isinstance(around, Place):
         place_ids.add(around.pk)
     if isinstance(around, Organisation):

@@ -6,7 +6,6 @@ import functools
 from operator import attrgetter
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -108,9 +107,7 @@ def with_listed(records, relations, listed_only):
         return records.with_listed(*relations)
     return records.prefetch_related(
         *(
-            Prefetch(relation.relation, relation.queryset())
-            if isinstance(relation, ListedById)
-            else relation
+            relation.prefetch() if isinstance(relation, ListedById) else relation
             for relation in relations
         )
     )
