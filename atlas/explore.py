@@ -14,7 +14,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, islice
+from itertools import combinations
 from operator import itemgetter
 
 import orjson
@@ -168,7 +168,7 @@ class _Layout:
             position = None if latitude is None else _coordinates(latitude, longitude)
             self.rows[pk] = (parent, kind, position)
             self.places[pk] = _Place((pk, slug, kind, country, *names))
-        self.positions, self.regions = {}, {}
+        self.positions, self.regions, self.region_positions = {}, {}, {}
 
     def chain(self, pk):
         """The ancestors of ``pk``, nearest first, as (id, kind): CHAIN_DEPTH at most."""
@@ -218,7 +218,15 @@ class _Layout:
         with none of these, and the map leaves it off with its ties.
 
         Worked out from every place, not only those in the partnerships drawn, so that a
-        region stays where it is whatever the filters, and is kept with the layout."""
+        region stays where it is whatever the filters, and is kept with the layout, as
+        is each answer: the map at 10,000 partnerships asks for the ends of 2,450 ties."""
+        try:
+            return self.region_positions[region]
+        except KeyError:
+            found = self.region_positions[region] = self._region_position(region)
+            return found
+
+    def _region_position(self, region):
         if region not in self.rows:
             return None
         own = self.rows[region][2]
@@ -387,7 +395,7 @@ class _Kept:
         self.scope, self.drafts, self.titles = scope, drafts, titles
         self.using = titles.db
         self.partnerships = self.unplaced = 0
-        for facet, value, count in self.drawn("mapped", "unplaced"):
+        for facet, value, count in self.drawn("mapped", "unplaced", chunk=None):
             if facet == "mapped":
                 self.partnerships += count
             else:
@@ -416,24 +424,17 @@ class _Kept:
         return counts, layout, len(counts)
 
     def ties(self, layout):
-        # The query leaves out the ties of places the map cannot place: at 100,000
-        # partnerships, those of the 500 provinces and regions without coordinates came
-        # first in the order SQLite read the index, and reading past them took 19,410
-        # rows, not 2,000. The public's are read with the fewest partnerships first: ties
-        # of cities, most often, which have coordinates, where the first 17,409 the index
-        # gave were left out one by one. Past MAX_LINES of them the order does not
-        # matter, and below it every tie is read.
+        # The query leaves out the ties of places the map cannot place (``at_most``
+        # says in which order it reads the rest).
         unlocated = layout.unlocated
         in_sql = len(unlocated) <= UNLOCATED_IN_SQL
         if in_sql and not self.drafts:
             # Each row a tie between two places the map can place, none twice: past
-            # MAX_LINES rows the map joins lines up to regions, and the database need
-            # work out no more. At 100,000 partnerships the 2,001 ties that tell it so
-            # took 3.7-4.3 ms, against 15.7 read 5,000 at a time in the index's order.
-            rows = self.drawn("tie", leaving_out=unlocated, fewest_first=True, chunk=MAX_LINES + 1)
-            rows = list(islice(rows, MAX_LINES + 1))
-            if len(rows) > MAX_LINES:
+            # MAX_LINES rows the map joins lines up to regions.
+            found = facets.at_most(self.scope, "tie", MAX_LINES, self.using, unlocated)
+            if found is None:
                 return None
+            rows = (("tie", value, count) for value, count in found)
         else:
             rows = self.drawn("tie", leaving_out=unlocated if in_sql else ())
         pairs = {}
@@ -537,15 +538,19 @@ def _map_data(tally, urls):
     singles = {pair: {first} for pair, (count, first) in ranked if count == 1}
     singles.update(tally.firsts(level, [pair for pair, ids in singles.items() if None in ids]))
     reading = fallback_order()
+    named = {pk for ids in singles.values() for pk in ids}
     titles = {
         row["pk"]: _shown(row, "title", reading)
         # One parameter for the ids: a filtered map names up to MAX_LINES partnerships,
         # and a placeholder each took 12 ms to build and parse at 100,000 (2,000 of them).
-        for row in tally.titles.filter(
-            pk__in=id_list({pk for ids in singles.values() for pk in ids})
+        # None to name, no query: the whole map's regional lines are of many each.
+        for row in (
+            tally.titles.filter(pk__in=id_list(named))
+            .order_by()
+            .values("pk", "slug", *_columns("title"))
+            if named
+            else ()
         )
-        .order_by()
-        .values("pk", "slug", *_columns("title"))
     }
     lines = []
     for (a, b), (count, _first) in ranked:

@@ -4,13 +4,14 @@ after every kind of write that moves a place, a tie or a region."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from atlas import explore
 from core.models import Publication
 from organisations.models import Organisation
 from partnerships import facets
-from partnerships.models import Participant, Partnership
+from partnerships.models import FacetCount, Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
 
@@ -155,26 +156,54 @@ def test_the_kept_map_reads_only_the_places_it_may_draw(registry, monkeypatch):
     assert public["meta"]["places_omitted"] == 5  # six places counted, one drawn
 
 
-def test_past_max_lines_the_kept_map_reads_one_tie_more_and_joins_up_to_regions(
-    registry, monkeypatch
+@pytest.mark.parametrize("lines", [4, 5])
+def test_past_max_lines_the_kept_map_reads_no_tie_and_joins_up_to_regions(
+    registry, monkeypatch, lines
 ):
-    monkeypatch.setattr(explore, "MAX_LINES", 2)
-    read = []
-    drawn_by_facets = facets.drawn
+    # The public map's five ties between located places: Sønderborg–Suzhou (Jiangsu),
+    # twice; SDU's Odense, Suzhou (Jiangsu) and Suzhou (Anhui), each two; the street in
+    # Suzhou–Odense. Nowhere has no coordinates, and drafts are not the public's.
+    monkeypatch.setattr(explore, "MAX_LINES", lines)
+    asked, at_most = [], facets.at_most
 
-    def counting(scope, names, *args, **kwargs):
-        for row in drawn_by_facets(scope, names, *args, **kwargs):
-            if "tie" in names:
-                read.append(row)
-            yield row
+    def recording(*args, **kwargs):
+        asked.append(at_most(*args, **kwargs))
+        return asked[-1]
 
-    monkeypatch.setattr(facets, "drawn", counting)
+    monkeypatch.setattr(facets, "at_most", recording)
     public = drawn(AnonymousUser(), "kept")
-    assert public["meta"]["line_level"] == "region"
-    assert len(read) == 3
-    # The fewest partnerships first: Sønderborg and Suzhou in Jiangsu share two, the most.
-    assert [count for _facet, _value, count in read] == [1, 1, 1]
     assert public == drawn(AnonymousUser(), "counted")
+    if lines == 4:
+        assert public["meta"]["line_level"] == "region"
+        assert asked == [None]
+    else:
+        assert public["meta"]["line_level"] == "place"
+        assert sorted(count for _value, count in asked[0]) == [1, 1, 1, 1, 2]
+
+
+def test_at_most_reads_every_value_up_to_the_number_and_none_past_it(registry):
+    every = dict(
+        FacetCount.objects.filter(scope=facets.PUBLISHED, facet="tie", count__gt=0).values_list(
+            "value", "count"
+        )
+    )
+    assert len(every) > 2
+    for number in (len(every), len(every) + 1, 1000):
+        assert dict(facets.at_most(facets.PUBLISHED, "tie", number)) == every
+    for number in (len(every) - 1, 1, 0):
+        assert facets.at_most(facets.PUBLISHED, "tie", number) is None
+    # None counted at all is no ties, not too many.
+    FacetCount.objects.filter(facet="tie").delete()
+    assert facets.at_most(facets.PUBLISHED, "tie", 2) == []
+
+
+def test_at_most_leaves_out_the_ties_of_places_it_is_told_to(registry):
+    odense = registry["odense"].pk
+    every = {value for value, _count in facets.at_most(facets.PUBLISHED, "tie", 100)}
+    of_odense = {value for value in every if odense in facets.ends(value)}
+    assert len(of_odense) == 3  # with both Suzhous and with the street
+    ties = facets.at_most(facets.PUBLISHED, "tie", 100, leaving_out={odense})
+    assert {value for value, _count in ties} == every - of_odense
 
 
 @pytest.mark.parametrize("lines", [explore.MAX_LINES, 2])
@@ -250,3 +279,45 @@ def test_the_kept_counts_are_streamed_where_the_database_streams_them(
     assert inside, "the map read no kept counts"
     assert set(inside) == {connection.vendor == "postgresql"}
     assert not connection.in_atomic_block
+
+
+def ranked_rows(facet=None):
+    rows = FacetCount.objects.filter(scope=facets.PUBLISHED, count__gt=0)
+    if facet:
+        rows = rows.filter(facet=facet)
+    return rows.order_by("-count", "facet", "value").values_list("facet", "value", "count")
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1000])
+def test_a_stream_in_an_order_reads_each_row_once_in_slices(registry, size):
+    expected = list(ranked_rows())
+    assert len(expected) > 7
+    with CaptureQueriesContext(connection) as queries, facets.streaming():
+        assert list(facets._stream(ranked_rows(), size)) == expected
+    if connection.vendor == "postgresql":
+        # A query a slice, to the first that comes back short; no server-side cursor.
+        assert len(queries) == len(expected) // size + 1
+        assert all("LIMIT" in query["sql"] for query in queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_slices_of_a_stream_see_what_the_first_saw(registry):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite reads a stream through one cursor, and streaming() leaves it alone")
+    expected = list(ranked_rows("place"))
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # another worker
+    try:
+        with facets.streaming():
+            stream = facets._stream(ranked_rows("place"), 1)
+            first = next(stream)
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE partnerships_facetcount SET count = count + 100"
+                    " WHERE facet = 'place' AND value <> %s",
+                    [first[1]],
+                )
+            assert [first, *stream] == expected
+        # Read again, the write shows.
+        assert list(ranked_rows("place")) != expected
+    finally:
+        other.close()
