@@ -287,28 +287,49 @@ def map_drawing(partnerships, user=None):
 
     Without a filter the counts are those the writes keep (``partnerships.facets``);
     with one, every participant of the partnerships is read and counted here. The map
-    page and the API share the drawing for each registry version (``core.cache``). It
-    is kept written: at 100,000 partnerships its 4,000 features took 5.8 ms to pickle and
-    3.9 to write for each answer, against 1.2 to write once.
+    page and the API share the drawing (``core.cache.per_version``). It is kept written:
+    at 100,000 partnerships its 4,000 features took 5.8 ms to pickle and 3.9 to write for
+    each answer, against 1.2 to write once.
+
+    Drawn from the kept counts, it is kept until they move or a place changes (the map
+    and places versions, ``core.versioning``), across every other write: a title, a
+    status, a theme, an event, an organisation's name. Unless a line stands for one
+    partnership and names it: any write may rename that, and such a map is kept for the
+    registry version, as a filtered map is.
     """
     urls = Urls()
     participants = visible_participants(user)
+    drawn = []
 
     def draw():
+        if drawn:  # for the kept counts' key, in this request
+            return drawn[0]
         with facets.streaming(partnerships.db):
             tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
             data = _map_data(tally, urls)
         features = [feature["properties"] for feature in data["features"]]
         points = data["meta"]["places"]  # the points come first, then the lines
-        return {
-            "geojson": JSONRenderer().render(data),
-            "meta": data["meta"],
-            "places": features[:points][:TABLE_ROWS],
-            "lines": features[points:][:TABLE_ROWS],
-        }
+        drawn.append(
+            {
+                "geojson": JSONRenderer().render(data),
+                "meta": data["meta"],
+                "places": features[:points][:TABLE_ROWS],
+                "lines": features[points:][:TABLE_ROWS],
+                "names": any("partnership" in line for line in features[points:]),
+            }
+        )
+        return drawn[0]
+
+    def kept():
+        drawing = draw()
+        return None if drawing["names"] else drawing
 
     # Named anew when what is kept changes, so that no entry kept before is read as one.
     parts = [partnerships, participants, urls.patterns, get_language()]
+    if _kept_scope(partnerships, user) is not None:
+        found = per_version("map-kept", parts, kept, of=("map", "places"))
+        if found is not None:
+            return found
     return per_version("map-written", parts, draw)
 
 
@@ -470,14 +491,24 @@ class _Kept:
         return {p: found.get(facets.pair(*p), set()) for p in pairs}
 
 
-def _kept_tally(partnerships, user):
-    """The kept counts when ``partnerships`` is what they count and ``user`` sees either
-    every party or only the published ones; None otherwise."""
+def _kept_scope(partnerships, user):
+    """(The scope of the kept counts, whether ``user`` sees drafts) when ``partnerships``
+    is what they count and ``user`` sees either every party or only the published ones;
+    None otherwise."""
     scope = facets.scope_of(partnerships)
     drafts = {sees_drafts(model, user) for model in (Place, Organisation)}
     if scope is None or len(drafts) > 1:
         return None
-    return _Kept(scope, drafts=drafts == {True}, titles=partnerships)
+    return scope, drafts == {True}
+
+
+def _kept_tally(partnerships, user):
+    """The kept counts of ``partnerships`` as ``user`` sees them (``_kept_scope``), or None."""
+    kept = _kept_scope(partnerships, user)
+    if kept is None:
+        return None
+    scope, drafts = kept
+    return _Kept(scope, drafts=drafts, titles=partnerships)
 
 
 def _map_data(tally, urls):

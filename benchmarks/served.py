@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, configure, production_environment
+from pages import MOVES_THE_MAP
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
@@ -139,18 +140,24 @@ def admin_cookie():
 
 
 def version_bump():
-    """``core.versioning.bump`` committed, or None while it does not exist yet."""
+    """``core.versioning.bump`` committed, or None while it does not exist yet; with
+    ``moves_the_map``, as a write that moves the map's counts bumps (the map version),
+    where the code has one."""
     try:
-        from core.versioning import bump
+        from core.versioning import PART_MODELS, bump
     except ImportError:
         return None
     from django.db import transaction
 
     from partnerships.models import Partnership
 
-    def committed():
+    def committed(moves_the_map=False):
         with transaction.atomic():
             bump(model=Partnership)
+            if moves_the_map and "map" in PART_MODELS:
+                from partnerships.models import FacetCount
+
+                bump(model=FacetCount)
 
     return committed
 
@@ -222,9 +229,9 @@ def serve(database_url, log_path):
             for line in sys.stdin:
                 asked = json.loads(line)
                 if "public" in asked:
-                    url = public[asked["public"]][1]
+                    label, url, _kind = public[asked["public"]]
                     if bump is not None:
-                        bump()
+                        bump(moves_the_map=label.endswith(MOVES_THE_MAP))
                     miss, size, _status = timed_get(server, url)
                     answer = {"miss": miss, "bytes": size}
                     if bump is not None:

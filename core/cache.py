@@ -34,8 +34,8 @@ def per_version(name, parts, compute, of=()):
     order is left out), the language. The key holds the version, the moment it moved
     and today's date, as the page cache's does (``core.middleware``), so a value is never
     older than the data; it is on and off with the page cache. With ``of``, the names
-    of parts of the registry ("places", "organisations"), the key holds their versions
-    instead: for what is worked out from those records alone
+    of parts of the registry ("places", "organisations", "map"), the key holds their
+    versions instead: for what is worked out from those records alone
     (``core.versioning.PART_MODELS``), kept across writes to anything else.
     """
     if not settings.ATLAS_CACHE_PAGES:
@@ -44,7 +44,7 @@ def per_version(name, parts, compute, of=()):
     from . import versioning
 
     if of:
-        versions = [versioning.part_version(part) for part in of]
+        versions = versioning.part_versions(of)
     else:
         versions = [versioning.request_version.get() or versioning.current()]
     version = ".".join(f"{value}.{changed_at.timestamp()}" for value, changed_at in versions)

@@ -12,12 +12,14 @@ signal. A bulk write to an automatic many-to-many table (``Model.field.through``
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
 
-Two more numbers, the places version and the organisations version, move only with
-writes to the places or the organisations themselves (``PART_MODELS``; both also with
-every write of unknown kind). What is worked out from those records alone is kept under
-them and outlives every write to a partnership: the map's layout (``atlas.explore``), a
-place's own parts of its page (``places.views``), an organisation's, and the first
-organisations of a place (``organisations``).
+Three more numbers, the places version, the organisations version and the map version,
+move only with writes to the places, to the organisations, or to the counts the map draws
+(``PART_MODELS``; each also with every write of unknown kind). What is worked out from
+those alone is kept under them and outlives every other write: the map's layout and
+drawing (``atlas.explore``), a place's own parts of its page (``places.views``), an
+organisation's, and the first organisations of a place (``organisations``). The map's
+counts are written by their keeper (``partnerships.facets``), which moves the map version
+when one of them changes.
 
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
@@ -72,6 +74,9 @@ PART_MODELS = {
             "core.source",
         }
     ),
+    # The partnerships counted on the map's places and ties, kept by
+    # ``partnerships.facets``, which bumps with this model when one of them moves.
+    "map": frozenset({"partnerships.facetcount"}),
 }
 PARTS = tuple(PART_MODELS)
 
@@ -131,6 +136,9 @@ class RegistryVersion(models.Model):
     organisations_changed_at = models.DateTimeField(
         _("organisations changed"), default=timezone.now
     )
+    # And of the last write to the map's counts.
+    map_value = models.BigIntegerField(_("map version"), default=1)
+    map_changed_at = models.DateTimeField(_("map changed"), default=timezone.now)
 
     class Meta:
         verbose_name = _("registry version")
@@ -163,12 +171,21 @@ def current(using=DEFAULT_DB_ALIAS, parts=False):
 
 
 def part_version(part, using=DEFAULT_DB_ALIAS):
-    """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations"):
+    """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations",
+    "map"):
     the request's, while a public page is served, else read as ``current()`` reads the
     registry's."""
     if using == DEFAULT_DB_ALIAS and (found := request_part_versions.get()) is not None:
         return found[part]
     return _read(using, *_columns(part))
+
+
+def part_versions(parts, using=DEFAULT_DB_ALIAS):
+    """[``part_version(part)`` of each of ``parts``], read in one query if read."""
+    if using == DEFAULT_DB_ALIAS and (found := request_part_versions.get()) is not None:
+        return [found[part] for part in parts]
+    found = _read(using, *(column for part in parts for column in _columns(part)))
+    return [found[2 * i : 2 * i + 2] for i in range(len(parts))]
 
 
 def places_version(using=DEFAULT_DB_ALIAS):

@@ -34,7 +34,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from core.cache import records_sql, whole_sql
 from core.models import Publication, subtree_ids
 from core.search import id_list, text_list
-from core.versioning import batch_finished, bulk_written, in_batch, request_version
+from core.versioning import batch_finished, bulk_written, bump, in_batch, request_version
 from organisations.models import Organisation
 from places.models import CHAIN_DEPTH, Place, lineages, region_in
 
@@ -168,6 +168,7 @@ PUBLISHED_VALUE = ("publication", Publication.PUBLISHED)
 # one what staff see besides, so that staff's count of a value is the sum of the two. A
 # partnership counts once in each.
 DRAFT = "draft_"
+MAPPED = frozenset({"mapped", "place", "tie", "region_tie", "unplaced"})
 
 
 def pair(a, b):
@@ -401,6 +402,10 @@ def _apply(deltas, using):
     rows = sorted((*key, delta) for key, delta in deltas.items() if delta)
     if not rows:
         return
+    if any(facet.removeprefix(DRAFT) in MAPPED for _scope, facet, _value, _delta in rows):
+        # What the map draws is kept until its counts move (``atlas.explore``): in the
+        # transaction that moves them, as the registry version moves.
+        bump(using, model=FacetCount)
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(FacetCount._meta.db_table)
@@ -463,6 +468,7 @@ def recount(using=DEFAULT_DB_ALIAS, lines=True):
         if lines:
             FacetLine.objects.using(using).all().delete()
         FacetCount.objects.using(using).all().delete()
+        bump(using, model=FacetCount)  # every count, the map's too, counted again
         ids = list(Partnership.objects.using(using).order_by("pk").values_list("pk", flat=True))
         deltas = Counter()
         for start in range(0, len(ids), CHUNK):

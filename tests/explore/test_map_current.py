@@ -1,0 +1,157 @@
+"""The whole map, drawn from the kept counts, is kept until they move or a place changes
+(the map and places versions), across every other write; and it shows every write that
+moves it at once, on every write path. A map whose line names its one partnership is kept
+for the registry version only: any write may rename that partnership."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from atlas import explore
+from core import versioning
+from core.models import Publication
+from organisations.models import Organisation
+from partnerships import facets
+from partnerships.models import Event, Participant, Partnership
+from places.models import Place
+from tests.factories import (
+    OrganisationFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    ThemeFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_layouts")]
+
+
+@pytest.fixture
+def ties():
+    """Two lines of three partnerships each: the map names no partnership. Two Suzhous."""
+    aarhus = PlaceFactory(name="Aarhus", slug="aarhus", country="DK", latitude=56, longitude=10)
+    odense = PlaceFactory(name="Odense", slug="odense", country="DK", latitude=55, longitude=10)
+    jiangsu = PlaceFactory(name="Suzhou", slug="suzhou", country="CN", latitude=31, longitude=120)
+    anhui = PlaceFactory(name="Suzhou", slug="suzhou-2", country="CN", latitude=33, longitude=117)
+    first = PartnershipFactory(slug="first", parties=[aarhus, jiangsu])
+    for slug in ("second", "third"):
+        PartnershipFactory(slug=slug, parties=[aarhus, jiangsu])
+    for slug in ("fourth", "fifth", "sixth"):
+        PartnershipFactory(slug=slug, parties=[odense, anhui])
+    return {"aarhus": aarhus, "odense": odense, "anhui": anhui, "first": first}
+
+
+def drawn():
+    return explore.map_data(Partnership.objects.published())
+
+
+def counted(settings):
+    """The map drawn anew, nothing kept."""
+    settings.ATLAS_CACHE_PAGES = False
+    try:
+        return explore.map_data(Partnership.objects.published())
+    finally:
+        settings.ATLAS_CACHE_PAGES = True
+
+
+def drawing_read(sql):
+    return [query for query in sql if "facetcount" in query or "participant" in query]
+
+
+def lines(data):
+    return {
+        (f["properties"]["from"], f["properties"]["to"]): f["properties"]
+        for f in data["features"]
+        if f["geometry"]["type"] == "LineString"
+    }
+
+
+def map_version():
+    return versioning.part_versions(["map"])[0]
+
+
+def test_writes_that_move_no_count_leave_the_drawing_kept(client, ties):
+    first = client.get("/api/map/")
+    assert first.status_code == 200
+    assert not any("partnership" in line for line in lines(first.json()).values())
+    partnership = ties["first"]
+    writes = [
+        lambda: setattr(partnership, "title_en", "Renamed") or partnership.save(),
+        lambda: Partnership.objects.filter(pk=partnership.pk).update(status="ended"),
+        lambda: partnership.themes.add(ThemeFactory()),
+        lambda: Event.objects.create(partnership=partnership, date="2012", kind="signing"),
+        lambda: OrganisationFactory(name="Not on the map"),
+        lambda: Organisation.objects.update(name_en="Renamed too"),
+    ]
+    for write in writes:
+        version = versioning.current()
+        write()
+        assert versioning.current() != version  # every page is a miss
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get("/api/map/")
+        assert again["X-Cache"] == "MISS"
+        assert not drawing_read([query["sql"] for query in queries])
+        assert again.content == first.content
+
+
+def test_every_write_that_moves_the_map_shows_at_once(settings, ties):
+    r = ties
+    drawn()
+    writes = [
+        # A place moves, or is renamed: the places version.
+        lambda: Place.objects.filter(pk=r["odense"].pk).update(latitude=54.5),
+        lambda: setattr(r["anhui"], "name_en", "Suzhou (Anhui)") or r["anhui"].save(),
+        # Taken off the public map, through update() and through delete().
+        lambda: Partnership.objects.filter(slug="second").update(publication=Publication.DRAFT),
+        lambda: Partnership.objects.get(slug="fourth").delete(),
+        # A participant moved through update(), as a merge does: a new line, of one
+        # partnership, which the map names from now on.
+        lambda: Participant.objects.filter(partnership=r["first"], place=r["aarhus"]).update(
+            place=r["odense"]
+        ),
+        lambda: PartnershipFactory(parties=[r["aarhus"], r["anhui"]]),
+    ]
+    for number, write in enumerate(writes):
+        write()
+        data = drawn()
+        assert data == counted(settings)
+        # Before the new lines, none of one partnership: drawn from what the versions keep.
+        named = any("partnership" in line for line in lines(data).values())
+        assert named == (number >= 4)
+
+
+def test_a_map_that_names_a_partnership_shows_it_renamed_at_once(settings, ties):
+    alone = PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
+    named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
+    assert named == ["Alone"]
+    version = map_version()
+    alone.title_en = "Alone no more"
+    alone.save()
+    assert map_version() == version  # no count moved
+    named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
+    assert named == ["Alone no more"]
+    assert drawn() == counted(settings)
+
+
+def test_the_map_version_moves_with_the_maps_counts_alone(ties):
+    version = map_version()
+    Partnership.objects.filter(slug="first").update(title_en="Another title", status="ended")
+    ties["first"].themes.add(ThemeFactory())
+    assert map_version() == version
+    PartnershipFactory(parties=[ties["odense"], ties["aarhus"]])
+    assert map_version() != version
+    # Counted again from nothing, as after a bulk load (``facets.recounted_after``): every
+    # count goes, none comes back to move, and the map version moves all the same.
+    with facets.recounted_after():
+        Partnership.objects.all().delete()
+        version = map_version()
+    assert map_version() != version
+    assert drawn()["meta"]["partnerships"] == 0
+
+
+def test_staff_and_the_public_each_see_their_own_kept_map(admin_client, client, ties):
+    PartnershipFactory(
+        slug="draft", publication=Publication.DRAFT, parties=[ties["aarhus"], ties["odense"]]
+    )
+    assert ("aarhus", "odense") not in lines(client.get("/api/map/").json())
+    assert ("aarhus", "odense") in lines(admin_client.get("/api/map/").json())
+    Partnership.objects.filter(slug="draft").update(publication=Publication.PUBLISHED)
+    assert ("aarhus", "odense") in lines(client.get("/api/map/").json())
