@@ -293,44 +293,43 @@ def map_drawing(partnerships, user=None):
 
     Drawn from the kept counts, it is kept until they move or a place changes (the map
     and places versions, ``core.versioning``), across every other write: a title, a
-    status, a theme, an event, an organisation's name. Unless a line stands for one
-    partnership and names it: any write may rename that, and such a map is kept for the
-    registry version, as a filtered map is.
+    status, a theme, an event, an organisation's name. A line of one partnership names
+    it, and any write may rename that: such a map is kept with the partnership's id, and
+    each answer reads the names (one query). The counts' keeper moves the map version
+    when a tie passes from one partnership to another, the counts as they were.
     """
     urls = Urls()
     participants = visible_participants(user)
-    drawn = []
 
-    def draw():
-        if drawn:  # for the kept counts' key, in this request
-            return drawn[0]
+    def drawn():
+        """The map's data, its lines of one partnership unnamed, and where to name them."""
         with facets.streaming(partnerships.db):
             tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
-            data = _map_data(tally, urls)
+            return _map_data(tally, urls), tally.titles
+
+    def written(data, titles):
+        data = _name_partnerships(data, titles, urls)
         features = [feature["properties"] for feature in data["features"]]
         points = data["meta"]["places"]  # the points come first, then the lines
-        drawn.append(
-            {
-                "geojson": JSONRenderer().render(data),
-                "meta": data["meta"],
-                "places": features[:points][:TABLE_ROWS],
-                "lines": features[points:][:TABLE_ROWS],
-                "names": any("partnership" in line for line in features[points:]),
-            }
-        )
-        return drawn[0]
+        return {
+            "geojson": JSONRenderer().render(data),
+            "meta": data["meta"],
+            "places": features[:points][:TABLE_ROWS],
+            "lines": features[points:][:TABLE_ROWS],
+        }
 
     def kept():
-        drawing = draw()
-        return None if drawing["names"] else drawing
+        data, titles = drawn()
+        # Kept unnamed when a line names its partnership, and named at each answer.
+        return data if _unnamed(data) else written(data, titles)
 
     # Named anew when what is kept changes, so that no entry kept before is read as one.
     parts = [partnerships, participants, urls.patterns, get_language()]
     if _kept_scope(partnerships, user) is not None:
         found = per_version("map-kept", parts, kept, of=("map", "places"))
-        if found is not None:
-            return found
-    return per_version("map-written", parts, draw)
+        # The kept counts' lines are named among the partnerships the reader sees.
+        return found if "geojson" in found else written(found, partnerships)
+    return per_version("map-written", parts, lambda: written(*drawn()))
 
 
 def map_data(partnerships, user=None):
@@ -367,7 +366,9 @@ class _Counted:
                 self.unplaced += 1
         self.partnerships = len(self.by_partnership)
         self.counts = Counter(pk for ids in self.by_partnership.values() for pk in ids)
-        self.titles = Partnership.objects.all()
+        # The partnerships its lines name are among those it counted: named from every
+        # partnership, without the filters again.
+        self.titles = Partnership.objects.using(partnerships.db)
         self.using = partnerships.db
 
     def places(self, layout_for):
@@ -565,24 +566,9 @@ def _map_data(tally, urls):
         for pk in drawn
     ]
     ends = {pk: _end(places[pk], order) for pk in end_ids}
-    # A line of one partnership names it; titles only for those, not for every tie.
+    # A line of one partnership names it (``_name_partnerships``): here, its id.
     singles = {pair: {first} for pair, (count, first) in ranked if count == 1}
     singles.update(tally.firsts(level, [pair for pair, ids in singles.items() if None in ids]))
-    reading = fallback_order()
-    named = {pk for ids in singles.values() for pk in ids}
-    titles = {
-        row["pk"]: _shown(row, "title", reading)
-        # One parameter for the ids: a filtered map names up to MAX_LINES partnerships,
-        # and a placeholder each took 12 ms to build and parse at 100,000 (2,000 of them).
-        # None to name, no query: the whole map's regional lines are of many each.
-        for row in (
-            tally.titles.filter(pk__in=id_list(named))
-            .order_by()
-            .values("pk", "slug", *_columns("title"))
-            if named
-            else ()
-        )
-    }
     lines = []
     for (a, b), (count, _first) in ranked:
         properties = {
@@ -595,13 +581,7 @@ def _map_data(tally, urls):
             "count": count,
         }
         if count == 1:
-            title = next(titles[pk] for pk in singles[(a, b)] if pk in titles)
-            properties["partnership"] = {
-                "slug": title["slug"],
-                "title": title["title"],
-                "title_language": title["title_language"],
-                "url": urls("partnership", title["slug"]),
-            }
+            properties["partnership"] = sorted(singles[(a, b)] - {None})
         lines.append(
             {
                 "type": "Feature",
@@ -629,6 +609,44 @@ def _map_data(tally, urls):
         },
         "features": points + lines,
     }
+
+
+def _unnamed(data):
+    """The properties of the lines of ``data`` (``_map_data``) of one partnership, which
+    hold its id (or the ids it may be among) instead of its name."""
+    lines = (feature["properties"] for feature in data["features"])
+    return [line for line in lines if isinstance(line.get("partnership"), list)]
+
+
+def _name_partnerships(data, partnerships, urls):
+    """``data`` with each line of one partnership naming it: its title and address, read
+    from ``partnerships`` (the tally's ``titles``) in one query. A line whose partnership
+    is gone since it was drawn (the map is drawn again at the next answer) names none."""
+    lines = _unnamed(data)
+    ids = {pk for line in lines for pk in line["partnership"]}
+    if not ids:
+        return data
+    reading = fallback_order()
+    titles = {
+        row["pk"]: _shown(row, "title", reading)
+        # One parameter for the ids: a filtered map names up to MAX_LINES partnerships,
+        # and a placeholder each took 12 ms to build and parse at 100,000 (2,000 of them).
+        for row in partnerships.filter(pk__in=id_list(ids))
+        .order_by()
+        .values("pk", "slug", *_columns("title"))
+    }
+    for line in lines:
+        title = next((titles[pk] for pk in line["partnership"] if pk in titles), None)
+        if title is None:
+            del line["partnership"]
+            continue
+        line["partnership"] = {
+            "slug": title["slug"],
+            "title": title["title"],
+            "title_language": title["title_language"],
+            "url": urls("partnership", title["slug"]),
+        }
+    return data
 
 
 def _rank(item):

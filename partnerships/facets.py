@@ -327,7 +327,7 @@ def _refresh(ids, using):
         stored.setdefault(partnership, {})[(facet, value)] = pk
     now = compute(ids, using)
     deltas = Counter()
-    added, removed = [], []
+    added, removed, moved = [], [], []
     relisted = {}  # {id: facet values} of those whose listed values changed
     for pk in ids:
         before = stored.get(pk, {})
@@ -338,12 +338,17 @@ def _refresh(ids, using):
         _tally(deltas, after, +1)
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
+        moved += [(pk, facet, value) for facet, value in before.keys() ^ after]
         if _lined(before.keys()) != _lined(after):
             relisted[pk] = after
     if removed:
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
     _insert(FacetValue, VALUE_COLUMNS, added, using)
     _write_lines(relisted, using)
+    if any(facet.removeprefix(DRAFT) in MAPPED for _pk, facet, _value in moved):
+        # A tie that passed from one partnership to another, its count as it was: the
+        # map names a line's one partnership by the ids kept with it (``atlas.explore``).
+        bump(using, model=FacetCount)
     _apply(deltas, using)
 
 

@@ -1,7 +1,7 @@
 """The whole map, drawn from the kept counts, is kept until they move or a place changes
 (the map and places versions), across every other write; and it shows every write that
-moves it at once, on every write path. A map whose line names its one partnership is kept
-for the registry version only: any write may rename that partnership."""
+moves it at once, on every write path. A line of one partnership names it: the name is
+read at each answer, since any write may rename that partnership."""
 
 import pytest
 from django.db import connection
@@ -128,6 +128,35 @@ def test_a_map_that_names_a_partnership_shows_it_renamed_at_once(settings, ties)
     assert map_version() == version  # no count moved
     named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
     assert named == ["Alone no more"]
+    assert drawn() == counted(settings)
+
+
+def test_a_map_that_names_a_partnership_reads_only_its_name_again(client, ties):
+    PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
+    first = client.get("/api/map/")
+    Partnership.objects.filter(slug="first").update(status="ended")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/api/map/")
+    sql = [query["sql"] for query in queries]
+    assert not drawing_read(sql)
+    assert len([query for query in sql if "partnerships_partnership" in query]) == 1
+    assert again.content == first.content
+
+
+def test_a_tie_passed_to_another_partnership_is_named_at_once(settings, ties):
+    alone = PartnershipFactory(title="Alone", parties=[ties["aarhus"], ties["anhui"]])
+    other = PartnershipFactory(title="In its place", parties=[])
+    drawn()
+    version = map_version()
+    # In one batch, as an import writes: every count as it was, the tie now the other
+    # partnership's.
+    with versioning.batch():
+        for place in (ties["aarhus"], ties["anhui"]):
+            Participant.objects.create(partnership=other, place=place)
+        Participant.objects.filter(partnership=alone).delete()
+    assert map_version() != version
+    named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
+    assert named == ["In its place"]
     assert drawn() == counted(settings)
 
 

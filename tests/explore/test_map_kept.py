@@ -95,10 +95,11 @@ def drawn(user, tally):
     participants = explore.visible_participants(user)
     urls = explore.Urls()
     if tally == "kept":
-        kept = explore._kept_tally(partnerships, user)
-        assert kept is not None
-        return explore._map_data(kept, urls)
-    return explore._map_data(explore._Counted(partnerships, participants), urls)
+        tally = explore._kept_tally(partnerships, user)
+        assert tally is not None
+    else:
+        tally = explore._Counted(partnerships, participants)
+    return explore._name_partnerships(explore._map_data(tally, urls), partnerships, urls)
 
 
 def assert_kept_draws_as_counted(monkeypatch, lines=explore.MAX_LINES):
@@ -249,10 +250,11 @@ def test_staff_who_see_draft_places_but_not_organisations_get_the_counted_map(re
     assert explore._kept_tally(partnerships, user) is None
     data = explore.map_data(partnerships, user=user)
     assert registry["hidden"].slug in places(data)  # a draft place this reader may see
+    urls = explore.Urls()
     counted = explore._map_data(
-        explore._Counted(partnerships, explore.visible_participants(user)), explore.Urls()
+        explore._Counted(partnerships, explore.visible_participants(user)), urls
     )
-    assert data == counted
+    assert data == explore._name_partnerships(counted, partnerships, urls)
 
 
 @pytest.mark.django_db(transaction=True)

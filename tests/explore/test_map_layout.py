@@ -57,7 +57,11 @@ def drawn(lines=None):
         partnerships = Partnership.objects.visible_to(public)
         kept = explore._kept_tally(partnerships, public)
         counted = explore._Counted(partnerships, explore.visible_participants(public))
-        return [explore._map_data(tally, explore.Urls()) for tally in (kept, counted)]
+        urls = explore.Urls()
+        return [
+            explore._name_partnerships(explore._map_data(tally, urls), partnerships, urls)
+            for tally in (kept, counted)
+        ]
     finally:
         explore.MAX_LINES = saved
 
