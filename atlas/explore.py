@@ -300,11 +300,15 @@ def map_drawing(partnerships, user=None):
     """
     urls = Urls()
     participants = visible_participants(user)
+    kept_scope = _kept_scope(partnerships, user)
 
     def drawn():
         """The map's data, its lines of one partnership unnamed, and where to name them."""
         with facets.streaming(partnerships.db):
-            tally = _kept_tally(partnerships, user) or _Counted(partnerships, participants)
+            if kept_scope is not None:
+                tally = _Kept(*kept_scope, titles=partnerships)
+            else:
+                tally = _Counted(partnerships, participants)
             return _map_data(tally, urls), tally.titles
 
     def written(data, titles):
@@ -325,7 +329,7 @@ def map_drawing(partnerships, user=None):
 
     # Named anew when what is kept changes, so that no entry kept before is read as one.
     parts = [partnerships, participants, urls.patterns, get_language()]
-    if _kept_scope(partnerships, user) is not None:
+    if kept_scope is not None:
         found = per_version("map-kept", parts, kept, of=("map", "places"))
         # The kept counts' lines are named among the partnerships the reader sees.
         return found if "geojson" in found else written(found, partnerships)
@@ -506,10 +510,7 @@ def _kept_scope(partnerships, user):
 def _kept_tally(partnerships, user):
     """The kept counts of ``partnerships`` as ``user`` sees them (``_kept_scope``), or None."""
     kept = _kept_scope(partnerships, user)
-    if kept is None:
-        return None
-    scope, drafts = kept
-    return _Kept(scope, drafts=drafts, titles=partnerships)
+    return None if kept is None else _Kept(*kept, titles=partnerships)
 
 
 def _map_data(tally, urls):

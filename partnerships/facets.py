@@ -327,7 +327,8 @@ def _refresh(ids, using):
         stored.setdefault(partnership, {})[(facet, value)] = pk
     now = compute(ids, using)
     deltas = Counter()
-    added, removed, moved = [], [], []
+    added, removed = [], []
+    mapped = False  # whether a map's value of any of them changed
     relisted = {}  # {id: facet values} of those whose listed values changed
     for pk in ids:
         before = stored.get(pk, {})
@@ -338,16 +339,19 @@ def _refresh(ids, using):
         _tally(deltas, after, +1)
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
-        moved += [(pk, facet, value) for facet, value in before.keys() ^ after]
+        mapped = mapped or any(
+            facet.removeprefix(DRAFT) in MAPPED for facet, _value in before.keys() ^ after
+        )
         if _lined(before.keys()) != _lined(after):
             relisted[pk] = after
     if removed:
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
     _insert(FacetValue, VALUE_COLUMNS, added, using)
     _write_lines(relisted, using)
-    if any(facet.removeprefix(DRAFT) in MAPPED for _pk, facet, _value in moved):
+    if mapped:
         # A tie that passed from one partnership to another, its count as it was: the
         # map names a line's one partnership by the ids kept with it (``atlas.explore``).
+        # Its counts move with publication too, which no map value holds (``_apply``).
         bump(using, model=FacetCount)
     _apply(deltas, using)
 
