@@ -28,7 +28,7 @@ from core import versioning
 from core.cache import per_version
 from core.exports import csv_text
 from core.rest import JSONRenderer
-from core.search import id_list
+from core.search import ArrayOf, id_list
 from core.translation import LANGUAGES, Localized, fallback_order, localized_field
 from core.visibility import published_through, sees_drafts, viewer
 from organisations.models import Organisation
@@ -357,8 +357,14 @@ class _Counted:
     """The map's counts, from every participant of ``partnerships``."""
 
     def __init__(self, partnerships, participants):
-        rows = participants.filter(partnership__in=partnerships.values("pk")).values_list(
-            "partnership_id", "place_id", "organisation__place_id"
+        # The partnerships' ids as an array, looked up by index: as ``IN`` PostgreSQL
+        # hashed them and read every participant, 33 ms for the 2,519 published active
+        # sister cities at 100,000 partnerships. In no order: a tie of one partnership
+        # knows it whatever the order, and the rest are counted.
+        rows = (
+            participants.filter(partnership__in=ArrayOf(partnerships.values("pk")))
+            .order_by()
+            .values_list("partnership_id", "place_id", "organisation__place_id")
         )
         self.by_partnership = defaultdict(set)
         self.unplaced = 0
