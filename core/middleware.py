@@ -103,19 +103,24 @@ def _form_data(request):
 
 
 class GZipMiddleware(gzip.GZipMiddleware):
-    """Django's gzip middleware, compressing through zlib-ng: the same level, sizes within
-    2% of zlib's, in half to two thirds of its time. A cache miss of the map's GeoJSON at
-    10,000 partnerships spent 4.3 ms compressing 620 KB with zlib and 2.9 with zlib-ng, a
-    list page 0.91 and 0.56. The network's GEXF at 100,000 partnerships, 187 MB streamed,
-    took 8.2 s to send through Django's and 7.7 through this. Hits send the stored bytes,
-    compressed once.
+    """Django's gzip middleware, compressing through zlib-ng, in half to two thirds of
+    zlib's time. A cache miss of the map's GeoJSON at 10,000 partnerships spent 4.3 ms
+    compressing 620 KB with zlib and 2.9 with zlib-ng, a list page 0.91 and 0.56. The
+    network's GEXF at 100,000 partnerships, 187 MB streamed, took 8.2 s to send through
+    Django's and 7.7 through this. Hits send the stored bytes, compressed once.
+
+    At level 5, not Django's 6: zlib-ng's sixth level searched longer for 1–4% smaller
+    answers. At 10,000 partnerships the network's 526 KB of JSON took 2.15 ms at 6 and
+    1.42 at 5 (31.1 and 31.8 KB), the map's 620 KB 2.88 and 1.73 (46.0 and 46.8 KB), the
+    network page 1.14 and 0.78 (20.7 and 21.6 KB), a list page 0.55 and 0.45 (12.6 KB
+    each). Below 5 the answers grew by a tenth and more.
 
     As Django's, with its padding against BREACH (a random file name in the gzip header,
     ``max_random_bytes``). An asynchronous stream, which no view here gives, is left to
     Django's.
     """
 
-    level = 6
+    level = 5
 
     def process_response(self, request, response):
         if response.streaming and response.is_async:
