@@ -62,6 +62,35 @@ def queryset_as_of(queryset, as_of, today=None):
     return queryset.filter((planned & plan_known) | (~planned & begun))
 
 
+# ``first_year_as_of`` of a partnership that every year keeps, and of a plan nobody has
+# confirmed, which a year keeps from the current one on.
+EVERY_YEAR = 0
+UNCONFIRMED_PLAN = "plan"
+
+
+def kept_year(as_of):
+    """The year whose last day ``as_of`` ends on (``2010``, ``2000s``: whole years), for
+    which the writes keep the counts of what ``queryset_as_of`` keeps; else None (a
+    month)."""
+    last = as_of.latest
+    return last.year if (last.month, last.day) == (12, 31) else None
+
+
+def first_year_as_of(status, circa, start_on, status_as_of_on, end_on):
+    """The first year Y whose ``queryset_as_of`` (its last day 31 December Y) keeps a
+    partnership of these values, and every year after: ``queryset_as_of``'s test read
+    for whole years. EVERY_YEAR, UNCONFIRMED_PLAN, or None when no year keeps it.
+    ``circa``: whether its start is written "c. …"."""
+    if status == Partnership.Status.PLANNED:
+        return UNCONFIRMED_PLAN if status_as_of_on is None else status_as_of_on.year
+    if start_on is not None:
+        # Within a year after 31 December Y: started by the end of Y + 1.
+        return start_on.year - 1 if circa else start_on.year
+    if end_on is not None:
+        return EVERY_YEAR
+    return None if status_as_of_on is None else status_as_of_on.year
+
+
 def state_as_of(partnership, as_of):
     """What the registry says of one partnership during ``as_of``: ACTIVE, POSSIBLY_ACTIVE,
     ENDED, PLANNED or UNCONFIRMED (for one that ``queryset_as_of`` keeps)."""

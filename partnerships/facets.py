@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
 
 from core.cache import records_sql, whole_sql
 from core.models import Publication, subtree_ids
@@ -38,6 +39,7 @@ from core.versioning import batch_finished, bulk_written, bump, in_batch, reques
 from organisations.models import Organisation
 from places.models import CHAIN_DEPTH, Place, lineages, region_in
 
+from .as_of import UNCONFIRMED_PLAN, first_year_as_of
 from .models import (
     WITHIN,
     FacetCount,
@@ -53,7 +55,19 @@ Themes = Partnership.themes.through
 ALL, PUBLISHED = "all", "published"
 # What a change to a partnership's fields must recount (the import's writer of its themes
 # names them); other fields change no facet.
-OWN_FIELDS = {"publication", "kind", "status", "start", "start_on", "themes"}
+OWN_FIELDS = {
+    "publication",
+    "kind",
+    "status",
+    "start",
+    "start_on",
+    "themes",
+    # The years "as of" which a partnership is listed (``AS_OF_FROM``).
+    "status_as_of",
+    "status_as_of_on",
+    "end",
+    "end_on",
+}
 # What a change to a place or an organisation must recount, for the partnerships it takes
 # part in: its country and kind are facets, its publication decides who sees it on the
 # map, and where it lies where the map draws it.
@@ -79,18 +93,34 @@ def compute(ids, using=DEFAULT_DB_ALIAS):
     exist, read from the records in three queries."""
     ids = list(ids)
     found = {}
-    for pk, publication, kind, status, decade, start_on in (
+    for pk, publication, kind, status, decade, circa, start_on, confirmed_on, end_on in (
         Partnership.objects.using(using)
         .filter(pk__in=id_list(ids))
-        # A decade ("1980s") told apart in SQL: reading the start itself parses it.
+        # A decade ("1980s") and a circa start ("c. 2008") told apart in SQL, as the as-of
+        # filter tells the second: reading the start itself parses it.
         .annotate(
             decade=Case(
                 When(start__endswith="s", then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
-            )
+            ),
+            circa=Case(
+                When(start__startswith="c. ", then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         )
-        .values_list("pk", "publication", "kind", "status", "decade", "start_on")
+        .values_list(
+            "pk",
+            "publication",
+            "kind",
+            "status",
+            "decade",
+            "circa",
+            "start_on",
+            "status_as_of_on",
+            "end_on",
+        )
         .order_by()
     ):
         values = {
@@ -102,6 +132,9 @@ def compute(ids, using=DEFAULT_DB_ALIAS):
         if start_on is not None:
             # As the chart counts them: a decade apart, the rest by year.
             values.add(("started", "decade" if decade else f"{start_on.year}|{kind}"))
+        first = first_year_as_of(status, circa, start_on, confirmed_on, end_on)
+        if first is not None:
+            values.add((AS_OF_FROM, _as_of_value(first)))
         found[pk] = values
     if not found:
         return {}
@@ -262,6 +295,27 @@ def of_theme(scope, theme):
     return f"{scope}~{theme}"
 
 
+# The years as of which a partnership is listed (``as_of.queryset_as_of`` of a whole year):
+# a value of each partnership, the first of them (``as_of.first_year_as_of``), four digits.
+# The list's facets, its chart and its kinds by status are also kept per first year, in
+# the scope ``dated(ALL or PUBLISHED, year)``, and the facets of ``BY_KIND_STATUS`` per
+# kind, status and first year, in ``dated(within(…), year)``: a list as of a year adds up
+# those of the years up to it instead of counting the partnerships it keeps (at 100,000
+# partnerships the faceted list as of 2010 counted 3,634 of them, 19 ms of SQL).
+AS_OF_FROM = "as_of_from"
+BY_AS_OF = frozenset(LISTED | {"started", "kind_status"})
+
+
+def _as_of_value(first):
+    return first if first == UNCONFIRMED_PLAN else f"{first:04d}"
+
+
+def dated(scope, first):
+    """The scope of the partnerships of ``scope`` listed as of the year ``first`` (its
+    ``AS_OF_FROM`` value) and after."""
+    return f"{scope}@{first}"
+
+
 def _tally(deltas, values, sign):
     scopes = [ALL, PUBLISHED] if PUBLISHED_VALUE in values else [ALL]
     kind_status = next((value for facet, value in values if facet == "kind_status"), None)
@@ -269,14 +323,20 @@ def _tally(deltas, values, sign):
     themed = [
         of_theme(scope, value) for facet, value in values if facet == "theme" for scope in scopes
     ]
+    first = next((value for facet, value in values if facet == AS_OF_FROM), None)
+    listed_from = [dated(scope, first) for scope in scopes] if first else []
+    narrow_from = [dated(scope, first) for scope in narrow] if first else []
     for facet, value in values:
         for scope in scopes:
             deltas[(scope, facet, value)] += sign
         if facet in BY_KIND_STATUS:
-            for scope in narrow:
+            for scope in (*narrow, *narrow_from):
                 deltas[(scope, facet, value)] += sign
         if facet in BY_THEME:
             for scope in themed:
+                deltas[(scope, facet, value)] += sign
+        if facet in BY_AS_OF:
+            for scope in listed_from:
                 deltas[(scope, facet, value)] += sign
 
 
@@ -550,7 +610,7 @@ def scope_of(queryset):
 # The kept counts a public page reads of a scope: the total and the lists' facets (the
 # statuses), the starts (the chart) and the kinds by status (the home page). A page asks
 # for them in two to four parts; they are read together, once per request.
-READ_TOGETHER = frozenset(LISTED | {"started", "kind_status"})
+READ_TOGETHER = frozenset(LISTED | {"started", "kind_status", AS_OF_FROM})
 # The request's version and what was read for it: {(scopes, facets read, database):
 # {facet: {value: count}}}. Compared by identity: the middleware sets a new tuple for
 # each request, and the one held here cannot be freed and its id given to another's.
@@ -669,14 +729,41 @@ def kept_total(queryset):
     return None if scope is None else total(scope, queryset.db)
 
 
-def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS):
+def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS, year=None):
     """{facet: {value: count}} of ``facets`` (of BY_KIND_STATUS) for the partnerships of
-    ``scope`` with one of ``kinds`` and one of ``statuses`` (every one when empty)."""
+    ``scope`` with one of ``kinds`` and one of ``statuses`` (every one when empty), and
+    with a ``year``, those listed as of that year (``AS_OF_FROM``)."""
+    if year is not None and not kinds and not statuses:
+        return counts_as_of(scope, year, facets, using)
     kinds = kinds or Partnership.Kind.values
     statuses = statuses or Partnership.Status.values
     scopes = [within(scope, kind, status) for kind in kinds for status in statuses]
+    if year is not None:
+        scopes = _dated_scopes(scope, scopes, year, using)
     # The list's facets and its chart, asked apart, are read together.
     return _together(scopes, facets, BY_KIND_STATUS, using)
+
+
+def counts_as_of(scope, year, facets, using=DEFAULT_DB_ALIAS):
+    """{facet: {value: count}} of ``facets`` (of ``BY_AS_OF``) for the partnerships of
+    ``scope`` (ALL or PUBLISHED) listed as of ``year``."""
+    # Its facets, its chart and its kinds by status, asked apart, are read together.
+    return _together(_dated_scopes(scope, [scope], year, using), facets, BY_AS_OF, using)
+
+
+def _dated_scopes(scope, scopes, year, using):
+    """The dated scopes of ``scopes`` (``scope`` or narrower) whose partnerships are
+    listed as of ``year``: of each first year up to it that ``scope`` has partnerships
+    of, and of the plans nobody has confirmed from the current year on."""
+    firsts = counts(scope, [AS_OF_FROM], using)[AS_OF_FROM]
+    now = timezone.localdate().year
+    kept = [
+        first
+        for first in firsts
+        if (first == UNCONFIRMED_PLAN and now <= year)
+        or (first != UNCONFIRMED_PLAN and int(first) <= year)
+    ]
+    return [dated(narrow, first) for narrow in scopes for first in sorted(kept)]
 
 
 def counts_by(scope, facet, value, by, themes=(), using=DEFAULT_DB_ALIAS):
@@ -852,10 +939,11 @@ def started(scope, using=DEFAULT_DB_ALIAS):
     return starts(counts(scope, ["started"], using)["started"])
 
 
-def started_within(scope, kinds, statuses, using=DEFAULT_DB_ALIAS):
+def started_within(scope, kinds, statuses, using=DEFAULT_DB_ALIAS, year=None):
     """``started`` of the partnerships of ``scope`` with one of ``kinds`` and one of
-    ``statuses`` (every one when empty)."""
-    return starts(counts_within(scope, kinds, statuses, ["started"], using)["started"])
+    ``statuses`` (every one when empty), listed as of ``year`` when given."""
+    found = counts_within(scope, kinds, statuses, ["started"], using, year=year)
+    return starts(found["started"])
 
 
 def starts(values):

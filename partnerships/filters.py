@@ -45,7 +45,7 @@ from organisations.models import Organisation
 from places.models import Place
 
 from . import facets
-from .as_of import queryset_as_of
+from .as_of import kept_year, queryset_as_of
 from .models import (
     WITHIN,
     FacetLine,
@@ -884,16 +884,21 @@ class PartnershipFilter(RecordFilterSet):
         return None if others else facets.of_theme(scope, theme.pk)
 
     def kinds_and_statuses(self, chosen=None):
-        """(the kept scope, the kinds chosen, the statuses chosen) when a kind or a status,
-        or both, are all that is chosen; else None. Then the kept counts of those kinds and
-        statuses (``facets.within``) are those of what this filter keeps. ``chosen``: of
-        what those filters alone keep, instead of all it narrows by."""
+        """(the kept scope, the kinds chosen, the statuses chosen, the year as of which)
+        when kinds, statuses and a whole year as of (``as_of.kept_year``: 2010, the 2000s,
+        not a month) are all that is chosen, one of them at least; else None. Then the kept
+        counts of those kinds and statuses (``facets.within``) listed as of that year
+        (``facets.dated``) are those of what this filter keeps. ``chosen``: of what those
+        filters alone keep, instead of all it narrows by."""
         scope = facets.scope_of(self.queryset)
         chosen = self.narrowing() if chosen is None else chosen
-        if scope is None or not chosen or not chosen <= {"kind", "status"}:
+        if scope is None or not chosen or not chosen <= {"kind", "status", "as_of"}:
             return None
         cleaned = self.form.cleaned_data
-        return scope, cleaned.get("kind") or [], cleaned.get("status") or []
+        year = kept_year(cleaned["as_of"]) if "as_of" in chosen else None
+        if "as_of" in chosen and year is None:
+            return None
+        return scope, cleaned.get("kind") or [], cleaned.get("status") or [], year
 
     def kept_starts(self):
         """The chart's starts, as ``facets.started`` gives them, of what this filter keeps
@@ -903,7 +908,8 @@ class PartnershipFilter(RecordFilterSet):
         if (themed := self.theme_scope()) is not None:
             return facets.started(themed, using=using)
         if (kept := self.kinds_and_statuses()) is not None:
-            return facets.started_within(*kept, using=using)
+            scope, kinds, statuses, year = kept
+            return facets.started_within(scope, kinds, statuses, using=using, year=year)
         return None
 
     def kept_for_chosen(self, skip=()):
@@ -918,12 +924,17 @@ class PartnershipFilter(RecordFilterSet):
         # 100,000 partnerships took 19 ms of SQL.
         if (kept := self.kinds_and_statuses()) is None:
             return self.kept_each_alone(skip)
-        scope, kinds, statuses = kept
+        scope, kinds, statuses, year = kept
         using = self.queryset.db
         names = [name for name in self.facets if name in facets.BY_KIND_STATUS - set(skip)]
-        counts = self.with_theme_slugs(facets.counts_within(scope, kinds, statuses, names, using))
-        # Each of the two narrowed by the other alone, the usual faceting rule.
-        pairs = facets.counts(scope, ["kind_status"], using=using)["kind_status"]
+        counts = facets.counts_within(scope, kinds, statuses, names, using, year=year)
+        counts = self.with_theme_slugs(counts)
+        # Each of the two narrowed by the other alone, the usual faceting rule (and by the
+        # year as of which, when one is chosen).
+        if year is None:
+            pairs = facets.counts(scope, ["kind_status"], using=using)["kind_status"]
+        else:
+            pairs = facets.counts_as_of(scope, year, ["kind_status"], using)["kind_status"]
         for name, other in (("kind", statuses), ("status", kinds)):
             if name in skip or name not in self.facets:
                 continue
@@ -965,7 +976,8 @@ class PartnershipFilter(RecordFilterSet):
         if name in facets.BY_THEME and (themed := self.theme_scope(rest)) is not None:
             return facets.counts(themed, [name], using=using)[name]
         if name in facets.BY_KIND_STATUS and (kept := self.kinds_and_statuses(rest)):
-            return facets.counts_within(*kept, [name], using)[name]
+            scope, kinds, statuses, year = kept
+            return facets.counts_within(scope, kinds, statuses, [name], using, year=year)[name]
         if len(rest) != 1 or (other := next(iter(rest))) not in PARTICIPANT_FACETS:
             return None
         if len(cleaned[other]) != 1:

@@ -251,6 +251,21 @@ def test_saves_deletes_and_themes_in_a_shell(registry, numbering):
             if facet in facets.BY_KIND_STATUS
         }
     )
+    # And per the first year as of which it is listed: the list's facets, and those kept
+    # per kind and status.
+    (first,) = [value for facet, value in values if facet == facets.AS_OF_FROM]
+    for scope in ("all", "published"):
+        for narrow, kept_there in (
+            (scope, facets.BY_AS_OF),
+            (facets.within(scope, kind, status), facets.BY_KIND_STATUS),
+        ):
+            expected.update(
+                {
+                    (facets.dated(narrow, first), facet, value): 1
+                    for facet, value in values
+                    if facet in kept_there
+                }
+            )
     # And how many places and regional ties the public's map has.
     expected.update(
         {

@@ -150,7 +150,8 @@ def chart_of(client, query):
         "status=ended&place_kind=municipality",
         "q=suzhou",
         "q=ringsted&status=ended",
-        "status=ended&as_of=2010",
+        # As of a month: the year's kept counts do not say (``as_of.kept_year``).
+        "status=ended&as_of=2010-06",
     ],
 )
 @pytest.mark.parametrize("who", ["public", "staff"])
@@ -215,9 +216,15 @@ def test_the_counts_follow_every_kind_of_write(registry, monkeypatch):
         ("status=ended&kind=sister_city&country=US", {"country"}),
         # Two countries: a partnership with both would count twice in kind's counts.
         ("country=DK&country=US&kind=sister_city", {"country"}),
-        # What a search, a date or two themes keep is not counted by the writes.
+        # As of a whole year, every facet: kept per first year as of which, kind and
+        # status (``facets.dated``).
+        (
+            "status=active&as_of=2010",
+            {"status", "kind", "theme", "country", "place_kind", "organisation_kind"},
+        ),
+        # What a search, a month as of or two themes keep is not counted by the writes.
         ("status=active&q=suzhou", set()),
-        ("status=active&as_of=2010", set()),
+        ("status=active&as_of=2010-06", set()),
         ("theme=energy&theme=water", set()),
     ],
 )
