@@ -775,9 +775,12 @@ def counts_as_of(scope, year, facets, using=DEFAULT_DB_ALIAS):
 
 def _dated_scopes(scope, scopes, year, using):
     """The dated scopes of ``scopes`` (``scope`` or narrower) whose partnerships are
-    listed as of ``year``: of each first year up to it that ``scope`` has partnerships
-    of, and of the plans nobody has confirmed from the current year on."""
-    firsts = counts(scope, [AS_OF_FROM], using)[AS_OF_FROM]
+    listed as of ``year``: of each first year up to it that the registry has
+    partnerships of, and of the plans nobody has confirmed from the current year on."""
+    # Every partnership's first years, a scope of none of which holds nothing: read with
+    # the rest of the whole registry's counts, which the participant filters read too
+    # (``PartnershipFilter.keeps_every``).
+    firsts = counts(ALL, [AS_OF_FROM], using)[AS_OF_FROM]
     now = timezone.localdate().year
     kept = [
         first
