@@ -116,11 +116,13 @@ def test_the_counts_of_a_list_as_of_a_year_read_the_counting_index_alone(client)
             start=f"{1990 + number}",
             end="2030" if number % 5 == 0 else "",
         )
-    params = {"kind": ["sister_city", "cooperation"], "status": "active", "as_of": "2010"}
+    # As of a month: a whole year's counts are kept by the writes, and read no partnership
+    # (tests/partnerships/test_as_of_counts.py).
+    params = {"kind": ["sister_city", "cooperation"], "status": "active", "as_of": "2010-11"}
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("partnerships:partnership-list"), params)
     assert response.status_code == 200
-    # Active, and begun by 2010: the odd ones of the first 21.
+    # Active, and begun by November 2010: the odd ones of the first 21.
     assert response.context["filter"].facet_counts()["status"]["active"] == 10
     # The status facet: every partnership of the chosen kinds, whatever its status, with
     # the whole "as of" test to pass.
