@@ -13,14 +13,16 @@ pytestmark = pytest.mark.django_db
 THIS_YEAR = timezone.localdate().year
 
 
-def as_of(client, date):
+def as_of(client, date, language="en"):
     """{title: status badge text} of the partnership list as of ``date``."""
-    response = client.get(url("partnerships:partnership-list", query=f"as_of={date}"))
+    address = url("partnerships:partnership-list", language, query=f"as_of={date}")
+    response = client.get(address)
     assert response.status_code == 200
     page = response.content.decode()
     found = {}
     for partnership in response.context["object_list"]:
-        card = page[page.index(f">{partnership.title}</a>") :]
+        # A title in another language than the reader's is marked so: <span lang="en">.
+        card = page[page.index(f">{partnership.title}<") :]
         badge = card[card.index('class="status ') :]
         found[partnership.title] = badge[badge.index(">") + 1 : badge.index("</span>")]
     return found
@@ -31,6 +33,17 @@ def test_a_decade_start_is_active_after_it_and_possibly_active_within_it(client)
     assert as_of(client, "1990") == {"Since the 1980s": "Active in 1990"}
     assert as_of(client, "1985") == {"Since the 1980s": "Possibly active in 1985"}
     assert as_of(client, "1975") == {}
+
+
+def test_the_danish_list_says_what_was_so_then_in_danish(client):
+    PartnershipFactory(title="Since the 1980s", status="active", start="1980s")
+    PartnershipFactory(title="Ended", status="ended", start="1990", end="1995")
+    PartnershipFactory(title="Planned 2012", status="planned", status_as_of="2012")
+    assert as_of(client, "1985", "da") == {"Since the 1980s": "Muligvis aktiv i 1985"}
+    assert as_of(client, "1993", "da")["Since the 1980s"] == "Aktiv i 1993"
+    assert as_of(client, "2000", "da")["Ended"] == "Afsluttet senest i 2000"
+    assert as_of(client, "2013", "da")["Planned 2012"] == "Planlagt i 2013"
+    assert as_of(client, "2020", "da")["Planned 2012"] == "Ubekræftet i 2020"
 
 
 def test_circa_widens_a_year_by_one_each_way(client):
