@@ -11,7 +11,9 @@ a filter reads a few hundred rows instead of the registry; the participant filte
 partnership's values in ``FacetValue`` too. The map is kept the same way: the places
 each partnership is drawn at, its ties between them and between their regions (``Drawn``).
 So are the places it lies in at any depth (``WITHIN``), for a place's page and the list's
-place filter.
+place filter, and the first year as of which it is listed (``AS_OF_FROM``), for a list
+as of a year. Some counts are also kept narrower: per kind and status (``within``), per
+theme (``of_theme``) and per that first year (``dated``).
 
 Every write path reaches ``refresh()`` in the model layer (``connect()``): ``post_save``,
 ``post_delete`` and ``m2m_changed`` for single writes, and ``core.versioning.bulk_written``
