@@ -149,14 +149,12 @@ def version_bump():
         return None
     from django.db import transaction
 
-    from partnerships.models import Partnership
+    from partnerships.models import FacetCount, Partnership
 
     def committed(moves_the_map=False):
         with transaction.atomic():
             bump(model=Partnership)
             if moves_the_map and "map" in PART_MODELS:
-                from partnerships.models import FacetCount
-
                 bump(model=FacetCount)
 
     return committed

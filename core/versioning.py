@@ -172,16 +172,14 @@ def current(using=DEFAULT_DB_ALIAS, parts=False):
 
 def part_version(part, using=DEFAULT_DB_ALIAS):
     """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations",
-    "map"):
-    the request's, while a public page is served, else read as ``current()`` reads the
-    registry's."""
-    if using == DEFAULT_DB_ALIAS and (found := request_part_versions.get()) is not None:
-        return found[part]
-    return _read(using, *_columns(part))
+    "map"): the request's, while a public page is served, else read as ``current()``
+    reads the registry's."""
+    return part_versions([part], using)[0]
 
 
 def part_versions(parts, using=DEFAULT_DB_ALIAS):
-    """[``part_version(part)`` of each of ``parts``], read in one query if read."""
+    """[``part_version(part)`` of each of ``parts``]: the request's, or read in one
+    query."""
     if using == DEFAULT_DB_ALIAS and (found := request_part_versions.get()) is not None:
         return [found[part] for part in parts]
     found = _read(using, *(column for part in parts for column in _columns(part)))
