@@ -29,10 +29,18 @@ class ExploreSchema(AutoSchema):
         return self.view.filter_backends
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves the FilterSet it filters by on the view."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filters = super().get_filterset(request, queryset, view)
+        return view.filters
+
+
 class ExploreViewSet(ContentLanguageMixin, viewsets.GenericViewSet):
     queryset = Partnership.objects.all()
     filterset_class = explore.ExploreFilter
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     pagination_class = None
     permission_classes = [permissions.AllowAny]
     schema = ExploreSchema()
@@ -41,6 +49,7 @@ class ExploreViewSet(ContentLanguageMixin, viewsets.GenericViewSet):
         return Partnership.objects.visible_to(self.request.user)
 
     def filtered(self):
+        """The partnerships the filters keep; ``self.filters``: the filters, valid."""
         return self.filter_queryset(self.get_queryset())
 
 
@@ -186,10 +195,14 @@ class MapViewSet(ExploreViewSet):
         responses={200: MAP_SCHEMA, 400: ERROR},
     )
     def list(self, request):
-        partnerships = self.filtered()
+        partnerships, filters = self.filtered(), self.filters
         if request.query_params.get("partnership"):
-            partnerships = partnerships.filter(slug=request.query_params["partnership"])
-        return Response(Written(explore.map_geojson(partnerships, request, user=request.user)))
+            partnerships, filters = (
+                partnerships.filter(slug=request.query_params["partnership"]),
+                None,
+            )
+        written = explore.map_geojson(partnerships, request, user=request.user, filters=filters)
+        return Response(Written(written))
 
 
 class NetworkViewSet(ExploreViewSet):

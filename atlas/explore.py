@@ -280,10 +280,11 @@ def _name_order():
 TABLE_ROWS = 200
 
 
-def map_drawing(partnerships, user=None):
+def map_drawing(partnerships, user=None, filters=None):
     """The map of ``partnerships`` as ``user`` sees it: {"geojson": its GeoJSON as the API
     writes it (``map_data``), with the site's own addresses; "meta": what it counts; "places" and
-    "lines": the properties of the first ``TABLE_ROWS`` of each}.
+    "lines": the properties of the first ``TABLE_ROWS`` of each}. ``filters``: the valid
+    ``ExploreFilter`` that narrowed the partnerships to ``partnerships``, if nothing else did.
 
     Without a filter the counts are those the writes keep (``partnerships.facets``);
     with one, every participant of the partnerships is read and counted here. The map
@@ -297,10 +298,16 @@ def map_drawing(partnerships, user=None):
     it, and any write may rename that: such a map is kept with the partnership's id, and
     each answer reads the names (one query). The counts' keeper moves the map version
     when a tie passes from one partnership to another, the counts as they were.
+
+    A map of some kinds and statuses alone is counted here but kept the same way: the
+    keeper also moves the map version when a partnership on the map changes kind or
+    status. At 100,000 partnerships the published active sister cities' took 70 ms of CPU
+    to draw, after every write.
     """
     urls = Urls()
     participants = visible_participants(user)
     kept_scope = _kept_scope(partnerships, user)
+    by_kind_and_status = filters is not None and _by_kind_and_status(filters)
 
     def drawn():
         """The map's data, its lines of one partnership unnamed, and where to name them."""
@@ -329,25 +336,31 @@ def map_drawing(partnerships, user=None):
 
     # Named anew when what is kept changes, so that no entry kept before is read as one.
     parts = [partnerships, participants, urls.patterns, get_language()]
-    if kept_scope is not None:
+    if kept_scope is not None or by_kind_and_status:
         found = per_version("map-kept", parts, kept, of=("map", "places"))
         # The kept counts' lines are named among the partnerships the reader sees.
         return found if "geojson" in found else written(found, partnerships)
     return per_version("map-written", parts, lambda: written(*drawn()))
 
 
-def map_data(partnerships, user=None):
+def _by_kind_and_status(filters):
+    """Whether ``filters`` choose kinds or statuses and nothing else that narrows."""
+    kept = filters.kinds_and_statuses()
+    return kept is not None and kept[3] is None
+
+
+def map_data(partnerships, user=None, filters=None):
     """GeoJSON: a point per place with its count, a line per pair of places with theirs
     (``map_drawing``, read)."""
-    return orjson.loads(map_drawing(partnerships, user)["geojson"])
+    return orjson.loads(map_drawing(partnerships, user, filters)["geojson"])
 
 
-def map_geojson(partnerships, request, user=None):
+def map_geojson(partnerships, request, user=None, filters=None):
     """``map_data`` written, as the API gives it: its addresses absolute. They are the
     values of its keys "url" (of a place, of a partnership) and "place_url"; JSON writes
     a quote within a text as \\", so no text can be taken for one of those keys."""
     origin = request.build_absolute_uri("/").rstrip("/").encode()
-    written = map_drawing(partnerships, user)["geojson"]
+    written = map_drawing(partnerships, user, filters)["geojson"]
     for key in (b'"url":"/', b'"place_url":"/'):
         written = written.replace(key, key[:-1] + origin + b"/")
     return written

@@ -95,11 +95,12 @@ class ExploreView(TemplateView):
 
     def get_filterset(self):
         filterset = explore.filter_partnerships(self.request.GET or None, request=self.request)
+        valid = filterset.is_bound and filterset.is_valid()
         self.partnerships = (
-            filterset.qs
-            if not filterset.is_bound or filterset.is_valid()
-            else Partnership.objects.none()
+            filterset.qs if valid or not filterset.is_bound else Partnership.objects.none()
         )
+        # What narrowed the partnerships, when something did.
+        self.valid_filters = filterset if valid else None
         return filterset
 
     def query_string(self, **extra):
@@ -131,7 +132,9 @@ class MapView(ExploreView):
         context = super().get_context_data(**kwargs)
         # The page lists the places and lines with the most partnerships; the rest are on
         # the map and in the downloads.
-        drawing = explore.map_drawing(self.partnerships, user=viewer(self.request))
+        drawing = explore.map_drawing(
+            self.partnerships, user=viewer(self.request), filters=self.valid_filters
+        )
         context.update(
             meta=drawing["meta"],
             max_points=explore.MAX_POINTS,

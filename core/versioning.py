@@ -19,7 +19,7 @@ those alone is kept under them and outlives every other write: the map's layout 
 drawing (``atlas.explore``), a place's own parts of its page (``places.views``), an
 organisation's, and the first organisations of a place (``organisations``). The map's
 counts are written by their keeper (``partnerships.facets``), which moves the map version
-when one of them changes.
+when one of them changes, or the kind or status of a partnership on the map.
 
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;

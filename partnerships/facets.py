@@ -390,7 +390,7 @@ def _refresh(ids, using):
     now = compute(ids, using)
     deltas = Counter()
     added, removed = [], []
-    mapped = False  # whether a map's value of any of them changed
+    mapped = False  # whether the map version moves (``_moves_the_map``)
     relisted = {}  # {id: facet values} of those whose listed values changed
     for pk in ids:
         before = stored.get(pk, {})
@@ -401,9 +401,7 @@ def _refresh(ids, using):
         _tally(deltas, after, +1)
         removed += [row for key, row in before.items() if key not in after]
         added += [(pk, facet, value) for facet, value in after - before.keys()]
-        mapped = mapped or any(
-            facet.removeprefix(DRAFT) in MAPPED for facet, _value in before.keys() ^ after
-        )
+        mapped = mapped or _moves_the_map(before.keys(), after)
         if _lined(before.keys()) != _lined(after):
             relisted[pk] = after
     if removed:
@@ -411,8 +409,8 @@ def _refresh(ids, using):
     _insert(FacetValue, VALUE_COLUMNS, added, using)
     _write_lines(relisted, using)
     if mapped:
-        # A tie that passed from one partnership to another, its count as it was: the
-        # map names a line's one partnership by the ids kept with it (``atlas.explore``).
+        # Even with every count as it was: the map names a line's one partnership by the
+        # ids kept with it, and keeps a map of some kinds and statuses (``atlas.explore``).
         # Its counts move with publication too, which no map value holds (``_apply``).
         bump(using, model=FacetCount)
     _apply(deltas, using)
@@ -463,6 +461,22 @@ def _write_lines(lines, using):
 # partnerships counting the 106,292 ties between regions took 12-19 ms of the map's miss on
 # PostgreSQL, to say how many it leaves out. Kept as the count of the value ``""`` of the
 # facet ``values:<facet>``; staff, who see the values of drafts besides, count theirs.
+# A partnership's values whose change moves the map version besides the map's own: the
+# map of some kinds and statuses alone is kept under that version too (``atlas.explore``).
+MAP_FILTERS = frozenset({"kind", "status"})
+ON_MAP = frozenset({("mapped", "1"), (DRAFT + "mapped", "1")})
+
+
+def _moves_the_map(before, after):
+    """Whether the change of a partnership's values from ``before`` to ``after`` changes a
+    map: a value of its own (a tie passed from one partnership to another, its count as
+    it was), or the kind or status of a partnership with a party on the map."""
+    changed = {facet.removeprefix(DRAFT) for facet, _value in before ^ after}
+    if changed & MAPPED:
+        return True
+    return bool(changed & MAP_FILTERS) and not ON_MAP.isdisjoint(before | after)
+
+
 NUMBERED = frozenset({"place", "region_tie"})
 NUMBER = "values:"
 

@@ -75,7 +75,7 @@ def test_writes_that_move_no_count_leave_the_drawing_kept(client, ties):
     partnership = ties["first"]
     writes = [
         lambda: setattr(partnership, "title_en", "Renamed") or partnership.save(),
-        lambda: Partnership.objects.filter(pk=partnership.pk).update(status="ended"),
+        lambda: Partnership.objects.filter(pk=partnership.pk).update(description_en="Renamed"),
         lambda: partnership.themes.add(ThemeFactory()),
         lambda: Event.objects.create(partnership=partnership, date="2012", kind="signing"),
         lambda: OrganisationFactory(name="Not on the map"),
@@ -134,7 +134,7 @@ def test_a_map_that_names_a_partnership_shows_it_renamed_at_once(settings, ties)
 def test_a_map_that_names_a_partnership_reads_only_its_name_again(client, ties):
     PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
     first = client.get("/api/map/")
-    Partnership.objects.filter(slug="first").update(status="ended")
+    Partnership.objects.filter(slug="first").update(title_en="Another title")
     with CaptureQueriesContext(connection) as queries:
         again = client.get("/api/map/")
     sql = [query["sql"] for query in queries]
@@ -162,8 +162,12 @@ def test_a_tie_passed_to_another_partnership_is_named_at_once(settings, ties):
 
 def test_the_map_version_moves_with_the_maps_counts_alone(ties):
     version = map_version()
-    Partnership.objects.filter(slug="first").update(title_en="Another title", status="ended")
+    Partnership.objects.filter(slug="first").update(title_en="Another title")
     ties["first"].themes.add(ThemeFactory())
+    # The kind and status of a partnership no map draws.
+    PartnershipFactory(slug="nowhere", parties=[])
+    version = map_version()
+    Partnership.objects.filter(slug="nowhere").update(status="ended", kind="other")
     assert map_version() == version
     PartnershipFactory(parties=[ties["odense"], ties["aarhus"]])
     assert map_version() != version
@@ -184,3 +188,92 @@ def test_staff_and_the_public_each_see_their_own_kept_map(admin_client, client, 
     assert ("aarhus", "odense") in lines(admin_client.get("/api/map/").json())
     Partnership.objects.filter(slug="draft").update(publication=Publication.PUBLISHED)
     assert ("aarhus", "odense") in lines(client.get("/api/map/").json())
+
+
+SISTER_CITIES = "/api/map/?kind=sister_city&status=active"
+
+
+def of_kind_and_status(settings, kind="sister_city", status="active", counted=False):
+    """The map of the published partnerships of ``kind`` and ``status``, as the API draws it."""
+    from django.test import Client
+
+    settings.ATLAS_CACHE_PAGES = not counted
+    try:
+        return Client().get(f"/api/map/?kind={kind}&status={status}").json()
+    finally:
+        settings.ATLAS_CACHE_PAGES = True
+
+
+def test_a_map_of_some_kinds_and_statuses_is_kept_across_writes_that_leave_it(client, ties):
+    Partnership.objects.update(kind="sister_city", status="active")
+    first = client.get(SISTER_CITIES)
+    page = client.get("/en/map/?kind=sister_city&status=active")
+    assert first.json()["meta"]["partnerships"] == 6
+    partnership = ties["first"]
+    writes = [
+        lambda: Partnership.objects.filter(pk=partnership.pk).update(description_en="Renamed"),
+        lambda: partnership.themes.add(ThemeFactory()),
+        lambda: Event.objects.create(partnership=partnership, date="2012", kind="signing"),
+        # A partnership of another kind, off the map.
+        lambda: PartnershipFactory(kind="office", parties=[]),
+    ]
+    for write in writes:
+        write()
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(SISTER_CITIES)
+            page_again = client.get("/en/map/?kind=sister_city&status=active")
+        assert again["X-Cache"] == page_again["X-Cache"] == "MISS"
+        # Drawn from the participants; the page's filters read their own counts.
+        assert not [query for query in queries if "partnerships_participant" in query["sql"]]
+        assert again.content == first.content
+        assert page_again.status_code == page.status_code == 200
+
+
+def test_a_map_of_some_kinds_and_statuses_shows_every_write_that_moves_it(settings, ties):
+    Partnership.objects.update(kind="sister_city", status="active")
+    r = ties
+    of_kind_and_status(settings)
+    second = Partnership.objects.get(slug="second")
+    writes = [
+        # Its kind and status, through update() and save(), on and off the map.
+        lambda: Partnership.objects.filter(slug="first").update(status="ended"),
+        lambda: setattr(second, "kind", "cooperation") or second.save(),
+        lambda: Partnership.objects.filter(slug="first").update(status="active"),
+        lambda: Partnership.objects.filter(slug="fifth").update(kind="office", status="ended"),
+        # Taken off the public map, and a participant moved.
+        lambda: Partnership.objects.filter(slug="sixth").update(publication=Publication.DRAFT),
+        lambda: Participant.objects.filter(partnership=r["first"], place=r["aarhus"]).update(
+            place=r["odense"]
+        ),
+        lambda: PartnershipFactory(
+            kind="sister_city", status="active", parties=[r["aarhus"], r["anhui"]]
+        ),
+    ]
+    for write in writes:
+        write()
+        for kind, status in (("sister_city", "active"), ("cooperation", "active")):
+            kept = of_kind_and_status(settings, kind, status)
+            assert kept == of_kind_and_status(settings, kind, status, counted=True)
+    assert of_kind_and_status(settings)["meta"]["partnerships"] == 4
+
+
+def test_a_map_of_kinds_and_statuses_moves_with_a_partnership_on_the_map(ties):
+    version = map_version()
+    Partnership.objects.filter(slug="first").update(status="ended")
+    assert map_version() != version
+    version = map_version()
+    first = ties["first"]
+    first.kind = "office"
+    first.save()
+    assert map_version() != version
+
+
+def test_a_map_of_something_else_is_drawn_after_every_write(client, ties):
+    """Any other filter, a theme here, is counted anew: no version moves with themes."""
+    theme = ThemeFactory(slug="water")
+    client.get("/api/map/?theme=water")
+    ties["first"].themes.add(theme)
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get("/api/map/?theme=water").json()
+    assert [query for query in queries if "partnerships_participant" in query["sql"]]
+    assert data["meta"]["partnerships"] == 1
