@@ -150,7 +150,7 @@ class JSONRenderer(renderers.JSONRenderer):
             written = orjson.dumps(data, default=self.encoder_class().default, option=self.OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        return _separators_escaped(written)
+        return separators_escaped(written)
 
 
 # U+2028 and U+2029 in UTF-8, which DRF's JSON escapes (JavaScript strings could not hold
@@ -159,7 +159,7 @@ _SEPARATORS = ("\u2028".encode(), "\u2029".encode())
 _SEPARATOR_START = _SEPARATORS[0][:1]
 
 
-def _separators_escaped(written):
+def separators_escaped(written):
     """``written`` with U+2028 and U+2029 escaped as DRF writes them.
 
     Their first byte is looked for (``memchr``), each place it stands checked: searching

@@ -277,3 +277,30 @@ def test_a_map_of_something_else_is_drawn_after_every_write(client, ties):
         data = client.get("/api/map/?theme=water").json()
     assert [query for query in queries if "partnerships_participant" in query["sql"]]
     assert data["meta"]["partnerships"] == 1
+
+
+def test_a_line_names_its_partnership_whatever_its_title_holds(client, ties):
+    """Names are written into the kept map where its ids stand: a title that looks like
+    those ids, or holds a line separator, is written as any JSON text."""
+    title = 'Aarhus\u2028Suzhou ,"partnership":[1] "quoted"'
+    alone = PartnershipFactory(title=title, parties=[ties["aarhus"], ties["anhui"]])
+    for address in ("/api/map/", SISTER_CITIES):
+        Partnership.objects.filter(pk=alone.pk).update(kind="sister_city", status="active")
+        answer = client.get(address)
+        assert b"\\u2028" in answer.content and "\u2028".encode() not in answer.content
+        named = [
+            line["partnership"] for line in lines(answer.json()).values() if line["count"] == 1
+        ]
+        assert named == [
+            {
+                "slug": alone.slug,
+                "title": title,
+                "title_language": "en",
+                "url": f"http://testserver/en/partnerships/{alone.slug}/",
+            }
+        ]
+    page = client.get("/en/map/")
+    assert (
+        "Aarhus\u2028Suzhou ,&quot;partnership&quot;:[1] &quot;quoted&quot;"
+        in page.content.decode()
+    )

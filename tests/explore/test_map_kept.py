@@ -13,6 +13,7 @@ from organisations.models import Organisation
 from partnerships import facets
 from partnerships.models import FacetCount, Participant, Partnership
 from places.models import Place
+from tests.explore.drawing import named
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def drawn(user, tally):
         assert tally is not None
     else:
         tally = explore._Counted(partnerships, participants)
-    return explore._name_partnerships(explore._map_data(tally, urls), partnerships, urls)
+    return named(tally, partnerships, urls)
 
 
 def assert_kept_draws_as_counted(monkeypatch, lines=explore.MAX_LINES):
@@ -251,10 +252,8 @@ def test_staff_who_see_draft_places_but_not_organisations_get_the_counted_map(re
     data = explore.map_data(partnerships, user=user)
     assert registry["hidden"].slug in places(data)  # a draft place this reader may see
     urls = explore.Urls()
-    counted = explore._map_data(
-        explore._Counted(partnerships, explore.visible_participants(user)), urls
-    )
-    assert data == explore._name_partnerships(counted, partnerships, urls)
+    counted = explore._Counted(partnerships, explore.visible_participants(user))
+    assert data == named(counted, partnerships, urls)
 
 
 @pytest.mark.django_db(transaction=True)

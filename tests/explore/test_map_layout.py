@@ -14,6 +14,7 @@ from importing.engine import Importer
 from organisations.models import Organisation
 from partnerships.models import Partnership
 from places.models import Place
+from tests.explore.drawing import named
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.importing.conftest import csv_bytes
 
@@ -58,10 +59,7 @@ def drawn(lines=None):
         kept = explore._kept_tally(partnerships, public)
         counted = explore._Counted(partnerships, explore.visible_participants(public))
         urls = explore.Urls()
-        return [
-            explore._name_partnerships(explore._map_data(tally, urls), partnerships, urls)
-            for tally in (kept, counted)
-        ]
+        return [named(tally, partnerships, urls) for tally in (kept, counted)]
     finally:
         explore.MAX_LINES = saved
 
