@@ -175,8 +175,9 @@ def _events_of(ties, among=None, elsewhere=None):
     events = _events_among(among)
     partnerships = ties(among=None if among is None else events.values("partnership_id"))
     # The partnerships' ids as an array, their events looked up by index: as ``IN``,
-    # PostgreSQL hashed a province's 561 and read all 10,000 events to join them.
-    events = events.filter(partnership__in=ArrayOf(partnerships.values("pk")))
+    # PostgreSQL hashed a province's 561 and read all 10,000 events to join them. In no
+    # order: sorting them by title took a tenth of the query.
+    events = events.filter(partnership__in=ArrayOf(partnerships.order_by().values("pk")))
     if elsewhere is None:
         return [events]
     if among is not None:
