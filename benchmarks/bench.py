@@ -233,7 +233,7 @@ def tables(results, search, imports, backend):
     if search is not None:
         lines += [
             "",
-            "benchmarks/search.py on the largest registry (test client, response cache off; "
+            "benchmarks/search.py on the largest registry (test client, each request a miss; "
             "index / plain scan):",
             "",
             "```",
