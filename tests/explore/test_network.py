@@ -3,12 +3,14 @@ import io
 
 import networkx
 import pytest
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.test import Client
 
 from atlas import explore
 from core.models import Publication
+from partnerships.models import Partnership
 from places.models import Place
-from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
+from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory, UserFactory
 from tests.pages import url
 
 pytestmark = pytest.mark.django_db
@@ -307,3 +309,28 @@ def test_the_registry_network_shows_the_latest_to_start_then_the_undated(
     shown = [node["label"] for node in data["nodes"] if node["type"] == "partnership"]
     assert shown == newest
     assert data["meta"]["truncated"] == (limit < 4)
+
+
+def test_each_reader_sees_the_draft_parties_they_may_see(ties, editor):
+    """The public sees no draft party; staff who may see draft places but not draft
+    organisations see those places alone; an editor sees both."""
+    harbin = Place.objects.get(slug="harbin")
+    place = PlaceFactory(name="Draft place", slug="draft-place", publication=Publication.DRAFT)
+    organisation = OrganisationFactory(
+        name="Draft org", slug="draft-org", place=harbin, publication=Publication.DRAFT
+    )
+    PartnershipFactory(slug="with-drafts", parties=[harbin, place, organisation])
+    places_only = UserFactory(is_staff=True)
+    for codename in ("view_place", "view_partnership"):
+        places_only.user_permissions.add(Permission.objects.get(codename=codename))
+    places_only = type(places_only).objects.get(pk=places_only.pk)
+
+    def drafts(user):
+        graph = explore.network(Partnership.objects.visible_to(user), limit=300, user=user)
+        return {
+            node for node in graph.nodes if node in {"place:draft-place", "organisation:draft-org"}
+        }
+
+    assert drafts(AnonymousUser()) == set()
+    assert drafts(places_only) == {"place:draft-place"}
+    assert drafts(editor) == {"place:draft-place", "organisation:draft-org"}
