@@ -900,10 +900,10 @@ def _graph(partnership_ids, participants, around, request):
     graph = Network(partnerships=len(partnership_ids))
     order = fallback_order()
     partnerships = {
-        row["pk"]: _dates_as_text(_shown(row, "title", order))
-        for row in Partnership.objects.filter(pk__in=id_list(partnership_ids)).values(
-            "pk", "slug", *_columns("title"), "kind", "status", "start", "end"
+        row[0]: _dates_as_text(
+            _shown(dict(zip(GRAPH_PARTNERSHIP_COLUMNS, row, strict=True)), "title", order)
         )
+        for row in _GRAPH_PARTNERSHIPS.rows(partnership_ids)
     }
     place_ids, organisation_ids = _parties(participants)
     if isinstance(around, Place):
@@ -956,6 +956,13 @@ def _graph(partnership_ids, participants, around, request):
     if around is not None:
         graph.around = node_id(around._meta.model_name, around.slug)
     return graph
+
+
+GRAPH_PARTNERSHIP_COLUMNS = ["pk", "slug", *_columns("title"), "kind", "status", "start", "end"]
+# Compiled once (``RowsById``), as ``_participants``.
+_GRAPH_PARTNERSHIPS = RowsById(
+    lambda ids: Partnership.objects.filter(pk__in=ids).values_list(*GRAPH_PARTNERSHIP_COLUMNS)
+)
 
 
 def _parties_drawn(place_ids, organisation_ids, urls):
