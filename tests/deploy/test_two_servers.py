@@ -315,8 +315,22 @@ def test_an_admin_save_through_one_server_shows_at_once_through_the_other(site):
         assert f"{place['name']} Renamed" in server.get("/en/places/?kind=city").text
 
 
+def a_fresh_window(needed=20):
+    """Count from nothing, in a window of the throttle with ``needed`` seconds left.
+
+    The throttle counts in fixed windows of a minute (``core.throttling``): a window that
+    turned between the requests and the probes counted the probes anew, and they passed.
+    The counts of the tests before go too."""
+    left = 60 - time.time() % 60
+    if left < needed:
+        time.sleep(left + 0.2)
+    if keys := redis().keys("*throttle_anon*"):
+        redis().delete(*keys)
+
+
 def test_the_api_throttle_counts_across_both_servers(site):
     first, second = site["servers"]
+    a_fresh_window()
     answers = [
         (first if number % 2 == 0 else second).get(f"/api/places/?search=probe{number}").status_code
         for number in range(ANON_RATE)
