@@ -1,6 +1,7 @@
 """What every record FilterSet shares: the search box, countries and facets."""
 
 import copy
+import functools
 from dataclasses import dataclass
 
 import django_filters
@@ -360,6 +361,26 @@ class OrderingFilter(django_filters.OrderingFilter):
 def all_countries():
     """Every ISO country, named in the reader's language; no query to validate a choice."""
     return list(countries)
+
+
+@functools.cache
+def _country_codes():
+    return frozenset(code for code, _name in countries)
+
+
+class CountryChoiceField(django_filters.fields.MultipleChoiceField):
+    """Countries chosen by their codes, each checked against the codes: a choice checked
+    as Django checks one walked every country, named in the reader's language, and took
+    0.5 ms a value."""
+
+    def valid_value(self, value):
+        return str(value) in _country_codes()
+
+
+class CountriesFilter(AnyOfFilter):
+    """Any of the countries chosen (``AnyOfFilter``), by their codes."""
+
+    field_class = CountryChoiceField
 
 
 def year_input():

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import (
     AnyOfFilter,
+    CountriesFilter,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -15,7 +16,7 @@ from .models import Organisation
 
 class OrganisationFilter(RecordFilterSet):
     kind = AnyOfFilter(label=_("Kind"), choices=Organisation.Kind.choices, distinct=False)
-    country = AnyOfFilter(label=_("Country"), choices=all_countries, distinct=False)
+    country = CountriesFilter(label=_("Country"), choices=all_countries, distinct=False)
     place = RecordNameFilter(
         label=_("Based in"),
         help_text=_("Any name of the place; includes the places inside it."),

@@ -27,6 +27,7 @@ from core.fields import PartialDateFormField
 from core.filters import (
     MATCHED_IDS,
     AnyOfFilter,
+    CountryChoiceField,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -173,6 +174,10 @@ class StringsFilter(django_filters.MultipleChoiceFilter):
     pass
 
 
+class CountryCodesFilter(StringsFilter):
+    field_class = CountryChoiceField
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     pass
@@ -280,7 +285,7 @@ class PartnershipFilter(RecordFilterSet):
         to_field_name="slug",
         method="filter_theme",
     )
-    country = StringsFilter(
+    country = CountryCodesFilter(
         label=_("Country of a participant"), choices=all_countries, method="filter_country"
     )
     place_kind = django_filters.MultipleChoiceFilter(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import (
     AnyOfFilter,
+    CountriesFilter,
     OrderingFilter,
     RecordFilterSet,
     RecordNameFilter,
@@ -39,7 +40,7 @@ class PlaceOrdering(OrderingFilter):
 
 class PlaceFilter(RecordFilterSet):
     kind = AnyOfFilter(label=_("Kind"), choices=Place.Kind.choices, distinct=False)
-    country = AnyOfFilter(label=_("Country"), choices=all_countries, distinct=False)
+    country = CountriesFilter(label=_("Country"), choices=all_countries, distinct=False)
     parent = RecordNameFilter(
         label=_("Part of"),
         help_text=_("Any name of the place it lies in directly."),

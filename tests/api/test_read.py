@@ -181,6 +181,30 @@ def test_the_public_filters_work_on_the_api(api):
     assert api.get("/api/partnerships/", {"status": "nonsense"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "endpoint, page",
+    [
+        ("/api/places/", "/en/places/"),
+        ("/api/organisations/", "/en/organisations/"),
+        ("/api/partnerships/", "/en/partnerships/"),
+    ],
+)
+def test_a_country_is_chosen_by_its_code_and_nothing_else(api, client, endpoint, page):
+    """Each country checked against the codes (``core.filters.CountryChoiceField``)."""
+    aarhus = PlaceFactory(name="Aarhus", country="DK")
+    OrganisationFactory(name="Aarhus University", country="DK", place=aarhus)
+    PartnershipFactory(title="Aarhus tie", parties=[aarhus, PlaceFactory(country="CN")])
+    found = api.get(endpoint, {"country": ["DK", "CN"]})
+    assert found.status_code == 200 and found.json()["count"] >= 1
+    for wrong in ("XX", "dk", "Denmark", "DK "):
+        refused = api.get(endpoint, {"country": ["DK", wrong]})
+        assert refused.status_code == 400
+        assert refused.json()["country"] == [
+            f"Select a valid choice. {wrong} is not one of the available choices."
+        ]
+        assert client.get(page, {"country": wrong}).status_code == 200
+
+
 def test_ordering(api):
     for name in ["Beta", "Alpha", "Gamma"]:
         PlaceFactory(name=name)
