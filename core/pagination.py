@@ -2,7 +2,8 @@
 public lists and the API's, and the search's ranked lists."""
 
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connections, models
+from django.db.models import F, OrderBy
 
 
 def ends_in_key(queryset):
@@ -54,6 +55,9 @@ class EitherEndPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
+        if isinstance(rows, Merged):
+            # The count the view knows (``known_count``), not the list's own COUNT.
+            return self._get_page(rows.between(self.count, bottom, top), number, self)
         if not isinstance(rows, models.QuerySet) or not rows.ordered:
             return super().page(number)
         return self._get_page(rows_between(rows, self.count, bottom, top), number, self)
@@ -77,7 +81,138 @@ def rows_between(rows, count, start, stop):
     return page
 
 
-class Ranked:
+class ReadInPages:
+    """A list that reads only the rows asked for: ``list[start:stop]`` calls
+    ``between(len(list), start, stop)``."""
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            found = self[key : key + 1]
+            if not found:
+                raise IndexError(key)
+            return found[0]
+        total = self.count()
+        start, stop, step = key.indices(total)
+        if step != 1:
+            raise ValueError(f"{type(self).__name__} lists are read in order.")
+        return self.between(total, start, stop)
+
+
+class Merged(ReadInPages):
+    """A list in its own order, read a page at a time as the merge of its parts, each read
+    in that order from the front (or the far end) of an index that leads with the fields
+    that tell the parts apart.
+
+    ``rows`` is the list: a queryset ordered (by its own order or its model's) by fields
+    and expressions, without NULLS FIRST or LAST. ``parts`` are {field: value} of the
+    same fields, and between them hold every row of the list once; ``count`` is how many
+    rows it holds, or a function that tells.
+
+    A list of two kinds of partnership sorted every row it held for each page: the active
+    sister cities and cooperations as of 2010, 4,958 of 100,000 partnerships, took SQLite
+    6.9 ms to sort for the first page; read from the front of each kind's part of the
+    index on kind, status and title, and merged, 0.14 ms. The parts are one query,
+    compiled once with marks for their values, and run together as a UNION ALL.
+    """
+
+    _MARK = "\x00atlas-merged-{}\x00"
+    # A shorter list is sorted whole: faster than a second query, and the parts' query
+    # built and compiled. The 500 of the list above at 10,000 partnerships took 0.8 ms
+    # more to read merged.
+    MERGED_FROM = 2000
+    # The databases whose planner sorts every row of such a list. PostgreSQL read the
+    # first page of the 4,958 above in 0.6 ms, and merged its pages took 1.4–1.7 ms
+    # longer: a second query, and the parts' built and compiled.
+    VENDORS = frozenset({"sqlite"})
+
+    def __init__(self, rows, parts, count):
+        self.rows = with_tie_break(rows)
+        self.parts = parts
+        self._count = count
+
+    def count(self):
+        if callable(self._count):
+            self._count = self._count()
+        return self._count
+
+    def between(self, total, start, stop):
+        """Rows ``start`` to ``stop`` of the list, ``total`` long."""
+        if total < self.MERGED_FROM:
+            return rows_between(self.rows, total, start, stop)
+        if start >= stop:
+            return []
+        # From the nearer end, as ``rows_between``: the order ends in the key.
+        reverse = start > total - stop
+        ids = self._ids(total - stop, total - start, reverse) if reverse else self._ids(start, stop)
+        if reverse:
+            ids.reverse()
+        records = {record.pk: record for record in self.rows.filter(pk__in=ids).order_by()}
+        return [records[pk] for pk in ids if pk in records]  # deleted meanwhile
+
+    def _ids(self, first, last, reverse=False):
+        """The ids of rows ``first`` to ``last`` of the list, or of its reverse."""
+        order = [(expression, descending != reverse) for expression, descending in self.order()]
+        keys = {f"_merged_{i}": term for i, term in enumerate(order)}
+        fields = list(self.parts[0])
+        marks = {self._MARK.format(i): field for i, field in enumerate(fields)}
+        part = (
+            self.rows.filter(**{field: mark for mark, field in marks.items()})
+            .annotate(**{name: expression for name, (expression, _d) in keys.items()})
+            .order_by(*(OrderBy(F(name), descending=d) for name, (_e, d) in keys.items()))
+            .values_list(*keys)
+        )
+        sql, params = part.query.get_compiler(self.rows.db).as_sql()
+        arms, values = [], []
+        for i, found in enumerate(self.parts):
+            arms.append(f"SELECT * FROM ({sql} LIMIT {int(last)}) AS merged_{i}")
+            values += [found[marks[p]] if isinstance(p, str) and p in marks else p for p in params]
+        columns = ", ".join(f"{i}{' DESC' if d else ''}" for i, (_e, d) in enumerate(order, 1))
+        query = (
+            f"{' UNION ALL '.join(arms)} ORDER BY {columns} "
+            f"LIMIT {int(last - first)} OFFSET {int(first)}"
+        )
+        with connections[self.rows.db].cursor() as cursor:
+            cursor.execute(query, values)
+            return [row[-1] for row in cursor.fetchall()]  # the order ends in the key
+
+    def order(self):
+        """[(expression, descending)] of the list's order, or None when it has another
+        kind of term."""
+        query = self.rows.query
+        terms = query.order_by or (self.rows.model._meta.ordering if query.default_ordering else ())
+        order = []
+        for term in terms:
+            if isinstance(term, str):
+                order.append((F(term.lstrip("-")), term.startswith("-")))
+            elif isinstance(term, OrderBy) and not (term.nulls_first or term.nulls_last):
+                order.append((term.expression, term.descending))
+            else:
+                return None
+        return order
+
+    @classmethod
+    def of(cls, rows, parts, count):
+        """``Merged(rows, parts, count)``, or ``rows`` when its order is not one it reads
+        (``order``) or its rows are not each a row of the table (DISTINCT, GROUP BY)."""
+        merged = cls(rows, parts, count)
+        query = merged.rows.query
+        if (
+            connections[rows.db].vendor not in cls.VENDORS
+            or not parts
+            or not merged.rows.ordered
+            or not ends_in_key(merged.rows)
+            or query.distinct
+            or query.group_by is not None
+            or merged.order() is None
+        ):
+            return rows
+        return merged
+
+
+class Ranked(ReadInPages):
     """A list in order of rank, then in its own order within a rank, read rank by rank.
 
     ``first`` holds the first ranks in the list's order: each the list of its ids when
@@ -103,18 +238,7 @@ class Ranked:
     def count(self):
         return self.total
 
-    def __len__(self):
-        return self.total
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            found = self[key : key + 1]
-            if not found:
-                raise IndexError(key)
-            return found[0]
-        start, stop, step = key.indices(self.total)
-        if step != 1:
-            raise ValueError("Ranked lists are read in order.")
+    def between(self, total, start, stop):
         ranked, offset = [], 0
         for rank, ids in enumerate(self.first):
             begin, end = max(start - offset, 0), max(stop - offset, 0)
