@@ -782,11 +782,15 @@ def counts_within(scope, kinds, statuses, facets, using=DEFAULT_DB_ALIAS, year=N
     return _together(scopes, facets, BY_KIND_STATUS, using)
 
 
-def counts_as_of(scope, year, facets, using=DEFAULT_DB_ALIAS):
+def counts_as_of(scope, year, facets, using=DEFAULT_DB_ALIAS, alone=False):
     """{facet: {value: count}} of ``facets`` (of ``BY_AS_OF``) for the partnerships of
-    ``scope`` (ALL or PUBLISHED) listed as of ``year``."""
+    ``scope`` (ALL or PUBLISHED) listed as of ``year``; with ``alone``, read by
+    themselves, for a page that asks nothing else of them."""
+    scopes = _dated_scopes(scope, [scope], year, using)
+    if alone:
+        return _counted(scopes, facets, using)
     # Its facets, its chart and its kinds by status, asked apart, are read together.
-    return _together(_dated_scopes(scope, [scope], year, using), facets, BY_AS_OF, using)
+    return _together(scopes, facets, BY_AS_OF, using)
 
 
 def _dated_scopes(scope, scopes, year, using):

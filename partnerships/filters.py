@@ -973,7 +973,11 @@ class PartnershipFilter(RecordFilterSet):
         if year is None:
             pairs = facets.counts(scope, ["kind_status"], using=using)["kind_status"]
         else:
-            pairs = facets.counts_as_of(scope, year, ["kind_status"], using)["kind_status"]
+            # Nothing else is asked of the whole registry as of the year. Read with the
+            # rest of its facets, the pairs of 32 years at 10,000 partnerships took SQLite
+            # 1.6 ms (380 sums), and alone 0.39 (30).
+            pairs = facets.counts_as_of(scope, year, ["kind_status"], using, alone=True)
+            pairs = pairs["kind_status"]
         for name, other in (("kind", statuses), ("status", kinds)):
             if name in skip or name not in self.facets:
                 continue
