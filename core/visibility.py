@@ -53,7 +53,8 @@ def published_looked_up(field, model, user):
     never turned into a join."""
     if sees_drafts(model, user):
         return None
-    publication = model._base_manager.filter(pk=OuterRef(field)).values("publication")
+    # In no order: in its model's, PostgreSQL sorted each row's one record by title.
+    publication = model._base_manager.filter(pk=OuterRef(field)).order_by().values("publication")
     return Exact(Subquery(publication), Publication.PUBLISHED)
 
 

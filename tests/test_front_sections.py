@@ -293,3 +293,34 @@ def test_a_places_latest_events_are_those_of_its_ties_and_those_held_there_in_on
     assert public == ["Tie 2018 signed", "Delegation in Aarhus", "Tie 2018 visit in Aarhus"]
     assert staff == expected(True)[1]
     assert staff == ["Tie 2019 signed", "Delegation in Aarhus", "Tie 2018 visit in Aarhus"]
+
+
+def test_the_front_tests_its_rows_as_a_set(client, small_sections, denmark):
+    """Which rows read from the front are ties, and whether each event's partnership is
+    published, are asked in no order: in the partnerships' own order PostgreSQL sorted
+    the 200 a country's page reads by title, and each event's one partnership too."""
+
+    def reading(place):
+        with CaptureQueriesContext(connection) as context:
+            section(client, place)
+        return [q["sql"] for q in context.captured_queries]
+
+    def unordered(sql):
+        return "ORDER BY" not in sql
+
+    # Denmark in every partnership: its events' partnerships looked up one by one.
+    for year in range(2000, 2012):
+        tie(f"Tie {year}", str(year))
+    looked_up = [sql for sql in reading(denmark) if 'AS "publication" FROM' in sql]
+    assert looked_up and all(unordered(sql.split("(SELECT", 1)[1]) for sql in looked_up)
+    # Ties among other partnerships: the front's rows tested for ties.
+    fill()
+    tested = [
+        sql
+        for sql in reading(denmark)
+        if sql.startswith('SELECT "partnerships_partnership"."id" AS "pk" FROM')
+        and "LIMIT" not in sql
+    ]
+    assert tested and all(unordered(sql) for sql in tested)
+    # Both pages read both their cards and their events from the front.
+    assert len(small_sections) == 4 and None not in small_sections

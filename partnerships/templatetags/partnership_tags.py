@@ -78,7 +78,8 @@ def _front(records, field, ties_among, rows, size):
     if not read:
         return None
     among = id_list([pk for pk, _ in read])
-    ties = set(ties_among(among=among).values_list("pk", flat=True))
+    # A set of ids, in no order: in their model's, PostgreSQL sorted them by title.
+    ties = set(ties_among(among=among).order_by().values_list("pk", flat=True))
     every = len(read) < rows
     last = read[-1][1]
     found = [pk for pk, when in read if pk in ties and (every or when > last)]
