@@ -332,7 +332,10 @@ def map_drawing(partnerships, user=None, filters=None):
 def _by_kind_and_status(filters):
     """Whether ``filters`` choose kinds or statuses and nothing else that narrows."""
     kept = filters.kinds_and_statuses()
-    return kept is not None and kept[3] is None
+    if kept is None:
+        return False
+    _scope, _kinds, _statuses, year = kept
+    return year is None
 
 
 def map_data(partnerships, user=None, filters=None):
