@@ -20,6 +20,7 @@ from operator import itemgetter
 
 import orjson
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import F, FloatField, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -774,64 +775,114 @@ def network(partnerships, around=None, steps=1, limit=None, request=None, user=N
     the organisations based in them, as its page does.
     """
     user = user or viewer(request)
+    ids, participants, truncated = _reach(partnerships, around, steps, limit, user)
+    graph = _graph(ids, participants, around, request)
+    graph.truncated = truncated
+    graph.steps = steps if around is not None else 0
+    return graph
+
+
+@dataclass
+class NetworkTable:
+    """A page of the network's partnerships with their parties: the table on the network
+    page, beside the graph the browser draws from ``/api/network/``."""
+
+    partnerships: int
+    truncated: bool
+    around: str
+    page: Page
+    rows: list
+
+
+# The network page's table shows its partnerships a page at a time, as every section of
+# a page shows a page of its records: the 300 of the whole network with their 843
+# parties made 170 KB of HTML and took a third of the page at 10,000 partnerships.
+TABLE_ROWS = 50
+
+
+def network_table(
+    partnerships, around=None, steps=1, limit=None, page=None, request=None, user=None
+):
+    """Page ``page`` (``Paginator.get_page``: the first for anything but a number, the
+    last past the end) of the partnerships that ``network()`` shows for the same
+    arguments, in its order, each with who takes part (``network_table_rows``)."""
+    user = user or viewer(request)
+    ids, participants, truncated = _reach(
+        partnerships, around, steps, limit, user, read_parties=False
+    )
+    page = Paginator(ids, TABLE_ROWS).get_page(page)
+    shown = page.object_list
+    if participants is None:
+        participants = _participants(shown, user)
+    else:
+        on_page = set(shown)
+        participants = [row for row in participants if row[0] in on_page]
+    return NetworkTable(
+        partnerships=len(ids),
+        truncated=truncated,
+        around=node_id(around._meta.model_name, around.slug) if around is not None else "",
+        page=page,
+        rows=_table_rows(shown, participants, request),
+    )
+
+
+def _reach(partnerships, around, steps, limit, user, read_parties=True):
+    """(the ids of the network's partnerships in its order, their participants
+    (``_participants``), whether ``limit`` left some out). Without ``around`` and with
+    ``read_parties`` false, the participants are not read (None): no step needs them."""
     ids = []
     truncated = False
-    requested = steps
     if around is None:
         ids = _newest(partnerships, limit + 1 if limit else None)
         if limit and len(ids) > limit:
             ids, truncated = ids[:limit], True
+        return ids, _participants(ids, user) if read_parties else None, truncated
+    participants = []
+    tied = None
+    if isinstance(around, Partnership):
+        ids = [around.pk]
         participants = _participants(ids, user)
+        steps -= 1
+        place_ids, organisation_ids = _parties(participants)
+    elif isinstance(around, Place):
+        # The first step's partnerships are those within the place, as the writes keep
+        # them (``facets.WITHIN``): of it or a place in it at any depth, or of an
+        # organisation based in one of those. Collecting a province's places and their
+        # organisations to find their partnerships took PostgreSQL 4 ms at 10,000
+        # partnerships, reading every partnership to join them.
+        every = facets.scope_of(Partnership.objects.all())
+        held = None if every is None else facets.count(every, WITHIN, str(around.pk))
+        tied = ties_within([around.pk], held)
     else:
-        participants = []
+        place_ids, organisation_ids = set(), {around.pk}
+    for _step in range(steps):
+        room = None if not limit else limit - len(ids)
+        if room is not None and room <= 0:
+            truncated = True
+            break
+        if tied is None:
+            tied = Participant.objects.filter(
+                # Each sent as one parameter: a country's 5,000 places and 10,000
+                # organisations were as many placeholders to build and parse.
+                Q(place_id__in=id_list(place_ids))
+                | Q(organisation_id__in=id_list(organisation_ids))
+            ).values("partnership_id")
+        found = list(
+            partnerships.filter(pk__in=tied)
+            .exclude(pk__in=ids)
+            .order_by(F("start_on").desc(nulls_last=True), "pk")
+            .values_list("pk", flat=True)[: room + 1 if room is not None else None]
+        )
+        if room is not None and len(found) > room:
+            found, truncated = found[:room], True
+        if not found:
+            break
+        ids += found
+        new = _participants(found, user)
+        participants += new
+        place_ids, organisation_ids = _parties(new)
         tied = None
-        if isinstance(around, Partnership):
-            ids = [around.pk]
-            participants = _participants(ids, user)
-            steps -= 1
-            place_ids, organisation_ids = _parties(participants)
-        elif isinstance(around, Place):
-            # The first step's partnerships are those within the place, as the writes keep
-            # them (``facets.WITHIN``): of it or a place in it at any depth, or of an
-            # organisation based in one of those. Collecting a province's places and their
-            # organisations to find their partnerships took PostgreSQL 4 ms at 10,000
-            # partnerships, reading every partnership to join them.
-            every = facets.scope_of(Partnership.objects.all())
-            held = None if every is None else facets.count(every, WITHIN, str(around.pk))
-            tied = ties_within([around.pk], held)
-        else:
-            place_ids, organisation_ids = set(), {around.pk}
-        for _step in range(steps):
-            room = None if not limit else limit - len(ids)
-            if room is not None and room <= 0:
-                truncated = True
-                break
-            if tied is None:
-                tied = Participant.objects.filter(
-                    # Each sent as one parameter: a country's 5,000 places and 10,000
-                    # organisations were as many placeholders to build and parse.
-                    Q(place_id__in=id_list(place_ids))
-                    | Q(organisation_id__in=id_list(organisation_ids))
-                ).values("partnership_id")
-            found = list(
-                partnerships.filter(pk__in=tied)
-                .exclude(pk__in=ids)
-                .order_by(F("start_on").desc(nulls_last=True), "pk")
-                .values_list("pk", flat=True)[: room + 1 if room is not None else None]
-            )
-            if room is not None and len(found) > room:
-                found, truncated = found[:room], True
-            if not found:
-                break
-            ids += found
-            new = _participants(found, user)
-            participants += new
-            place_ids, organisation_ids = _parties(new)
-            tied = None
-    graph = _graph(ids, participants, around, request)
-    graph.truncated = truncated
-    graph.steps = requested if around is not None else 0
-    return graph
+    return ids, participants, truncated
 
 
 def _newest(partnerships, limit=None):
@@ -1291,25 +1342,47 @@ def find_around(value, user=None):
     return model.objects.visible_to(user).filter(slug=slug).first()
 
 
-def partnership_rows(graph):
-    """Each partnership in the graph with its parties: the table beside the graph."""
+def _table_rows(partnership_ids, participants, request):
+    """Each of the partnerships ``partnership_ids`` with who takes part, in that order:
+    what ``network_table_rows`` writes. Read as the graph reads them (``_graph``), without
+    making the graph's nodes and edges, which the browser draws from the API."""
+    urls = Urls(request)
+    order = fallback_order()
+    kind_labels = _labels(Partnership.Kind)
+    status_labels = _labels(Partnership.Status)
+    role_labels = _labels(Participant.Role)
+    drawn = _parties_drawn(*_parties(participants), urls)
+    nodes = {(kind, pk): node for kind in ("place", "organisation") for pk, node in drawn[kind]}
+    by_key = {node["id"]: node for node in nodes.values()}
     based_in = {
-        edge["source"]: graph.nodes[edge["target"]]
-        for edge in graph.edges
+        edge["source"]: by_key[edge["target"]]
+        for edge in drawn["edges"]
         if edge["relation"] == "based_in"
     }
     parties = defaultdict(list)
-    for edge in graph.edges:
-        if edge["relation"] == "participant":
-            parties[edge["target"]].append(
-                {
-                    "node": graph.nodes[edge["source"]],
-                    "role": edge["role_label"],
-                    "based_in": based_in.get(edge["source"]),
-                }
-            )
+    for partnership_id, place_id, organisation_id, role in participants:
+        node = nodes["place", place_id] if place_id else nodes["organisation", organisation_id]
+        parties[partnership_id].append(
+            {
+                "node": node,
+                "role": role_labels.get(role, role),
+                "based_in": based_in.get(node["id"]),
+            }
+        )
+    rows = {}
+    for row in _GRAPH_PARTNERSHIPS.rows(partnership_ids):
+        row = _dates_as_text(
+            _shown(dict(zip(GRAPH_PARTNERSHIP_COLUMNS, row, strict=True)), "title", order)
+        )
+        row.update(
+            url=urls("partnership", row["slug"]),
+            label=row["title"],
+            label_language=row["title_language"],
+            kind_label=kind_labels.get(row["kind"], row["kind"]),
+            status_label=status_labels.get(row["status"], row["status"]),
+        )
+        rows[row["pk"]] = row
+    # Less any deleted meanwhile.
     return [
-        {"partnership": node, "parties": parties[key]}
-        for key, node in graph.nodes.items()
-        if node["type"] == "partnership"
+        {"partnership": rows[pk], "parties": parties[pk]} for pk in partnership_ids if pk in rows
     ]

@@ -105,6 +105,8 @@ class ExploreView(TemplateView):
 
     def query_string(self, **extra):
         params = self.request.GET.copy()
+        # The network table's page: the graph, the downloads and the map are of them all.
+        params.pop("page", None)
         for key, value in extra.items():
             params[key] = value
         return f"?{params.urlencode()}" if params else ""
@@ -118,7 +120,9 @@ class ExploreView(TemplateView):
             facets=facets,
             chips=active_chips(self.request, filterset, facets),
             filters_active=any(
-                any(values) for key, values in self.request.GET.lists() if key != "steps"
+                any(values)
+                for key, values in self.request.GET.lists()
+                if key not in {"steps", "page"}
             ),
             search_label=self.search_label,
         )
@@ -170,20 +174,25 @@ class NetworkView(ExploreView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         steps, steps_valid = self.steps()
-        graph = explore.network(
+        table = explore.network_table(
             self.partnerships,
             self.around,
             steps,
             limit=explore.NETWORK_LIMIT,
+            page=self.request.GET.get("page"),
             user=viewer(self.request),
         )
         api_params = {"steps": str(steps)}
         if self.around is not None:
-            api_params["around"] = graph.around
+            api_params["around"] = table.around
         context.update(
             around=self.around,
-            graph=graph,
-            rows=explore.partnership_rows(graph),
+            network=table,
+            page_obj=table.page,
+            page_range=table.page.paginator.get_elided_page_range(
+                table.page.number, on_each_side=1, on_ends=1
+            ),
+            rows=table.rows,
             steps=steps,
             steps_valid=steps_valid,
             max_steps=explore.MAX_STEPS,
