@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 import core.serializers
 from core.models import Publication
-from partnerships.models import Partnership
+from partnerships.models import Partnership, Theme
 from places.models import Place
 from tests.factories import PartnershipFactory, PlaceFactory
 
@@ -40,13 +40,19 @@ def registry():
 
 
 def drfs_own(monkeypatch):
-    """DRF's loop over the fields, and fields copied as DRF copies them."""
+    """DRF's loop over the fields, fields copied as DRF copies them, and a nested record's
+    summary written anew each time it comes, not once per record and request."""
     monkeypatch.setattr(
         core.serializers.ListedFieldsMixin,
         "to_representation",
         serializers.Serializer.to_representation,
     )
     monkeypatch.setattr(core.serializers, "_copied", copy.deepcopy)
+    monkeypatch.setattr(
+        core.serializers.NestedSlugField,
+        "to_representation",
+        lambda field, record: field.summary_class(context=field.context).to_representation(record),
+    )
 
 
 def answers(client, addresses):
@@ -98,3 +104,21 @@ def test_a_written_record_is_represented_as_drfs_own(client, editor, registry, m
     ours.pop("titles"), theirs.pop("titles"), ours.pop("updated_at"), theirs.pop("updated_at")
     assert ours == theirs
     assert ours["end"]["text"] == "c. 2020"
+
+
+def test_a_record_named_by_many_reads_as_it_now_is_at_each_request(client, registry):
+    """A theme's summary is written once per request for all the partnerships that name
+    it, never kept for the next request."""
+    address = "/api/partnerships/?page_size=100"
+    theme = Theme.objects.filter(partnerships__publication=Publication.PUBLISHED).first()
+    theme.partnerships.add(*Partnership.objects.filter(publication=Publication.PUBLISHED))
+
+    def names():
+        listed = client.get(address).json()["results"]
+        return [t["name"] for p in listed for t in p["themes"] if t["slug"] == theme.slug]
+
+    before = names()
+    assert len(before) > 1 and set(before) == {theme.name_en}
+    theme.name_en = "Twinning, renamed"
+    theme.save()
+    assert set(names()) == {"Twinning, renamed"}
