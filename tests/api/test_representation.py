@@ -122,3 +122,31 @@ def test_a_record_named_by_many_reads_as_it_now_is_at_each_request(client, regis
     theme.name_en = "Twinning, renamed"
     theme.save()
     assert set(names()) == {"Twinning, renamed"}
+
+
+def test_a_party_in_many_partnerships_keeps_each_participations_role_and_note(client):
+    """A party in every partnership of a list comes with each participation's own role
+    and note, and otherwise the same in each."""
+    aarhus = PlaceFactory(name="Aarhus", slug="aarhus", country="DK")
+    roles = {
+        "aarhus-1": ("partner", ""),
+        "aarhus-2": ("coordinator", "signed for the region"),
+        "aarhus-3": ("funder", ""),
+    }
+    for slug, (role, note) in roles.items():
+        partnership = PartnershipFactory(slug=slug, parties=[aarhus, PlaceFactory()])
+        partnership.participants.filter(place=aarhus).update(role=role, note=note)
+    for language in ("en", "da"):
+        listed = client.get(f"/api/partnerships/?place=aarhus&lang={language}").json()["results"]
+        assert {p["slug"] for p in listed} == set(roles)
+        # Each participant's fields in the order of the schema, role and note last.
+        for partnership in listed:
+            for participant in partnership["participants"]:
+                assert list(participant)[-2:] == ["role", "note"]
+        written = []
+        for partnership in listed:
+            (party,) = [x for x in partnership["participants"] if x["slug"] == "aarhus"]
+            assert (party.pop("role"), party.pop("note")) == roles[partnership["slug"]]
+            written.append(party)
+        assert written[0]["name"] == "Aarhus" and written[0]["url"].endswith("/aarhus/")
+        assert written == [written[0]] * 3
