@@ -797,7 +797,7 @@ class NetworkTable:
 # The network page's table shows its partnerships a page at a time, as every section of
 # a page shows a page of its records: the 300 of the whole network with their 843
 # parties made 170 KB of HTML and took a third of the page at 10,000 partnerships.
-TABLE_ROWS = 50
+NETWORK_TABLE_ROWS = 50
 
 
 def network_table(
@@ -810,7 +810,7 @@ def network_table(
     ids, participants, truncated = _reach(
         partnerships, around, steps, limit, user, read_parties=False
     )
-    page = Paginator(ids, TABLE_ROWS).get_page(page)
+    page = Paginator(ids, NETWORK_TABLE_ROWS).get_page(page)
     shown = page.object_list
     if participants is None:
         participants = _participants(shown, user)

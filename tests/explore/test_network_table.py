@@ -26,7 +26,7 @@ ROWS = re.compile(r'<tr>\n<th scope="row"><a href="[^"]*">([^<]*)</a></th>.*?</t
 def network(monkeypatch):
     """Five partnerships of Ringsted (two Ringsteds: one in Denmark, one in Iowa) and
     Suzhou, the newest first, and a table of two rows a page."""
-    monkeypatch.setattr(explore, "TABLE_ROWS", 2)
+    monkeypatch.setattr(explore, "NETWORK_TABLE_ROWS", 2)
     zealand = PlaceFactory(name="Zealand", slug="zealand", kind=Place.Kind.REGION, country="DK")
     ringsted = PlaceFactory(name="Ringsted", slug="ringsted", parent=zealand, country="DK")
     iowa = PlaceFactory(name="Ringsted", slug="ringsted-iowa", country="US")

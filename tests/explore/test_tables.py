@@ -79,3 +79,22 @@ def test_the_maps_tables_escape_and_mark_names(client, registry):
     ) in html
     danish = page(client, "atlas:map", "da")
     assert '<td><a href="/da/places/suzhou/">Suzhou (kun dansk)</a></td>' in danish
+
+
+def test_the_maps_tables_list_their_own_number_of_rows_not_the_networks(client):
+    """The map's tables list up to ``TABLE_ROWS`` places and lines each, whatever a page
+    of the network's table holds (``NETWORK_TABLE_ROWS``, fewer)."""
+    from atlas import explore
+
+    hub = PlaceFactory(name="Hub", slug="hub", country="DK", latitude=55.0, longitude=10.0)
+    shown = explore.NETWORK_TABLE_ROWS + 5
+    assert shown < explore.TABLE_ROWS
+    for n in range(shown - 1):
+        partner = PlaceFactory(
+            name=f"Partner {n}", slug=f"partner-{n}", latitude=30 + n / 100, longitude=120
+        )
+        PartnershipFactory(slug=f"tie-{n}", parties=[hub, partner])
+    body = page(client, "atlas:map")
+    places = re.findall(r'<tr><th scope="row"><a href="/en/places/[^"]*/">', body)
+    lines = re.findall(r'<tr> <td><a href="/en/places/hub/">', body)
+    assert (len(places), len(lines)) == (shown, shown - 1)
