@@ -1068,11 +1068,14 @@ def _parties_drawn(place_ids, organisation_ids, urls):
                 )
         return drawn
 
+    # Kept in the process too (``local``): nothing changes the drawing it returns; the
+    # graph and the table take its nodes and edges as they are.
     return per_version(
         "graph-parties",
         [sorted(place_ids), sorted(organisation_ids), get_language(), urls.patterns],
         draw,
         of=("places", "organisations"),
+        local=True,
     )
 
 

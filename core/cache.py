@@ -23,7 +23,13 @@ _MISSING = object()
 _SETS = {}
 
 
-def per_version(name, parts, compute, of=()):
+# Values of ``per_version(..., local=True)`` this process has read or computed, the
+# latest LOCAL_VALUES of them: {key: value}, the oldest first.
+_LOCAL = {}
+LOCAL_VALUES = 8
+
+
+def per_version(name, parts, compute, of=(), local=False):
     """``compute()``, computed once per registry version and shared by every worker, page
     and language that asks for the same ``name`` and ``parts``.
 
@@ -37,6 +43,12 @@ def per_version(name, parts, compute, of=()):
     of parts of the registry ("places", "organisations", "map"), the key holds their
     versions instead: for what is worked out from those records alone
     (``core.versioning.PART_MODELS``), kept across writes to anything else.
+
+    With ``local``, the process also keeps the value as it read it, for its next asks of
+    the same key (the last LOCAL_VALUES keys it read or computed): for a large value that
+    outlives many writes and that no caller changes. A network's places and organisations
+    took 1.3 ms to unpickle at 10,000 partnerships, at every answer. The key holds the
+    versions, so a value kept here is never read after a write that moves them.
     """
     if not settings.ATLAS_CACHE_PAGES:
         return compute()
@@ -53,12 +65,23 @@ def per_version(name, parts, compute, of=()):
         f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}atlas.shared.{'.'.join(of) or 'all'}."
         f"{version}.{timezone.localdate()}.{name}.{digest}"
     )
+    if local and (found := _LOCAL.get(key, _MISSING)) is not _MISSING:
+        return found
     cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute()
         cache.set(key, found, settings.CACHE_MIDDLEWARE_SECONDS)
+    if local:
+        _LOCAL[key] = found
+        while len(_LOCAL) > LOCAL_VALUES:
+            del _LOCAL[next(iter(_LOCAL))]
     return found
+
+
+def forget_local():
+    """Drop the values this process keeps for itself (``per_version(local=True)``)."""
+    _LOCAL.clear()
 
 
 def _described(parts):

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.utils import translation
 
+from core import cache as site_cache
 from core.permissions import EDITORS, VIEWERS
 
 from .factories import UserFactory
@@ -20,6 +21,9 @@ def _private_cache(settings):
     # one of its own process, never the site's shared file cache.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    # Nor a value another test's process kept for itself (``per_version(local=True)``):
+    # each test's registry starts at the same versions.
+    site_cache.forget_local()
     # Views are tested as they render, their queries counted; tests/test_cache.py turns
     # the page cache on.
     settings.ATLAS_CACHE_PAGES = False

@@ -3,8 +3,10 @@ whatever writes one, the next graph names it anew and hangs it from where it now
 places of one name come in one order, and each language orders them by its own names."""
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 
 from organisations.models import Organisation
+from partnerships.models import Partnership
 from places.models import Place
 from tests.explore.test_network import get_network
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
@@ -109,3 +111,28 @@ def test_the_page_and_the_api_each_keep_their_own_addresses(client, suzhou):
         page = client.get("/en/network/").content.decode()
         assert 'href="/en/places/suzhou/"' in page
         assert "http://testserver/en/places/suzhou/" not in page
+
+
+def test_a_worker_keeps_a_networks_places_until_places_change(client, suzhou, monkeypatch):
+    """A network's places and organisations, drawn once, are read from the shared cache
+    once by each process and kept there across writes to partnerships
+    (``per_version(local=True)``); a write to a place draws them anew."""
+    read = []
+    get = LocMemCache.get
+
+    def counted(cache, key, *args, **kwargs):
+        if ".graph-parties." in key:
+            read.append(key)
+        return get(cache, key, *args, **kwargs)
+
+    monkeypatch.setattr(LocMemCache, "get", counted)
+    get_network(client)
+    partnership = Partnership.objects.first()
+    partnership.title_en = "Suzhou–Ringsted, renamed"
+    partnership.save()
+    data = get_network(client)
+    assert len(read) == 1
+    assert {n["label"] for n in data["nodes"]} >= {"Suzhou", "Suzhou–Ringsted, renamed"}
+    Place.objects.filter(slug="suzhou").update(name_en="Suzhou City")
+    assert node(get_network(client), "place:suzhou")["label"] == "Suzhou City"
+    assert len(read) == 2
