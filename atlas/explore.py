@@ -803,9 +803,10 @@ NETWORK_TABLE_ROWS = 50
 def network_table(
     partnerships, around=None, steps=1, limit=None, page=None, request=None, user=None
 ):
-    """Page ``page`` (``Paginator.get_page``: the first for anything but a number, the
-    last past the end) of the partnerships that ``network()`` shows for the same
-    arguments, in its order, each with who takes part (``network_table_rows``)."""
+    """Page ``page`` (``Paginator.get_page``: the first for anything but a whole number,
+    the last for a number past the end or below 1) of the partnerships that ``network()``
+    shows for the same arguments, in its order, each with who takes part
+    (``network_table_rows``)."""
     user = user or viewer(request)
     ids, participants, truncated = _reach(
         partnerships, around, steps, limit, user, read_parties=False
