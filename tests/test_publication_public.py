@@ -12,6 +12,7 @@ from core.models import Publication
 from places.models import Place
 
 from .factories import (
+    EventFactory,
     OrganisationFactory,
     PartnershipFactory,
     PlaceFactory,
@@ -286,3 +287,25 @@ def test_a_new_record_sent_as_published_needs_a_source(editor):
     data.update(name="Hals", publication="draft")
     draft = api.post("/api/places/", data, format="json")
     assert draft.status_code == 201 and not Place.objects.get(slug="hals").is_published
+
+
+def test_a_places_timeline_shows_the_events_of_the_ties_each_reader_sees(editor_client):
+    """A province's timeline: the public sees the events of its published ties alone,
+    staff the events of every tie."""
+    jiangsu = PlaceFactory(name="Jiangsu", slug="jiangsu", kind=Place.Kind.PROVINCE)
+    wuxi = PlaceFactory(name="Wuxi", parent=jiangsu)
+    ringsted = PlaceFactory(name="Ringsted", country="DK")
+    tie = PartnershipFactory(title="Wuxi–Ringsted", parties=[wuxi, ringsted])
+    EventFactory(partnership=tie, date="2012", text="Signed in Wuxi")
+    draft = PartnershipFactory(
+        title="Wuxi–Ringsted, planned", parties=[wuxi, ringsted], publication=Publication.DRAFT
+    )
+    EventFactory(partnership=draft, date="2013", text="A visit not yet public")
+    # Jiangsu is not in every partnership: its ties are read by their ids.
+    PartnershipFactory(parties=[ringsted, PlaceFactory(name="Odense", country="DK")])
+    address = url("places:place-detail", slug="jiangsu")
+    # A client of its own: ``editor_client`` is the ``client`` fixture, logged in.
+    public = page(Client(), address)
+    assert "Signed in Wuxi" in public and "A visit not yet public" not in public
+    staff = page(editor_client, address)
+    assert "Signed in Wuxi" in staff and "A visit not yet public" in staff
