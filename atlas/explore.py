@@ -821,7 +821,7 @@ def network_table(
     return NetworkTable(
         partnerships=len(ids),
         truncated=truncated,
-        around=node_id(around._meta.model_name, around.slug) if around is not None else "",
+        around=_around_id(around),
         page=page,
         rows=_table_rows(shown, participants, request),
     )
@@ -953,13 +953,7 @@ def _parties(participants):
 def _graph(partnership_ids, participants, around, request):
     urls = Urls(request)
     graph = Network(partnerships=len(partnership_ids))
-    order = fallback_order()
-    partnerships = {
-        row[0]: _dates_as_text(
-            _shown(dict(zip(GRAPH_PARTNERSHIP_COLUMNS, row, strict=True)), "title", order)
-        )
-        for row in _GRAPH_PARTNERSHIPS.rows(partnership_ids)
-    }
+    partnerships = _partnership_nodes(partnership_ids, urls)
     place_ids, organisation_ids = _parties(participants)
     if isinstance(around, Place):
         place_ids.add(around.pk)
@@ -971,13 +965,49 @@ def _graph(partnership_ids, participants, around, request):
         for pk, node in parties[kind]:
             graph.nodes[node["id"]] = node
             keys[kind, pk] = node["id"]
+    role_labels = _labels(Participant.Role)
+    for pk in partnership_ids:
+        node = partnerships[pk]
+        graph.nodes[node["id"]] = node
+    for partnership_id, place_id, organisation_id, role in participants:
+        node = partnerships[partnership_id]
+        graph.edges.append(
+            {
+                "source": keys["place", place_id]
+                if place_id
+                else keys["organisation", organisation_id],
+                "target": node["id"],
+                "relation": "participant",
+                "role": role,
+                "role_label": role_labels.get(role, role),
+                "kind": node["kind"],
+                "status": node["status"],
+                "start": node["start"],
+                "end": node["end"],
+            }
+        )
+    graph.edges += parties["edges"]
+    graph.around = _around_id(around)
+    return graph
+
+
+def _around_id(around):
+    """The node id of the record a network grows around; "" for the whole registry's."""
+    return "" if around is None else node_id(around._meta.model_name, around.slug)
+
+
+def _partnership_nodes(partnership_ids, urls):
+    """{id: node} of the partnerships ``partnership_ids`` as the graph and its table show
+    them, read in one query compiled once; any deleted meanwhile are not there."""
+    order = fallback_order()
     kind_labels = _labels(Partnership.Kind)
     status_labels = _labels(Partnership.Status)
-    role_labels = _labels(Participant.Role)
-    partnership_keys = {}
-    for pk in partnership_ids:
-        row = partnerships[pk]
-        node = _node(
+    nodes = {}
+    for row in _GRAPH_PARTNERSHIPS.rows(partnership_ids):
+        row = _dates_as_text(
+            _shown(dict(zip(GRAPH_PARTNERSHIP_COLUMNS, row, strict=True)), "title", order)
+        )
+        nodes[row["pk"]] = _node(
             "partnership",
             row,
             "title",
@@ -988,29 +1018,7 @@ def _graph(partnership_ids, participants, around, request):
             start=row["start"],
             end=row["end"],
         )
-        graph.nodes[node["id"]] = node
-        partnership_keys[pk] = node["id"]
-    for partnership_id, place_id, organisation_id, role in participants:
-        row = partnerships[partnership_id]
-        graph.edges.append(
-            {
-                "source": keys["place", place_id]
-                if place_id
-                else keys["organisation", organisation_id],
-                "target": partnership_keys[partnership_id],
-                "relation": "participant",
-                "role": role,
-                "role_label": role_labels.get(role, role),
-                "kind": row["kind"],
-                "status": row["status"],
-                "start": row["start"],
-                "end": row["end"],
-            }
-        )
-    graph.edges += parties["edges"]
-    if around is not None:
-        graph.around = node_id(around._meta.model_name, around.slug)
-    return graph
+    return nodes
 
 
 GRAPH_PARTNERSHIP_COLUMNS = ["pk", "slug", *_columns("title"), "kind", "status", "start", "end"]
@@ -1351,9 +1359,6 @@ def _table_rows(partnership_ids, participants, request):
     what ``network_table_rows`` writes. Read as the graph reads them (``_graph``), without
     making the graph's nodes and edges, which the browser draws from the API."""
     urls = Urls(request)
-    order = fallback_order()
-    kind_labels = _labels(Partnership.Kind)
-    status_labels = _labels(Partnership.Status)
     role_labels = _labels(Participant.Role)
     drawn = _parties_drawn(*_parties(participants), urls)
     nodes = {(kind, pk): node for kind in ("place", "organisation") for pk, node in drawn[kind]}
@@ -1373,20 +1378,10 @@ def _table_rows(partnership_ids, participants, request):
                 "based_in": based_in.get(node["id"]),
             }
         )
-    rows = {}
-    for row in _GRAPH_PARTNERSHIPS.rows(partnership_ids):
-        row = _dates_as_text(
-            _shown(dict(zip(GRAPH_PARTNERSHIP_COLUMNS, row, strict=True)), "title", order)
-        )
-        row.update(
-            url=urls("partnership", row["slug"]),
-            label=row["title"],
-            label_language=row["title_language"],
-            kind_label=kind_labels.get(row["kind"], row["kind"]),
-            status_label=status_labels.get(row["status"], row["status"]),
-        )
-        rows[row["pk"]] = row
+    partnerships = _partnership_nodes(partnership_ids, urls)
     # Less any deleted meanwhile.
     return [
-        {"partnership": rows[pk], "parties": parties[pk]} for pk in partnership_ids if pk in rows
+        {"partnership": partnerships[pk], "parties": parties[pk]}
+        for pk in partnership_ids
+        if pk in partnerships
     ]
