@@ -19,6 +19,11 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def post_worker_init(worker):
+    # Before its first request, the worker loads what Django would load at that request
+    # (config/warmup.py): every URL module, the translations, the database connection.
+    from config.warmup import warm_up
+
+    warm_up()
     # The worker has loaded the app: modules, URL patterns, templates, translations, a few
     # hundred thousand objects that live as long as it does. Frozen, they are left out of
     # the collector's full passes, which a request that builds a large answer (the map

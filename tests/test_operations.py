@@ -2,6 +2,7 @@
 
 import gc
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +73,73 @@ def test_gunicorn_takes_port_and_workers_from_the_environment(monkeypatch):
     assert chosen.accesslog == "-"
 
 
+# What a worker that has warmed up holds, printed by a fresh process as JSON.
+WARMED = """
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.template import engines
+from django.urls import get_resolver
+from django.utils.translation import trans_real
+from config.warmup import warm_up
+warm_up()
+cache = engines["django"].engine.template_loaders[0].get_template_cache
+print(json.dumps({
+    "url_modules": sorted(name for name in sys.modules if name.endswith(".urls")),
+    "templates": sorted(cache),
+    "catalogues": sorted(trans_real._translations),
+    "addresses": sorted(get_resolver().namespace_dict["partnerships"][1]._reverse_dict),
+    "connected": connection.connection is not None,
+}))
+"""
+
+
+def warmed_worker(tmp_path, database_url):
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": database_url,
+        "ATLAS_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", WARMED],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def test_a_gunicorn_worker_loads_the_site_before_its_first_request(tmp_path):
+    # A database without tables: the worker boots all the same, and says why it could
+    # not read the registry version.
+    warmed, log = warmed_worker(tmp_path, f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    for module in ("config.urls", "places.urls", "partnerships.urls", "atlas.urls"):
+        assert module in warmed["url_modules"]
+    for template in ("base.html", "partnerships/partnership_list.html", "admin/change_form.html"):
+        assert template in warmed["templates"]
+    assert {"da", "en"} <= set(warmed["catalogues"])
+    assert {"da", "en"} <= set(warmed["addresses"])
+    assert "The database did not answer while the worker warmed up." in log
+    assert not warmed["connected"]
+
+
+@pytest.mark.django_db
+def test_a_warmed_worker_has_read_the_registry_version(django_assert_num_queries):
+    from config.warmup import warm_up
+
+    with django_assert_num_queries(1) as sql:
+        warm_up()
+    assert "core_registryversion" in sql.captured_queries[0]["sql"]
+    assert connection.connection is not None
+
+
+@pytest.mark.django_db
 def test_a_gunicorn_worker_freezes_what_the_app_loaded(monkeypatch):
     config = load_gunicorn_config(monkeypatch)
     assert gc.get_freeze_count() == 0
