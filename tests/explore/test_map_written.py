@@ -20,10 +20,9 @@ AWKWARD = 'Ærø "Øst" \\ Kommune\u2028Vest'
 
 @pytest.fixture
 def places():
-    """Two Suzhous in two provinces; a Danish place whose name is only Danish, one with a
-    name that JSON must escape; a region without coordinates, itself a party: drawn
-    where its places are on a map joined up to regions, where its country is on one of
-    places."""
+    """Two Suzhous in two provinces; a place whose only name, in Danish, is one JSON must
+    escape; a region without coordinates, itself a party: drawn where its places are on
+    a map joined up to regions, where its country is on a map of places."""
     denmark = PlaceFactory(
         name="Denmark",
         slug="denmark",
