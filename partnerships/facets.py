@@ -917,13 +917,13 @@ def at_most(scope, facet, number, using=DEFAULT_DB_ALIAS, leaving_out=()):
 
     The database reads the index to the one past ``number`` (a ``LIMIT``) and sends what
     it read. Until 6 December 2026 it sent only the first row when there were more,
-    counted by window functions over what it read; on 6 December, at 10,000 partnerships
-    (more than 2,000 ties), that took 3.9 ms on SQLite and 2.6 on PostgreSQL, and the
-    plain ``LIMIT`` 1.4 and 1.5; at 1,000 (1,854 ties) 4.5 and 3.7, against 1.6 and 2.7.
-    Read the fewest first: at 100,000 partnerships, the ties of the 500 provinces and
-    regions without coordinates came first in the index's own order, and SQLite read
-    19,410 rows past them, not 2,000; the public's ties with the fewest partnerships are
-    those of cities, most often."""
+    counted by window functions over what it read. Measured then in the map's
+    transaction: at 10,000 partnerships (more than 2,000 ties) that took 3.4 ms on SQLite
+    and the plain ``LIMIT`` 2.2, on PostgreSQL the same either way; at 1,000 (1,854
+    ties) 4.4 and 3.2 ms, against 2.2 and 2.5. Read the fewest first: at 100,000
+    partnerships, the ties of the 500 provinces and regions without coordinates came first
+    in the index's own order, and SQLite read 19,410 rows past them, not 2,000; the
+    public's ties with the fewest partnerships are those of cities, most often."""
     rows = _kept_rows(scope, [facet], using, leaving_out).order_by("count", "-value")
     sql, params = rows.values_list("value", "count")[: number + 1].query.sql_with_params()
     # Through the cursor: Django's rows of values took 0.9 ms more for 2,001 ties.
