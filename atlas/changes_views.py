@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import MINYEAR, UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,9 +33,23 @@ class ChangesView(TemplateView):
         return self.render_to_response(context)
 
 
+# The first and last moments the page reads back from: a day inside the calendar's ends,
+# so that the moment has a time in UTC, where the database compares it, and in the
+# reader's time zone, where the page shows it. No record changes that close to either end.
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
 def parse_moment(text):
-    """None for no text; a ValueError for text that is no ISO date and time."""
+    """None for no text; a ValueError for text that is no ISO date and time; else the
+    moment in UTC, kept from EARLIEST to LATEST (0001-01-01 in Copenhagen is still year
+    0 in UTC)."""
     if not text:
         return None
     moment = datetime.fromisoformat(text)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year == MINYEAR else LATEST
+    return min(max(moment, EARLIEST), LATEST)

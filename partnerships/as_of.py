@@ -7,6 +7,8 @@ from the stored first and last days); ``state_as_of`` names what it says (in Pyt
 the partial dates of one partnership already loaded).
 """
 
+import datetime
+
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,10 +25,21 @@ UNCONFIRMED = "unconfirmed"
 
 
 def years_later(day, years):
+    """``day`` moved by whole ``years``; 29 February becomes the 28th in a common year.
+
+    The calendar ends at 9999 and starts at year 1: a day past either end is the end.
+    Staff may write any year from 1000 to 9999 (a typo such as "9998" for "1998"), and
+    every page that reads "c. 9999", or a status confirmed in 9998 five years on, must
+    still answer; no day of the calendar lies beyond the end, so nothing is lost."""
+    year = day.year + years
+    if year > datetime.MAXYEAR:
+        return datetime.date.max
+    if year < datetime.MINYEAR:
+        return datetime.date.min
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=year, day=28)
 
 
 def span(date):

@@ -93,6 +93,26 @@ def test_a_bad_moment_is_a_clear_400_not_an_error(client):
     assert "is not a date and time" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "moment, shown",
+    [
+        # In Copenhagen, the first day of year 1 begins in year 0 in UTC.
+        ("0001-01-01", []),
+        ("0001-01-01T00:30:00+05:00", []),
+        # The last hours of 9999 west of Greenwich are in year 10000 in UTC.
+        ("9999-12-31T23:00:00-05:00", ["Town"]),
+        ("9999-12-31", ["Town"]),
+    ],
+)
+def test_a_moment_at_the_ends_of_the_calendar_pages_back_from_there(client, moment, shown):
+    PlaceFactory(name_en="Town")
+
+    response = client.get("/en/changes/", {"before": moment})
+
+    assert response.status_code == 200
+    assert [change.name for change in response.context["changes"]] == shown
+
+
 def test_query_count_does_not_grow_with_the_registry(client, django_assert_max_num_queries):
     for number in range(3):
         PlaceFactory(name_en=f"Small {number}").save()

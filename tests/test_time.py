@@ -61,6 +61,24 @@ def test_a_month_counts_by_its_days(client):
     assert as_of(client, "2011") == {"May 2011": "Active in 2011"}
 
 
+def test_a_day_is_read_on_that_day_in_both_languages(client):
+    PartnershipFactory(title="May 2011", status="active", start="2011-05")
+    PartnershipFactory(title="Ended", status="ended", start="2000", end="2005")
+    PartnershipFactory(title="Planned", status="planned", status_as_of="2011-01")
+    assert as_of(client, "2011-05-03") == {
+        "May 2011": "Possibly active on May 3, 2011",
+        "Ended": "Ended by May 3, 2011",
+        "Planned": "Planned on May 3, 2011",
+    }
+    assert as_of(client, "2011-06-01", "da") == {
+        "May 2011": "Aktiv den 1. juni 2011",
+        "Ended": "Afsluttet senest den 1. juni 2011",
+        "Planned": "Planlagt den 1. juni 2011",
+    }
+    # A day "c." is a span of three years, read "in" as a year is.
+    assert as_of(client, "c. 2011-06-01")["Ended"] == "Ended by c. June 1, 2011"
+
+
 def test_without_a_start_a_tie_is_known_from_its_confirmation(client):
     PartnershipFactory(title="Confirmed 2012", status="active", status_as_of="2012")
     PartnershipFactory(title="Never dated", status="active")
@@ -149,3 +167,38 @@ def test_confirmation_expires_five_years_after_the_last_day_it_may_mean():
     assert current_state(tie, datetime.date(2017, 12, 31)) == "active"
     assert current_state(tie, datetime.date(2018, 1, 1)) == "unconfirmed"
     assert current_state(Partnership(status="active"), datetime.date(2030, 1, 1)) == "active"
+
+
+def test_years_at_the_end_of_the_calendar_are_read_on_every_page(client):
+    # A typo staff may make ("9998" for "1998") and the last date a reader may ask for:
+    # a year on from 9999, or five on from a confirmation in 9998, is past the calendar.
+    PartnershipFactory(title="Typo", slug="typo", status="active", status_as_of="9998")
+    PartnershipFactory(title="Far", slug="far", status="active", start="c. 9999")
+    PartnershipFactory(title="Old", slug="old", status="active", start="c. 1000")
+    for address in [
+        url("partnerships:partnership-list"),
+        url("partnerships:partnership-detail", slug="typo"),
+        url("partnerships:partnership-detail", slug="far"),
+        "/api/partnerships/typo/",
+        "/api/partnerships/far/",
+    ]:
+        assert client.get(address).status_code == 200, address
+
+    last_day = as_of(client, "9999-12-31")
+    assert last_day.keys() == {"Typo", "Far", "Old"}
+    assert (last_day["Typo"], last_day["Old"]) == ("Active on Dec. 31, 9999",) * 2
+    assert as_of(client, "9998") == {
+        "Typo": "Active in 9998",
+        "Far": "Possibly active in 9998",
+        "Old": "Active in 9998",
+    }
+    assert as_of(client, "1000") == {"Old": "Possibly active in 1000"}
+    for address in [
+        url("atlas:map", query="as_of=9999-12-31"),
+        url("atlas:network", query="as_of=9999-12-31"),
+        "/api/partnerships/?as_of=9999-12-31",
+        "/api/partnerships/far/?as_of=9999-12-31",
+        "/api/map/?as_of=9999-12-31",
+        "/api/network/?as_of=9999-12-31",
+    ]:
+        assert client.get(address).status_code == 200, address

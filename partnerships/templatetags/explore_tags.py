@@ -10,9 +10,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, pgettext_lazy
 
 from core.cache import per_version
+from core.dates import DAY
 from core.labels import choice_label
 from core.numbers import grouped
 
@@ -42,6 +43,15 @@ STATE_THEN = {
     PLANNED: gettext_lazy("Planned in %(date)s"),
     UNCONFIRMED: gettext_lazy("Unconfirmed in %(date)s"),
 }
+# A day is "on" it: "Active on 3 May 2011", "Aktiv den 3. maj 2011".
+STATE_ON_DAY = {
+    ACTIVE: gettext_lazy("Active on %(date)s"),
+    POSSIBLY_ACTIVE: gettext_lazy("Possibly active on %(date)s"),
+    # The same English, another Danish: "Afsluttet senest den 3. maj 2011".
+    ENDED: pgettext_lazy("as of a day", "Ended by %(date)s"),
+    PLANNED: gettext_lazy("Planned on %(date)s"),
+    UNCONFIRMED: gettext_lazy("Unconfirmed on %(date)s"),
+}
 
 
 @register.simple_tag
@@ -49,7 +59,8 @@ def partnership_status(partnership, as_of=None):
     """'Active (as of 2012, per source)', 'Unconfirmed', or 'Possibly active in 1985'."""
     if as_of:
         state = state_as_of(partnership, as_of)
-        text, note = STATE_THEN[state] % {"date": as_of.display()}, ""
+        wording = STATE_ON_DAY if as_of.precision == DAY and not as_of.circa else STATE_THEN
+        text, note = wording[state] % {"date": as_of.display()}, ""
     else:
         state = current_state(partnership, timezone.localdate())
         status = choice_label(partnership, "status")
