@@ -183,6 +183,10 @@ class KnownLabelsMixin:
     known_labels = {}
 
     def optgroups(self, name, value, attr=None):
+        # A value no record's key can be (a forged "abc", a number past what the database
+        # holds) selects nothing: the form says the choice is not valid, where Django's
+        # own widget raised ValueError or OverflowError reading it back, a server error.
+        value = [v for v in value if self.could_be_key(v)]
         selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
         if not all(pk in self.known_labels for pk in selected):
             return super().optgroups(name, value, attr)
@@ -192,6 +196,12 @@ class KnownLabelsMixin:
         for pk in selected:
             options.append(self.create_option(name, pk, self.known_labels[pk], True, len(options)))
         return [(None, options, 0)]
+
+    def could_be_key(self, value):
+        remote, options = self.field.remote_field, self.field.remote_field.model._meta
+        # A foreign key names the field it points at; a many-to-many, the key.
+        key = options.get_field(remote.field_name) if hasattr(remote, "field_name") else options.pk
+        return str(value) in self.choices.field.empty_values or could_be_key(key, value)
 
 
 @functools.cache
@@ -212,7 +222,43 @@ def render_in_python(formfield):
     return formfield
 
 
-class FastWidgetsMixin:
+def could_be_key(field, value):
+    """Whether ``value`` reads as a value of the key ``field`` that the database can hold."""
+    try:
+        field.run_validators(field.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
+class KeysCheckedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A many-to-many choice that refuses a key the database cannot hold, as it refuses
+    "abc": Django asks the database for every key it is sent, and SQLite cannot take a
+    number past 2⁶³ (OverflowError, a server error, for a forged form)."""
+
+    def _check_values(self, value):
+        options = self.queryset.model._meta
+        key = options.get_field(self.to_field_name) if self.to_field_name else options.pk
+        for pk in value:
+            if str(pk) not in self.empty_values and not could_be_key(key, pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class KeysCheckedMixin:
+    """For a ModelAdmin or inline: many-to-many choices refuse keys the database cannot
+    hold (``KeysCheckedMultipleChoiceField``)."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", KeysCheckedMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class FastWidgetsMixin(KeysCheckedMixin):
     """For a ModelAdmin or inline: the plainest widgets and labels render in Python."""
 
     form = FastModelForm

@@ -25,6 +25,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import LookupNumbersMixin
 from core.admin import SourceAdmin as BaseSourceAdmin
 from core.models import ImportBatch, Source
 from core.translation import LANGUAGES, content_language
@@ -400,7 +401,7 @@ class BatchRecords:
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(LookupNumbersMixin, admin.ModelAdmin):
     """Every spreadsheet import, with what it did: a read-only page with an Undo button."""
 
     list_display = [

@@ -39,6 +39,7 @@ from .resources import PartnershipType, ThemeType
 PARTY_MODELS = [Place, Organisation]
 # Records of each kind per page of the participant autocomplete.
 PARTY_PAGE_SIZE = 10
+PARTY_LAST_PAGE = 10**9
 # Parties named in a row of the partnership list.
 SHOWN_PARTIES = 3
 
@@ -250,7 +251,9 @@ class PartnershipAdmin(SpreadsheetAdminMixin, PublishableRecordAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         try:
-            page = max(int(request.GET.get("page") or 1), 1)
+            # Past the last page is an empty one; past this one the offset no longer
+            # fits the database's integers.
+            page = min(max(int(request.GET.get("page") or 1), 1), PARTY_LAST_PAGE)
         except ValueError:
             page = 1
         start = (page - 1) * PARTY_PAGE_SIZE
