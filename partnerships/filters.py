@@ -142,25 +142,53 @@ def search_matches(terms, walk):
     Their ids when there are few enough, read in one query, so that the count, the page and
     every facet reuse them; otherwise the search as a subquery. ``walk(model, term)`` gives
     the records a term names and those below them (``named_below``).
+
+    Several words: the word naming the fewest places and organisations is read first when
+    it names few (NARROW_NAMED), and when it finds few (NARROW_IDS) each other word is
+    looked for among those alone. A word such as "province" names thousands of places and
+    finds nearly every partnership: "beiwu province" at 100,000 partnerships read both
+    words' matches in full, 96 ms on PostgreSQL. Otherwise the ids are those every word's
+    UNION holds (INTERSECT); read through the partnership table, PostgreSQL hashed all
+    100,000 ids to join the 3,620 of "hai university" to both words' (53 ms, against 42).
     """
-    each = []
-    for term in terms:
-        titled = Partnership.objects.filter(search_key__contains=term).values("pk")
+
+    def matches(term, among=None):
+        titled = Partnership.objects.filter(search_key__contains=term)
         ties = ties_of_named(walk(Place, term), walk(Organisation, term))
-        each.append(any_of(titled, *ties))
-    if len(each) == 1:
-        # One word (most searches): its UNION holds each id once already. Read through the
-        # partnership table, PostgreSQL hashed all 100,000 ids to join the 1,500 of "wuxi"
-        # (14 ms, against 5 for the UNION alone; SQLite 6 against 3).
-        found = each[0]
-    else:
-        found = Partnership.objects.all()
-        for matching in each:
-            found = found.filter(pk__in=matching)
-    ids = list(found.order_by().values_list("pk", flat=True)[: MATCHED_IDS + 1])
+        if among is not None:
+            titled = titled.filter(pk__in=among)
+            ties = [tie.filter(partnership_id__in=among) for tie in ties]
+        return any_of(titled.values("pk"), *ties)
+
+    def named(term):
+        return sum(len(part) for model in (Place, Organisation) for part in walk(model, term))
+
+    def read(found):
+        return list(found.order_by().values_list("pk", flat=True)[: MATCHED_IDS + 1])
+
+    first, *rest = sorted(terms, key=named)
+    if rest and named(first) <= NARROW_NAMED:
+        ids = read(matches(first))
+        if len(ids) <= min(NARROW_IDS, MATCHED_IDS):
+            for term in rest:
+                if ids:
+                    ids = read(matches(term, among=id_list(ids)))
+            return id_list(ids), ids
+        # Found more than its few names promised: read as if it had named many.
+    found = matches(first)
+    if rest:
+        found = found.intersection(*(matches(term) for term in rest))
+    ids = read(found)
     if len(ids) > MATCHED_IDS:
         return found.values("pk"), None
     return id_list(ids), ids
+
+
+# ``search_matches`` reads the first of several words alone when it names at most this many
+# places and organisations ("wuxi": 79 at 100,000 partnerships, "hai": 944), and looks for
+# the others among its matches when it finds at most this many.
+NARROW_NAMED = 200
+NARROW_IDS = 2000
 
 
 # The API schema cannot guess what these filters take (a method, callable choices, a

@@ -47,6 +47,16 @@ def groups(response):
     ]
 
 
+def shown(response):
+    """What a search page shows of the partnerships: count, records, groups and facets."""
+    section = partnerships(response)
+    facets = [
+        (facet.name, [(o.value, o.count, o.selected) for o in facet.options])
+        for facet in response.context["facets"]
+    ]
+    return section["count"], [str(p) for p in section["records"]], groups(response), facets
+
+
 def test_ties_count_once_for_the_part_just_below_the_named_place(client, provinces):
     response = client.get(url("search", query="q=jiangsu"))
     assert groups(response) == [
@@ -71,19 +81,54 @@ def test_the_groups_count_only_the_ties_the_other_filters_let_through(client, pr
 def test_many_matches_find_the_same_as_few(client, provinces, monkeypatch, query):
     """Past MATCHED_IDS the search stays a subquery instead of a list of ids: same page."""
 
-    def seen(response):
-        section = partnerships(response)
-        facets = [
-            (facet.name, [(o.value, o.count, o.selected) for o in facet.options])
-            for facet in response.context["facets"]
-        ]
-        return section["count"], [str(p) for p in section["records"]], groups(response), facets
-
-    few = seen(client.get(url("search", query=query)))
+    few = shown(client.get(url("search", query=query)))
     monkeypatch.setattr("partnerships.filters.MATCHED_IDS", 0)
-    many = seen(client.get(url("search", query=query)))
+    many = shown(client.get(url("search", query=query)))
     assert few == many
     assert few[0] > 0
+
+
+SEVERAL_WORDS = ["aarhus jiangsu", "suzhou aarhus", "lab aarhus", "jiangsu north", "wuxi pingjiang"]
+
+
+@pytest.mark.parametrize("words", [*SEVERAL_WORDS, "aarhus nowhere", "nowhere jiangsu"])
+def test_several_words_find_the_same_read_one_after_another_or_together(
+    client, provinces, monkeypatch, words
+):
+    """The word naming fewest records is read first and the others looked for among its
+    matches; or every word's matches are intersected; or, finding more than its names
+    promised, the first falls back to the intersection. The same page every way."""
+    # A second Suzhou, in another province, and a second Aarhus tie through it.
+    anhui = PlaceFactory(name="Anhui", kind=Place.Kind.PROVINCE)
+    other_suzhou = PlaceFactory(name="Suzhou", parent=anhui)
+    PartnershipFactory(title="Anhui tie", parties=[other_suzhou, Place.objects.get(name="Aarhus")])
+
+    address = url("search", query=f"q={words.replace(' ', '+')}")
+    one_after_another = shown(client.get(address))
+    monkeypatch.setattr(filters, "NARROW_NAMED", -1)
+    together = shown(client.get(address))
+    monkeypatch.setattr(filters, "NARROW_NAMED", 200)
+    monkeypatch.setattr(filters, "NARROW_IDS", 0)
+    fallen_back = shown(client.get(address))
+    assert one_after_another == together == fallen_back
+    assert (one_after_another[0] > 0) == ("nowhere" not in words)
+
+
+def test_the_word_naming_fewest_is_read_first_and_the_others_among_its_matches(
+    client, provinces, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    address = url("search", query="q=jiangsu+aarhus")
+    with CaptureQueriesContext(connection) as narrowed:
+        client.get(address)
+    monkeypatch.setattr(filters, "NARROW_NAMED", -1)
+    with CaptureQueriesContext(connection) as together:
+        client.get(address)
+    # Aarhus names one place, Jiangsu three records and six below them: Aarhus's six ties
+    # are read, then Jiangsu's among them; together, one query intersects both.
+    assert len(narrowed) == len(together) + 1
 
 
 def test_a_query_of_two_words_groups_below_the_places_named_by_both(client, provinces):
