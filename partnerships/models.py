@@ -241,14 +241,14 @@ class PartnershipQuerySet(RecordQuerySet):
         Every term must match, but not necessarily the same name: 'aarhus harbin' finds the
         partnership between Aarhus and Harbin whatever its title says.
         """
-        queryset = self
+        each = []
         for term in terms:
             # Find the few places and organisations named first, then their ties: far
             # cheaper than testing every participant of every partnership for the term.
             places = Place.objects.matching([term]).values("pk")
             organisations = Organisation.objects.matching([term]).values("pk")
-            queryset = queryset.filter(
-                pk__in=any_of(
+            each.append(
+                any_of(
                     Partnership.objects.filter(search_key__contains=term).values("pk"),
                     Participant.objects.filter(place__in=places).values("partnership_id"),
                     Participant.objects.filter(organisation__in=organisations).values(
@@ -256,7 +256,10 @@ class PartnershipQuerySet(RecordQuerySet):
                     ),
                 )
             )
-        return queryset
+        if not each:
+            return self
+        # Several words: the ids every word's UNION holds, joined to the table once.
+        return self.filter(pk__in=each[0].intersection(*each[1:]) if each[1:] else each[0])
 
     def for_organisations(self, organisations, among=None):
         """Partnerships in which one of ``organisations`` (records or a queryset) takes

@@ -152,6 +152,27 @@ def test_search_folds_spellings_like_the_public_site(api, endpoint):
         assert len(results) == 1, query
 
 
+def test_a_partnership_search_of_several_words_finds_each_in_any_of_its_names(api):
+    aarhus, harbin, odense = (PlaceFactory(name=name) for name in ("Aarhus", "Harbin", "Odense"))
+    # Two Suzhous: either one names the tie.
+    suzhou = PlaceFactory(name="Suzhou", country="CN")
+    PlaceFactory(name="Suzhou", country="CN", parent=PlaceFactory(name="Anhui"))
+    PartnershipFactory(title="Twin towns", parties=[aarhus, harbin])
+    PartnershipFactory(title="Aarhus school ties", parties=[aarhus, suzhou])
+    PartnershipFactory(title="Other", parties=[odense, harbin])
+
+    def found(query):
+        results = api.get("/api/partnerships/", {"search": query}).json()["results"]
+        return sorted(result["title"] for result in results)
+
+    assert found("aarhus harbin") == ["Twin towns"]
+    assert found("twin harbin") == ["Twin towns"]
+    assert found("suzhou aarhus") == ["Aarhus school ties"]
+    assert found("aarhus school ties") == ["Aarhus school ties"]
+    assert found("harbin") == ["Other", "Twin towns"]
+    assert found("aarhus odense") == []
+
+
 def test_place_search_finds_aarhus_by_arhus(api):
     PlaceFactory(name="Århus")
     PlaceFactory(name="Odense")
