@@ -3,7 +3,8 @@
     python benchmarks/outliers.py [--partnerships 100000] [--database-url postgres://…]
 
 `make bench` times one address of each page, chosen to be typical. Readers also search
-for a country (a word naming everything), for one letter, for two common words; crawlers
+for a country (a word naming everything), for one letter, for two common words, for a
+name with its kind ("beiwu province", the second word naming thousands); crawlers
 read the sitemap; researchers download everything, the network around a country and the
 whole network.
 A search for "hai university" took 0.94 s at 100,000 partnerships on PostgreSQL and the
@@ -40,6 +41,8 @@ def addresses():
         ("API list searched for a country", f"/api/partnerships/?q={word}"),
         ("search for one letter", "/en/search/?q=a"),
         ("search for two common words", "/en/search/?q=hai+university"),
+        # A rare name and a word naming every province: read one after the other.
+        ("search for a name and its kind", "/en/search/?q=beiwu+province"),
         ("list as of long ago", "/en/partnerships/?as_of=1990"),
         ("list, far page", "/en/partnerships/?page=400"),
         ("API list, far page", "/api/partnerships/?page=400"),
