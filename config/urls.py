@@ -86,10 +86,14 @@ urlpatterns = [
     path("health/", not_cached(health), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its start-up script from a URL, so scripts stay 'self' only.
+    # GET alone: an OPTIONS request was rendered through the page's HTML template, which
+    # has none for it (TemplateDoesNotExist, a server error).
     path(
         "api/docs/",
         csp_replace(settings.ATLAS_API_DOCS_CSP)(
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", http_method_names=["get", "head"]
+            )
         ),
         name="api-docs",
     ),

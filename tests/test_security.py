@@ -129,6 +129,17 @@ SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECAS
 HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 
 
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE"])
+def test_every_method_on_every_public_address_is_answered_without_a_server_error(
+    client, seed, method
+):
+    # OPTIONS on the API's docs once rendered its HTML template with nothing to show.
+    for address in public_addresses():
+        response = client.generic(method, address)
+        assert response.status_code < 500, (method, address, response.status_code)
+    assert client.generic(method, "/api/docs/").status_code in (200, 405)
+
+
 def test_no_page_runs_inline_script(client, admin_client, seed):
     pages = [(client, address) for address in public_addresses()]
     pages += [(admin_client, address) for address in admin_addresses()]
