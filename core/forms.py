@@ -186,7 +186,7 @@ class KnownLabelsMixin:
         # A value no record's key can be (a forged "abc", a number past what the database
         # holds) selects nothing: the form says the choice is not valid, where Django's
         # own widget raised ValueError or OverflowError reading it back, a server error.
-        value = [v for v in value if self.could_be_key(v)]
+        value = [v for v in value if self.could_name_record(v)]
         selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
         if not all(pk in self.known_labels for pk in selected):
             return super().optgroups(name, value, attr)
@@ -197,7 +197,7 @@ class KnownLabelsMixin:
             options.append(self.create_option(name, pk, self.known_labels[pk], True, len(options)))
         return [(None, options, 0)]
 
-    def could_be_key(self, value):
+    def could_name_record(self, value):
         remote, options = self.field.remote_field, self.field.remote_field.model._meta
         # A foreign key names the field it points at; a many-to-many, the key.
         key = options.get_field(remote.field_name) if hasattr(remote, "field_name") else options.pk
