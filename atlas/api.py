@@ -2,6 +2,7 @@
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -258,3 +259,18 @@ def around_and_steps(params, user=None):
     if errors:
         raise ValidationError(errors)
     return around, int(steps)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """The API's documentation page (Swagger UI), for anyone, signed in or not.
+
+    It reads no one's credentials: the page is the same for all. DRF renders an error
+    through the page's HTML template, whose context processors ask for the user, so a
+    refused request (an ``Accept`` it cannot meet) with an unknown token authenticated
+    there, outside DRF's error handling, and ended in a server error.
+    """
+
+    authentication_classes = []
+    # GET alone: an OPTIONS request was rendered through the page's HTML template, which
+    # has none for it (TemplateDoesNotExist, a server error).
+    http_method_names = ["get", "head"]

@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
+from atlas.api import DocsView
 from atlas.health import health
 from atlas.views import HomeView
 from core.middleware import not_cached
@@ -86,15 +87,9 @@ urlpatterns = [
     path("health/", not_cached(health), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its start-up script from a URL, so scripts stay 'self' only.
-    # GET alone: an OPTIONS request was rendered through the page's HTML template, which
-    # has none for it (TemplateDoesNotExist, a server error).
     path(
         "api/docs/",
-        csp_replace(settings.ATLAS_API_DOCS_CSP)(
-            SpectacularSwaggerSplitView.as_view(
-                url_name="api-schema", http_method_names=["get", "head"]
-            )
-        ),
+        csp_replace(settings.ATLAS_API_DOCS_CSP)(DocsView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path("api/", include(("config.api", "api"))),

@@ -58,15 +58,27 @@ class RejectControlCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._has_control_characters(request):
-            message = _(
-                "The request contains a control character (such as NUL) in its address, "
-                "query or form data. Remove it and try again."
+        try:
+            refused = self._has_control_characters(request)
+        except RecursionError:
+            # Python's JSON decoder recurses once per level, and some thousand nested
+            # lists overflow it: DRF's parser would end there too, in a server error. No
+            # record's JSON nests more than a few levels.
+            return self._refuse(request, _("The JSON body is nested too deeply to read."))
+        if refused:
+            return self._refuse(
+                request,
+                _(
+                    "The request contains a control character (such as NUL) in its address, "
+                    "query or form data. Remove it and try again."
+                ),
             )
-            if request.path.startswith("/api/") or request.content_type == "application/json":
-                return JsonResponse({"detail": message}, status=400)
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+    def _refuse(self, request, message):
+        if request.path.startswith("/api/") or request.content_type == "application/json":
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
     def _has_control_characters(self, request):
         if _CONTROL_IN_ADDRESS.search(request.path):

@@ -140,6 +140,21 @@ def test_every_method_on_every_public_address_is_answered_without_a_server_error
     assert client.generic(method, "/api/docs/").status_code in (200, 405)
 
 
+@pytest.mark.parametrize("accept", ["application/json", "text/html", "text/csv", "image/png"])
+@pytest.mark.parametrize("credentials", ["Token unknown", "Basic Og==", "Bearer x"])
+def test_odd_credentials_and_formats_are_answered_without_a_server_error(
+    client, seed, accept, credentials
+):
+    # The API's docs rendered a refused format through their HTML template, whose context
+    # processors authenticated the unknown token outside DRF's error handling.
+    for address in public_addresses():
+        response = client.get(address, HTTP_ACCEPT=accept, HTTP_AUTHORIZATION=credentials)
+        assert response.status_code < 500, (address, response.status_code)
+    docs = client.get("/api/docs/", HTTP_AUTHORIZATION=credentials)
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content
+
+
 def test_no_page_runs_inline_script(client, admin_client, seed):
     pages = [(client, address) for address in public_addresses()]
     pages += [(admin_client, address) for address in admin_addresses()]
@@ -223,6 +238,24 @@ def test_control_characters_in_a_put_or_patch_form_change_nothing(editor, method
     assert "control character" in response.json()["detail"]
     place.refresh_from_db()
     assert place.name_en == "Vejle"
+
+
+@pytest.mark.parametrize("address", ["/api/places/", "/api/partnerships/", "/admin/login/"])
+def test_json_nested_past_the_decoders_depth_gets_400(editor, address):
+    # Python's JSON decoder recurses once per level: ten thousand nested lists were a
+    # server error, read first by the control-character check and then by DRF's parser.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    for body in ("[" * 10_000, '{"name": ' * 10_000):
+        response = api.generic("POST", address, body, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json()["detail"]
+    # A record's own nesting is read as before.
+    response = api.post(
+        "/api/places/", {"name": "Vejle", "kind": "city", "country": "DK"}, format="json"
+    )
+    assert response.status_code == 201
+    assert Place.objects.count() == 1
 
 
 def test_line_breaks_and_tabs_are_ordinary_text(editor):
