@@ -7,8 +7,12 @@ everywhere is this site. Record apps never import atlas; they reach the site thr
 
 from dataclasses import dataclass
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext as _
+
+from core.forms import could_be_key
 
 # Staff keep these every day, in this order; the rest (tokens, users, groups, lockouts)
 # is looked after now and then and comes below them.
@@ -22,8 +26,42 @@ class QualityView:
     permission: str = ""
 
 
+class SelectionCheckedMixin:
+    """For a ModelAdmin: an action on a selection that names no record ("abc", or a number
+    the database cannot hold) changes nothing and says so, as an empty selection does.
+
+    Django filters the list by the keys posted, unchecked: a forged selection was a server
+    error (ValueError, or OverflowError on SQLite) in every changelist's actions.
+    """
+
+    def response_action(self, request, queryset):
+        key = self.model._meta.pk
+        if not all(
+            could_be_key(key, value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ):
+            self.message_user(
+                request,
+                _("The selection names no record. Select the items again."),
+                messages.WARNING,
+            )
+            return None  # Django sends staff back to the list
+        return super().response_action(request, queryset)
+
+
 class AtlasAdminSite(admin.AdminSite):
     index_template = "admin/index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every admin on the site, the libraries' (axes, tokens) as well as ours, checks
+        # its actions' selections: Django offers no site-wide hook for them.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SelectionCheckedMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (SelectionCheckedMixin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def __init__(self, name="admin"):
         super().__init__(name)

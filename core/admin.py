@@ -29,6 +29,7 @@ from .forms import (
     FastWidgetsMixin,
     LocalizedNumbersMixin,
     TranslatedModelForm,
+    could_be_key,
     render_in_python,
 )
 from .history import (
@@ -352,6 +353,10 @@ class HistoryAdmin(LookupNumbersMixin, SimpleHistoryAdmin):
         object_id = unquote(object_id)
         obj = self.get_object(request, object_id)
         if obj is None:
+            # A deleted record's history is read from its versions; an address that can
+            # name no record ("1.5") has none, where reading them was a server error.
+            if not could_be_key(self.model._meta.pk, object_id):
+                raise Http404
             latest = versions_of(self.model, object_id).order_by("-history_date")
             if not latest:
                 raise Http404

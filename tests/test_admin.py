@@ -97,6 +97,70 @@ def test_a_number_too_large_for_the_database_is_a_lookup_the_list_cannot_read(
     assert admin_client.get(address, {lookup: "abc"})["Location"] == f"{address}?e=1"
 
 
+def registered_actions(admin_client):
+    """(changelist address, action name) of every action of every admin on the site,
+    the libraries' included."""
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        address = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        request = admin_client.get(address).wsgi_request
+        for action in model_admin.get_actions(request):
+            yield address, action
+
+
+@pytest.mark.parametrize("key", ["abc", "1.5", "9" * 30])
+def test_an_action_on_a_forged_selection_changes_nothing_and_says_so(admin_client, key):
+    place = PlaceFactory(name_en="Aarhus", last_reviewed_on=None)
+    actions = list(registered_actions(admin_client))
+    # Ours (review, publish, merge, undo) and Django's delete, on every admin.
+    assert {
+        "mark_reviewed",
+        "publish_selected",
+        "merge_two_selected",
+        "undo",
+        "delete_selected",
+    } <= {action for _, action in actions}
+    for address, action in actions:
+        for selection in ([key], [str(place.pk), key]):
+            for confirmed in ({"index": "0"}, {"post": "yes"}):
+                data = {"action": action, "_selected_action": selection, **confirmed}
+                response = admin_client.post(address, data)
+                # Django's own answer to an empty selection: back to the list.
+                assert response.status_code == 302, (address, action, response.status_code)
+                assert response["Location"] == address
+    messages = [str(message) for message in admin_client.get(address).context["messages"]]
+    assert "The selection names no record. Select the items again." in messages
+    place.refresh_from_db()
+    assert place.last_reviewed_on is None
+    assert Place.objects.count() == 1
+
+
+def test_an_action_on_a_real_selection_still_runs(admin_client):
+    place = PlaceFactory(name_en="Aarhus", last_reviewed_on=None)
+    address = reverse("admin:places_place_changelist")
+    response = admin_client.post(
+        address, {"action": "mark_reviewed", "_selected_action": [place.pk], "index": "0"}
+    )
+    assert response.status_code == 302
+    place.refresh_from_db()
+    assert place.last_reviewed_on == timezone.localdate()
+    confirm = admin_client.post(
+        address, {"action": "delete_selected", "_selected_action": [place.pk], "index": "0"}
+    )
+    assert confirm.status_code == 200
+    assert "Are you sure" in confirm.content.decode()
+
+
+@pytest.mark.parametrize("admin_name", ADMINS)
+@pytest.mark.parametrize("key", ["1.5", "abc", "1/2", "9" * 30])
+def test_the_history_of_an_address_that_names_no_record_is_not_found(admin_client, admin_name, key):
+    ADMINS[admin_name]()
+    base = reverse(f"admin:{admin_name}_history", args=["0"])
+    response = admin_client.get(base.replace("/0/", f"/{key}/"))
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("admin_name", ADMINS)
 def test_changelists_run_a_fixed_number_of_queries(
     admin_client, admin_name, django_assert_max_num_queries
