@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.forms import could_be_key
 from core.models import Merge
 from core.translation import translated
 
@@ -47,15 +48,18 @@ def merge_view(request):
     if not request.user.has_perm(permission(model, "change")):
         raise PermissionDenied
     changelist = admin_url(model, "changelist")
-    pks = [data.get(side, "") for side in SIDES]
-    if not all(pk.isdigit() for pk in pks):
+    key = model._meta.pk
+    # Read as the database's keys: "²" passed str.isdigit() and failed int(), and a number
+    # past 2⁶³ reached SQLite, both server errors.
+    if not all(data.get(side) and could_be_key(key, data[side]) for side in SIDES):
         return refuse(request, _("Choose the two records to merge."), changelist)
+    pks = [key.to_python(data[side]) for side in SIDES]
     if pks[0] == pks[1]:
         return refuse(request, _("Choose two different records to merge."), changelist)
-    found = model._default_manager.in_bulk([int(pk) for pk in pks])
+    found = model._default_manager.in_bulk(pks)
     if len(found) != 2:
         return refuse(request, _("One of the two records no longer exists."), changelist)
-    records = dict(zip(SIDES, (found[int(pk)] for pk in pks), strict=True))
+    records = dict(zip(SIDES, (found[pk] for pk in pks), strict=True))
     rows, _linked = merging.plan(records["a"], records["b"])
 
     if request.method == "POST":

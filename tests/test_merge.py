@@ -345,6 +345,40 @@ def test_an_undone_merge_cannot_be_undone_again(editor_client, ballerup):
     assert dump(*ALL_MODELS) == before
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("", "Choose the two records to merge."),
+        ("abc", "Choose the two records to merge."),
+        # str.isdigit() takes a superscript two, which int() refuses.
+        ("²", "Choose the two records to merge."),
+        # Past what the database holds: SQLite could not take it.
+        ("9" * 30, "Choose the two records to merge."),
+        ("0", "One of the two records no longer exists."),
+    ],
+)
+def test_a_merge_of_a_record_the_address_cannot_name_changes_nothing(
+    editor_client, ballerup, method, key, message
+):
+    before = dump(*ALL_MODELS)
+    kept = ballerup["kept"]
+    data = {"type": "place", "a": kept.pk, "b": key, "keep": "a"}
+    response = getattr(editor_client, method)(MERGE_URL, data, follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert dump(*ALL_MODELS) == before
+
+
+def test_a_merge_reads_the_keys_as_numbers(editor_client, ballerup):
+    # "٣" is a number to Python, as to the database's key: the merge screen opens.
+    kept, removed = ballerup["kept"], ballerup["removed"]
+    arabic = str(removed.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = editor_client.get(MERGE_URL, {"type": "place", "a": kept.pk, "b": arabic})
+    assert response.status_code == 200
+    assert "Ballerup Kommune" in response.content.decode()
+
+
 def test_the_merge_screen_shows_both_records_side_by_side(editor_client, ballerup):
     kept, removed = ballerup["kept"], ballerup["removed"]
     response = editor_client.get(MERGE_URL, {"type": "place", "a": kept.pk, "b": removed.pk})
