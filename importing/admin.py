@@ -12,6 +12,7 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -346,9 +347,19 @@ class SpreadsheetAdminMixin:
         if file_format not in FORMATS:
             file_format = "csv"
         # The list as filtered: the changelist reads its filters from the query string.
+        # Every page of it: a page past the last was an error of the list's.
         request.GET = request.GET.copy()
         request.GET.pop("format", None)
-        changelist = self.get_changelist_instance(request)
+        request.GET.pop(PAGE_VAR, None)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # A filter the list cannot read (?parent=abc, a field it does not have): the
+            # changelist itself would send staff back to the whole list.
+            messages.error(
+                request, _("The list's filters could not be read, so nothing was exported.")
+            )
+            return redirect(self._url("changelist"))
         queryset = changelist.get_queryset(request)
         data = export_table(self.import_spec, queryset, file_format)
         stem = f"{self.opts.verbose_name_plural}-{timezone.localdate():%Y-%m-%d}"

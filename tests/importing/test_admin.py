@@ -144,6 +144,35 @@ def test_export_of_the_filtered_list(editor_client):
     assert sheet.max_row == 3
 
 
+def test_export_of_every_page_of_the_list(editor_client):
+    # The changelist's link carries its page; a page past the last was a server error.
+    PlaceFactory(name="Wuxi", kind="city", country="CN")
+    url = reverse("admin:places_place_export")
+    for page in ("3", "abc", "9" * 30):
+        response = editor_client.get(url, {"format": "csv", "p": page})
+        assert response.status_code == 200
+        assert ",Wuxi," in response.content.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, query",
+    [
+        ("places_place", {"parent": "abc"}),
+        ("places_place", {"parent": "9" * 30}),
+        ("places_place", {"no_such_field": "1"}),
+        ("partnerships_theme", {"kind": "x"}),
+        ("core_source", {"kind": "x"}),
+    ],
+)
+def test_an_export_whose_filters_cannot_be_read_says_so(editor_client, name, query):
+    response = editor_client.get(reverse(f"admin:{name}_export"), {"format": "csv", **query})
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"admin:{name}_changelist")
+    page = editor_client.get(response["Location"])
+    messages = [str(message) for message in page.context["messages"]]
+    assert messages == ["The list's filters could not be read, so nothing was exported."]
+
+
 def test_undo_restores_values_and_removes_created_records(editor_client, editor):
     wuxi = PlaceFactory(name="Wuxi", kind="city", country="CN", description="Old text")
     data = csv_bytes(
