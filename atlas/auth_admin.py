@@ -1,11 +1,14 @@
-"""Users and groups with their permissions named in the reader's language, and the API's
-tokens.
+"""Users and groups with their permissions named in the reader's language, the API's
+tokens, and django-axes' failed logins.
 
 Django stores a permission's name in English ("Can add place") when it migrates; the
 permission lists show it as stored. The four default permissions are named again from
 the model's translated name, the registry's own (``Meta.permissions``) through gettext.
 """
 
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -62,3 +65,16 @@ admin.site.unregister(User)
 admin.site.register(User, AtlasUserAdmin)
 admin.site.unregister(TokenProxy)
 admin.site.register(TokenProxy, AtlasTokenAdmin)
+
+
+class AtlasAccessAttemptAdmin(AccessAttemptAdmin):
+    @admin.action(description=AccessAttemptAdmin.cleanup_expired_attempts.short_description)
+    def cleanup_expired_attempts(self, request, queryset):
+        # django-axes 8.3 reads the time of the request from an attribute it sets only on
+        # a login: its own action was a server error on every use.
+        AxesProxyHandler.update_request(request)
+        return super().cleanup_expired_attempts(request, queryset)
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AtlasAccessAttemptAdmin)

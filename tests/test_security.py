@@ -1,5 +1,6 @@
 """Headers, bad input, password and token guessing, and the API throttle."""
 
+import datetime
 import gzip
 import json
 import multiprocessing
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from zlib_ng import zlib_ng
@@ -350,6 +352,29 @@ def test_the_admin_login_locks_an_account_and_address_after_repeated_failures(cl
     client.logout()
     call_command("axes_reset", verbosity=0)
     assert log_in(client, "staff", PASSWORD).status_code == 302
+
+
+def test_the_lockouts_admin_cleans_up_expired_attempts(client, admin_client, settings):
+    # django-axes' own action read an attribute set only on a login: a server error.
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 5
+    UserFactory(username="staff", is_staff=True)
+    log_in(client, "staff", "wrong")
+    log_in(client, "staff", "wrong", address="198.51.100.2")
+    old, recent = AccessAttempt.objects.order_by("pk")
+    AccessAttempt.objects.filter(pk=old.pk).update(
+        attempt_time=timezone.now() - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME + 1)
+    )
+    address = reverse("admin:axes_accessattempt_changelist")
+    response = admin_client.post(
+        address,
+        {"action": "cleanup_expired_attempts", "_selected_action": [recent.pk], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Cleaned up 1 expired access attempts." in response.content.decode()
+    assert list(AccessAttempt.objects.all()) == [recent]
 
 
 def test_the_lockout_address_is_not_taken_from_a_forged_header(client, settings):
