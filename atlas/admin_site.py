@@ -66,6 +66,10 @@ class AtlasAdminSite(admin.AdminSite):
     def __init__(self, name="admin"):
         super().__init__(name)
         self.quality_views = []
+        # Imported here: this module is read while the apps load, before any model.
+        from .login import LoginForm
+
+        self.login_form = LoginForm
 
     def add_quality_view(self, title, url_name, permission=""):
         """List a data-quality view on the dashboard, for users holding ``permission``.

@@ -354,6 +354,23 @@ def test_the_admin_login_locks_an_account_and_address_after_repeated_failures(cl
     assert log_in(client, "staff", PASSWORD).status_code == 302
 
 
+def test_a_user_name_longer_than_any_is_a_form_error(client):
+    # Django's login form let it through to django-axes, whose record of the failed login
+    # holds 255 characters: PostgreSQL refused the row, a server error.
+    from axes.models import AccessAttempt
+
+    response = log_in(client, "a" * 5000, "wrong")
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == [
+        "Ensure this value has at most 150 characters (it has 5000)."
+    ]
+    assert not AccessAttempt.objects.exists()
+    # A name of the longest length is still tried, and counted.
+    response = log_in(client, "a" * 150, "wrong")
+    assert "Please enter the correct username and password" in response.content.decode()
+    assert AccessAttempt.objects.get().username == "a" * 150
+
+
 def test_the_lockouts_admin_cleans_up_expired_attempts(client, admin_client, settings):
     # django-axes' own action read an attribute set only on a login: a server error.
     from axes.models import AccessAttempt
