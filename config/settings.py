@@ -343,7 +343,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.rest.PageNumberPagination",
     "DEFAULT_RENDERER_CLASSES": [
         "core.rest.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.rest.BrowsableAPIRenderer",
     ],
     # Counted in the shared cache, per client address and hour (core.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],

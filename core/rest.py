@@ -114,6 +114,23 @@ class ModelPermissionsOrAnonReadOnly(permissions.DjangoModelPermissionsOrAnonRea
         return model._default_manager.none()
 
 
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """The API in a browser, its writes offered as JSON only.
+
+    For a reader who may write, DRF draws an HTML form of the serializer's fields. Ours
+    nest (participants, names in two languages, a parent shown as an object), which such
+    a form cannot hold, and drawing one for a relation shown as an object was a server
+    error ("unhashable type: 'dict'") for any staff member who opened a place, an
+    organisation or a partnership in a browser. The raw form, JSON in a text box, stays,
+    as do the DELETE and OPTIONS buttons.
+    """
+
+    def get_rendered_html_form(self, data, view, method, request):
+        if method in ("POST", "PUT", "PATCH"):
+            return None
+        return super().get_rendered_html_form(data, view, method, request)
+
+
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON, written by orjson: the same bytes (compact, UTF-8, U+2028 and U+2029
     escaped; only a float below 0.0001 reads 0.00001 for 1e-05), four times as fast. The

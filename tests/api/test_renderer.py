@@ -107,3 +107,36 @@ def test_written_data_is_sent_as_it_is_or_written_as_asked():
     )
     assert ours.render(written) == drf.render(data)
     assert b"\\u00c6" in ours.render(written)  # Æ
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_api_opens_in_a_browser_for_readers_and_staff(client, admin_user, signed_in):
+    # For staff, who may write, DRF drew an HTML form of each serializer's fields, and a
+    # relation shown as an object (a place's parent) was a server error.
+    from tests.factories import OrganisationFactory, ThemeFactory
+
+    region = PlaceFactory(name_en="Jiangsu", kind="province", country="CN")
+    city = PlaceFactory(name_en="Wuxi", kind="city", country="CN", parent=region)
+    organisation = OrganisationFactory(name_en="Wuxi University", place=city)
+    partnership = PartnershipFactory(title_en="Wuxi–Aarhus")
+    theme = ThemeFactory(name_en="Water")
+    if signed_in:
+        client.force_login(admin_user)
+    shown = {
+        "/api/": "/api/places/",
+        "/api/places/": city.slug,
+        f"/api/places/{city.slug}/": region.slug,
+        "/api/organisations/": organisation.slug,
+        f"/api/organisations/{organisation.slug}/": city.slug,
+        "/api/partnerships/": partnership.slug,
+        f"/api/partnerships/{partnership.slug}/": partnership.slug,
+        "/api/themes/": theme.slug,
+        f"/api/themes/{theme.slug}/": theme.slug,
+    }
+    for address, text in shown.items():
+        response = client.get(address, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, address
+        assert response["Content-Type"] == "text/html; charset=utf-8"
+        page = response.content.decode()
+        assert text in page, address
+        assert ('name="_content"' in page) == (signed_in and address != "/api/"), address
