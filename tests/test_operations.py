@@ -290,12 +290,24 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
         call_command("restore", str(not_a_backup), yes=True, verbosity=0)
     with pytest.raises(CommandError, match="does not exist"):
         call_command("restore", str(tmp_path / "missing.backup"), yes=True, verbosity=0)
+    with pytest.raises(CommandError, match="is not a file written by `manage.py backup`"):
+        call_command("restore", str(tmp_path), yes=True, verbosity=0)
 
 
 @pytest.mark.django_db
 def test_backup_refuses_a_folder_that_does_not_exist(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("backup", output=str(tmp_path / "no" / "atlas.backup"), verbosity=0)
+
+
+@pytest.mark.django_db
+def test_backup_refuses_a_folder_for_its_file(tmp_path):
+    # It was renamed onto the folder: IsADirectoryError, a traceback.
+    (tmp_path / "backups").mkdir()
+    with pytest.raises(CommandError, match="is a folder: give the name of the file to write"):
+        call_command("backup", output=str(tmp_path / "backups"), verbosity=0)
+    assert list(tmp_path.iterdir()) == [tmp_path / "backups"]
+    assert list((tmp_path / "backups").iterdir()) == []
 
 
 @pytest.mark.django_db

@@ -122,6 +122,15 @@ def test_export_formats(tmp_path):
     assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
 
 
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_an_export_to_a_file_that_cannot_be_written_says_so(tmp_path, where):
+    PlaceFactory(name="Wuxi", kind="city", country="CN")
+    output = tmp_path if where == "a folder" else tmp_path / "missing" / "places.csv"
+    with pytest.raises(CommandError, match=f"{output} cannot be written: "):
+        call_command("export_records", "places", "-o", str(output))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_exported_neutralised_cells_import_back(tmp_path):
     PlaceFactory(name="=1+2", kind="city", country="CN")
     call_command("export_records", "places", "--format", "xlsx", "-o", str(tmp_path / "p.xlsx"))

@@ -72,6 +72,8 @@ class Command(BaseCommand):
         output = Path(output).resolve()
         if not output.parent.is_dir():
             raise CommandError(f"The folder {output.parent} does not exist.")
+        if output.is_dir():
+            raise CommandError(f"{output} is a folder: give the name of the file to write.")
         # Written beside the target and renamed, so a failed backup never leaves half a file
         # under the name of a good one.
         partial = output.with_name(f".{output.name}.partial")
@@ -85,6 +87,8 @@ class Command(BaseCommand):
             else:
                 raise CommandError(f"Backups of {connection.vendor} databases are not supported.")
             partial.replace(output)
+        except OSError as error:
+            raise CommandError(f"{output} cannot be written: {error.strerror}.") from error
         finally:
             partial.unlink(missing_ok=True)
         self.stdout.write(f"Wrote a backup of the {database} database to {output}.")

@@ -21,7 +21,11 @@ class Command(BaseCommand):
         spec = IMPORT_SPECS[record_type]
         data = export_table(spec, spec.model._default_manager.all(), format)
         if output:
-            Path(output).write_bytes(data)
+            try:
+                Path(output).write_bytes(data)
+            except OSError as error:
+                # A folder, a missing folder, no permission: said, not a traceback.
+                raise CommandError(f"{output} cannot be written: {error.strerror}.") from error
             self.stderr.write(f"Wrote {len(data):,} bytes to {output}.")
         elif format == "xlsx":
             if sys.stdout.isatty():

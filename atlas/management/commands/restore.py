@@ -24,8 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args, file, yes, database, **options):
         connection = connections[database]
         path = Path(file)
-        if not path.is_file():
+        if not path.exists():
             raise CommandError(f"{path} does not exist.")
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file written by `manage.py backup`.")
         if not yes and connection.introspection.table_names():
             raise CommandError(
                 "The database already holds tables; restoring replaces everything in it. "
