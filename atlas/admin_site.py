@@ -51,6 +51,14 @@ class SelectionCheckedMixin:
 class AtlasAdminSite(admin.AdminSite):
     index_template = "admin/index.html"
 
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        self.quality_views = []
+        # Imported here: this module is read while the apps load, before any model.
+        from .login import LoginForm
+
+        self.login_form = LoginForm
+
     def register(self, model_or_iterable, admin_class=None, **options):
         # Every admin on the site, the libraries' (axes, tokens) as well as ours, checks
         # its actions' selections: Django offers no site-wide hook for them.
@@ -62,14 +70,6 @@ class AtlasAdminSite(admin.AdminSite):
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
         super().register(model_or_iterable, admin_class, **options)
-
-    def __init__(self, name="admin"):
-        super().__init__(name)
-        self.quality_views = []
-        # Imported here: this module is read while the apps load, before any model.
-        from .login import LoginForm
-
-        self.login_form = LoginForm
 
     def add_quality_view(self, title, url_name, permission=""):
         """List a data-quality view on the dashboard, for users holding ``permission``.
