@@ -38,6 +38,11 @@ from .uploads import clean_uploads, is_expired, upload_dir
 
 PREVIEW_ROWS = 1000
 SESSION_KEY = "atlas_imports"
+# The uploads this session confirmed, by token: their import's number, so that a
+# confirmation sent again (a second click, the browser's back and resend) says where
+# the import is instead of that the upload expired. The last few are enough.
+DONE_KEY = "atlas_imports_done"
+DONE_KEPT = 20
 
 
 def max_bytes():
@@ -280,6 +285,12 @@ class SpreadsheetAdminMixin:
         if request.method != "POST":
             return redirect(self._url("import"))
         token = request.POST.get("token", "")
+        if done := request.session.get(DONE_KEY, {}).get(token):
+            messages.info(
+                request,
+                _("This file was imported already, as import #%(number)s.") % {"number": done},
+            )
+            return redirect(reverse("admin:core_importbatch_change", args=[done]))
         data, file_name, source, language, publish = self._load(request, token)
         try:
             report = self._importer(request, source, language, publish).run(data, file_name)
@@ -305,6 +316,9 @@ class SpreadsheetAdminMixin:
         stored = request.session.get(SESSION_KEY, {})
         stored.pop(token, None)
         request.session[SESSION_KEY] = stored
+        done = request.session.get(DONE_KEY, {})
+        done[token] = report.batch.pk
+        request.session[DONE_KEY] = dict(list(done.items())[-DONE_KEPT:])
         (upload_dir() / uuid.UUID(token).hex).unlink(missing_ok=True)
         return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk]))
 

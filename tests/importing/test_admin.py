@@ -130,6 +130,25 @@ def test_confirm_needs_the_uploaders_session(editor_client, client, editor):
     assert response.status_code == 404
 
 
+def test_a_confirmation_sent_again_says_where_the_import_is(editor_client):
+    # A second click, or the browser's back and resend: the upload is gone once imported,
+    # and the answer was that it had expired, as if nothing had been imported.
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]])
+    token = upload(editor_client, data).context["token"]
+    confirm = reverse("admin:places_place_import_confirm")
+    first = editor_client.post(confirm, {"token": token})
+    batch = ImportBatch.objects.get()
+    again = editor_client.post(confirm, {"token": token}, follow=True)
+    assert again.redirect_chain == [(first["Location"], 302)]
+    messages = [str(message) for message in again.context["messages"]]
+    assert f"This file was imported already, as import #{batch.pk}." in messages
+    assert ImportBatch.objects.count() == 1
+    assert Place.objects.filter(name="Wuxi").count() == 1
+    # A token this session never confirmed still finds no upload.
+    other = editor_client.post(confirm, {"token": "0" * 32})
+    assert other.status_code == 404
+
+
 def test_export_of_the_filtered_list(editor_client):
     PlaceFactory(name="Wuxi", kind="city", country="CN")
     PlaceFactory(name="Aarhus", kind="municipality", country="DK")
