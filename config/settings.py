@@ -265,6 +265,9 @@ ATLAS_API_DOCS_CSP = {
     # Swagger UI styles its widgets inline and draws its icons as data: SVGs.
     "style-src": ["'self'", "'unsafe-inline'"],
 }
+# DRF's browsable API (the API's addresses opened in a browser) places two of its
+# buttons with style attributes; its scripts are files, so scripts stay 'self' only.
+ATLAS_BROWSABLE_API_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
 # No page uses these browser features; a page that is ever compromised cannot either.
 ATLAS_PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "

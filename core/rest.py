@@ -130,6 +130,15 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
             return None
         return super().get_rendered_html_form(data, view, method, request)
 
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # The page's own styles policy, as django-csp's csp_replace() sets it on a view's
+        # answer: the same view's JSON keeps the site's strict policy. Replaced, not
+        # added to: beside a hash, browsers ignore 'unsafe-inline'.
+        renderer_context = renderer_context or {}
+        if (response := renderer_context.get("response")) is not None:
+            response._csp_replace = settings.ATLAS_BROWSABLE_API_CSP
+        return super().render(data, accepted_media_type, renderer_context)
+
 
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON, written by orjson: the same bytes (compact, UTF-8, U+2028 and U+2029

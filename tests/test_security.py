@@ -118,6 +118,27 @@ def test_every_page_carries_a_strict_policy(client, admin_client, seed):
         assert_headers(admin_client.get(address), address)
 
 
+def test_the_browsable_api_keeps_scripts_strict_and_allows_its_inline_styles(
+    client, admin_client, seed
+):
+    # DRF places two buttons with style attributes; its scripts are files.
+    for reader in (client, admin_client):
+        page = reader.get("/api/places/", HTTP_ACCEPT="text/html")
+        directives = policy(page)
+        assert directives["style-src"] == ["'self'", "'unsafe-inline'"]
+        assert directives["script-src"] == ["'self'"]
+        assert directives["default-src"] == ["'self'"]
+        inline = [
+            attributes
+            for attributes in re.findall(r"<script([^>]*)>", page.content.decode())
+            if "src=" not in attributes
+        ]
+        assert all('type="application/json"' in attributes for attributes in inline)
+        # The same address's JSON keeps the site's policy.
+        data = reader.get("/api/places/")
+        assert "'unsafe-inline'" not in policy(data)["style-src"]
+
+
 def test_the_api_docs_run_without_inline_scripts(client):
     page = client.get("/api/docs/")
     scripts = re.findall(r"<script([^>]*)>", page.content.decode())
