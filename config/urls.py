@@ -12,7 +12,7 @@ from atlas.health import health
 from atlas.views import HomeView
 from core.middleware import not_cached
 from core.sitemaps import PageSitemap
-from core.views import AboutView, SearchSection, SearchView, robots_txt
+from core.views import AboutView, SearchSection, SearchView, favicon, robots_txt
 from organisations.cards import organisation_card
 from organisations.sitemaps import OrganisationSitemap
 from organisations.views import OrganisationListView
@@ -84,6 +84,7 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", not_cached(robots_txt), name="robots"),
+    path("favicon.ico", not_cached(favicon), name="favicon"),
     path("health/", not_cached(health), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its start-up script from a URL, so scripts stay 'self' only.

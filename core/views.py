@@ -2,8 +2,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Window
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -299,6 +300,12 @@ def robots_txt(request):
         f"Sitemap: {sitemap}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def favicon(request):
+    """The site's icon where browsers look for it unasked: on pages that name no icon (the
+    admin's, the API's in a browser), each visit asked for /favicon.ico and got a 404."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def server_error(request, template_name="500.html"):

@@ -233,6 +233,14 @@ def test_the_sitemap_index_dates_a_section_by_its_latest_published_record(client
     assert entry and entry[1].startswith("2024-05-06"), index
 
 
+def test_the_icon_is_where_browsers_look_for_it_unasked(client):
+    # Pages that name no icon (the admin's, the API's in a browser) sent browsers to a 404.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/img/favicon")
+    assert response["Location"].endswith(".svg")
+
+
 def test_robots_txt_points_at_the_sitemap(client):
     response = client.get("/robots.txt")
     assert response.status_code == 200
