@@ -2,7 +2,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Window
-from django.http import HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
@@ -304,8 +304,11 @@ def robots_txt(request):
 
 def favicon(request):
     """The site's icon where browsers look for it unasked: on pages that name no icon (the
-    admin's, the API's in a browser), each visit asked for /favicon.ico and got a 404."""
-    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+    admin's, the API's in a browser), each visit asked for /favicon.ico and got a 404.
+
+    Not a permanent redirect: browsers would keep it, and the icon's address (its content
+    hash) changes with the icon."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 def server_error(request, template_name="500.html"):

@@ -236,7 +236,7 @@ def test_the_sitemap_index_dates_a_section_by_its_latest_published_record(client
 def test_the_icon_is_where_browsers_look_for_it_unasked(client):
     # Pages that name no icon (the admin's, the API's in a browser) sent browsers to a 404.
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"].startswith("/static/img/favicon")
     assert response["Location"].endswith(".svg")
 
