@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.translation import gettext as _
 
 from core.forms import could_be_key
@@ -26,12 +27,18 @@ class QualityView:
     permission: str = ""
 
 
-class SelectionCheckedMixin:
-    """For a ModelAdmin: an action on a selection that names no record ("abc", or a number
-    the database cannot hold) changes nothing and says so, as an empty selection does.
+class CheckedInputMixin:
+    """For every ModelAdmin on the site: forged keys in a changelist get the answer Django
+    gives its own unreadable input, never a server error.
 
-    Django filters the list by the keys posted, unchecked: a forged selection was a server
-    error (ValueError, or OverflowError on SQLite) in every changelist's actions.
+    - An action on a selection that names no record ("abc", or a number the database
+      cannot hold) changes nothing and says so, as an empty selection does. Django filters
+      the list by the keys posted, unchecked: ValueError, or OverflowError on SQLite.
+    - A number too large for the database in one of the list's lookups
+      (``?parent=99999999999999999999``) is a lookup the list cannot read, as
+      ``?parent=abc`` is: Django sends staff back to the whole list. Django 5.2 finds
+      nothing for such a number on a field of the record's own (``?id=…``) but passes it
+      on through a relation, and SQLite cannot take it.
     """
 
     def response_action(self, request, queryset):
@@ -47,6 +54,12 @@ class SelectionCheckedMixin:
             return None  # Django sends staff back to the list
         return super().response_action(request, queryset)
 
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
 
 class AtlasAdminSite(admin.AdminSite):
     index_template = "admin/index.html"
@@ -60,13 +73,13 @@ class AtlasAdminSite(admin.AdminSite):
         self.login_form = LoginForm
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        # Every admin on the site, the libraries' (axes, tokens) as well as ours, checks
-        # its actions' selections: Django offers no site-wide hook for them.
+        # Every admin on the site, the libraries' (axes, tokens, users) as well as ours,
+        # checks its changelist's input: Django offers no site-wide hook for it.
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, SelectionCheckedMixin):
+        if not issubclass(admin_class, CheckedInputMixin):
             admin_class = type(
                 admin_class.__name__,
-                (SelectionCheckedMixin, admin_class),
+                (CheckedInputMixin, admin_class),
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
         super().register(model_or_iterable, admin_class, **options)

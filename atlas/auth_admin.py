@@ -1,5 +1,5 @@
-"""Users and groups with their permissions named in the reader's language, the API's
-tokens, and django-axes' failed logins.
+"""Users and groups with their permissions named in the reader's language, and django-axes'
+failed logins.
 
 Django stores a permission's name in English ("Can add place") when it migrates; the
 permission lists show it as stored. The four default permissions are named again from
@@ -14,10 +14,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
 
-from core.admin import LookupNumbersMixin
 from core.forms import KeysCheckedMixin
 
 DEFAULT_PERMISSIONS = {
@@ -46,25 +43,18 @@ class TranslatedPermissionsMixin:
         return field
 
 
-class AtlasGroupAdmin(LookupNumbersMixin, KeysCheckedMixin, TranslatedPermissionsMixin, GroupAdmin):
+class AtlasGroupAdmin(KeysCheckedMixin, TranslatedPermissionsMixin, GroupAdmin):
     pass
 
 
-class AtlasUserAdmin(LookupNumbersMixin, KeysCheckedMixin, TranslatedPermissionsMixin, UserAdmin):
+class AtlasUserAdmin(KeysCheckedMixin, TranslatedPermissionsMixin, UserAdmin):
     pass
-
-
-class AtlasTokenAdmin(LookupNumbersMixin, TokenAdmin):
-    """The API tokens as Django REST framework lists them; ``?user=`` past the database's
-    numbers sends staff back to the whole list, as ``?user=abc`` does."""
 
 
 admin.site.unregister(Group)
 admin.site.register(Group, AtlasGroupAdmin)
 admin.site.unregister(User)
 admin.site.register(User, AtlasUserAdmin)
-admin.site.unregister(TokenProxy)
-admin.site.register(TokenProxy, AtlasTokenAdmin)
 
 
 class AtlasAccessAttemptAdmin(AccessAttemptAdmin):

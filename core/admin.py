@@ -3,7 +3,6 @@ import functools
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -275,21 +274,7 @@ class ShownValues(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class LookupNumbersMixin:
-    """For a ModelAdmin: a number too large for the database in one of the list's lookups
-    (``?parent=99999999999999999999``) is a lookup the list cannot read, as ``?parent=abc``
-    is: Django sends staff back to the whole list. Django 5.2 finds nothing for such a
-    number on a field of the record's own (``?id=…``) but passes it on through a relation,
-    and SQLite cannot take it: a server error."""
-
-    def get_changelist_instance(self, request):
-        try:
-            return super().get_changelist_instance(request)
-        except OverflowError as error:
-            raise IncorrectLookupParameters(error) from error
-
-
-class HistoryAdmin(LookupNumbersMixin, SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
     """History pages that show the changes made in inlines too, and revert them with the record.
 
     The state of the inlines "at version V" is their state just before the record's next

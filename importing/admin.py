@@ -26,7 +26,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import LookupNumbersMixin
 from core.admin import SourceAdmin as BaseSourceAdmin
 from core.models import ImportBatch, Source
 from core.translation import LANGUAGES, content_language
@@ -426,7 +425,7 @@ class BatchRecords:
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(LookupNumbersMixin, admin.ModelAdmin):
+class ImportBatchAdmin(admin.ModelAdmin):
     """Every spreadsheet import, with what it did: a read-only page with an Undo button."""
 
     list_display = [
