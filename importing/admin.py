@@ -33,7 +33,7 @@ from core.translation import LANGUAGES, content_language
 from .engine import TYPES, ImportBusy, Importer, export_table, undo_batch
 from .resources import SourceType
 from .spreadsheets import FORMATS, UnreadableFile, file_type, write_failed_rows, write_table
-from .uploads import clean_uploads, is_expired, upload_dir
+from .uploads import claim, clean_uploads, is_expired, upload_dir
 
 PREVIEW_ROWS = 1000
 SESSION_KEY = "atlas_imports"
@@ -191,13 +191,22 @@ class SpreadsheetAdminMixin:
         request.session[SESSION_KEY] = stored
         return token
 
-    def _load(self, request, token):
-        """The stored upload, only for the user who made it and for this record type."""
+    def _upload(self, request, token):
+        """The stored upload's path and details, only for the user who made it and for
+        this record type; the file itself may be gone."""
         info = request.session.get(SESSION_KEY, {}).get(token)
         if not info or info["model"] != self.opts.label_lower:
             raise Http404(_("This upload has expired; upload the file again."))
         try:
-            path = upload_dir() / uuid.UUID(token).hex
+            return upload_dir() / uuid.UUID(token).hex, info
+        except ValueError:
+            raise Http404(_("This upload has expired; upload the file again.")) from None
+
+    def _load(self, request, token, path=None):
+        """The upload's bytes, name and options; `path` reads a claimed upload."""
+        stored, info = self._upload(request, token)
+        path = path or stored
+        try:
             if is_expired(path):
                 raise FileNotFoundError(path)
             return (
@@ -207,7 +216,7 @@ class SpreadsheetAdminMixin:
                 info.get("language"),
                 info.get("publish", False),
             )
-        except (OSError, ValueError):
+        except OSError:
             raise Http404(_("This upload has expired; upload the file again.")) from None
 
     def import_view(self, request):
@@ -290,18 +299,39 @@ class SpreadsheetAdminMixin:
                 _("This file was imported already, as import #%(number)s.") % {"number": done},
             )
             return redirect(reverse("admin:core_importbatch_change", args=[done]))
-        data, file_name, source, language, publish = self._load(request, token)
+        path = self._upload(request, token)[0]
+        try:
+            claimed = claim(path)
+        except FileNotFoundError:
+            if not any(path.parent.glob(f"{path.name}.*.claimed")):
+                raise Http404(_("This upload has expired; upload the file again.")) from None
+            # Another request of this session is importing it now.
+            messages.warning(
+                request,
+                _(
+                    "This file is being imported already, from another click or window. "
+                    "Its import is listed here when it is done."
+                ),
+            )
+            return redirect(reverse("admin:core_importbatch_changelist"))
+        try:
+            data, file_name, source, language, publish = self._load(request, token, claimed)
+        except Http404:
+            claimed.rename(path)
+            raise
         try:
             report = self._importer(request, source, language, publish).run(data, file_name)
-        except UnreadableFile as error:
-            messages.error(request, str(error))
-            return redirect(self._url("import"))
-        except ImportBusy as error:
+        except (UnreadableFile, ImportBusy) as error:
             # Nothing was written; the import page is where trying again starts.
+            claimed.rename(path)
             messages.error(request, str(error))
             return redirect(self._url("import"))
+        except BaseException:
+            claimed.rename(path)
+            raise
         if report.problems:
             # The registry changed since the preview; show what is wrong now.
+            claimed.rename(path)
             return self._preview(request, report, token, file_name)
         counts = report.counts
         messages.success(
@@ -318,7 +348,7 @@ class SpreadsheetAdminMixin:
         done = request.session.get(DONE_KEY, {})
         done[token] = report.batch.pk
         request.session[DONE_KEY] = dict(list(done.items())[-DONE_KEPT:])
-        (upload_dir() / uuid.UUID(token).hex).unlink(missing_ok=True)
+        claimed.unlink(missing_ok=True)
         return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk]))
 
     def failed_rows_view(self, request, token):

@@ -7,6 +7,7 @@ ATLAS_IMPORT_UPLOAD_MAX_AGE.
 
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,18 @@ def max_age():
 
 def is_expired(path, now=None):
     return (now or time.time()) - path.stat().st_mtime > max_age().total_seconds()
+
+
+def claim(path):
+    """Take the upload for one import, or raise FileNotFoundError if another has it.
+
+    A rename is atomic, so of two confirmations sent at once (a double click faster
+    than the page) only one imports the file; the other would make a second import
+    of the same rows, all unchanged. The claimed file keeps its age for the cleaning.
+    """
+    claimed = path.with_name(f"{path.name}.{uuid.uuid4().hex}.claimed")
+    path.rename(claimed)
+    return claimed
 
 
 def clean_uploads():

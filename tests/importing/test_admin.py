@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from core.models import ImportBatch
+from importing.engine import ImportBusy, Importer
 from places.models import Place
 from tests.factories import PlaceFactory
 
@@ -148,6 +149,57 @@ def test_a_confirmation_sent_again_says_where_the_import_is(editor_client):
     # A token this session never confirmed still finds no upload.
     other = editor_client.post(confirm, {"token": "0" * 32})
     assert other.status_code == 404
+
+
+def test_two_confirmations_at_once_import_the_file_once(editor_client, monkeypatch):
+    # A double click faster than the page: the second confirmation arrives while the
+    # first import runs, before its session records the import. It used to wait for
+    # the import lock and then import the file again, as a second import of unchanged rows.
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]])
+    token = upload(editor_client, data).context["token"]
+    confirm = reverse("admin:places_place_import_confirm")
+    run = Importer.run
+    clicks, seconds = [], []
+
+    def run_with_a_second_click(self, *args, **kwargs):
+        if not clicks:
+            clicks.append("second")
+            seconds.append(editor_client.post(confirm, {"token": token}, follow=True))
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Importer, "run", run_with_a_second_click)
+    first = editor_client.post(confirm, {"token": token})
+
+    batch = ImportBatch.objects.get()
+    assert first["Location"] == reverse("admin:core_importbatch_change", args=[batch.pk])
+    assert batch.created_count == 1
+    (second,) = seconds
+    assert second.redirect_chain == [(reverse("admin:core_importbatch_changelist"), 302)]
+    messages = [str(message) for message in second.context["messages"]]
+    assert "This file is being imported already, from another click or window." in messages[0]
+    assert Place.objects.filter(name="Wuxi").count() == 1
+
+
+def test_a_confirmation_that_fails_leaves_the_upload_to_try_again(editor_client, monkeypatch):
+    data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]])
+    token = upload(editor_client, data).context["token"]
+    confirm = reverse("admin:places_place_import_confirm")
+    run = Importer.run
+
+    def busy(self, *args, **kwargs):
+        raise ImportBusy("Another import is being written; try again in a minute.")
+
+    monkeypatch.setattr(Importer, "run", busy)
+    response = editor_client.post(confirm, {"token": token}, follow=True)
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["Another import is being written; try again in a minute."]
+    assert not ImportBatch.objects.exists()
+
+    monkeypatch.setattr(Importer, "run", run)
+    response = editor_client.post(confirm, {"token": token})
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("admin:core_importbatch_change", args=[batch.pk])
+    assert Place.objects.filter(name="Wuxi").count() == 1
 
 
 def test_export_of_the_filtered_list(editor_client):

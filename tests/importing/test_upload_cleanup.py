@@ -72,6 +72,8 @@ def test_an_expired_upload_cannot_be_confirmed_before_it_is_cleaned(editor_clien
     response = confirm(editor_client, token)
     assert response.status_code == 404
     assert not Place.objects.exists()
+    # Left where the cleaning finds it, not under the name of an import running.
+    assert stored(settings, token).exists()
 
 
 def test_the_command_with_nothing_to_clean(settings):
