@@ -12,7 +12,7 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import KeysCheckedMixin
@@ -62,8 +62,18 @@ class AtlasAccessAttemptAdmin(AccessAttemptAdmin):
     def cleanup_expired_attempts(self, request, queryset):
         # django-axes 8.3 reads the time of the request from an attribute it sets only on
         # a login: its own action was a server error on every use.
+        # Its message is an f-string inside gettext, so it could never be translated.
         AxesProxyHandler.update_request(request)
-        return super().cleanup_expired_attempts(request, queryset)
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "Deleted %(count)d expired failed login.",
+                "Deleted %(count)d expired failed logins.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 admin.site.unregister(AccessAttempt)

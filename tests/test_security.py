@@ -401,9 +401,8 @@ def test_the_lockouts_admin_cleans_up_expired_attempts(client, admin_client, set
     log_in(client, "staff", "wrong")
     log_in(client, "staff", "wrong", address="198.51.100.2")
     old, recent = AccessAttempt.objects.order_by("pk")
-    AccessAttempt.objects.filter(pk=old.pk).update(
-        attempt_time=timezone.now() - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME + 1)
-    )
+    expired = timezone.now() - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME + 1)
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=expired)
     address = reverse("admin:axes_accessattempt_changelist")
     response = admin_client.post(
         address,
@@ -411,8 +410,18 @@ def test_the_lockouts_admin_cleans_up_expired_attempts(client, admin_client, set
         follow=True,
     )
     assert response.status_code == 200
-    assert "Cleaned up 1 expired access attempts." in response.content.decode()
+    assert "Deleted 1 expired failed login." in response.content.decode()
     assert list(AccessAttempt.objects.all()) == [recent]
+    # In Danish too: django-axes' own message could not be translated.
+    AccessAttempt.objects.filter(pk=recent.pk).update(attempt_time=expired)
+    response = admin_client.post(
+        address,
+        {"action": "cleanup_expired_attempts", "_selected_action": [recent.pk], "index": "0"},
+        headers={"accept-language": "da"},
+        follow=True,
+    )
+    assert "Slettede 1 udløbet mislykket login." in response.content.decode()
+    assert not AccessAttempt.objects.exists()
 
 
 def test_the_lockout_address_is_not_taken_from_a_forged_header(client, settings):
