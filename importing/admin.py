@@ -30,7 +30,7 @@ from core.admin import SourceAdmin as BaseSourceAdmin
 from core.models import ImportBatch, Source
 from core.translation import LANGUAGES, content_language
 
-from .engine import TYPES, ImportBusy, Importer, export_table, undo_batch
+from .engine import TYPES, AlreadyUndone, ImportBusy, Importer, export_table, undo_batch
 from .resources import SourceType
 from .spreadsheets import FORMATS, UnreadableFile, file_type, write_failed_rows, write_table
 from .uploads import claim, clean_uploads, is_expired, upload_dir
@@ -564,11 +564,19 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _undo(self, request, batch):
-        if batch.undone_at is not None:
+        record_type = TYPES[batch.content_type.model_class()._meta.label_lower]
+        try:
+            report = undo_batch(batch, record_type, user=request.user)
+        except AlreadyUndone:
             self.message_user(request, _("%(batch)s was already undone.") % {"batch": batch})
             return
-        record_type = TYPES[batch.content_type.model_class()._meta.label_lower]
-        report = undo_batch(batch, record_type, user=request.user)
+        except ImportBusy:
+            self.message_user(
+                request,
+                _("Another import is running; try again in a moment. Nothing was undone."),
+                messages.ERROR,
+            )
+            return
         if report.problems:
             self.message_user(
                 request,

@@ -58,6 +58,10 @@ class ImportBusy(Exception):
     """Another import holds the registry's write lock."""
 
 
+class AlreadyUndone(Exception):
+    """Another request undid the import first (a second click on its undo)."""
+
+
 def busy_message():
     return _("Another import is running; try again in a moment. Nothing was imported.")
 
@@ -963,6 +967,8 @@ def undo_batch(batch, record_type, user=None):
 
     Returns a ``Report`` of restoring the changed records; its problems, if any, mean
     nothing was undone (a record the import made may since have gained dependants).
+    Raises ``AlreadyUndone`` if it was undone already, by this request or another, and
+    ``ImportBusy`` if an import or another undo kept the registry's write lock too long.
     """
     from django.apps import apps
     from django.db.models import ProtectedError
@@ -972,8 +978,18 @@ def undo_batch(batch, record_type, user=None):
     created = {apps.get_model(label): pks for label, pks in (batch.created or {}).items()}
     reason = f"undo of import #{batch.pk}"
     user = user or import_user()
+    undone_at = timezone.now()
     try:
-        with transaction.atomic():
+        # An import's lock: an undo writes the records an import may be writing.
+        with import_lock():
+            # Claimed first, in the transaction: of two undos sent at once the second
+            # waits on this row until the first commits, then finds it undone, where it
+            # would have undone the import again over what the first had put back.
+            claimed = ImportBatch.objects.filter(pk=batch.pk, undone_at=None).update(
+                undone_at=undone_at, undone_by=user
+            )
+            if not claimed:
+                raise AlreadyUndone
             # Figures and other dependants the import added go first, then restore, then
             # the records it created, then the sources its cells created.
             for extra_model, pks in created.items():
@@ -1001,9 +1017,7 @@ def undo_batch(batch, record_type, user=None):
                 delete_with_history(
                     Source.objects.filter(pk__in=created.get(Source, [])), reason, user
                 )
-            batch.undone_at = timezone.now()
-            batch.undone_by = user
-            batch.save(update_fields=["undone_at", "undone_by"])
+        batch.undone_at, batch.undone_by = undone_at, user
     except ProtectedError as error:
         names = ", ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
         return Report(

@@ -1,5 +1,6 @@
 """Issue 8: an import never merges different things and never changes anything silently."""
 
+import contextlib
 import csv
 import datetime
 import io
@@ -8,7 +9,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 
 from core.models import ImportBatch, Publication, Source
@@ -294,48 +295,16 @@ def test_the_command_records_a_configured_import_user_when_none_is_named(tmp_pat
     assert raised.value.returncode == 2
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_second_import_while_one_runs_stops_with_exit_code_3(tmp_path, settings):
-    if connection.vendor != "sqlite":
-        pytest.skip("the lock held here is SQLite's")
-    holding, release = threading.Event(), threading.Event()
-
-    def first_import():
-        from django.db import connections
-
-        with transaction.atomic():
-            Place.objects.create(name="Held", kind="city", country="CN", slug="held")
-            holding.set()
-            release.wait(10)
-        connections.close_all()
-
-    thread = threading.Thread(target=first_import)
-    thread.start()
-    try:
-        holding.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 100")
-        with pytest.raises(CommandError) as raised:
-            command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
-    finally:
-        release.set()
-        thread.join()
-    assert raised.value.returncode == 3
-    assert str(raised.value) == (
-        "Another import is running; try again in a moment. Nothing was imported."
-    )
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_second_import_waits_for_the_advisory_lock_on_postgresql(tmp_path, settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's")
+@contextlib.contextmanager
+def another_import_writing(settings):
+    """Another connection holds the import lock while the block runs: SQLite's write lock,
+    or PostgreSQL's advisory lock, each waited for a moment only."""
     from importing.engine import import_lock
 
     settings.ATLAS_IMPORT_WAIT_SECONDS = 0.2
     holding, release = threading.Event(), threading.Event()
 
-    def first_import():
+    def an_import():
         from django.db import connections
 
         with import_lock():
@@ -343,16 +312,27 @@ def test_a_second_import_waits_for_the_advisory_lock_on_postgresql(tmp_path, set
             release.wait(10)
         connections.close_all()
 
-    thread = threading.Thread(target=first_import)
+    thread = threading.Thread(target=an_import)
     thread.start()
     try:
         holding.wait(10)
-        with pytest.raises(CommandError) as raised:
-            command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 100")
+        yield
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_import_while_one_runs_stops_with_exit_code_3(tmp_path, settings):
+    with another_import_writing(settings), pytest.raises(CommandError) as raised:
+        command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
     assert raised.value.returncode == 3
+    assert str(raised.value) == (
+        "Another import is running; try again in a moment. Nothing was imported."
+    )
     assert not Place.objects.filter(name="Wuxi").exists()
     # Once the first import is done, the same file goes through.
     command(tmp_path, "places", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]]))
@@ -508,39 +488,124 @@ def test_the_admin_import_form_takes_the_source_figures_cite(editor_client, sour
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_admin_says_when_another_import_is_running(admin_client):
+def test_the_admin_says_when_another_import_is_running(admin_client, settings):
     # A superuser: a database emptied by an earlier test of this kind has no staff groups.
-    editor_client = admin_client
-    if connection.vendor != "sqlite":
-        pytest.skip("the lock held here is SQLite's")
     response = upload(
-        editor_client, "admin:places_place_import", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]])
+        admin_client, "admin:places_place_import", csv_bytes([PLACES, ["Wuxi", "city", "CN", ""]])
     )
-    holding, release = threading.Event(), threading.Event()
-
-    def first_import():
-        from django.db import connections
-
-        with transaction.atomic():
-            Place.objects.create(name="Held", kind="city", country="CN", slug="held")
-            holding.set()
-            release.wait(10)
-        connections.close_all()
-
-    thread = threading.Thread(target=first_import)
-    thread.start()
-    try:
-        holding.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 100")
-        response = editor_client.post(
+    with another_import_writing(settings):
+        response = admin_client.post(
             reverse("admin:places_place_import_confirm"),
             {"token": response.context["token"]},
             follow=True,
         )
-    finally:
-        release.set()
-        thread.join()
     assert response.status_code == 200
     assert "Another import is running; try again in a moment." in response.content.decode()
     assert not Place.objects.filter(name="Wuxi").exists()
+
+
+def imported_description(user):
+    """A place whose description an import changed, and the import."""
+    wuxi = PlaceFactory(name="Wuxi", kind="city", country="CN", description="Old text")
+    batch = run(
+        "places",
+        csv_bytes([[*PLACES, "slug", "description"], ["Wuxi", "city", "CN", "", wuxi.slug, "New"]]),
+        user=user,
+    ).batch
+    return wuxi, batch
+
+
+def assert_undone_once(wuxi, batch):
+    wuxi.refresh_from_db()
+    assert wuxi.description == "Old text"
+    reasons = list(wuxi.history.values_list("history_change_reason", flat=True))
+    assert reasons.count(f"undo of import #{batch.pk}") == 1
+
+
+def test_an_undo_sent_again_during_the_undo_does_nothing(editor_client, editor, monkeypatch):
+    # A second click on Undo, arriving while the first undo writes. It read the import as
+    # not undone, then undid it again over what the first had put back.
+    from importing import engine
+
+    wuxi, batch = imported_description(editor)
+    undo = reverse("admin:core_importbatch_undo", args=[batch.pk])
+    clicks, seconds = [], []
+    delete_with_history = engine.delete_with_history
+
+    def with_a_second_click(queryset, reason, user):
+        if not clicks:
+            clicks.append("second")
+            seconds.append(editor_client.post(undo, follow=True))
+        return delete_with_history(queryset, reason, user)
+
+    monkeypatch.setattr(engine, "delete_with_history", with_a_second_click)
+    first = editor_client.post(undo, follow=True)
+
+    assert [str(message) for message in first.context["messages"]] == [f"{batch} was undone."]
+    (second,) = seconds
+    assert [str(message) for message in second.context["messages"]] == [
+        f"{batch} was already undone."
+    ]
+    assert_undone_once(wuxi, batch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_undos_at_once_undo_the_import_once(admin_client, admin_user, monkeypatch):
+    # The same from two connections: the second waits on the import's row.
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's test database in memory locks the tables the second reads")
+    from importing import engine
+
+    wuxi, batch = imported_description(admin_user)
+    undoing, release = threading.Event(), threading.Event()
+    delete_with_history = engine.delete_with_history
+
+    def held_in_the_first(queryset, reason, user):
+        if threading.current_thread().name == "first":
+            undoing.set()
+            release.wait(10)
+        return delete_with_history(queryset, reason, user)
+
+    monkeypatch.setattr(engine, "delete_with_history", held_in_the_first)
+
+    def first_undo():
+        from django.db import connections
+
+        engine.undo_batch(ImportBatch.objects.get(), engine.TYPES["places.place"], admin_user)
+        connections.close_all()
+
+    first = threading.Thread(target=first_undo, name="first")
+    first.start()
+    try:
+        undoing.wait(10)
+        # The second waits for the first's lock; let the first finish meanwhile.
+        threading.Timer(0.3, release.set).start()
+        response = admin_client.post(
+            reverse("admin:core_importbatch_undo", args=[batch.pk]), follow=True
+        )
+    finally:
+        release.set()
+        first.join()
+    assert [str(message) for message in response.context["messages"]] == [
+        f"{batch} was already undone."
+    ]
+    assert_undone_once(wuxi, batch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_while_an_import_runs_says_so_and_changes_nothing(
+    admin_client, admin_user, settings
+):
+    wuxi, batch = imported_description(admin_user)
+    with another_import_writing(settings):
+        response = admin_client.post(
+            reverse("admin:core_importbatch_undo", args=[batch.pk]), follow=True
+        )
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "Another import is running; try again in a moment. Nothing was undone."
+    ]
+    batch.refresh_from_db()
+    assert batch.undone_at is None
+    wuxi.refresh_from_db()
+    assert wuxi.description == "New"
