@@ -439,16 +439,26 @@ def _add_names(kept, removed, names_before, user, why):
 
 def undo(merge_row, user=None):
     """Bring the removed record back as it was and move back what moved."""
-    if merge_row.undone_at is not None:
-        raise MergeRefused(_("This merge has already been undone."))
+    undone_at = timezone.now()
     try:
         with transaction.atomic():
+            # Claimed first, in the transaction: of two undos sent at once (a second
+            # click) the second waits on this row until the first commits, then finds
+            # it undone, where it would have tried to restore the record a second time.
+            claimed = (
+                type(merge_row)
+                ._default_manager.filter(pk=merge_row.pk, undone_at=None)
+                .update(undone_at=undone_at, undone_by=user)
+            )
+            if not claimed:
+                raise MergeRefused(_("This merge has already been undone."))
             _undo(merge_row, user)
     except (IntegrityError, ValidationError) as error:
         problem = "; ".join(getattr(error, "messages", None) or [str(error)])
         raise MergeRefused(
             _("The merge could not be undone: %(problem)s") % {"problem": problem}
         ) from error
+    merge_row.undone_at, merge_row.undone_by = undone_at, user
 
 
 def _undo(merge_row, user):
@@ -517,9 +527,6 @@ def _undo(merge_row, user):
     if user is not None:
         kept.updated_by = user
     stamp(kept, user, why).save()
-    merge_row.undone_at = timezone.now()
-    merge_row.undone_by = user
-    merge_row.save(update_fields=["undone_at", "undone_by"])
 
 
 def restore(instance, m2m, user, why):

@@ -345,6 +345,35 @@ def test_an_undone_merge_cannot_be_undone_again(editor_client, ballerup):
     assert dump(*ALL_MODELS) == before
 
 
+def test_an_undo_sent_again_during_the_undo_does_nothing(
+    editor_client, editor, ballerup, monkeypatch
+):
+    # A second click, arriving while the first undo writes. It read the merge as not
+    # undone and tried to restore the removed record a second time.
+    from atlas import merging
+
+    post_merge(editor_client, ballerup["kept"], ballerup["removed"])
+    url = reverse("admin:atlas-merge-undo", args=[Merge.objects.get().pk])
+    clicks, seconds = [], []
+    restore = merging.restore
+
+    def with_a_second_click(*args):
+        if not clicks:
+            clicks.append("second")
+            seconds.append(editor_client.post(url, follow=True))
+        return restore(*args)
+
+    monkeypatch.setattr(merging, "restore", with_a_second_click)
+    first = editor_client.post(url, follow=True)
+
+    assert "The merge was undone" in first.content.decode()
+    (second,) = seconds
+    assert "This merge has already been undone." in second.content.decode()
+    merge = Merge.objects.get()
+    assert merge.undone_at is not None and merge.undone_by == editor
+    assert Place.objects.filter(pk=ballerup["removed"].pk).exists()
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize(
     "key, message",
