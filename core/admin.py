@@ -513,6 +513,78 @@ def stamp(instance, user, reason):
     return instance
 
 
+# The version of a record a change page was opened at, sent back with its form.
+OPENED_VERSION = "_opened_version"
+
+
+def record_version(record):
+    return record.updated_at.isoformat() if record.updated_at else ""
+
+
+class UnchangedSinceOpenedMixin:
+    """A save over a version someone saved after this form was opened is stopped, with who
+    and when; saving again, once told, puts this form's values in place of theirs.
+
+    Two editors on one record each saved their page, and the second silently undid the
+    first's changes. Every save of a record (admin, inlines, import, API, revert) moves
+    its ``updated_at``, so the stamp the page was opened at tells. A form sent without
+    it (a script, a page from before) is not checked.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        record = self.instance
+        self.opened_version = opened = self.data.get(OPENED_VERSION)
+        if not opened or record.pk is None:
+            return cleaned
+        # Locked until this save commits: of two sent at once, the second sees the first.
+        current = (
+            type(record)
+            ._base_manager.select_for_update()
+            .filter(pk=record.pk)
+            .values("updated_at", "updated_by")
+            .first()
+        )
+        if current is None or not current["updated_at"]:
+            return cleaned
+        now = current["updated_at"].isoformat()
+        if now == opened:
+            return cleaned
+        self.opened_version = now
+        raise ValidationError(self.changed_since_opened(current), code="changed_since_opened")
+
+    def changed_since_opened(self, current):
+        from django.contrib.auth import get_user_model
+
+        record, request = self.instance, self.request
+        opts = record._meta
+        when = formats.date_format(
+            timezone.localtime(current["updated_at"]), "SHORT_DATETIME_FORMAT"
+        )
+        history = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
+        user = get_user_model()._base_manager.filter(pk=current["updated_by"]).first()
+        if user is not None and user.pk == request.user.pk:
+            text = _(
+                "%(type)s saved by you at %(when)s, in another window or tab, after this "
+                "page was opened."
+            )
+        elif user is not None:
+            text = _("%(type)s saved by %(who)s at %(when)s, after you opened it.")
+        else:
+            text = _("%(type)s saved at %(when)s, after you opened it.")
+        who = (user.get_full_name() or user.get_username()) if user is not None else ""
+        return format_html(
+            '{} {} <a href="{}">{}</a>',
+            text % {"who": who, "type": capfirst(opts.verbose_name), "when": when},
+            _(
+                "Your changes are not saved yet. See what changed in its history, then save "
+                "again to put your values in place of those."
+            ),
+            history,
+            _("History"),
+        )
+
+
 class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
     """What every record's admin shares: who changed it, search by any name, review."""
 
@@ -555,6 +627,22 @@ class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
         if not terms:
             return queryset, False
         return queryset.matching(terms), False
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+        return type(form.__name__, (UnchangedSinceOpenedMixin, form), {"request": request})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            # The version the page was opened at, or, shown again after a save stopped
+            # by another's, theirs: the next save is made knowingly.
+            form = context["adminform"].form
+            context["opened_version"] = getattr(form, "opened_version", None) or (
+                record_version(obj)
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:

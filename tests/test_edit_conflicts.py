@@ -1,0 +1,178 @@
+"""Two editors on one record: the second save is stopped, not silently over the first."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from core.models import Source
+from partnerships.models import Partnership
+from tests.factories import (
+    PartnershipFactory,
+    PlaceFactory,
+    PlaceNameFactory,
+    SourceFactory,
+    UserFactory,
+)
+
+from .importing.conftest import csv_bytes, run
+
+pytestmark = pytest.mark.django_db
+
+OPENED = re.compile(r'name="_opened_version" value="([^"]+)"')
+
+
+def opened(client, url):
+    """The change page's forms as a browser would send them back unchanged, with the
+    version the page was opened at."""
+    response = client.get(url)
+    assert response.status_code == 200
+    data = {}
+
+    def add(form):
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if value is True:
+                data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(item) for item in value]
+            else:
+                data[key] = str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    (version,) = OPENED.findall(response.content.decode())
+    data["_opened_version"] = version
+    return data
+
+
+def editor_named(name, first_name=""):
+    user = UserFactory(username=name, first_name=first_name, is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def two_editors():
+    return editor_named("mette", "Mette"), editor_named("jonas")
+
+
+def change_url(record):
+    opts = record._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+
+
+def stopped(client, url, data, **headers):
+    """The page of a save that was stopped."""
+    response = client.post(url, data, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def both_open_then_mette_saves(two_editors, url, **changes):
+    """Jonas's page, opened before Mette saved hers."""
+    mette, jonas = two_editors
+    hers, his = opened(mette, url), opened(jonas, url)
+    assert mette.post(url, {**hers, **changes}).status_code == 302
+    return his
+
+
+def test_the_second_save_is_stopped_and_says_who_and_when(two_editors):
+    _mette, jonas = two_editors
+    place = PlaceFactory(name="Ringsted", kind="municipality", country="DK", description="Old")
+    url = change_url(place)
+    his = both_open_then_mette_saves(two_editors, url, description_en="Mette's description")
+    his["description_en"] = "Jonas's description"
+    page = stopped(jonas, url, his)
+
+    assert "Place saved by Mette at" in page
+    assert "Your changes are not saved yet." in page
+    assert reverse("admin:places_place_history", args=[place.pk]) in page
+    place.refresh_from_db()
+    assert place.description_en == "Mette's description"
+    # His values are still on the page; saving again, knowingly, puts them in place.
+    assert "Jonas&#x27;s description" in page
+    (again,) = OPENED.findall(page)
+    assert again == place.updated_at.isoformat()
+    his["_opened_version"] = again
+    assert jonas.post(url, his).status_code == 302
+    place.refresh_from_db()
+    assert place.description_en == "Jonas's description"
+
+
+def test_a_save_in_another_tab_of_ones_own_is_named_so(two_editors):
+    mette, _jonas = two_editors
+    partnership = PartnershipFactory(title="Aarhus–Nanjing")
+    url = change_url(partnership)
+    first_tab, second_tab = opened(mette, url), opened(mette, url)
+    assert mette.post(url, first_tab).status_code == 302
+    assert "Partnership saved by you at" in stopped(mette, url, second_tab)
+
+
+def test_an_inline_change_and_an_import_count_as_saves(two_editors, editor):
+    _mette, jonas = two_editors
+    place = PlaceFactory(name="Suzhou", kind="city", country="CN")
+    PlaceNameFactory(place=place, name="Soochow")
+    url = change_url(place)
+    # Another name added in the inline's blank row, nothing else.
+    his = both_open_then_mette_saves(two_editors, url, **{"other_names-1-name": "Gusu"})
+    assert place.other_names.filter(name="Gusu").exists()
+    assert "Place saved by Mette" in stopped(jonas, url, his)
+
+    # An import that changes the record.
+    his = opened(jonas, url)
+    data = csv_bytes([["slug", "name", "kind", "country", "description"]])
+    data += csv_bytes([[place.slug, "Suzhou", "city", "CN", "From the import"]])
+    assert run("places", data, user=editor).counts["updated"] == 1
+    his["description_en"] = "Jonas's description"
+    assert "Place saved by editors at" in stopped(jonas, url, his)
+    place.refresh_from_db()
+    assert place.description == "From the import"
+
+
+def test_a_form_sent_without_the_version_is_saved_as_before(two_editors):
+    # A script, or a page opened before the check existed.
+    _mette, jonas = two_editors
+    source = SourceFactory(title="Background note")
+    url = change_url(source)
+    his = both_open_then_mette_saves(two_editors, url)
+    del his["_opened_version"]
+    his["title"] = "Baggrundsnotat"
+    assert jonas.post(url, his).status_code == 302
+    assert Source.objects.get().title == "Baggrundsnotat"
+
+
+def test_pages_that_change_no_record_carry_no_version(admin_client):
+    page = admin_client.get(reverse("admin:places_place_add")).content.decode()
+    assert "_opened_version" not in page
+    place = PlaceFactory(name="Ringsted", kind="municipality", country="DK")
+    place.description = "Second"
+    place.save()
+    first = place.history.earliest()
+    revert = admin_client.get(
+        reverse("admin:places_place_simple_history", args=[place.pk, first.history_id])
+    )
+    assert revert.status_code == 200
+    assert "_opened_version" not in revert.content.decode()
+
+
+def test_a_conflict_in_danish(two_editors):
+    _mette, jonas = two_editors
+    partnership = PartnershipFactory(title="Aarhus–Nanjing")
+    url = change_url(partnership)
+    his = both_open_then_mette_saves(two_editors, url)
+    page = stopped(jonas, url, his, accept_language="da")
+    assert "Partnerskab gemt af Mette " in page
+    assert "Dine ændringer er ikke gemt endnu." in page
+    assert ">Historik</a>" in page
+    assert Partnership.objects.get().updated_by.username == "mette"
