@@ -5,7 +5,7 @@ from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions
 
-from .api import LANGUAGE_PARAMETER, ContentLanguageMixin
+from .api import LANGUAGE_PARAMETER, ContentLanguageMixin, RecordViewSet
 from .translation import LANGUAGES
 
 ERROR = {
@@ -44,12 +44,34 @@ LANGUAGE_PARAMETERS = [
 ]
 
 
+# core.api.RecordViewSet.check_if_match: a change made on the version read.
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "The ETag of the record as read (a GET of it, or the answer to a change). If the "
+        "record was saved since, the change is refused with 412 instead of undoing that "
+        "save. Without it, the change is made whatever was saved since."
+    ),
+)
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if isinstance(self.view, ContentLanguageMixin):
             parameters = [*parameters, *LANGUAGE_PARAMETERS]
+        if self._changes_a_record():
+            parameters = [*parameters, IF_MATCH]
         return parameters
+
+    def _changes_a_record(self):
+        return (
+            isinstance(self.view, RecordViewSet)
+            and self.method in ("PUT", "PATCH", "DELETE")
+            and "{" in self.path
+        )
 
     def get_auth(self):
         auths = super().get_auth()
@@ -81,6 +103,8 @@ class AutoSchema(openapi.AutoSchema):
             errors["404"] = "No such record."
             if self.method == "DELETE":
                 errors["409"] = "Other records still refer to this one."
+            if self._changes_a_record():
+                errors["412"] = "The record was saved since the version named in If-Match."
         elif self._is_list_view():
             errors["404"] = "No such page."
         for code, description in errors.items():

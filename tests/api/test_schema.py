@@ -60,6 +60,10 @@ def test_the_schema_documents_refusals(client):
                 assert "404" in codes, (method, path)
                 key = next(p["schema"] for p in operation["parameters"] if p["in"] == "path")
                 assert key.get("pattern") or key["type"] == "integer", (method, path)
+                if method in ("put", "patch", "delete"):
+                    assert "412" in codes, (method, path)
+                    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+                    assert "If-Match" in headers, (method, path)
 
 
 @pytest.fixture

@@ -232,3 +232,53 @@ def test_a_record_in_use_is_not_deleted(api):
     assert Place.objects.filter(pk=place.pk).exists()
     assert api.delete(f"/api/partnerships/{partnership.slug}/").status_code == 204
     assert partnership.history.first().history_type == "-"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_change_on_an_older_version_is_refused_with_if_match(api, endpoint):
+    # Two integrators, or an integrator and an editor: the second change, made on the
+    # version it read, used to undo the first without a word.
+    api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    _body, record = new_record(endpoint)
+    url = detail_url(endpoint, record)
+    read = api.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert read.status_code == 200
+    etag = read["ETag"]
+    field = "title" if endpoint in ("partnerships", "sources") else "name"
+
+    first = api.patch(url, {field: "First change"}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == 200, first.data
+    assert first["ETag"] not in (etag, etag.removeprefix("W/"))
+    second = api.patch(url, {field: "Second change"}, format="json", HTTP_IF_MATCH=etag)
+    assert second.status_code == 412
+    assert "changed since the version named in If-Match" in second.data["detail"]
+    assert api.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+    record.refresh_from_db()
+    assert getattr(record, field) == "First change"
+
+    # The ETag of the answer to a change, or of a new read, is the version to change.
+    again = api.patch(url, {field: "Second change"}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert api.get(url)["ETag"] == again["ETag"]
+    # '*', or no If-Match at all, changes whatever was saved since.
+    assert api.patch(url, {field: "Third"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    assert api.patch(url, {field: "Fourth"}, format="json").status_code == 200
+
+
+def test_a_save_in_the_admin_moves_the_version(api, admin_client):
+    place = PlaceFactory(name="Ringsted", kind="municipality", country="DK")
+    api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = detail_url("places", place)
+    etag = api.get(url)["ETag"]
+    place.refresh_from_db()
+    place.description = "An editor's text"
+    place.save()
+    response = api.put(
+        url,
+        {"name": "Ringsted", "kind": "municipality", "country": "DK"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert response.status_code == 412
+    place.refresh_from_db()
+    assert place.description == "An editor's text"
