@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin import SourceAdmin as BaseSourceAdmin
 from core.models import ImportBatch, Source
@@ -33,7 +33,15 @@ from core.translation import LANGUAGES, content_language
 from .engine import TYPES, AlreadyUndone, ImportBusy, Importer, export_table, undo_batch
 from .resources import SourceType
 from .spreadsheets import FORMATS, UnreadableFile, file_type, write_failed_rows, write_table
-from .uploads import claim, clean_uploads, is_expired, upload_dir
+from .uploads import (
+    claim,
+    clean_uploads,
+    forget_plan,
+    is_expired,
+    read_plan,
+    upload_dir,
+    write_plan,
+)
 
 PREVIEW_ROWS = 1000
 SESSION_KEY = "atlas_imports"
@@ -246,6 +254,7 @@ class SpreadsheetAdminMixin:
                 request, "admin/spreadsheet_import.html", self._context(request, form=form)
             )
         token = self._store(request, data, upload.name, source, language, publish)
+        write_plan(upload_dir() / token, report.plan())
         return self._preview(request, report, token, upload.name)
 
     def _importer(self, request, source="", language=None, publish=False):
@@ -319,8 +328,10 @@ class SpreadsheetAdminMixin:
         except Http404:
             claimed.rename(path)
             raise
+        importer = self._importer(request, source, language, publish)
+        importer.expected_plan = read_plan(path)
         try:
-            report = self._importer(request, source, language, publish).run(data, file_name)
+            report = importer.run(data, file_name)
         except (UnreadableFile, ImportBusy) as error:
             # Nothing was written; the import page is where trying again starts.
             claimed.rename(path)
@@ -332,6 +343,28 @@ class SpreadsheetAdminMixin:
         if report.problems:
             # The registry changed since the preview; show what is wrong now.
             claimed.rename(path)
+            return self._preview(request, report, token, file_name)
+        if report.moved:
+            # Records were saved since the preview, or a new row would now match one:
+            # confirming what it showed would overwrite what was not shown.
+            claimed.rename(path)
+            write_plan(path, report.plan())
+            rows = ", ".join(str(number) for number in report.moved[:10])
+            if len(report.moved) > 10:
+                rows += ", …"
+            messages.warning(
+                request,
+                ngettext(
+                    "The registry changed since the preview: row %(rows)s would now do "
+                    "something else. Nothing was imported; check the preview below and "
+                    "confirm again.",
+                    "The registry changed since the preview: rows %(rows)s would now do "
+                    "something else. Nothing was imported; check the preview below and "
+                    "confirm again.",
+                    len(report.moved),
+                )
+                % {"rows": rows},
+            )
             return self._preview(request, report, token, file_name)
         counts = report.counts
         messages.success(
@@ -349,6 +382,7 @@ class SpreadsheetAdminMixin:
         done[token] = report.batch.pk
         request.session[DONE_KEY] = dict(list(done.items())[-DONE_KEPT:])
         claimed.unlink(missing_ok=True)
+        forget_plan(path)
         return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk]))
 
     def failed_rows_view(self, request, token):

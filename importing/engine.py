@@ -85,6 +85,13 @@ class Report:
     dry_run: bool = True
     job: object = None
     table: Table | None = None
+    # Rows that would do other than the preview said (``Importer.expected_plan``).
+    moved: list = field(default_factory=list)
+
+    def plan(self):
+        """What each row does, to which record, at which of its versions: what a preview
+        shows and a confirmation is held to."""
+        return {str(row.number): _planned(row) for row in self.rows}
 
     def count(self, action):
         return sum(1 for row in self.rows if row.action == action)
@@ -123,6 +130,13 @@ class Report:
         lines += [f"  {note}" for note in row.notes]
         lines += [f"  {warning}: {text}" for text in row.warnings]
         return lines
+
+
+def _planned(row):
+    record = row.instance
+    pk = getattr(record, "pk", None)
+    stamp = getattr(record, "updated_at", None) if pk is not None else None
+    return [row.action, pk, stamp.isoformat() if stamp else None]
 
 
 # The job: one import or export ---------------------------------------------------------
@@ -478,6 +492,9 @@ class Importer:
         self.source = source
         self.language = content_language(language)
         self._unchecked = {}
+        # The preview's ``Report.plan()``: a row that would now do otherwise (a record
+        # saved since, a new record it would now match) stops the import unwritten.
+        self.expected_plan = None
 
     def read(self, data, file_name=""):
         """The file as a ``Table``; ``UnreadableFile`` if it is no spreadsheet."""
@@ -524,7 +541,16 @@ class Importer:
         try:
             with import_lock():
                 self.check(job, report)
-                if not report.problems:
+                if not report.problems and self.expected_plan is not None:
+                    now = report.plan()
+                    report.moved = sorted(
+                        (
+                            int(number)
+                            for number in now
+                            if now[number] != self.expected_plan.get(number)
+                        ),
+                    )
+                if not report.problems and not report.moved:
                     report.batch = self.write(job, rows, file_name, change_reason)
             if report.batch is not None and len(rows) >= planner.LARGE_IMPORT:
                 planner.refresh()

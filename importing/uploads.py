@@ -5,6 +5,7 @@ An upload that is never confirmed would stay on disk for ever; each new upload (
 ATLAS_IMPORT_UPLOAD_MAX_AGE.
 """
 
+import json
 import tempfile
 import time
 import uuid
@@ -38,6 +39,23 @@ def claim(path):
     claimed = path.with_name(f"{path.name}.{uuid.uuid4().hex}.claimed")
     path.rename(claimed)
     return claimed
+
+
+def write_plan(path, plan):
+    """Keep beside the upload what its preview said each row would do."""
+    path.with_name(f"{path.name}.plan").write_text(json.dumps(plan))
+
+
+def read_plan(path):
+    """The preview's plan of the upload, or None (an upload previewed before plans)."""
+    try:
+        return json.loads(path.with_name(f"{path.name}.plan").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def forget_plan(path):
+    path.with_name(f"{path.name}.plan").unlink(missing_ok=True)
 
 
 def clean_uploads():

@@ -202,6 +202,49 @@ def test_a_confirmation_that_fails_leaves_the_upload_to_try_again(editor_client,
     assert Place.objects.filter(name="Wuxi").count() == 1
 
 
+def test_a_record_saved_since_the_preview_stops_the_confirmation(editor_client):
+    # The preview said "Old text → File text"; an editor then wrote their own text. The
+    # confirmation wrote the file's over it, a change nobody was shown.
+    wuxi = PlaceFactory(name="Wuxi", kind="city", country="CN", description="Old text")
+    suzhou = PlaceFactory(name="Suzhou", kind="city", country="CN")
+    data = csv_bytes(
+        [
+            ["slug", "name", "kind", "country", "description"],
+            [wuxi.slug, "Wuxi", "city", "CN", "File text"],
+            [suzhou.slug, "Suzhou", "city", "CN", ""],
+            ["", "Nantong", "city", "CN", ""],
+        ]
+    )
+    token = upload(editor_client, data).context["token"]
+    wuxi.refresh_from_db()
+    wuxi.description = "An editor's text"
+    wuxi.save()
+    PlaceFactory(name="Jiangsu", kind="province", country="CN")  # not in the file
+    confirm = reverse("admin:places_place_import_confirm")
+
+    response = editor_client.post(confirm, {"token": token})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "The registry changed since the preview: row 2 would now do something else. "
+        "Nothing was imported; check the preview below and confirm again."
+    ) in page
+    assert "An editor&#x27;s text" in page  # the preview as it stands now
+    assert not ImportBatch.objects.exists()
+    assert not Place.objects.filter(name="Nantong").exists()
+    wuxi.refresh_from_db()
+    assert wuxi.description == "An editor's text"
+
+    # Confirmed again, on what it now shows.
+    response = editor_client.post(confirm, {"token": token})
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("admin:core_importbatch_change", args=[batch.pk])
+    wuxi.refresh_from_db()
+    assert wuxi.description == "File text"
+    assert Place.objects.filter(name="Nantong").exists()
+
+
 def test_export_of_the_filtered_list(editor_client):
     PlaceFactory(name="Wuxi", kind="city", country="CN")
     PlaceFactory(name="Aarhus", kind="municipality", country="DK")
