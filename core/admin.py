@@ -38,7 +38,7 @@ from .history import (
     is_revert,
     revert_reason,
 )
-from .models import PUBLICATION_REASONS, REVIEW_INTERVAL, Publication
+from .models import PUBLICATION_REASONS, REVIEW_INTERVAL, Publication, stored_version
 from .pagination import EitherEndPaginator
 from .text import fold, query_terms
 from .translation import LANGUAGES, Localized, content_language, localized_field, translated
@@ -517,10 +517,6 @@ def stamp(instance, user, reason):
 OPENED_VERSION = "_opened_version"
 
 
-def record_version(record):
-    return record.updated_at.isoformat() if record.updated_at else ""
-
-
 class UnchangedSinceOpenedMixin:
     """A save over a version someone saved after this form was opened is stopped, with who
     and when; saving again, once told, puts this form's values in place of theirs.
@@ -545,10 +541,8 @@ class UnchangedSinceOpenedMixin:
             .values("updated_at", "updated_by")
             .first()
         )
-        if current is None or not current["updated_at"]:
-            return cleaned
-        now = current["updated_at"].isoformat()
-        if now == opened:
+        now = stored_version(current["updated_at"]) if current else None
+        if now is None or now == opened:
             return cleaned
         self.opened_version = now
         raise ValidationError(self.changed_since_opened(current), code="changed_since_opened")
@@ -640,7 +634,7 @@ class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
             # by another's, theirs: the next save is made knowingly.
             form = context["adminform"].form
             context["opened_version"] = getattr(form, "opened_version", None) or (
-                record_version(obj)
+                stored_version(obj.updated_at)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -177,6 +177,13 @@ class RecordQuerySet(DerivedQuerySet):
         return None
 
 
+def stored_version(updated_at):
+    """The version of a record a page or a preview showed, from its ``updated_at``: every
+    save moves it (``auto_now``), whatever path made the save, and the import's bulk
+    writes set it too. A write made on what was shown compares it with the row's."""
+    return updated_at.isoformat() if updated_at else None
+
+
 class Record(models.Model):
     """What every registry record carries: who made it, when, and when it was checked."""
 

@@ -40,7 +40,7 @@ from import_export.resources import ModelDeclarativeMetaclass
 from core import planner
 from core.cache import records_sql, whole_sql
 from core.exports import ExportResource
-from core.models import ImportBatch, ImportBatchItem, Publication, Source
+from core.models import ImportBatch, ImportBatchItem, Publication, Source, stored_version
 from core.translation import LANGUAGES, content_language, localized_field
 from core.versioning import batch as batched
 from core.versioning import written
@@ -135,8 +135,8 @@ class Report:
 def _planned(row):
     record = row.instance
     pk = getattr(record, "pk", None)
-    stamp = getattr(record, "updated_at", None) if pk is not None else None
-    return [row.action, pk, stamp.isoformat() if stamp else None]
+    version = stored_version(getattr(record, "updated_at", None)) if pk is not None else None
+    return [row.action, pk, version]
 
 
 # The job: one import or export ---------------------------------------------------------
