@@ -545,9 +545,36 @@ class UnchangedSinceOpenedMixin:
         if now is None or now == opened:
             return cleaned
         self.opened_version = now
-        raise ValidationError(self.changed_since_opened(current), code="changed_since_opened")
+        raise ValidationError(
+            self.changed_since_opened(current, opened), code="changed_since_opened"
+        )
 
-    def changed_since_opened(self, current):
+    def fields_saved_since(self, opened):
+        """The names of the record's own fields saved since the version ``opened``, read
+        from its history; none if that version is not there to compare (an inline's rows
+        keep their own history)."""
+        model = type(self.instance)
+        versions = history_manager(model)
+        try:
+            opened_at = datetime.datetime.fromisoformat(opened)
+        except ValueError:
+            return []
+        if versions is None:
+            return []
+        versions = versions.filter(**{model._meta.pk.attname: self.instance.pk})
+        then = versions.filter(updated_at=opened_at).order_by("-history_id").first()
+        latest = versions.order_by("-history_id").first()
+        if then is None or latest is None or then.pk == latest.pk:
+            return []
+        delta = latest.diff_against(then, excluded_fields=unshown_in_history(model))
+        return [
+            str(model._meta.get_field(change.field).verbose_name)
+            for change in delta.changes
+            # A form saves an empty text as "" where the record had none: no change.
+            if change.old not in (None, "") or change.new not in (None, "")
+        ]
+
+    def changed_since_opened(self, current, opened):
         from django.contrib.auth import get_user_model
 
         record, request = self.instance, self.request
@@ -567,9 +594,12 @@ class UnchangedSinceOpenedMixin:
         else:
             text = _("%(type)s saved at %(when)s, after you opened it.")
         who = (user.get_full_name() or user.get_username()) if user is not None else ""
+        text = text % {"who": who, "type": capfirst(opts.verbose_name), "when": when}
+        if fields := self.fields_saved_since(opened):
+            text += " " + _("Changed: %(fields)s") % {"fields": ", ".join(fields)} + "."
         return format_html(
             '{} {} <a href="{}">{}</a>',
-            text % {"who": who, "type": capfirst(opts.verbose_name), "when": when},
+            text,
             _(
                 "Your changes are not saved yet. See what changed in its history, then save "
                 "again to put your values in place of those."

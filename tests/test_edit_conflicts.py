@@ -96,6 +96,7 @@ def test_the_second_save_is_stopped_and_says_who_and_when(two_editors):
     page = stopped(jonas, url, his)
 
     assert "Place saved by Mette at" in page
+    assert "Changed: description (English)." in page
     assert "Your changes are not saved yet." in page
     assert reverse("admin:places_place_history", args=[place.pk]) in page
     place.refresh_from_db()
@@ -127,7 +128,9 @@ def test_an_inline_change_and_an_import_count_as_saves(two_editors, editor):
     # Another name added in the inline's blank row, nothing else.
     his = both_open_then_mette_saves(two_editors, url, **{"other_names-1-name": "Gusu"})
     assert place.other_names.filter(name="Gusu").exists()
-    assert "Place saved by Mette" in stopped(jonas, url, his)
+    page = stopped(jonas, url, his)
+    assert "Place saved by Mette" in page
+    assert "Changed:" not in page  # an inline's rows keep their own history
 
     # An import that changes the record.
     his = opened(jonas, url)
@@ -170,9 +173,10 @@ def test_a_conflict_in_danish(two_editors):
     _mette, jonas = two_editors
     partnership = PartnershipFactory(title="Aarhus–Nanjing")
     url = change_url(partnership)
-    his = both_open_then_mette_saves(two_editors, url)
+    his = both_open_then_mette_saves(two_editors, url, title_en="Aarhus and Nanjing")
     page = stopped(jonas, url, his, accept_language="da")
     assert "Partnerskab gemt af Mette " in page
+    assert "Ændret: titel (engelsk)." in page
     assert "Dine ændringer er ikke gemt endnu." in page
     assert ">Historik</a>" in page
     assert Partnership.objects.get().updated_by.username == "mette"
