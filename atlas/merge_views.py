@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.forms import could_be_key
-from core.models import Merge
+from core.models import Merge, stored_version
 from core.translation import translated
 
 from . import merging
@@ -72,8 +72,14 @@ def merge_view(request):
             kept = records[keep]
             removed = records["b" if keep == "a" else "a"]
             from_removed = [key for key, side in picks.items() if side != keep]
+            # The versions the page showed; a page from before sent none.
+            versions = {
+                records[side].pk: data[f"version-{side}"]
+                for side in SIDES
+                if data.get(f"version-{side}")
+            }
             try:
-                merging.merge(kept, removed, from_removed, user=request.user)
+                merging.merge(kept, removed, from_removed, user=request.user, versions=versions)
             except merging.MergeRefused as refusal:
                 messages.error(request, str(refusal))
             else:
@@ -102,6 +108,7 @@ def merge_view(request):
         "linked": {side: merging.linked(records[side]) for side in SIDES},
         "keep": data.get("keep", "a"),
         "links": {side: admin_url(model, "change", records[side].pk) for side in SIDES},
+        "versions": {side: stored_version(records[side].updated_at) for side in SIDES},
     }
     return TemplateResponse(request, "admin/merge/merge.html", context)
 

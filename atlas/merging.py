@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from core import labels
 from core.admin import stamp
-from core.models import Language, Merge, Publication, subtree_ids
+from core.models import Language, Merge, Publication, stored_version, subtree_ids
 from core.text import fold
 from core.translation import fallback_order, translated
 from organisations.models import Organisation
@@ -302,9 +302,13 @@ def name_of(record):
     return translated(record, type(record).slug_from)[0] or str(record.pk)
 
 
-def merge(kept, removed, from_removed=(), user=None):
+def merge(kept, removed, from_removed=(), user=None, versions=None):
     """Make ``removed`` part of ``kept``; ``from_removed`` names the choices (``Choice.key``)
-    whose value comes from the removed record. Returns the ``Merge``."""
+    whose value comes from the removed record. Returns the ``Merge``.
+
+    ``versions``, by primary key, are the records' versions (``stored_version``) the
+    choices were made on: a record saved since refuses the merge, where it would merge
+    values nobody was shown."""
     model = type(kept)
     if model is not type(removed) or model not in CHOICES:
         raise MergeRefused(_("Only two records of the same type can be merged."))
@@ -316,7 +320,9 @@ def merge(kept, removed, from_removed=(), user=None):
         raise MergeRefused(_("Unknown field: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     try:
         with transaction.atomic():
-            return _merge(model, kept, removed, [choices[key] for key in from_removed], user)
+            return _merge(
+                model, kept, removed, [choices[key] for key in from_removed], user, versions
+            )
     except ObjectDoesNotExist as error:
         raise MergeRefused(_("One of the two records no longer exists.")) from error
     except (IntegrityError, ValidationError) as error:
@@ -326,11 +332,21 @@ def merge(kept, removed, from_removed=(), user=None):
         ) from error
 
 
-def _merge(model, kept, removed, taken_choices, user):
+def _merge(model, kept, removed, taken_choices, user, versions=None):
     manager = model._default_manager
     # Both rows locked, and read again: the screen may have shown an older state.
     locked = manager.select_for_update()
     kept, removed = locked.get(pk=kept.pk), locked.get(pk=removed.pk)
+    for record in (kept, removed):
+        shown = (versions or {}).get(record.pk)
+        if shown is not None and shown != stored_version(record.updated_at):
+            raise MergeRefused(
+                _(
+                    "%(record)s was saved since this page was shown. Check the values below "
+                    "and merge again."
+                )
+                % {"record": name_of(record)}
+            )
     kept_reason = reason(MERGE_REASON, name_of(removed))
     removed_reason = reason(MERGE_REASON, name_of(kept))
 

@@ -1,5 +1,6 @@
 """Merging two places, organisations or partnerships, and undoing it (atlas.merging)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -372,6 +373,35 @@ def test_an_undo_sent_again_during_the_undo_does_nothing(
     merge = Merge.objects.get()
     assert merge.undone_at is not None and merge.undone_by == editor
     assert Place.objects.filter(pk=ballerup["removed"].pk).exists()
+
+
+def test_a_record_saved_since_the_merge_screen_was_shown_refuses_the_merge(editor_client, ballerup):
+    # The editor chose values on the screen; another save then changed one of the two,
+    # and the merge went on with values nobody was shown.
+    kept, removed = ballerup["kept"], ballerup["removed"]
+    page = editor_client.get(
+        MERGE_URL, {"type": "place", "a": kept.pk, "b": removed.pk}
+    ).content.decode()
+    shown = dict(re.findall(r'name="(version-[ab])" value="([^"]+)"', page))
+    assert set(shown) == {"version-a", "version-b"}
+    removed.refresh_from_db()
+    removed.description = "Written by a colleague meanwhile"
+    removed.save()
+    data = {"type": "place", "a": kept.pk, "b": removed.pk, "keep": "a", **shown}
+
+    response = editor_client.post(MERGE_URL, data)
+
+    assert response.status_code == 200
+    assert (
+        "Ballerup Municipality was saved since this page was shown. Check the values below "
+        "and merge again."
+    ) in response.content.decode()
+    assert not Merge.objects.exists()
+    assert Place.objects.filter(pk=removed.pk).exists()
+    # The screen shown again carries the versions as they are now.
+    data |= dict(re.findall(r'name="(version-[ab])" value="([^"]+)"', response.content.decode()))
+    assert editor_client.post(MERGE_URL, data).status_code == 302
+    assert not Place.objects.filter(pk=removed.pk).exists()
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
