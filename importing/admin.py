@@ -324,30 +324,35 @@ class SpreadsheetAdminMixin:
             )
             return redirect(reverse("admin:core_importbatch_changelist"))
         try:
-            data, file_name, source, language, publish = self._load(request, token, claimed)
-        except Http404:
+            response, imported = self._import_claimed(request, token, path, claimed)
+        except BaseException:
             claimed.rename(path)
             raise
+        if imported:
+            claimed.unlink(missing_ok=True)
+            forget_plan(path)
+        else:
+            # Nothing was written: the upload waits to be confirmed again.
+            claimed.rename(path)
+        return response
+
+    def _import_claimed(self, request, token, path, claimed):
+        """Import the claimed upload; the answer, and whether anything was imported."""
+        data, file_name, source, language, publish = self._load(request, token, claimed)
         importer = self._importer(request, source, language, publish)
         importer.expected_plan = read_plan(path)
         try:
             report = importer.run(data, file_name)
         except (UnreadableFile, ImportBusy) as error:
-            # Nothing was written; the import page is where trying again starts.
-            claimed.rename(path)
+            # The import page is where trying again starts.
             messages.error(request, str(error))
-            return redirect(self._url("import"))
-        except BaseException:
-            claimed.rename(path)
-            raise
+            return redirect(self._url("import")), False
         if report.problems:
             # The registry changed since the preview; show what is wrong now.
-            claimed.rename(path)
-            return self._preview(request, report, token, file_name)
+            return self._preview(request, report, token, file_name), False
         if report.moved:
             # Records were saved since the preview, or a new row would now match one:
             # confirming what it showed would overwrite what was not shown.
-            claimed.rename(path)
             write_plan(path, report.plan())
             rows = ", ".join(str(number) for number in report.moved[:10])
             if len(report.moved) > 10:
@@ -365,15 +370,14 @@ class SpreadsheetAdminMixin:
                 )
                 % {"rows": rows},
             )
-            return self._preview(request, report, token, file_name)
-        counts = report.counts
+            return self._preview(request, report, token, file_name), False
         messages.success(
             request,
             _(
                 "Imported %(file)s as import #%(number)s: %(new)d new, %(updated)d updated, "
                 "%(unchanged)d unchanged."
             )
-            % {"file": file_name, "number": report.batch.pk, **counts},
+            % {"file": file_name, "number": report.batch.pk, **report.counts},
         )
         stored = request.session.get(SESSION_KEY, {})
         stored.pop(token, None)
@@ -381,9 +385,7 @@ class SpreadsheetAdminMixin:
         done = request.session.get(DONE_KEY, {})
         done[token] = report.batch.pk
         request.session[DONE_KEY] = dict(list(done.items())[-DONE_KEPT:])
-        claimed.unlink(missing_ok=True)
-        forget_plan(path)
-        return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk]))
+        return redirect(reverse("admin:core_importbatch_change", args=[report.batch.pk])), True
 
     def failed_rows_view(self, request, token):
         """The rows with problems in the uploaded file's own format, with an errors column."""
