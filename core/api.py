@@ -1,16 +1,20 @@
+import datetime
 import hashlib
+import json
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
-from .models import Source
+from .models import IdempotentRequest, Source
 from .serializers import SourceSerializer, unknown_language
 from .translation import DEFAULT_LANGUAGE, LANGUAGES, content_language
 
@@ -30,6 +34,19 @@ class ChangedSinceRead(APIException):
         "names the current version) and send your change made on that."
     )
     default_code = "changed_since_read"
+
+
+class KeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was sent before with another request. Use a new key for a new record."
+    )
+    default_code = "idempotency_key_reused"
+
+
+# How long an Idempotency-Key is remembered: a client's retries come within minutes.
+IDEMPOTENCY_HOURS = 24
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def record_etag(record):
@@ -112,6 +129,54 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
         """Whether the request only reads, so that the records' relations may be read as
         lists (``core.serializers.with_listed``)."""
         return self.request.method in SAFE_METHODS
+
+    def create(self, request, *args, **kwargs):
+        """With ``Idempotency-Key``: a create sent again with the same key (a retry after an
+        answer that got lost) gets the first answer, and makes no second record."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return super().create(request, *args, **kwargs)
+        if not 0 < len(key) <= 255 or not key.isprintable():
+            raise ValidationError({IDEMPOTENCY_HEADER: ["Send 1 to 255 printable characters."]})
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [request.get_full_path(), request.data], sort_keys=True, default=str
+            ).encode()
+        ).hexdigest()
+        IdempotentRequest.objects.filter(
+            created_at__lt=timezone.now() - datetime.timedelta(hours=IDEMPOTENCY_HOURS)
+        ).delete()
+        try:
+            with transaction.atomic():
+                earlier = IdempotentRequest.objects.filter(user=request.user, key=key).first()
+                if earlier is not None:
+                    return self.replayed(earlier, fingerprint)
+                response = super().create(request, *args, **kwargs)
+                # The record and its key commit together, or neither does.
+                IdempotentRequest.objects.create(
+                    user=request.user,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=response.status_code,
+                    location=response.get("Location", ""),
+                    response=json.loads(JSONRenderer().render(response.data)),
+                )
+                return response
+        except IntegrityError:
+            # The same key in a request that committed first, while this one wrote: its
+            # record is undone with this transaction, and its answer is this one's.
+            earlier = IdempotentRequest.objects.filter(user=request.user, key=key).first()
+            if earlier is None:
+                raise
+            return self.replayed(earlier, fingerprint)
+
+    def replayed(self, earlier, fingerprint):
+        if earlier.fingerprint != fingerprint:
+            raise KeyReused()
+        headers = {"Idempotent-Replayed": "true"}
+        if earlier.location:
+            headers["Location"] = earlier.location
+        return Response(earlier.response, status=earlier.status, headers=headers)
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)

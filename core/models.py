@@ -934,3 +934,28 @@ class NotDuplicate(models.Model):
 
     def __str__(self):
         return f"{self.content_type.model} #{self.first_id} ≠ #{self.second_id}"
+
+
+class IdempotentRequest(models.Model):
+    """An API create sent with an ``Idempotency-Key``, and its answer, kept for a day: the
+    same key again (a client's retry after a lost answer) gets that answer, not a second
+    record. Written in the create's own transaction (``core.api.RecordViewSet.create``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # The request the key was first sent with (address and body), to refuse its reuse.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    location = models.CharField(max_length=500, blank=True)
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("API create sent with a key")
+        verbose_name_plural = _("API creates sent with a key")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_once")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -57,6 +57,20 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+# core.api.RecordViewSet.create: a retry gets the first answer, not a second record.
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Any unique text of 1 to 255 printable characters, such as a UUID, new for each "
+        "record to create. Sent again with the same request within 24 hours (a retry after "
+        "an answer that got lost), it gets the first answer, with `Idempotent-Replayed: "
+        "true`, and no second record is made. Sent with another request, 422."
+    ),
+)
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
@@ -64,7 +78,14 @@ class AutoSchema(openapi.AutoSchema):
             parameters = [*parameters, *LANGUAGE_PARAMETERS]
         if self._changes_a_record():
             parameters = [*parameters, IF_MATCH]
+        if self._creates_a_record():
+            parameters = [*parameters, IDEMPOTENCY_KEY]
         return parameters
+
+    def _creates_a_record(self):
+        return (
+            isinstance(self.view, RecordViewSet) and self.method == "POST" and "{" not in self.path
+        )
 
     def _changes_a_record(self):
         return (
@@ -107,6 +128,8 @@ class AutoSchema(openapi.AutoSchema):
                 errors["412"] = "The record was saved since the version named in If-Match."
         elif self._is_list_view():
             errors["404"] = "No such page."
+        if self._creates_a_record():
+            errors["422"] = "The Idempotency-Key was sent before with another request."
         for code, description in errors.items():
             responses.setdefault(
                 code,

@@ -56,14 +56,15 @@ def test_the_schema_documents_refusals(client):
             assert {"400", "401", "429"} <= codes, (method, path)
             if method != "get":
                 assert "403" in codes, (method, path)
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if method == "post" and "{" not in path:
+                assert "422" in codes and "Idempotency-Key" in headers, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
                 key = next(p["schema"] for p in operation["parameters"] if p["in"] == "path")
                 assert key.get("pattern") or key["type"] == "integer", (method, path)
                 if method in ("put", "patch", "delete"):
-                    assert "412" in codes, (method, path)
-                    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
-                    assert "If-Match" in headers, (method, path)
+                    assert "412" in codes and "If-Match" in headers, (method, path)
 
 
 @pytest.fixture

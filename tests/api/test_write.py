@@ -282,3 +282,132 @@ def test_a_save_in_the_admin_moves_the_version(api, admin_client):
     assert response.status_code == 412
     place.refresh_from_db()
     assert place.description == "An editor's text"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_create_sent_again_with_its_key_makes_one_record(api, endpoint):
+    # A client whose answer got lost sends the create again: it made a second record.
+    from core.models import IdempotentRequest
+
+    api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    body, _record = new_record(endpoint)
+    model = _record._meta.model
+    before = model.objects.count()
+    url = f"/api/{endpoint}/"
+
+    first = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="a1b2-c3")
+    again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="a1b2-c3")
+
+    assert first.status_code == again.status_code == 201
+    assert model.objects.count() == before + 1
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    # Another key is another record; the same key with another body is refused.
+    assert (
+        api.post(url, body | other(endpoint), format="json", HTTP_IDEMPOTENCY_KEY="d4").status_code
+        == 201
+    )
+    reused = api.post(url, body | other(endpoint), format="json", HTTP_IDEMPOTENCY_KEY="a1b2-c3")
+    assert reused.status_code == 422
+    assert "sent before with another request" in reused.json()["detail"]
+    assert model.objects.count() == before + 2
+    assert IdempotentRequest.objects.count() == 2
+
+
+def other(endpoint):
+    """What makes a second body of ``new_record`` another record."""
+    if endpoint == "partnerships":
+        return {"title": "Another tie"}
+    if endpoint == "themes":
+        return {"name": "Energy", "slug": "energy"}
+    if endpoint == "sources":
+        return {"title": "Another report"}
+    return {"name": "Another"}
+
+
+def test_a_key_is_per_user_and_forgotten_after_a_day(api, editor):
+    from django.utils import timezone
+
+    from core.models import IdempotentRequest
+
+    body = {"name": "Suzhou", "kind": "city", "country": "CN"}
+    api.force_authenticate(editor)
+    assert (
+        api.post("/api/places/", body, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    )
+    api.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert (
+        api.post("/api/places/", body, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    )
+    assert Place.objects.filter(name="Suzhou").count() == 2
+    IdempotentRequest.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
+    assert (
+        api.post("/api/places/", body, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    )
+    assert Place.objects.filter(name="Suzhou").count() == 3
+    assert IdempotentRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\\tinside"])
+def test_an_unusable_key_is_refused_and_nothing_made(api, editor, key):
+    api.force_authenticate(editor)
+    key = key.replace("\\t", "\t")
+    response = api.post(
+        "/api/places/",
+        {"name": "Suzhou", "kind": "city", "country": "CN"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"Idempotency-Key": ["Send 1 to 255 printable characters."]}
+    assert not Place.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_sent_while_the_first_writes_makes_one_record(monkeypatch):
+    # The retry arrives on another connection while the first create still writes, and
+    # commits first: the first, storing its key second, is undone, record and all, and
+    # answers with the retry's answer.
+    import threading
+
+    from django.db import connection, connections
+    from rest_framework.test import APIClient
+
+    from core.api import RecordViewSet
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's test database in memory locks the tables the second reads")
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    body = {"name": "Suzhou", "kind": "city", "country": "CN"}
+    perform_create = RecordViewSet.perform_create
+    writing, release = threading.Event(), threading.Event()
+
+    def held_in_the_first(self, serializer):
+        if threading.current_thread().name == "first":
+            writing.set()
+            release.wait(10)
+        return perform_create(self, serializer)
+
+    monkeypatch.setattr(RecordViewSet, "perform_create", held_in_the_first)
+    answers = {}
+
+    def send(name):
+        client = APIClient()
+        client.force_authenticate(root)
+        answers[name] = client.post("/api/places/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+        if name == "first":
+            connections.close_all()  # the thread's own
+
+    first = threading.Thread(target=send, args=["first"], name="first")
+    first.start()
+    try:
+        writing.wait(10)
+        send("retry")
+    finally:
+        release.set()
+        first.join()
+    assert answers["first"].status_code == answers["retry"].status_code == 201
+    assert answers["first"].json() == answers["retry"].json()
+    assert answers["first"]["Idempotent-Replayed"] == "true"
+    assert Place.objects.filter(name="Suzhou").count() == 1
