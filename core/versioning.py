@@ -43,9 +43,10 @@ from .translation import PlainRowsQuerySet
 # The apps whose rows the public site shows.
 REGISTRY_APPS = ("core", "places", "organisations", "partnerships")
 # Rows of those apps that no public page shows: an import's bookkeeping (its records are
-# written, and so bump, in the same transaction), staff's "not a duplicate" decisions and
-# the version itself.
+# written, and so bump, in the same transaction), the API's creates kept by their key
+# (likewise), staff's "not a duplicate" decisions and the version itself.
 UNWATCHED = {
+    "core.idempotentrequest",
     "core.importbatch",
     "core.importbatchitem",
     "core.notduplicate",
