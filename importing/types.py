@@ -293,7 +293,11 @@ class RecordType:
         for row, column in deferred:
             pk = job.pk_of(row.wanted[column.name])
             attname = column.model_field.attname
-            self.model._default_manager.filter(pk=row.instance.pk).update(**{attname: pk})
+            values = {attname: pk}
+            if hasattr(row.instance, "updated_at"):
+                # The import's moment, as the record and its history row were written.
+                values["updated_at"] = job.now
+            self.model._default_manager.filter(pk=row.instance.pk).update(**values)
             setattr(row.instance, attname, pk)
             history = getattr(self.model, "history", None)
             if history is not None:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from core.models import Source
 from partnerships.models import Partnership
+from places.models import Place
 from tests.factories import (
     PartnershipFactory,
     PlaceFactory,
@@ -180,3 +181,20 @@ def test_a_conflict_in_danish(two_editors):
     assert "Dine ændringer er ikke gemt endnu." in page
     assert ">Historik</a>" in page
     assert Partnership.objects.get().updated_by.username == "mette"
+
+
+def test_an_update_in_the_shell_moves_the_version_and_a_derived_field_does_not(two_editors):
+    # QuerySet.update() skips auto_now: a bulk change left the version as it was, and an
+    # editor's page opened before it saved over it unstopped.
+    _mette, jonas = two_editors
+    place = PlaceFactory(name="Ringsted", kind="municipality", country="DK")
+    url = change_url(place)
+    his = opened(jonas, url)
+    version = Place.objects.get().updated_at
+    Place.objects.filter(pk=place.pk).update(search_key="ringsted")
+    assert Place.objects.get().updated_at == version
+    Place.objects.filter(pk=place.pk).update(description_en="Written in the shell")
+    assert Place.objects.get().updated_at > version
+    his["description_en"] = "Jonas's description"
+    assert "Place saved at" in stopped(jonas, url, his)  # by nobody the record names
+    assert Place.objects.get().description_en == "Written in the shell"
