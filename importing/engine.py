@@ -542,13 +542,10 @@ class Importer:
             with import_lock():
                 self.check(job, report)
                 if not report.problems and self.expected_plan is not None:
-                    now = report.plan()
                     report.moved = sorted(
-                        (
-                            int(number)
-                            for number in now
-                            if now[number] != self.expected_plan.get(number)
-                        ),
+                        row.number
+                        for row in report.rows
+                        if _planned(row) != self.expected_plan.get(str(row.number))
                     )
                 if not report.problems and not report.moved:
                     report.batch = self.write(job, rows, file_name, change_reason)

@@ -41,21 +41,25 @@ def claim(path):
     return claimed
 
 
+def _plan_path(path):
+    return path.with_name(f"{path.name}.plan")
+
+
 def write_plan(path, plan):
     """Keep beside the upload what its preview said each row would do."""
-    path.with_name(f"{path.name}.plan").write_text(json.dumps(plan))
+    _plan_path(path).write_text(json.dumps(plan))
 
 
 def read_plan(path):
     """The preview's plan of the upload, or None (an upload previewed before plans)."""
     try:
-        return json.loads(path.with_name(f"{path.name}.plan").read_text())
+        return json.loads(_plan_path(path).read_text())
     except (OSError, ValueError):
         return None
 
 
 def forget_plan(path):
-    path.with_name(f"{path.name}.plan").unlink(missing_ok=True)
+    _plan_path(path).unlink(missing_ok=True)
 
 
 def clean_uploads():
