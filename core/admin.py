@@ -549,10 +549,13 @@ class UnchangedSinceOpenedMixin:
             self.changed_since_opened(current, opened), code="changed_since_opened"
         )
 
+    # (model, foreign key) of each inline whose rows keep a history (``tracked_inlines``).
+    tracked_inlines = ()
+
     def fields_saved_since(self, opened):
         """The names of the record's own fields saved since the version ``opened``, read
-        from its history; none if that version is not there to compare (an inline's rows
-        keep their own history)."""
+        from its history, then those of the inlines whose rows were saved since (other
+        names, figures); none if that version is not there to compare."""
         model = type(self.instance)
         versions = history_manager(model)
         try:
@@ -563,16 +566,30 @@ class UnchangedSinceOpenedMixin:
             return []
         versions = versions.filter(**{model._meta.pk.attname: self.instance.pk})
         then = versions.filter(updated_at=opened_at).order_by("-history_id").first()
-        latest = versions.order_by("-history_id").first()
-        if then is None or latest is None or then.pk == latest.pk:
+        if then is None:
+            return []
+        later = versions.filter(history_id__gt=then.pk)
+        latest = later.order_by("-history_id").first()
+        if latest is None:
             return []
         delta = latest.diff_against(then, excluded_fields=unshown_in_history(model))
-        return [
+        fields = [
             str(model._meta.get_field(change.field).verbose_name)
             for change in delta.changes
             # A form saves an empty text as "" where the record had none: no change.
             if change.old not in (None, "") or change.new not in (None, "")
         ]
+        # An admin save writes the record first and its inline rows a moment later
+        # (``HistoryAdmin``): those of the version opened come before the next record row.
+        since = later.order_by("history_date").values_list("history_date", flat=True)[0]
+        fields += [
+            str(inline._meta.verbose_name_plural)
+            for inline, fk in self.tracked_inlines
+            if history_manager(inline)
+            .filter(**{fk.attname: self.instance.pk, "history_date__gte": since})
+            .exists()
+        ]
+        return fields
 
     def changed_since_opened(self, current, opened):
         from django.contrib.auth import get_user_model
@@ -656,7 +673,11 @@ class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         if obj is None:
             return form
-        return type(form.__name__, (UnchangedSinceOpenedMixin, form), {"request": request})
+        return type(
+            form.__name__,
+            (UnchangedSinceOpenedMixin, form),
+            {"request": request, "tracked_inlines": self.tracked_inlines()},
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None:

@@ -131,7 +131,7 @@ def test_an_inline_change_and_an_import_count_as_saves(two_editors, editor):
     assert place.other_names.filter(name="Gusu").exists()
     page = stopped(jonas, url, his)
     assert "Place saved by Mette" in page
-    assert "Changed:" not in page  # an inline's rows keep their own history
+    assert "Changed: other names." in page  # from the rows' own history
 
     # An import that changes the record.
     his = opened(jonas, url)
@@ -142,6 +142,43 @@ def test_an_inline_change_and_an_import_count_as_saves(two_editors, editor):
     assert "Place saved by editors at" in stopped(jonas, url, his)
     place.refresh_from_db()
     assert place.description == "From the import"
+
+
+def test_the_inlines_named_are_those_saved_since_the_page_was_opened(two_editors):
+    mette, jonas = two_editors
+    place = PlaceFactory(name="Suzhou", kind="city", country="CN")
+    url = change_url(place)
+    # Jonas's own save of another name, before either page below was opened: its rows
+    # are written a moment after the record's, and belong to the version he opens.
+    named = {**opened(jonas, url), "other_names-0-name": "Soochow"}
+    assert jonas.post(url, named).status_code == 302
+    his = both_open_then_mette_saves(two_editors, url, description_en="Mette's description")
+    page = stopped(jonas, url, his)
+    assert "Changed: description (English)." in page
+
+    # Mette changes a field and adds a figure; the other names are as they were.
+    figure = {"kind": "population", "value": "1200000", "year": "2020"}
+    figure["source"] = str(SourceFactory().pk)
+    his = both_open_then_mette_saves(
+        two_editors,
+        url,
+        description_en="Mette's second",
+        **{f"figures-0-{name}": value for name, value in figure.items()},
+    )
+    assert place.figures.count() == 1
+    page = stopped(jonas, url, his)
+    assert "Changed: description (English), figures." in page
+
+
+def test_a_partnerships_new_event_is_named_in_danish(two_editors):
+    partnership = PartnershipFactory(title="Aarhus–Nanjing")
+    url = change_url(partnership)
+    event = {"events-TOTAL_FORMS": "1", "events-0-date": "2015", "events-0-kind": "signing"}
+    event["events-0-text_en"] = "Signed in Aarhus"
+    his = both_open_then_mette_saves(two_editors, url, **event)
+    assert partnership.events.count() == 1
+    page = stopped(two_editors[1], url, his, accept_language="da")
+    assert "Ændret: begivenheder." in page
 
 
 def test_a_form_sent_without_the_version_is_saved_as_before(two_editors):
