@@ -626,7 +626,37 @@ class UnchangedSinceOpenedMixin:
         )
 
 
-class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
+class UnchangedSinceOpenedAdmin(HistoryAdmin):
+    """The admin of a model with ``updated_at`` and ``updated_by``: its change page carries
+    the version it was opened at, and a save over a later one is stopped
+    (``UnchangedSinceOpenedMixin``); a save names who made it."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+        return type(
+            form.__name__,
+            (UnchangedSinceOpenedMixin, form),
+            {"request": request, "tracked_inlines": self.tracked_inlines()},
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            # The version the page was opened at, or, shown again after a save stopped
+            # by another's, theirs: the next save is made knowingly.
+            form = context["adminform"].form
+            context["opened_version"] = getattr(form, "opened_version", None) or (
+                stored_version(obj.updated_at)
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, UnchangedSinceOpenedAdmin):
     """What every record's admin shares: who changed it, search by any name, review."""
 
     class Media:
@@ -669,30 +699,9 @@ class RecordAdmin(FastAdminMixin, LocalizedNumbersMixin, HistoryAdmin):
             return queryset, False
         return queryset.matching(terms), False
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if obj is None:
-            return form
-        return type(
-            form.__name__,
-            (UnchangedSinceOpenedMixin, form),
-            {"request": request, "tracked_inlines": self.tracked_inlines()},
-        )
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if change and obj is not None:
-            # The version the page was opened at, or, shown again after a save stopped
-            # by another's, theirs: the next save is made knowingly.
-            form = context["adminform"].form
-            context["opened_version"] = getattr(form, "opened_version", None) or (
-                stored_version(obj.updated_at)
-            )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Mark as reviewed today"), permissions=["change"])

@@ -55,21 +55,25 @@ class DerivedQuerySet(VersionedQuerySet):
             )
 
 
-class RecordQuerySet(DerivedQuerySet):
+class StampedQuerySet(VersionedQuerySet):
+    """For a model with ``updated_at``: a save moves it (auto_now); an update() of what a
+    person wrote moves it too, so that a page, a preview or an API read made before it
+    sees the change (``stored_version``). Derived fields alone are no one's change."""
+
+    def update(self, **kwargs):
+        written = {untranslated(field) for field in kwargs} - {"updated_at"}
+        derived = getattr(self.model, "derived_fields", ())
+        if written - set(derived) and "updated_at" not in kwargs:
+            kwargs["updated_at"] = timezone.now()
+        return super().update(**kwargs)
+
+
+class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
     # Whether the records are read with what their cards show besides their own fields
     # (``with_card_parts``).
     _card_parts = False
     # The relations read into lists with the records (``with_listed``).
     _listed = ()
-
-    def update(self, **kwargs):
-        # A save moves ``updated_at`` (auto_now); an update() of what a person wrote moves
-        # it too, so that a page, a preview or an API read made before it sees the change
-        # (``stored_version``). Derived fields alone are no one's change.
-        written = {untranslated(field) for field in kwargs} - {"updated_at"}
-        if written - set(self.model.derived_fields) and "updated_at" not in kwargs:
-            kwargs["updated_at"] = timezone.now()
-        return super().update(**kwargs)
 
     def with_card_parts(self, read=True):
         """The records, each with what its card shows besides its own fields, read when

@@ -17,11 +17,11 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from core.admin import (
     FastAdminMixin,
     FastInlineMixin,
-    HistoryAdmin,
     PublishableRecordAdmin,
     RecordAdmin,
     ReviewStatusFilter,
     TranslatedFieldsMixin,
+    UnchangedSinceOpenedAdmin,
     side_by_side,
     translated_column,
 )
@@ -173,13 +173,21 @@ class SubqueryCount(Subquery):
 
 @admin.register(Theme)
 class ThemeAdmin(
-    SpreadsheetAdminMixin, TranslatedFieldsMixin, TranslationAdmin, FastAdminMixin, HistoryAdmin
+    SpreadsheetAdminMixin,
+    TranslatedFieldsMixin,
+    TranslationAdmin,
+    FastAdminMixin,
+    UnchangedSinceOpenedAdmin,
 ):
     import_spec = ThemeType
     list_display = [*side_by_side("name"), "slug", "partnership_count"]
     search_fields = [*side_by_side("name"), "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
-    fieldsets = [(None, {"fields": [side_by_side("name"), "slug", side_by_side("description")]})]
+    readonly_fields = ["updated_at", "updated_by"]
+    fieldsets = [
+        (None, {"fields": [side_by_side("name"), "slug", side_by_side("description")]}),
+        (_("Changes"), {"fields": [("updated_at", "updated_by")]}),
+    ]
 
     class Media:
         css = {"all": ["css/admin.css"]}

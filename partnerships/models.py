@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Value
@@ -10,7 +11,7 @@ from core.cache import per_version
 from core.dates import parse_or_none
 from core.fields import PartialDateField, RowIdField
 from core.links import slug_url
-from core.models import DerivedQuerySet, Publishable, RecordQuerySet, Source
+from core.models import DerivedQuerySet, Publishable, RecordQuerySet, Source, StampedQuerySet
 from core.search import RowsById, any_of, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
@@ -36,8 +37,20 @@ class Theme(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
+    # Its version, as a record's (``core.models.stored_version``): an editor's save over a
+    # colleague's made since the page was opened is stopped (``core.admin``).
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
-    objects = VersionedQuerySet.as_manager()
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("theme")

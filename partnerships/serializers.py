@@ -44,6 +44,9 @@ class ThemeSerializer(CleanSerializer):
         address = reading(self).addresses.view("partnerships:partnership-list")
         return f"{address}?theme={obj.slug}"
 
+    def save(self, **kwargs):
+        return super().save(updated_by=self.context["request"].user, **kwargs)
+
 
 class ParticipantSerializer(TranslatedSerializer):
     """Read: the party as a place or an organisation. Written: a place or organisation slug."""

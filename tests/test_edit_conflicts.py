@@ -8,13 +8,14 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models import Source
-from partnerships.models import Partnership
+from partnerships.models import Partnership, Theme
 from places.models import Place
 from tests.factories import (
     PartnershipFactory,
     PlaceFactory,
     PlaceNameFactory,
     SourceFactory,
+    ThemeFactory,
     UserFactory,
 )
 
@@ -235,3 +236,71 @@ def test_an_update_in_the_shell_moves_the_version_and_a_derived_field_does_not(t
     his["description_en"] = "Jonas's description"
     assert "Place saved at" in stopped(jonas, url, his)  # by nobody the record names
     assert Place.objects.get().description_en == "Written in the shell"
+
+
+def test_a_themes_second_save_is_stopped_too(two_editors):
+    # Themes are a managed list, not records, and carry a version of their own.
+    _mette, jonas = two_editors
+    theme = ThemeFactory(name="Water", slug="water")
+    url = change_url(theme)
+    his = both_open_then_mette_saves(two_editors, url, description_en="Clean water")
+    his["name_en"] = "Water supply"
+    page = stopped(jonas, url, his)
+    assert "Theme saved by Mette at" in page
+    assert "Changed: description (English)." in page
+    assert reverse("admin:partnerships_theme_history", args=[theme.pk]) in page
+    theme.refresh_from_db()
+    assert (theme.name_en, theme.description_en) == ("Water", "Clean water")
+    assert theme.updated_by.username == "mette"
+    (again,) = OPENED.findall(page)
+    assert jonas.post(url, {**his, "_opened_version": again}).status_code == 302
+    theme.refresh_from_db()
+    assert (theme.name_en, theme.updated_by.username) == ("Water supply", "jonas")
+
+
+def test_a_themes_import_is_a_save_that_names_its_author(two_editors, editor):
+    _mette, jonas = two_editors
+    theme = ThemeFactory(name="Water", slug="water")
+    url = change_url(theme)
+    his = opened(jonas, url)
+    data = csv_bytes([["slug", "name", "description"], ["water", "Water", "From the import"]])
+    data += csv_bytes([["energy", "Energy", "New"]])
+    report = run("themes", data, user=editor)
+    assert report.counts == {"new": 1, "updated": 1, "unchanged": 0}
+    assert "Theme saved by editors at" in stopped(jonas, url, his)
+    assert set(Theme.objects.values_list("updated_by__username", flat=True)) == {"editors"}
+
+
+def test_a_themes_update_in_the_shell_moves_its_version(two_editors):
+    _mette, jonas = two_editors
+    theme = ThemeFactory(name="Water", slug="water")
+    url = change_url(theme)
+    his = opened(jonas, url)
+    Theme.objects.filter(pk=theme.pk).update(description_en="Written in the shell")
+    his["name_en"] = "Water supply"
+    assert "Theme saved at" in stopped(jonas, url, his)
+    assert Theme.objects.get().name_en == "Water"
+
+
+def test_the_migration_dates_each_theme_by_its_history():
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module("partnerships.migrations.0028_theme_updated")
+    editor = UserFactory(username="karen")
+    theme = ThemeFactory(name="Water", slug="water")
+    theme.description = "Clean water"
+    theme._history_user = editor
+    theme.save()
+    latest = theme.history.latest()
+    # As the migration found them: dated by itself, nobody named.
+    Theme.objects.update(updated_at=latest.history_date.replace(year=2030), updated_by=None)
+    theme.history.update(updated_at=latest.history_date.replace(year=2030), updated_by=None)
+    # The function reads only the schema editor's connection.
+    migration.stamp_from_history(apps, SimpleNamespace(connection=connection))
+    theme.refresh_from_db()
+    assert (theme.updated_at, theme.updated_by) == (latest.history_date, editor)
+    assert all(row.updated_at == row.history_date for row in theme.history.all())

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 
 from core.permissions import EDITORS
-from partnerships.models import Partnership
+from partnerships.models import Partnership, Theme
 from places.models import Place
 from tests.factories import (
     OrganisationFactory,
@@ -97,6 +97,12 @@ def test_a_token_writes_and_the_history_names_the_author(api):
     newest = place.history.first()
     assert (newest.native_name, newest.history_user) == ("无锡", editor)
     assert Place.objects.search("无锡").get() == place
+
+    # A theme names its author too (it has no creator of its own).
+    assert api.post("/api/themes/", {"name": "Water", "slug": "water"}).status_code == 201
+    assert api.patch("/api/themes/water/", {"description": "Clean"}).status_code == 200
+    theme = Theme.objects.get(slug="water")
+    assert (theme.description, theme.updated_by) == ("Clean", editor)
 
 
 def test_a_partnership_is_created_through_the_service_with_its_participants(api, editor):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from core.models import ImportBatch
 from importing.engine import ImportBusy, Importer
 from places.models import Place
-from tests.factories import PlaceFactory
+from tests.factories import PlaceFactory, ThemeFactory
 
 from .conftest import csv_bytes, run
 
@@ -243,6 +243,28 @@ def test_a_record_saved_since_the_preview_stops_the_confirmation(editor_client):
     wuxi.refresh_from_db()
     assert wuxi.description == "File text"
     assert Place.objects.filter(name="Nantong").exists()
+
+
+def test_a_theme_saved_since_the_preview_stops_the_confirmation_too(editor_client):
+    # Themes carry a version since 0028; before, their rows had none to compare.
+    water = ThemeFactory(name="Water", slug="water", description="Old text")
+    file = io.BytesIO(csv_bytes([["slug", "name", "description"], ["water", "Water", "File"]]))
+    file.name = "themes.csv"
+    response = editor_client.post(reverse("admin:partnerships_theme_import"), {"file": file})
+    token = response.context["token"]
+    water.description = "An editor's text"
+    water.save()
+    confirm = reverse("admin:partnerships_theme_import_confirm")
+
+    response = editor_client.post(confirm, {"token": token})
+
+    assert response.status_code == 200
+    assert "The registry changed since the preview: row 2" in response.content.decode()
+    water.refresh_from_db()
+    assert water.description == "An editor's text"
+    assert editor_client.post(confirm, {"token": token}).status_code == 302
+    water.refresh_from_db()
+    assert water.description == "File"
 
 
 def test_export_of_the_filtered_list(editor_client):
