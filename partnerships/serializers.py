@@ -37,7 +37,8 @@ class ThemeSerializer(CleanSerializer):
 
     class Meta:
         model = Theme
-        fields = ["url", "public_url", "slug", "name", "name_da", "description"]
+        # ``updated_at`` as a record's: when it last changed, for an integrator's sync.
+        fields = ["url", "public_url", "slug", "name", "name_da", "description", "updated_at"]
 
     def get_public_url(self, obj) -> str:
         """Themes have no page of their own: the public list of their partnerships."""

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
@@ -98,11 +100,17 @@ def test_a_token_writes_and_the_history_names_the_author(api):
     assert (newest.native_name, newest.history_user) == ("无锡", editor)
     assert Place.objects.search("无锡").get() == place
 
-    # A theme names its author too (it has no creator of its own).
-    assert api.post("/api/themes/", {"name": "Water", "slug": "water"}).status_code == 201
-    assert api.patch("/api/themes/water/", {"description": "Clean"}).status_code == 200
+    # A theme names its author too (it has no creator of its own), and says when it
+    # last changed, as a record does.
+    created = api.post("/api/themes/", {"name": "Water", "slug": "water"})
+    assert created.status_code == 201
+    changed = api.patch("/api/themes/water/", {"description": "Clean", "updated_at": "2001"})
+    assert changed.status_code == 200
     theme = Theme.objects.get(slug="water")
     assert (theme.description, theme.updated_by) == ("Clean", editor)
+    stamped = datetime.datetime.fromisoformat(changed.json()["updated_at"])
+    assert stamped == theme.updated_at  # what was written, not what was sent
+    assert stamped > datetime.datetime.fromisoformat(created.json()["updated_at"])
 
 
 def test_a_partnership_is_created_through_the_service_with_its_participants(api, editor):
