@@ -1,5 +1,6 @@
 import datetime
 import functools
+import re
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -8,6 +9,7 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, models, transaction
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import _get_foreign_key
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -200,9 +202,77 @@ class FastInlineMixin(FastWidgetsMixin):
         formset = super().get_formset(request, obj, **kwargs)
         return type(
             formset.__name__,
-            (FastFormSetMixin, formset),
+            (FastFormSetMixin, RowsGoneFormSetMixin, formset),
             {"related_autocompletes": self.related_autocompletes()},
         )
+
+
+class RowsGoneFormSetMixin:
+    """An inline's rows sent back from a page opened before someone deleted some of them:
+    those are left out, and the save is stopped once to say so.
+
+    Django's admin leaves such a row off the page it shows again but counts it in the
+    page's number of rows, so the row came back missing at every save after: "Please
+    correct the errors below." with no error shown, until the editor opened the page
+    anew. Here the rows sent are numbered again without the deleted ones, so the page
+    shown again matches what it sends, and the next save keeps the editor's other changes.
+    """
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.rows_gone = 0
+        if self.is_bound:
+            self.data = self._without_rows_gone(self.data)
+
+    def _without_rows_gone(self, data):
+        prefix, pk_name = self.prefix, self.model._meta.pk.name
+        try:
+            total = int(data[f"{prefix}-{TOTAL_FORM_COUNT}"])
+            initial = int(data[f"{prefix}-{INITIAL_FORM_COUNT}"])
+            sent = {index: int(data[f"{prefix}-{index}-{pk_name}"]) for index in range(initial)}
+        except (KeyError, ValueError):
+            return data  # a page that was tampered with: the formset says what is wrong
+        existing = set(
+            self.get_queryset().filter(pk__in=sent.values()).values_list("pk", flat=True)
+        )
+        gone = {index for index, pk in sent.items() if pk not in existing}
+        if not gone or total > self.absolute_max:
+            return data
+        kept = [index for index in range(total) if index not in gone]
+        renumbered = {old: new for new, old in enumerate(kept)}
+        row = re.compile(rf"^{re.escape(prefix)}-(\d+)-(.+)$")
+        copy = data.copy()
+        for key in list(copy):
+            if (match := row.match(key)) is None:
+                continue
+            values = copy.getlist(key)
+            del copy[key]
+            old = int(match[1])
+            if old in renumbered:
+                copy.setlist(f"{prefix}-{renumbered[old]}-{match[2]}", values)
+        copy[f"{prefix}-{TOTAL_FORM_COUNT}"] = str(total - len(gone))
+        copy[f"{prefix}-{INITIAL_FORM_COUNT}"] = str(initial - len(gone))
+        self.rows_gone = len(gone)
+        return copy
+
+    def clean(self):
+        super().clean()
+        if self.rows_gone:
+            opts = self.model._meta
+            raise ValidationError(
+                ngettext(
+                    "%(count)d %(what)s was deleted by someone else after this page was "
+                    "opened, and is no longer on it. Save again to keep your other changes.",
+                    "%(count)d %(what)s were deleted by someone else after this page was "
+                    "opened, and are no longer on it. Save again to keep your other changes.",
+                    self.rows_gone,
+                )
+                % {
+                    "count": self.rows_gone,
+                    "what": opts.verbose_name if self.rows_gone == 1 else opts.verbose_name_plural,
+                },
+                code="rows_gone",
+            )
 
 
 class FastFormSetMixin:
