@@ -232,6 +232,8 @@ class RowsGoneFormSetMixin:
             sent = {index: int(data[f"{prefix}-{index}-{pk_name}"]) for index in range(initial)}
         except (KeyError, ValueError):
             return data  # a page that was tampered with: the formset says what is wrong
+        if not all(could_be_key(self.model._meta.pk, pk) for pk in sent.values()):
+            return data  # past what the database holds (SQLite fails on 2⁶³): the same
         existing = set(
             self.get_queryset().filter(pk__in=sent.values()).values_list("pk", flat=True)
         )

@@ -322,6 +322,28 @@ def test_an_unreadable_date_is_a_field_error(admin_client):
 FORGED_KEYS = ["abc", "1e309", "9223372036854775808", "9" * 30]
 
 
+@pytest.mark.parametrize("key", [*FORGED_KEYS, "-1", "0"])
+def test_a_forged_inline_row_key_is_no_server_error(admin_client, key):
+    # The rows sent back are checked for rows deleted since the page was opened
+    # (core.admin.RowsGoneFormSetMixin): a key the database cannot hold is left to
+    # the formset, which refuses it.
+    place = PlaceFactory(name="Jiangsu", kind="province", country="CN")
+    PlaceNameFactory(place=place, name="Kiangsu")
+    data = {
+        "name_en": "Jiangsu",
+        "kind": "province",
+        "country": "CN",
+        **inline_management("other_names", total=1, initial=1),
+        "other_names-0-id": key,
+        "other_names-0-name": "Kiangsu",
+        "other_names-0-kind": "alternative",
+        **inline_management("figures"),
+    }
+    response = admin_client.post(reverse("admin:places_place_change", args=[place.pk]), data)
+    assert response.status_code == 200
+    assert place.other_names.get().name == "Kiangsu"
+
+
 @pytest.mark.parametrize("key", FORGED_KEYS)
 @pytest.mark.parametrize("field", ["parent", "sources", "figures-0-source"])
 def test_a_forged_choice_of_record_is_a_field_error(admin_client, field, key):
