@@ -9,7 +9,7 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, models, transaction
-from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
+from django.forms.formsets import DELETION_FIELD_NAME, INITIAL_FORM_COUNT, TOTAL_FORM_COUNT
 from django.forms.models import _get_foreign_key
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -254,7 +254,10 @@ class RowsGoneFormSetMixin:
                 copy.setlist(f"{prefix}-{renumbered[old]}-{match[2]}", values)
         copy[f"{prefix}-{TOTAL_FORM_COUNT}"] = str(total - len(gone))
         copy[f"{prefix}-{INITIAL_FORM_COUNT}"] = str(initial - len(gone))
-        self.rows_gone = len(gone)
+        # A row this editor deleted too is gone as they asked: nothing to say.
+        self.rows_gone = sum(
+            not data.get(f"{prefix}-{index}-{DELETION_FIELD_NAME}") for index in gone
+        )
         return copy
 
     def clean(self):

@@ -219,6 +219,22 @@ def test_a_row_deleted_since_the_page_was_opened_is_left_out_and_said(two_editor
     assert list(place.other_names.values_list("name", flat=True)) == ["Gusu District"]
 
 
+def test_a_row_both_editors_deleted_is_not_said(two_editors):
+    mette, jonas = two_editors
+    get_user_model().objects.filter(username__in=["mette", "jonas"]).update(is_superuser=True)
+    place = PlaceFactory(name="Suzhou", kind="city", country="CN")
+    PlaceNameFactory(place=place, name="Soochow")
+    url = change_url(place)
+    his, hers = opened(jonas, url), opened(mette, url)
+    assert mette.post(url, {**hers, "other_names-0-DELETE": "on"}).status_code == 302
+    his.update({"other_names-0-DELETE": "on", "description_en": "Jonas's description"})
+    del his["_opened_version"]  # a page from before the version check: only the rows
+    assert jonas.post(url, his).status_code == 302
+    place.refresh_from_db()
+    assert place.description_en == "Jonas's description"
+    assert not place.other_names.exists()
+
+
 def test_a_partnerships_new_event_is_named_in_danish(two_editors):
     partnership = PartnershipFactory(title="Aarhus–Nanjing")
     url = change_url(partnership)
