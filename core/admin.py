@@ -40,7 +40,13 @@ from .history import (
     is_revert,
     revert_reason,
 )
-from .models import PUBLICATION_REASONS, REVIEW_INTERVAL, Publication, stored_version
+from .models import (
+    PUBLICATION_REASONS,
+    REVIEW_INTERVAL,
+    Publication,
+    locked_stamp,
+    stored_version,
+)
 from .pagination import EitherEndPaginator
 from .text import fold, query_terms
 from .translation import LANGUAGES, Localized, content_language, localized_field, translated
@@ -232,13 +238,15 @@ class RowsGoneFormSetMixin:
             sent = {index: int(data[f"{prefix}-{index}-{pk_name}"]) for index in range(initial)}
         except (KeyError, ValueError):
             return data  # a page that was tampered with: the formset says what is wrong
-        if not all(could_be_key(self.model._meta.pk, pk) for pk in sent.values()):
-            return data  # past what the database holds (SQLite fails on 2⁶³): the same
+        if total > self.absolute_max or not all(
+            could_be_key(self.model._meta.pk, pk) for pk in sent.values()
+        ):
+            return data  # past what a formset or the database holds (SQLite fails on 2⁶³)
         existing = set(
             self.get_queryset().filter(pk__in=sent.values()).values_list("pk", flat=True)
         )
         gone = {index for index, pk in sent.items() if pk not in existing}
-        if not gone or total > self.absolute_max:
+        if not gone:
             return data
         kept = [index for index in range(total) if index not in gone]
         renumbered = {old: new for new, old in enumerate(kept)}
@@ -609,13 +617,7 @@ class UnchangedSinceOpenedMixin:
         if not opened or record.pk is None:
             return cleaned
         # Locked until this save commits: of two sent at once, the second sees the first.
-        current = (
-            type(record)
-            ._base_manager.select_for_update()
-            .filter(pk=record.pk)
-            .values("updated_at", "updated_by")
-            .first()
-        )
+        current = locked_stamp(record, "updated_by")
         now = stored_version(current["updated_at"]) if current else None
         if now is None or now == opened:
             return cleaned

@@ -14,7 +14,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .models import IdempotentRequest, Source
+from .models import IdempotentRequest, Source, locked_stamp, stored_version
 from .serializers import SourceSerializer, unknown_language
 from .translation import DEFAULT_LANGUAGE, LANGUAGES, content_language
 
@@ -49,14 +49,11 @@ IDEMPOTENCY_HOURS = 24
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def record_etag(record):
-    """The version of a record as it is stored: every column, ``updated_at`` included, so
-    any save moves it, in any language the record is read in."""
-    values = [
-        (field.attname, field.value_from_object(record)) for field in record._meta.concrete_fields
-    ]
-    digest = hashlib.sha256(repr(values).encode(), usedforsecurity=False).hexdigest()
-    return quote_etag(digest[:32])
+def version_etag(updated_at):
+    """The ETag of a record's version: the admin's, the import's and the merge's
+    (``core.models.stored_version``), which every save moves, in any language the record
+    is read in."""
+    return quote_etag(stored_version(updated_at))
 
 
 def requested_language(request):
@@ -180,7 +177,7 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = record_etag(self.record)
+        response["ETag"] = version_etag(self.record.updated_at)
         return response
 
     def update(self, request, *args, **kwargs):
@@ -188,8 +185,8 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             response = super().update(request, *args, **kwargs)
             if 200 <= response.status_code < 300:
-                self.record.refresh_from_db()
-                response["ETag"] = record_etag(self.record)
+                self.record.refresh_from_db(fields=["updated_at"])
+                response["ETag"] = version_etag(self.record.updated_at)
             return response
 
     def destroy(self, request, *args, **kwargs):
@@ -213,8 +210,8 @@ class RecordViewSet(ContentLanguageMixin, viewsets.ModelViewSet):
         wanted = {tag.removeprefix("W/") for tag in parse_etags(header)}
         if "*" in wanted:
             return
-        current = type(record)._base_manager.select_for_update().get(pk=record.pk)
-        if record_etag(current) not in wanted:
+        current = locked_stamp(record)
+        if current is None or version_etag(current["updated_at"]) not in wanted:
             raise ChangedSinceRead()
 
     def perform_destroy(self, instance):

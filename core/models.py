@@ -197,6 +197,14 @@ def stored_version(updated_at):
     return updated_at.isoformat() if updated_at else None
 
 
+def locked_stamp(record, *fields):
+    """``updated_at`` (and ``fields``) of ``record``'s row as stored, locked until the
+    write's transaction ends, so that of two writes checked at once the second sees the
+    first; None once the row is gone."""
+    rows = type(record)._base_manager.select_for_update().filter(pk=record.pk)
+    return rows.values("updated_at", *fields).first()
+
+
 class Record(models.Model):
     """What every registry record carries: who made it, when, and when it was checked."""
 
