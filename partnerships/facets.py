@@ -966,7 +966,7 @@ def drawn_by(facet, values, drafts, using=DEFAULT_DB_ALIAS):
         return found
     for value, pk in (
         FacetValue.objects.using(using)
-        .filter(facet__in=names, value__in=text_list(values))
+        .filter(facet__in=names, value__in=text_list(values, weighed=False))
         .values_list("value", "partnership_id")
     ):
         found.setdefault(value, set()).add(pk)

@@ -46,27 +46,32 @@ def test_thousands_of_ids_are_one_parameter(places):
     assert len(sql) < 2_000
 
 
-def test_texts_are_one_parameter_too(places):
+@pytest.mark.parametrize("weighed", [True, False])
+def test_texts_are_one_parameter_too(places, weighed):
     # Quotes, commas, braces, backslashes and the word NULL: what a PostgreSQL array
     # literal or JSON must escape or quote, sent as it is.
     awkward = ['Ring"sted', "a,b", "{x}", "back\\slash", "NULL", " spaced ", "Ærø"]
     sent = []
+
+    def texts(values):
+        # Weighed or not, PostgreSQL reads the same array (``InIdList``).
+        return text_list(values, weighed=weighed)
 
     def record(execute, sql, params, many, context):
         sent.append(params)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        found = list(Place.objects.filter(slug__in=text_list([*awkward, places[2].slug])))
+        found = list(Place.objects.filter(slug__in=texts([*awkward, places[2].slug])))
     assert found == [places[2]]
     assert [len(params) for params in sent] == [1]
     for place, name in zip(places, awkward[:5], strict=True):
         place.slug = name
         place.save()
-    found = Place.objects.filter(slug__in=text_list([*awkward[:5], "absent"]))
+    found = Place.objects.filter(slug__in=texts([*awkward[:5], "absent"]))
     assert set(found) == set(places)
-    assert set(Place.objects.filter(slug__in=text_list(awkward[3:5]))) == set(places[3:5])
-    assert not Place.objects.filter(slug__in=text_list([])).exists()
+    assert set(Place.objects.filter(slug__in=texts(awkward[3:5]))) == set(places[3:5])
+    assert not Place.objects.filter(slug__in=texts([])).exists()
 
 
 def test_a_walk_down_finds_the_same_below_a_short_or_a_long_level(places, monkeypatch):
