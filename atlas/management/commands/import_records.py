@@ -1,11 +1,14 @@
 """Import one record type from a CSV or XLSX file.
 
 Exit codes: 0 imported (or checked, with --dry-run); 1 the data had errors and nothing
-was written; 2 the file (or --user, --report) could not be used; 3 another import was
-running, nothing was written: try again.
+was written; 2 the file (or --user, --report, --plan) could not be used; 3 another import
+was running, nothing was written: try again; 4 a row would now do other than the dry
+run's plan said (--plan), nothing was written.
 """
 
 import csv
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from importing.engine import ImportBusy, Importer, busy_message, import_user, is
 from importing.spreadsheets import UnreadableFile
 
 BUSY = 3
+MOVED = 4
 
 
 class Command(BaseCommand):
@@ -44,6 +48,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--report", help="write every row's changes to this CSV file")
         parser.add_argument(
+            "--plan",
+            help="with --dry-run, write what each row would do to this file; without, "
+            "import only if every row still does what that file says, else write nothing",
+        )
+        parser.add_argument(
             "--publish",
             action="store_true",
             help="publish the new records (each needs a source); default: they arrive as "
@@ -68,7 +77,18 @@ class Command(BaseCommand):
             raise
 
     def run(
-        self, *, record_type, file, dry_run, user, source, report, language, publish, **options
+        self,
+        *,
+        record_type,
+        file,
+        dry_run,
+        user,
+        source,
+        report,
+        plan,
+        language,
+        publish,
+        **options,
     ):
         try:
             if file == "-":
@@ -95,6 +115,17 @@ class Command(BaseCommand):
             language=language,
             publish=publish,
         )
+        # What the plan holds the import to besides its rows: the same file, read the
+        # same way.
+        planned_for = {
+            "record_type": record_type,
+            "file_sha256": hashlib.sha256(data).hexdigest(),
+            "language": language,
+            "publish": publish,
+            "source": source,
+        }
+        if plan and not dry_run:
+            importer.expected_plan = self.read_plan(plan, planned_for)
         try:
             result = importer.run(data, name, dry_run=dry_run)
         except UnreadableFile as error:
@@ -114,6 +145,16 @@ class Command(BaseCommand):
                 "nothing was imported.",
                 returncode=1,
             )
+        if result.moved:
+            rows = ", ".join(str(number) for number in result.moved[:10])
+            if len(result.moved) > 10:
+                rows += ", …"
+            raise CommandError(
+                f"The registry changed since the plan was made: row(s) {rows} would now do "
+                "something else (a record saved since, or a row that would now match one). "
+                "Nothing was imported; run --dry-run again.",
+                returncode=MOVED,
+            )
         counts = result.counts
         summary = (
             f"{counts['new']} new, {counts['updated']} updated, "
@@ -125,6 +166,9 @@ class Command(BaseCommand):
                     for line in result.lines(row):
                         self.stdout.write(line)
             self.stdout.write(f"Checked {len(result.rows)} rows: {summary}. Nothing was written.")
+            if plan:
+                self.write_plan(plan, {**planned_for, "rows": result.plan()})
+                self.stdout.write(f"The plan is in {plan}: import with --plan {plan}.")
             return
         warned = sum(1 for row in result.rows if row.warnings)
         if warned:
@@ -159,6 +203,45 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path}: cannot be written ({error.strerror}).", returncode=2
             ) from None
+
+    def write_plan(self, path, plan):
+        try:
+            Path(path).write_text(json.dumps(plan, indent=1), encoding="utf-8")
+        except OSError as error:
+            raise CommandError(
+                f"{path}: cannot be written ({error.strerror}).", returncode=2
+            ) from None
+
+    def read_plan(self, path, planned_for):
+        """The rows' plan that ``path`` holds, if it was made for the same file, type and
+        options (``planned_for``) by --dry-run --plan."""
+        try:
+            plan = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise CommandError(
+                f"{path}: cannot be read ({error.strerror}).", returncode=2
+            ) from None
+        except ValueError:
+            plan = None
+        if not isinstance(plan, dict) or not isinstance(plan.get("rows"), dict):
+            raise CommandError(
+                f"{path}: not a plan written by import_records --dry-run --plan.", returncode=2
+            )
+        differs = [key for key, value in planned_for.items() if plan.get(key) != value]
+        if differs:
+            names = {
+                "record_type": "record type",
+                "file_sha256": "file",
+                "language": "--language",
+                "publish": "--publish",
+                "source": "--source",
+            }
+            raise CommandError(
+                f"{path} was made for a different {', '.join(names[key] for key in differs)}: "
+                "run --dry-run --plan again with this one.",
+                returncode=2,
+            )
+        return plan["rows"]
 
     def progress(self, stage, done, total):
         # Only worth showing on a file that takes a moment.
