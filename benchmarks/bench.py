@@ -7,7 +7,8 @@ of them at once, each by its own gunicorn (DEBUG off), and requests every public
 GET, search and admin page over HTTP, the sizes taking turns page by page
 (benchmarks/served.py). Then the import of 10,000 partnerships is timed beside
 django-import-export's default (benchmarks/imports.py). Prints a table of ratios and
-goals and writes it as Markdown to var/bench/latest.md.
+goals and writes it as Markdown to var/bench/latest.md, and, when every default size was
+measured, into the README between its markers for the database (``write_to_readme``).
 
 SQLite by default; BENCH_DATABASE_URL=postgres://user:password@host:port/any measures on
 PostgreSQL (registries become databases named atlas_bench_<size>_<version>).
@@ -321,6 +322,25 @@ def main():
     output.write_text(text)
     print("\n" + text)
     print(f"Written to {output}")
+    # A quick run of fewer sizes is for the one who runs it, not the README.
+    if sizes == sorted(int(size) for size in SIZES.split(",")) and write_to_readme(
+        ROOT / "README.md", text, backend
+    ):
+        print(f"and to the README's figures for {backend}")
+
+
+def write_to_readme(readme, text, backend):
+    """Put ``text`` (the run's Markdown) between the README's markers for ``backend``, its
+    heading a level below the README's Benchmarks section; False without the markers."""
+    start, end = f"<!-- make bench: {backend} -->", f"<!-- end of make bench: {backend} -->"
+    written = readme.read_text(encoding="utf-8")
+    before, found, rest = written.partition(start)
+    _old, found_end, after = rest.partition(end)
+    if not found or not found_end:
+        return False
+    text = text.strip().replace("## make bench, ", f"#### {backend}: make bench, ", 1)
+    readme.write_text(f"{before}{start}\n{text}\n{end}{after}", encoding="utf-8")
+    return True
 
 
 if __name__ == "__main__":
