@@ -1,20 +1,29 @@
-"""Users and groups with their permissions named in the reader's language, and django-axes'
-failed logins.
+"""Users and groups with their permissions named in the reader's language, a save over
+another's stopped, and django-axes' failed logins.
 
 Django stores a permission's name in English ("Can add place") when it migrates; the
 permission lists show it as stored. The four default permissions are named again from
 the model's translated name, the registry's own (``Meta.permissions``) through gettext.
 """
 
+import datetime
+import hashlib
+import json
+
 from axes.admin import AccessAttemptAdmin
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import OPENED_VERSION, stopped_save_message
 from core.forms import KeysCheckedMixin
 
 DEFAULT_PERMISSIONS = {
@@ -43,11 +52,126 @@ class TranslatedPermissionsMixin:
         return field
 
 
-class AtlasGroupAdmin(KeysCheckedMixin, TranslatedPermissionsMixin, GroupAdmin):
+def content_version(record, names):
+    """The version of a user or a group, which have no ``updated_at``: a digest of the
+    values of ``names`` (a change page's fields, their groups and permissions as keys),
+    then the id of the admin's last log entry of it, which names who saved it."""
+    values = {}
+    for name, value in model_to_dict(record, fields=names).items():
+        if isinstance(value, list):  # groups, permissions
+            value = sorted(related.pk for related in value)
+        elif isinstance(value, datetime.datetime):
+            # The admin's boxes show and send whole seconds: a first save drops the
+            # microseconds of the date joined, which is no one's change.
+            value = value.replace(microsecond=0)
+        values[name] = value
+    digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:32]
+    return f"{digest}.{_last_entry_id(record)}"
+
+
+def _last_entry_id(record):
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
+    )
+    return entries.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+class UnchangedContentMixin:
+    """``core.admin.UnchangedSinceOpenedMixin`` for a user or a group: a save over values
+    someone saved after this form was opened is stopped, with who, when and what from
+    the admin's log; saving again, once told, puts this form's values in place of theirs.
+
+    Two superusers on one account each saved their page, and the second's silently put
+    back what the first had changed: a group taken away, a permission withdrawn."""
+
+    def version_fields(self):
+        # The password is not the form's to write (it has its own page), and the last
+        # login moves at every login, which is no one's edit; the rest is compared.
+        return [name for name in self.fields if name not in {"password", "last_login"}]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.opened_version = opened = self.data.get(OPENED_VERSION)
+        record = self.instance
+        if not opened or record.pk is None:
+            return cleaned
+        model = type(record)
+        # Locked until this save commits: of two sent at once, the second sees the first.
+        current = model._base_manager.select_for_update().filter(pk=record.pk).first()
+        if current is None:
+            return cleaned
+        now = content_version(current, self.version_fields())
+        if now.partition(".")[0] == opened.partition(".")[0]:
+            return cleaned
+        self.opened_version = now
+        raise ValidationError(
+            self.changed_since_opened(current, opened), code="changed_since_opened"
+        )
+
+    def changed_since_opened(self, record, opened):
+        _digest, _dot, entry_id = opened.partition(".")
+        entry = (
+            LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(record),
+                object_id=str(record.pk),
+                pk__gt=int(entry_id) if entry_id.isdigit() else 0,
+            )
+            .select_related("user")
+            .order_by("-pk")
+            .first()
+        )
+        if entry is None:
+            # Saved elsewhere than in the admin (the shell, a command): no one to name.
+            return stopped_save_message(record, self.request, None, None, [])
+        return stopped_save_message(
+            record, self.request, entry.user, entry.action_time, _changed_fields(entry)
+        )
+
+
+def _changed_fields(entry):
+    """The fields the admin's log entry says were changed, in the reader's language."""
+    try:
+        messages = json.loads(entry.change_message)
+    except ValueError:
+        return []
+    if not isinstance(messages, list):
+        return []
+    return [
+        gettext(field)
+        for message in messages
+        if isinstance(message, dict)
+        for field in message.get("changed", {}).get("fields", [])
+    ]
+
+
+class UnchangedContentAdmin:
+    """A ModelAdmin whose change page carries the version it was opened at
+    (``content_version``), for ``UnchangedContentMixin`` to check."""
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+        return type(form.__name__, (UnchangedContentMixin, form), {"request": request})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            form = context["adminform"].form
+            context["opened_version"] = getattr(form, "opened_version", None) or (
+                content_version(obj, form.version_fields())
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class AtlasGroupAdmin(
+    UnchangedContentAdmin, KeysCheckedMixin, TranslatedPermissionsMixin, GroupAdmin
+):
     pass
 
 
-class AtlasUserAdmin(KeysCheckedMixin, TranslatedPermissionsMixin, UserAdmin):
+class AtlasUserAdmin(
+    UnchangedContentAdmin, KeysCheckedMixin, TranslatedPermissionsMixin, UserAdmin
+):
     pass
 
 

@@ -671,13 +671,25 @@ class UnchangedSinceOpenedMixin:
     def changed_since_opened(self, current, opened):
         from django.contrib.auth import get_user_model
 
-        record, request = self.instance, self.request
-        opts = record._meta
-        when = formats.date_format(
-            timezone.localtime(current["updated_at"]), "SHORT_DATETIME_FORMAT"
-        )
-        history = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
         user = get_user_model()._base_manager.filter(pk=current["updated_by"]).first()
+        return stopped_save_message(
+            self.instance,
+            self.request,
+            user,
+            current["updated_at"],
+            self.fields_saved_since(opened),
+        )
+
+
+def stopped_save_message(record, request, user, when, fields):
+    """What a save stopped by another's says: who saved ``record`` (``user``, None when not
+    known) and ``when`` (None when not known either), the ``fields`` they changed, and
+    a link to its history, where the editor sees what changed before saving again."""
+    opts = record._meta
+    kind = capfirst(opts.verbose_name)
+    if when is None:
+        text = _("%(type)s changed after you opened it.") % {"type": kind}
+    else:
         if user is not None and user.pk == request.user.pk:
             text = _(
                 "%(type)s saved by you at %(when)s, in another window or tab, after this "
@@ -688,19 +700,21 @@ class UnchangedSinceOpenedMixin:
         else:
             text = _("%(type)s saved at %(when)s, after you opened it.")
         who = (user.get_full_name() or user.get_username()) if user is not None else ""
-        text = text % {"who": who, "type": capfirst(opts.verbose_name), "when": when}
-        if fields := self.fields_saved_since(opened):
-            text += " " + _("Changed: %(fields)s") % {"fields": ", ".join(fields)} + "."
-        return format_html(
-            '{} {} <a href="{}">{}</a>',
-            text,
-            _(
-                "Your changes are not saved yet. See what changed in its history, then save "
-                "again to put your values in place of those."
-            ),
-            history,
-            _("History"),
-        )
+        when = formats.date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")
+        text = text % {"who": who, "type": kind, "when": when}
+    if fields:
+        text += " " + _("Changed: %(fields)s") % {"fields": ", ".join(fields)} + "."
+    history = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
+    return format_html(
+        '{} {} <a href="{}">{}</a>',
+        text,
+        _(
+            "Your changes are not saved yet. See what changed in its history, then save "
+            "again to put your values in place of those."
+        ),
+        history,
+        _("History"),
+    )
 
 
 class UnchangedSinceOpenedAdmin(HistoryAdmin):
