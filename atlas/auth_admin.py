@@ -20,6 +20,8 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
+from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -124,23 +126,35 @@ class UnchangedContentMixin:
             # Saved elsewhere than in the admin (the shell, a command): no one to name.
             return stopped_save_message(record, self.request, None, None, [])
         return stopped_save_message(
-            record, self.request, entry.user, entry.action_time, _changed_fields(entry)
+            record,
+            self.request,
+            entry.user,
+            entry.action_time,
+            _changed_fields(entry, type(record)),
         )
 
 
-def _changed_fields(entry):
-    """The fields the admin's log entry says were changed, in the reader's language."""
+def _changed_fields(entry, model):
+    """The fields the admin's log entry says were changed, named as a record's stopped
+    save names them: by their verbose names in the reader's language. The log holds the
+    form's English labels ("Groups"), which Django's catalogue does not translate."""
     try:
         messages = json.loads(entry.change_message)
     except ValueError:
         return []
     if not isinstance(messages, list):
         return []
+    with translation.override(None):
+        by_label = {
+            capfirst(str(field.verbose_name)): field
+            for field in model._meta.get_fields()
+            if hasattr(field, "verbose_name")
+        }
     return [
-        gettext(field)
+        str(by_label[label].verbose_name) if label in by_label else gettext(label)
         for message in messages
         if isinstance(message, dict)
-        for field in message.get("changed", {}).get("fields", [])
+        for label in message.get("changed", {}).get("fields", [])
     ]
 
 
