@@ -18,14 +18,17 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import OPENED_VERSION, stopped_save_message
+from core.admin import (
+    OpenedVersionAdminMixin,
+    UnchangedSinceOpenedMixin,
+    stopped_save_message,
+)
 from core.forms import KeysCheckedMixin
 
 DEFAULT_PERMISSIONS = {
@@ -78,10 +81,10 @@ def _last_entry_id(record):
     return entries.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-class UnchangedContentMixin:
-    """``core.admin.UnchangedSinceOpenedMixin`` for a user or a group: a save over values
-    someone saved after this form was opened is stopped, with who, when and what from
-    the admin's log; saving again, once told, puts this form's values in place of theirs.
+class UnchangedContentMixin(UnchangedSinceOpenedMixin):
+    """``UnchangedSinceOpenedMixin`` for a user or a group, whose version is
+    ``content_version``: a save over values someone saved after this form was opened is
+    stopped, with who, when and what from the admin's log.
 
     Two superusers on one account each saved their page, and the second's silently put
     back what the first had changed: a group taken away, a permission withdrawn."""
@@ -91,24 +94,18 @@ class UnchangedContentMixin:
         # login moves at every login, which is no one's edit; the rest is compared.
         return [name for name in self.fields if name not in {"password", "last_login"}]
 
-    def clean(self):
-        cleaned = super().clean()
-        self.opened_version = opened = self.data.get(OPENED_VERSION)
+    def locked_version(self):
         record = self.instance
-        if not opened or record.pk is None:
-            return cleaned
-        model = type(record)
-        # Locked until this save commits: of two sent at once, the second sees the first.
-        current = model._base_manager.select_for_update().filter(pk=record.pk).first()
-        if current is None:
-            return cleaned
-        now = content_version(current, self.version_fields())
-        if now.partition(".")[0] == opened.partition(".")[0]:
-            return cleaned
-        self.opened_version = now
-        raise ValidationError(
-            self.changed_since_opened(current, opened), code="changed_since_opened"
-        )
+        current = type(record)._base_manager.select_for_update().filter(pk=record.pk).first()
+        return current, self.version_of(current) if current is not None else None
+
+    def version_of(self, record):
+        return content_version(record, self.version_fields())
+
+    def same_version(self, now, opened):
+        # The values alone: a newer log entry with them (a save that changed nothing)
+        # is no one's change.
+        return now.partition(".")[0] == opened.partition(".")[0]
 
     def changed_since_opened(self, record, opened):
         _digest, _dot, entry_id = opened.partition(".")
@@ -158,23 +155,11 @@ def _changed_fields(entry, model):
     ]
 
 
-class UnchangedContentAdmin:
-    """A ModelAdmin whose change page carries the version it was opened at
-    (``content_version``), for ``UnchangedContentMixin`` to check."""
+class UnchangedContentAdmin(OpenedVersionAdminMixin):
+    """A ModelAdmin whose change page carries ``content_version`` as it was opened, for
+    ``UnchangedContentMixin`` to check."""
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if obj is None:
-            return form
-        return type(form.__name__, (UnchangedContentMixin, form), {"request": request})
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if change and obj is not None:
-            form = context["adminform"].form
-            context["opened_version"] = getattr(form, "opened_version", None) or (
-                content_version(obj, form.version_fields())
-            )
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    version_form = UnchangedContentMixin
 
 
 class AtlasGroupAdmin(

@@ -617,14 +617,28 @@ class UnchangedSinceOpenedMixin:
         if not opened or record.pk is None:
             return cleaned
         # Locked until this save commits: of two sent at once, the second sees the first.
-        current = locked_stamp(record, "updated_by")
-        now = stored_version(current["updated_at"]) if current else None
-        if now is None or now == opened:
+        current, now = self.locked_version()
+        if now is None or self.same_version(now, opened):
             return cleaned
         self.opened_version = now
         raise ValidationError(
             self.changed_since_opened(current, opened), code="changed_since_opened"
         )
+
+    # How the version is read and compared: a record's is its ``updated_at``; a model
+    # without one (Django's users and groups, ``atlas.auth_admin``) gives its own.
+    def locked_version(self):
+        """(The row as stored, locked until the save commits, its version); (None, None)
+        once it is gone."""
+        current = locked_stamp(self.instance, "updated_by")
+        return current, stored_version(current["updated_at"]) if current else None
+
+    def version_of(self, record):
+        """The version of ``record`` as the page is opened."""
+        return stored_version(record.updated_at)
+
+    def same_version(self, now, opened):
+        return now == opened
 
     # (model, foreign key) of each inline whose rows keep a history (``tracked_inlines``).
     tracked_inlines = ()
@@ -717,20 +731,20 @@ def stopped_save_message(record, request, user, when, fields):
     )
 
 
-class UnchangedSinceOpenedAdmin(HistoryAdmin):
-    """The admin of a model with ``updated_at`` and ``updated_by``: its change page carries
-    the version it was opened at, and a save over a later one is stopped
-    (``UnchangedSinceOpenedMixin``); a save names who made it."""
+class OpenedVersionAdminMixin:
+    """For a ModelAdmin: its change page carries the version it was opened at, and a save
+    over a later one is stopped (``version_form``, an ``UnchangedSinceOpenedMixin``)."""
+
+    version_form = UnchangedSinceOpenedMixin
+
+    def version_form_attributes(self, request):
+        return {"request": request}
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is None:
             return form
-        return type(
-            form.__name__,
-            (UnchangedSinceOpenedMixin, form),
-            {"request": request, "tracked_inlines": self.tracked_inlines()},
-        )
+        return type(form.__name__, (self.version_form, form), self.version_form_attributes(request))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None:
@@ -738,9 +752,20 @@ class UnchangedSinceOpenedAdmin(HistoryAdmin):
             # by another's, theirs: the next save is made knowingly.
             form = context["adminform"].form
             context["opened_version"] = getattr(form, "opened_version", None) or (
-                stored_version(obj.updated_at)
+                form.version_of(obj)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class UnchangedSinceOpenedAdmin(OpenedVersionAdminMixin, HistoryAdmin):
+    """The admin of a model with ``updated_at`` and ``updated_by``: a save over a version
+    saved since the page was opened is stopped, and a save names who made it."""
+
+    def version_form_attributes(self, request):
+        return {
+            **super().version_form_attributes(request),
+            "tracked_inlines": self.tracked_inlines(),
+        }
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

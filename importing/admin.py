@@ -354,9 +354,7 @@ class SpreadsheetAdminMixin:
             # Records were saved since the preview, or a new row would now match one:
             # confirming what it showed would overwrite what was not shown.
             write_plan(path, report.plan())
-            rows = ", ".join(str(number) for number in report.moved[:10])
-            if len(report.moved) > 10:
-                rows += ", …"
+            rows = report.moved_rows()
             messages.warning(
                 request,
                 ngettext(

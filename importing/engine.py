@@ -93,6 +93,11 @@ class Report:
         shows and a confirmation is held to."""
         return {str(row.number): _planned(row) for row in self.rows}
 
+    def moved_rows(self):
+        """The numbers of the rows that would now do otherwise, the first ten of them."""
+        rows = ", ".join(str(number) for number in self.moved[:10])
+        return rows + ", …" if len(self.moved) > 10 else rows
+
     def count(self, action):
         return sum(1 for row in self.rows if row.action == action)
 

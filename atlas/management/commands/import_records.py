@@ -146,9 +146,7 @@ class Command(BaseCommand):
                 returncode=1,
             )
         if result.moved:
-            rows = ", ".join(str(number) for number in result.moved[:10])
-            if len(result.moved) > 10:
-                rows += ", …"
+            rows = result.moved_rows()
             raise CommandError(
                 f"The registry changed since the plan was made: row(s) {rows} would now do "
                 "something else (a record saved since, or a row that would now match one). "
