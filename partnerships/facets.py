@@ -32,6 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
 from django.db.models.functions import Substr
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 
 from core.cache import records_sql, whole_sql
@@ -613,7 +614,13 @@ def scope_of(queryset):
         return queryset.__dict__["_facet_scope"]
     except KeyError:
         pass
-    sql = None if queryset.query.is_sliced else records_sql(queryset)
+    query = queryset.query
+    # A query of two tests or more holds fewer partnerships than the whole ones, which
+    # test their publication at most: told without writing out its SQL (0.5 ms for a
+    # search). A test that holds every row adds no SQL, and is taken for one all the
+    # same: the partnerships are then counted, not read from the kept counts.
+    narrower = query.is_sliced or query.combinator or _tests(query.where) > 1
+    sql = None if narrower else records_sql(queryset)
     scope = None
     if sql is not None:
         wholes = whole_sql(Partnership, queryset.db)
@@ -621,6 +628,11 @@ def scope_of(queryset):
     # Filtering or slicing clones the queryset, so what is told here stays true of it.
     queryset.__dict__["_facet_scope"] = scope
     return scope
+
+
+def _tests(where):
+    """How many tests the ``where`` of a query makes, the nested ones counted."""
+    return sum(_tests(child) if isinstance(child, WhereNode) else 1 for child in where.children)
 
 
 # The kept counts a public page reads of a scope: the total and the lists' facets (the

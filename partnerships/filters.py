@@ -207,9 +207,20 @@ class CountryCodesFilter(StringsFilter):
     field_class = CountryChoiceField
 
 
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if isinstance(cleaned, QuerySet) and cleaned.query.is_empty():
+            # Nothing chosen: Django gives ``queryset.none()``, which every test of it
+            # (``if value``, in django-filter and here) compiled into a query that cannot
+            # run, 0.3 ms a list page. Known empty, it holds no rows to read.
+            cleaned._result_cache = []
+        return cleaned
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    pass
+    field_class = SlugsField
 
 
 class TextInput(SearchInput):

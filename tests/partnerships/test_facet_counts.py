@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -37,6 +38,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.importing.conftest import csv_bytes
+from tests.spies import calls_of
 from tests.test_admin import inline_management, partnership_data
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +142,20 @@ def test_only_the_whole_registry_is_read_from_the_kept_counts(registry):
     assert facets.scope_of(published.filter(status="active")) is None
     assert facets.scope_of(published[:5]) is None
     assert facets.scope_of(published.all()) == "published"
+
+
+def test_a_query_of_several_tests_is_told_narrower_without_its_sql(registry, monkeypatch):
+    written = calls_of(monkeypatch, facets, "records_sql")
+    published = Partnership.objects.published()
+    found = published.filter(pk__in=Partnership.objects.search("aarhus").values("pk"))
+    assert facets.scope_of(found) is None
+    assert facets.scope_of(published.filter(status="active", kind="cooperation")) is None
+    assert facets.scope_of(Partnership.objects.filter(Q(status="active") | Q(kind="other"))) is None
+    assert written == []
+    # A test that holds every row writes no SQL of its own; the partnerships are counted.
+    assert facets.scope_of(published.exclude(pk__in=[])) is None
+    assert facets.scope_of(published) == "published"
+    assert len(written) == 1
 
 
 def test_pages_without_a_filter_count_nothing(client, registry):

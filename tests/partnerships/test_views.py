@@ -1,8 +1,9 @@
 import datetime
 
 import pytest
+from django.db.models.sql.compiler import SQLCompiler
 
-from partnerships.models import Partnership
+from partnerships.models import Partnership, Theme
 from places.models import Place
 from tests.factories import (
     EventFactory,
@@ -14,6 +15,7 @@ from tests.factories import (
     ThemeFactory,
 )
 from tests.pages import SEARCH_WALK, queries_for, url
+from tests.spies import calls_of
 
 pytestmark = pytest.mark.django_db
 
@@ -339,3 +341,13 @@ def test_a_card_names_its_parties_and_themes_wherever_it_shows(client):
         page = client.get(address).content.decode()
         assert card in page, address
         assert themes in page, address
+
+
+def test_a_list_with_no_theme_chosen_writes_no_query_of_themes(client, ties, monkeypatch):
+    # Django's empty choice is a queryset that cannot run; each test of it compiled one.
+    compiled = calls_of(monkeypatch, SQLCompiler, "as_sql")
+    assert listing(client, "status=active&kind=sister_city") == ["Esbjerg–Suzhou cooperation"]
+    empty = [call for call in compiled if call[0].query.model is Theme and call[0].query.is_empty()]
+    assert not empty
+    # Chosen, the themes still narrow the list.
+    assert listing(client, "status=active&theme=elderly-care") == ["Bycirklen cooperation"]
