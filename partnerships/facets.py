@@ -24,6 +24,7 @@ it takes part in, and a place's parent or kind for those of the places below it.
 ``manage.py recount_facets``, a generated benchmark registry).
 """
 
+import functools
 from collections import Counter
 from contextlib import contextmanager
 from itertools import combinations
@@ -615,11 +616,11 @@ def scope_of(queryset):
     except KeyError:
         pass
     query = queryset.query
-    # A query of two tests or more holds fewer partnerships than the whole ones, which
-    # test their publication at most: told without writing out its SQL (0.5 ms for a
-    # search). A test that holds every row adds no SQL, and is taken for one all the
-    # same: the partnerships are then counted, not read from the kept counts.
-    narrower = query.is_sliced or query.combinator or _tests(query.where) > 1
+    # A query of more tests than the whole ones make (their publication at most) holds
+    # fewer partnerships: told without writing out its SQL (0.5 ms for a search). A test
+    # that holds every row adds no SQL, and is taken for one all the same: the
+    # partnerships are then counted, not read from the kept counts.
+    narrower = query.is_sliced or query.combinator or _tests(query.where) > _whole_tests()
     sql = None if narrower else records_sql(queryset)
     scope = None
     if sql is not None:
@@ -633,6 +634,13 @@ def scope_of(queryset):
 def _tests(where):
     """How many tests the ``where`` of a query makes, the nested ones counted."""
     return sum(_tests(child) if isinstance(child, WhereNode) else 1 for child in where.children)
+
+
+@functools.cache
+def _whole_tests():
+    """The most tests a whole registry's query makes (``core.cache.whole_sql``)."""
+    records = Partnership._default_manager
+    return max(_tests(whole.query.where) for whole in (records.all(), records.published()))
 
 
 # The kept counts a public page reads of a scope: the total and the lists' facets (the
