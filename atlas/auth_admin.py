@@ -74,11 +74,15 @@ def content_version(record, names):
     return f"{digest}.{_last_entry_id(record)}"
 
 
-def _last_entry_id(record):
-    entries = LogEntry.objects.filter(
+def _log_entries(record):
+    """The admin's log entries of ``record``."""
+    return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
     )
-    return entries.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _last_entry_id(record):
+    return _log_entries(record).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 class UnchangedContentMixin(UnchangedSinceOpenedMixin):
@@ -110,11 +114,8 @@ class UnchangedContentMixin(UnchangedSinceOpenedMixin):
     def changed_since_opened(self, record, opened):
         _digest, _dot, entry_id = opened.partition(".")
         entry = (
-            LogEntry.objects.filter(
-                content_type=ContentType.objects.get_for_model(record),
-                object_id=str(record.pk),
-                pk__gt=int(entry_id) if entry_id.isdigit() else 0,
-            )
+            _log_entries(record)
+            .filter(pk__gt=int(entry_id) if entry_id.isdigit() else 0)
             .select_related("user")
             .order_by("-pk")
             .first()

@@ -25,6 +25,11 @@ BUSY = 3
 MOVED = 4
 
 
+def unusable(path, done, error):
+    """The error of a file that cannot be ``done`` ("read", "written"): exit code 2."""
+    return CommandError(f"{path}: cannot be {done} ({error.strerror}).", returncode=2)
+
+
 class Command(BaseCommand):
     help = "Import records of one type from a CSV or XLSX spreadsheet."
 
@@ -96,9 +101,7 @@ class Command(BaseCommand):
             else:
                 data, name = Path(file).read_bytes(), Path(file).name
         except OSError as error:
-            raise CommandError(
-                f"{file}: cannot be read ({error.strerror}).", returncode=2
-            ) from None
+            raise unusable(file, "read", error) from None
         if user:
             try:
                 importer_user = get_user_model()._default_manager.get_by_natural_key(user)
@@ -198,17 +201,13 @@ class Command(BaseCommand):
                     for warning in row.warnings:
                         writer.writerow([row.number, "warning", record, "", "", "", warning])
         except OSError as error:
-            raise CommandError(
-                f"{path}: cannot be written ({error.strerror}).", returncode=2
-            ) from None
+            raise unusable(path, "written", error) from None
 
     def write_plan(self, path, plan):
         try:
             Path(path).write_text(json.dumps(plan, indent=1), encoding="utf-8")
         except OSError as error:
-            raise CommandError(
-                f"{path}: cannot be written ({error.strerror}).", returncode=2
-            ) from None
+            raise unusable(path, "written", error) from None
 
     def read_plan(self, path, planned_for):
         """The rows' plan that ``path`` holds, if it was made for the same file, type and
@@ -216,9 +215,7 @@ class Command(BaseCommand):
         try:
             plan = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as error:
-            raise CommandError(
-                f"{path}: cannot be read ({error.strerror}).", returncode=2
-            ) from None
+            raise unusable(path, "read", error) from None
         except ValueError:
             plan = None
         if not isinstance(plan, dict) or not isinstance(plan.get("rows"), dict):
