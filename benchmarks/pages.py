@@ -35,6 +35,10 @@ def prepare(partnerships):
 # A row measured after a write that moves the map's counts, besides the registry version
 # (benchmarks/served.py): the whole map is kept until they move (``atlas.explore``).
 MOVES_THE_MAP = ", after a write that moves the map"
+# And one measured after a write to each partnership the page shows, besides the version:
+# the cards and API representations of the others are kept under each one's revision
+# (``partnerships.revisions``), and outlive writes to other partnerships.
+WRITES_ITS_PARTNERSHIPS = ", after a write to each of its partnerships"
 
 
 def pages():
@@ -70,6 +74,11 @@ def pages():
             ("organisation detail", organisation.get_absolute_url(), "detail"),
             ("partnership list", reverse("partnerships:partnership-list"), "list"),
             (
+                f"partnership list{WRITES_ITS_PARTNERSHIPS}",
+                reverse("partnerships:partnership-list"),
+                "list",
+            ),
+            (
                 "partnership list, filtered",
                 reverse("partnerships:partnership-list") + "?status=active&kind=sister_city",
                 "list",
@@ -99,6 +108,7 @@ def pages():
             ("API place detail", f"/api/places/{province.slug}/", "api"),
             ("API organisation list", "/api/organisations/", "api"),
             ("API partnership list", "/api/partnerships/", "api"),
+            (f"API partnership list{WRITES_ITS_PARTNERSHIPS}", "/api/partnerships/", "api"),
             ("API partnership list ?search=", f"/api/partnerships/?search={query}", "api"),
             ("API partnership detail", f"/api/partnerships/{partnership.slug}/", "api"),
             # Each map is kept until a write moves the map version (``atlas.explore``):

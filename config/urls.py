@@ -16,7 +16,7 @@ from core.views import AboutView, SearchSection, SearchView, favicon, robots_txt
 from organisations.cards import organisation_card
 from organisations.sitemaps import OrganisationSitemap
 from organisations.views import OrganisationListView
-from partnerships.cards import partnership_card
+from partnerships.cards import kept_cards, partnership_card
 from partnerships.sitemaps import PartnershipSitemap
 from partnerships.views import PartnershipListView
 from places.cards import place_card
@@ -46,6 +46,7 @@ search_sections = [
         "partnerships:partnership-list",
         "partnerships",
         faceted=True,
+        cards=kept_cards,
     ),
 ]
 

@@ -74,6 +74,8 @@ class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
     _card_parts = False
     # The relations read into lists with the records (``with_listed``).
     _listed = ()
+    # Whether those and the card parts are read only when ``load_parts`` asks.
+    _on_demand = False
 
     def with_card_parts(self, read=True):
         """The records, each with what its card shows besides its own fields, read when
@@ -98,10 +100,19 @@ class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
         clone._listed = (*self._listed, *((relation, into_managers) for relation in relations))
         return clone
 
+    def parts_on_demand(self):
+        """The records without their card parts and listed relations until
+        ``load_parts(records)`` reads them: for a page that may have kept what they show
+        (``partnerships.cards.kept_cards``) and then needs none of it."""
+        clone = self._chain()
+        clone._on_demand = True
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone._card_parts = self._card_parts
         clone._listed = self._listed
+        clone._on_demand = self._on_demand
         return clone
 
     def _fetch_all(self):
@@ -109,12 +120,22 @@ class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
         super()._fetch_all()
         if not fetching or self._iterable_class is not models.query.ModelIterable:
             return
+        if self._on_demand and (self._card_parts or self._listed):
+            parts = _PartsToLoad(self, self._result_cache)
+            for record in self._result_cache:
+                record.__dict__[_PartsToLoad.NAME] = parts
+            return
+        self.attach_parts(self._result_cache)
+
+    def attach_parts(self, records):
+        """Read the card parts and listed relations the queryset asks for into
+        ``records``."""
         if self._card_parts:
-            self.attach_card_parts(self._result_cache)
+            self.attach_card_parts(records)
         for relation, into_managers in self._listed:
             if isinstance(relation, str):
                 relation = ListedById.of(self.model, relation)
-            relation.attach(self._result_cache, into_managers)
+            relation.attach(records, into_managers)
 
     def stale(self, today=None):
         """Never reviewed, or not reviewed within the review interval."""
@@ -675,6 +696,31 @@ class Language(models.TextChoices):
     NORWEGIAN = "no", _("Norwegian")
     FRENCH = "fr", _("French")
     OTHER = "other", _("Other")
+
+
+class _PartsToLoad:
+    """The records of a query read ``parts_on_demand``, and how to read their parts."""
+
+    NAME = "_parts_to_load"
+
+    def __init__(self, queryset, records):
+        self.queryset, self.records = queryset, list(records)
+
+    def load(self):
+        if self.queryset is not None:
+            queryset, self.queryset = self.queryset, None
+            queryset.attach_parts(self.records)
+
+
+def load_parts(records):
+    """Read the parts of ``records`` that their query left for later
+    (``RecordQuerySet.parts_on_demand``): once, in a query or two for each query's records
+    (a page's records, or some of them, read together)."""
+    for record in records:
+        parts = getattr(record, "__dict__", {}).pop(_PartsToLoad.NAME, None)
+        if parts is not None:
+            parts.load()
+    return records
 
 
 class AlternativeNameQuerySet(VersionedQuerySet):

@@ -174,6 +174,9 @@ class SearchSection:
     key: str = ""
     # Whether the section's facets (and their ``?name=value`` filters) show on the page.
     faceted: bool = False
+    # cards(records, as_of) -> the cards of all of them, where the type keeps them
+    # (``partnerships.cards.kept_cards``); else each card is ``card``'s.
+    cards: Callable | None = None
 
 
 class SearchView(TemplateView):

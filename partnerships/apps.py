@@ -7,6 +7,7 @@ class PartnershipsConfig(AppConfig):
     verbose_name = _("Partnerships")
 
     def ready(self):
-        from . import facets
+        from . import facets, revisions
 
         facets.connect()
+        revisions.connect()

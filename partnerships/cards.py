@@ -6,12 +6,14 @@ those the page prefetched (``participants_shown``, ``themes_shown``).
 from html import escape
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from core import cards
+from core import cards, versioning
+from core.cache import per_version
 from core.dates import DECADE
 from core.links import slug_url
+from core.models import load_parts
 
 from .models import Partnership
 from .templatetags.explore_tags import partnership_status
@@ -49,6 +51,8 @@ def partnership_dates(partnership):
 
 def partnership_card(partnership, as_of=None):
     """The card; ``as_of``, a partial date: the status as of then (a list "as of" a year)."""
+    # Read with those of its page if its query left them for later (``kept_cards``).
+    load_parts((partnership,))
     reader = cards.Reader(CARD_WORDS)
     participants, themes_label = reader.words
     parties = BETWEEN.join(
@@ -74,6 +78,34 @@ def partnership_card(partnership, as_of=None):
             f'\n  <p class="themes"><span class="visually-hidden">{themes_label}: </span>{tags}</p>'
         )
     return mark_safe(f"{html}\n</li>\n")
+
+
+def kept_cards(partnerships, as_of=None):
+    """The cards of ``partnerships``, as one piece of HTML.
+
+    For the public, kept under each partnership's revision (``Partnership.revision``) and
+    the places' and organisations' versions, in each language, as of each date, for the
+    day: a write to one partnership leaves the cards of every other page as they were,
+    and the page built after it reads none of their participants and themes
+    (``RecordQuerySet.parts_on_demand``). Why a search found each (``found_via``) is part
+    of the key. Staff, who may see drafts, have theirs built each time.
+    """
+    partnerships = list(partnerships)
+
+    def build():
+        load_parts(partnerships)
+        return "".join(partnership_card(partnership, as_of) for partnership in partnerships)
+
+    if not partnerships or versioning.request_version.get() is None:
+        return mark_safe(build())
+    shown = [(p.pk, p.revision, p.found_via) for p in partnerships]
+    kept = per_version(
+        "partnership-cards",
+        [get_language(), str(as_of), shown],
+        build,
+        of=("places", "organisations"),
+    )
+    return mark_safe(kept)
 
 
 def timeline(events, show_partnership=False):

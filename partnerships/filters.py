@@ -37,7 +37,7 @@ from core.filters import (
     date_input,
     year_input,
 )
-from core.models import Publication
+from core.models import Publication, load_parts
 from core.pagination import Merged, Ranked
 from core.search import ArrayOf, any_of, distinct_by_group, id_list, level_ids, levels_below
 from core.text import query_terms
@@ -1240,6 +1240,7 @@ def search_groups(filterset, query, records):
     for record in records:
         if getattr(record, "search_rank", 0) < 2:
             continue
+        load_parts((record,))  # read with those of the page, if left for later
         for participant in record.participants_shown:  # as its card lists them
             where = participant.place_id or participant.organisation_place_id
             found = via.get(("organisation", participant.organisation_id)) or via.get(

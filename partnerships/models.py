@@ -1,3 +1,4 @@
+import random
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -192,7 +193,18 @@ def attach_card_parts(partnerships):
         partnership.themes_shown = themes.get(partnership.pk, [])
 
 
+def new_revision():
+    """A partnership's revision after a write: random, so that no later row (one made
+    again with the same id by a restore) can take up a value an earlier one had."""
+    return random.getrandbits(62)
+
+
 class PartnershipQuerySet(RecordQuerySet):
+    def update(self, **kwargs):
+        # Any column may be one a card or the API shows (``Partnership.revision``).
+        kwargs.setdefault("revision", new_revision())
+        return super().update(**kwargs)
+
     def attach_card_parts(self, records):
         # A card lists the participants and themes.
         attach_card_parts(records)
@@ -343,6 +355,16 @@ class Partnership(Publishable):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="partnerships"
     )
+    # Moved by every write to what its card and its API representation show besides the
+    # places' and organisations' own fields: its own columns, its participants, themes,
+    # sources and events (``partnerships.revisions``). Those are kept under it, and
+    # outlive the writes to every other partnership (``partnerships.cards.kept_cards``).
+    # None until its first write after the column was added: a NOT NULL column made
+    # SQLite copy the table, which drops its search index.
+    revision = models.BigIntegerField(null=True, default=new_revision, editable=False)
+    # Fields that name a state for the caches, no one's change: a fixture loaded again
+    # changes nothing (``core.history``); not editable, no history's changes list them.
+    cache_fields = ("revision",)
 
     slug_from = "title"
     search_indexed = True
@@ -399,8 +421,15 @@ class Partnership(Publishable):
         # Reversed once per language, not once per card (core.links).
         return slug_url("partnerships:partnership-detail", self.slug)
 
-    derived_fields = ("search_key", "start_on", "end_on", "status_as_of_on")
+    derived_fields = ("search_key", "start_on", "end_on", "status_as_of_on", "revision")
     derived_from = frozenset({"title", "start", "end", "status_as_of"})
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # derive() moves the revision: it is written with whatever else is.
+            kwargs["update_fields"] = {*update_fields, "revision"}
+        super().save(*args, **kwargs)
 
     def all_names(self):
         return [self.title_da, self.title_en]
@@ -431,6 +460,7 @@ class Partnership(Publishable):
         self.end_on = end.latest if end else None
         status_as_of = parse_or_none(self.status_as_of)
         self.status_as_of_on = status_as_of.earliest if status_as_of else None
+        self.revision = new_revision()
 
     @staticmethod
     def check_participant_count(count):

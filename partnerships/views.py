@@ -24,7 +24,8 @@ class PartnershipListView(RecordListView):
     export_url_name = "partnerships:partnership-export"
 
     def records(self):
-        return Partnership.objects.with_card_parts()
+        # Read only for the cards not kept (``cards.kept_cards``).
+        return Partnership.objects.with_card_parts().parts_on_demand()
 
 
 class PartnershipExportView(CSVExportMixin, PartnershipListView):

@@ -84,9 +84,11 @@ def facet_panel(facets, form_id):
 
 
 @register.simple_tag
-def section_card(section, record, as_of=None):
-    """A search section's card for ``record`` (``core.views.SearchSection``)."""
-    return section.card(record, as_of)
+def section_cards(section, records, as_of=None):
+    """A search section's cards of ``records`` (``core.views.SearchSection``)."""
+    if section.cards is not None:
+        return section.cards(records, as_of)
+    return mark_safe("".join(conditional_escape(section.card(record, as_of)) for record in records))
 
 
 @register.filter

@@ -21,7 +21,7 @@ from core.visibility import published_looked_up, published_through, viewer
 from organisations.models import Organisation
 
 from .. import facets
-from ..cards import partnership_card, partnership_dates, timeline
+from ..cards import kept_cards, partnership_card, partnership_dates, timeline
 from ..filters import part_ids
 from ..models import WITHIN, Event, Partnership, ties_within, timeline_events
 
@@ -30,6 +30,7 @@ register = template.Library()
 
 register.filter("partnership_dates", partnership_dates)
 register.simple_tag(partnership_card)
+register.simple_tag(kept_cards, name="partnership_cards")
 register.simple_tag(timeline)
 
 
@@ -109,8 +110,10 @@ def _latest(parts, size):
 
 def _cards(partnerships):
     """``partnerships`` in a section's order, with what their cards show."""
-    return partnerships.with_card_parts().order_by(
-        F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk"
+    return (
+        partnerships.with_card_parts()
+        .parts_on_demand()
+        .order_by(F("start_on").desc(nulls_last=True), Localized("title").asc(), "pk")
     )
 
 
