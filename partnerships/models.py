@@ -194,8 +194,9 @@ def attach_card_parts(partnerships):
 
 
 def new_revision():
-    """A partnership's revision after a write: random, so that no later row (one made
-    again with the same id by a restore) can take up a value an earlier one had."""
+    """A partnership's revision after a write: random, so that a value names one state of
+    one row, where a counter would give the same values again after a restore of an older
+    backup."""
     return random.getrandbits(62)
 
 

@@ -64,8 +64,10 @@ def _children_written(sender, using=DEFAULT_DB_ALIAS, pks=None, objs=None, field
     if objs is not None:
         move([obj.partnership_id for obj in objs], using)
     elif pks and fields and fields & {"partnership", "partnership_id"}:
-        # Moved to other partnerships: those they left are no longer known.
-        move(Partnership._base_manager.using(using).values("pk"), using)
+        # Moved to other partnerships: those they left are no longer known. Every part's
+        # version moves, and with them every card and representation kept, rather than
+        # every partnership's revision: an UPDATE of each row of the registry.
+        bump(using)
     elif pks:
         move(
             sender._base_manager.using(using).filter(pk__in=id_list(pks)).values("partnership_id"),
