@@ -1,12 +1,8 @@
-from django.utils.translation import get_language
-
-from core import versioning
 from core.api import RecordViewSet
-from core.cache import per_version
 from core.models import load_parts
 from core.rest import LocalizedOrdering
 
-from . import facets
+from . import facets, revisions
 from .filters import PartnershipFilter
 from .models import Theme
 from .serializers import PartnershipSerializer, ThemeSerializer, partnership_queryset
@@ -40,15 +36,8 @@ class PartnershipViewSet(RecordViewSet):
         def build():
             return self.get_serializer(load_parts(page), many=True).data
 
-        if not page or versioning.request_version.get() is None:
-            return self.get_paginated_response(build())
-        shown = [(partnership.pk, partnership.revision) for partnership in page]
-        data = per_version(
-            "partnership-representations",
-            [get_language(), request.build_absolute_uri("/"), shown],
-            build,
-            of=("places", "organisations"),
-        )
+        address = request.build_absolute_uri("/")
+        data = revisions.kept("partnership-representations", page, build, address)
         return self.get_paginated_response(data)
 
 

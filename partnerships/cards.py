@@ -6,15 +6,15 @@ those the page prefetched (``participants_shown``, ``themes_shown``).
 from html import escape
 
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from core import cards, versioning
-from core.cache import per_version
+from core import cards
 from core.dates import DECADE
 from core.links import slug_url
 from core.models import load_parts
 
+from . import revisions
 from .models import Partnership
 from .templatetags.explore_tags import partnership_status
 
@@ -96,16 +96,7 @@ def kept_cards(partnerships, as_of=None):
         load_parts(partnerships)
         return "".join(partnership_card(partnership, as_of) for partnership in partnerships)
 
-    if not partnerships or versioning.request_version.get() is None:
-        return mark_safe(build())
-    shown = [(p.pk, p.revision, p.found_via) for p in partnerships]
-    kept = per_version(
-        "partnership-cards",
-        [get_language(), str(as_of), shown],
-        build,
-        of=("places", "organisations"),
-    )
-    return mark_safe(kept)
+    return mark_safe(revisions.kept("partnership-cards", partnerships, build, str(as_of)))
 
 
 def timeline(events, show_partnership=False):

@@ -17,7 +17,10 @@ would otherwise be cached under the new version with the old representation.
 
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils.translation import get_language
 
+from core import versioning
+from core.cache import per_version
 from core.search import id_list
 from core.versioning import bulk_written, bump
 
@@ -27,6 +30,17 @@ Themes = Partnership.themes.through
 Sources = Partnership.sources.through
 # The partnership's own rows of it: each written alone or in bulk.
 CHILDREN = (Participant, Event)
+
+
+def kept(name, partnerships, build, *key):
+    """``build()``, what ``partnerships`` (a page of them) show: for the public, kept under
+    each one's revision and why a search found it, the places' and organisations'
+    versions, the language and ``key``, for the day (``core.cache.per_version``). Staff,
+    who may see drafts, have it built each time."""
+    if not partnerships or versioning.request_version.get() is None:
+        return build()
+    shown = [(p.pk, p.revision, p.found_via) for p in partnerships]
+    return per_version(name, [get_language(), *key, shown], build, of=("places", "organisations"))
 
 
 def move(pks, using=DEFAULT_DB_ALIAS):
@@ -89,27 +103,25 @@ def _links_changed(sender, instance, action, reverse, pk_set, using=DEFAULT_DB_A
     elif action in ("post_add", "post_remove"):  # theme.partnerships.add(…)
         move(pk_set, using)
     elif action == "pre_clear":
-        move(_linked(sender, instance, using), using)
+        move(_linked(sender, type(instance), [instance.pk], using), using)
 
 
-def _linked(through, target, using):
-    """The partnerships linked to ``target`` (a theme, a source) through ``through``."""
-    column = "theme_id" if through is Themes else "source_id"
-    return through.objects.using(using).filter(**{column: target.pk}).values("partnership_id")
+def _linked(through, model, pks, using):
+    """The partnerships linked through ``through`` to the themes or sources (``model``) of
+    ``pks``, as a query."""
+    column = f"{model._meta.model_name}_id"
+    return through.objects.using(using).filter(**{f"{column}__in": pks}).values("partnership_id")
 
 
 def _theme_written(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
     # Renamed, or about to be deleted with its links (which send no signal).
     if instance.pk is not None:
-        move(_linked(Themes, instance, using), using)
+        move(_linked(Themes, Theme, [instance.pk], using), using)
 
 
 def _themes_written(sender, using=DEFAULT_DB_ALIAS, pks=None, **kwargs):
     if pks:
-        move(
-            Themes.objects.using(using).filter(theme_id__in=id_list(pks)).values("partnership_id"),
-            using,
-        )
+        move(_linked(Themes, Theme, id_list(pks), using), using)
 
 
 def connect():

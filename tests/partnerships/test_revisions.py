@@ -18,8 +18,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-import partnerships.api
-import partnerships.cards
 from core.admin import unshown_in_history
 from partnerships import revisions
 from partnerships.models import Event, Participant, Partnership, Theme
@@ -346,8 +344,7 @@ def test_what_is_kept_holds_no_record(reader, tie, monkeypatch):
         kept[name] = compute()
         return kept[name]
 
-    monkeypatch.setattr(partnerships.api, "per_version", keeping)
-    monkeypatch.setattr(partnerships.cards, "per_version", keeping)
+    monkeypatch.setattr(revisions, "per_version", keeping)
     tie.title = "Aarhus–Harbin twin city"
     tie.save()
     card(reader)
