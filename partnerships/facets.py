@@ -53,6 +53,7 @@ from .models import (
     Partnership,
     Theme,
 )
+from .revisions import BEFORE, partnerships_touched, remember_partnership
 
 Themes = Partnership.themes.through
 
@@ -1026,6 +1027,7 @@ def connect():
     uid = "partnerships.facets"
     post_save.connect(_own_saved, sender=Partnership, dispatch_uid=uid)
     post_delete.connect(_own_saved, sender=Partnership, dispatch_uid=uid)
+    pre_save.connect(remember_partnership, sender=Participant, dispatch_uid=BEFORE)
     post_save.connect(_participant_written, sender=Participant, dispatch_uid=uid)
     post_delete.connect(_participant_written, sender=Participant, dispatch_uid=uid)
     # Rows of the themes table send no post_save or post_delete of their own: adding,
@@ -1056,7 +1058,8 @@ def _own_saved(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
 
 
 def _participant_written(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
-    refresh([instance.partnership_id], using)
+    # Saved into another partnership, the one it left is recounted too.
+    refresh({pk for pk in partnerships_touched(instance) if pk is not None}, using)
 
 
 def _themes_changed(sender, instance, action, reverse, pk_set, using=DEFAULT_DB_ALIAS, **kwargs):

@@ -30,6 +30,8 @@ Themes = Partnership.themes.through
 Sources = Partnership.sources.through
 # The partnership's own rows of it: each written alone or in bulk.
 CHILDREN = (Participant, Event)
+# The dispatch_uid of ``remember_partnership``, which more than one keeper connects.
+BEFORE = "partnerships.partnership_before"
 
 
 def kept(name, partnerships, build, *key):
@@ -58,9 +60,11 @@ def move(pks, using=DEFAULT_DB_ALIAS):
     bump(using, model=Partnership)
 
 
-def _child_saving(sender, instance, raw=False, using=DEFAULT_DB_ALIAS, **kwargs):
-    # The partnership it belonged to: saved into another one, both change.
-    instance._revision_partnership = (
+def remember_partnership(sender, instance, raw=False, using=DEFAULT_DB_ALIAS, **kwargs):
+    """``pre_save`` of a partnership's participant or event: the partnership it belonged
+    to, in ``partnerships_touched()``. Saved into another one, both change. Both keepers,
+    this one and ``facets``, connect it under one ``dispatch_uid``, so it reads once."""
+    instance._partnership_before = (
         None
         if instance.pk is None
         else sender._base_manager.using(using)
@@ -70,8 +74,14 @@ def _child_saving(sender, instance, raw=False, using=DEFAULT_DB_ALIAS, **kwargs)
     )
 
 
+def partnerships_touched(instance):
+    """The partnerships a participant or event just saved or deleted changed: its own,
+    and the one it left if it was saved into another."""
+    return [instance.partnership_id, getattr(instance, "_partnership_before", None)]
+
+
 def _child_saved(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
-    move([instance.partnership_id, getattr(instance, "_revision_partnership", None)], using)
+    move(partnerships_touched(instance), using)
 
 
 def _children_written(sender, using=DEFAULT_DB_ALIAS, pks=None, objs=None, fields=None, **kwargs):
@@ -128,7 +138,7 @@ def connect():
     """Have every write path move the revisions it touched (``PartnershipsConfig``)."""
     uid = "partnerships.revisions"
     for child in CHILDREN:
-        pre_save.connect(_child_saving, sender=child, dispatch_uid=uid)
+        pre_save.connect(remember_partnership, sender=child, dispatch_uid=BEFORE)
         post_save.connect(_child_saved, sender=child, dispatch_uid=uid)
         post_delete.connect(_child_saved, sender=child, dispatch_uid=uid)
         bulk_written.connect(_children_written, sender=child, dispatch_uid=uid)

@@ -294,6 +294,20 @@ def test_saves_deletes_and_themes_in_a_shell(registry, numbering):
     assert kept() == expected
 
 
+def test_a_participant_saved_into_another_partnership_recounts_both(registry):
+    # Ringsted (Denmark) leaves the friendship city for the university's tie: the one it
+    # left loses Denmark and a municipality, the one it joins gains them.
+    participant = Participant.objects.get(partnership=registry["first"], place=registry["ringsted"])
+    participant.partnership = registry["second"]
+    participant.save()
+    assert_kept()
+    # And back, through the admin's way of saving: an instance read afresh.
+    participant = Participant.objects.get(pk=participant.pk)
+    participant.partnership_id = registry["first"].pk
+    participant.save(update_fields=["partnership"])
+    assert_kept()
+
+
 def test_bulk_updates_and_creates(registry):
     Partnership.objects.filter(slug="draft").update(publication=Publication.PUBLISHED)
     assert_kept()
