@@ -13,7 +13,8 @@ Each public page is requested twice a round: as a cache miss (the registry versi
 on the same database just before, as a write to a partnership would) and as a cache hit.
 The rows ``WRITES_ITS_PARTNERSHIPS`` are misses after a write to each partnership of the
 first page of the partnership list and the API's (their revisions moved), whose cards and
-representations are then built again.
+representations are then built again; the rows ``MOVES_THE_COUNTS``, after a write that
+moves a kept count (the counts version), whose facets and counts are then read again.
 Every request opens its own connection and the server opens its own database connection,
 as in production.
 
@@ -39,7 +40,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, configure, production_environment
-from pages import MOVES_THE_MAP, WRITES_ITS_PARTNERSHIPS
+from pages import MOVES_THE_COUNTS, MOVES_THE_MAP, WRITES_ITS_PARTNERSHIPS
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
@@ -144,8 +145,9 @@ def admin_cookie():
 
 def version_bump():
     """``core.versioning.bump`` committed, or None while it does not exist yet; with
-    ``moves_the_map``, as a write that moves the map's counts bumps (the map version),
-    where the code has one."""
+    ``moves_the_map``, as a write that moves the map's counts bumps (the map version), and
+    with ``moves_the_counts``, as one that moves any kept count (the counts version),
+    where the code has them."""
     try:
         from core.versioning import PART_MODELS, bump
     except ImportError:
@@ -153,7 +155,7 @@ def version_bump():
     from django.db import transaction
     from django.db.models import QuerySet
 
-    from partnerships.models import FacetCount, Partnership
+    from partnerships.models import FacetCount, FacetValue, Partnership
 
     try:
         from partnerships.revisions import move
@@ -162,7 +164,7 @@ def version_bump():
 
     shown = first_pages()
 
-    def committed(moves_the_map=False, writes_its_partnerships=None):
+    def committed(moves_the_map=False, moves_the_counts=False, writes_its_partnerships=None):
         """Returns what undoes the write to the partnerships, for after the row: their
         revisions as they were. A row after it that shows some of them (a country's list
         shows the first page too) is then measured as after a write elsewhere, as the
@@ -172,6 +174,8 @@ def version_bump():
             bump(model=Partnership)
             if moves_the_map and "map" in PART_MODELS:
                 bump(model=FacetCount)
+            if moves_the_counts and "counts" in PART_MODELS:
+                bump(model=FacetValue)
             if writes_its_partnerships and move is not None:
                 pks = shown[writes_its_partnerships]
                 before = dict(Partnership.objects.filter(pk__in=pks).values_list("pk", "revision"))
@@ -282,6 +286,7 @@ def serve(database_url, log_path):
                     if bump is not None:
                         undo = bump(
                             moves_the_map=label.endswith(MOVES_THE_MAP),
+                            moves_the_counts=label.endswith(MOVES_THE_COUNTS),
                             writes_its_partnerships=(
                                 ("api" if url.startswith("/api/") else "page")
                                 if label.endswith(WRITES_ITS_PARTNERSHIPS)

@@ -79,9 +79,45 @@ def per_version(name, parts, compute, of=(), local=False):
     return found
 
 
+# What this process has read under the version of a part of the registry, while public
+# pages are served (``read_once``): {part: (version, {key: value})}.
+_READS = {}
+# At most this many reads are kept per part; then they are dropped together.
+READS_KEPT = 256
+
+
+def read_once(part, key, read):
+    """``read()``, read once by this process per version of ``part`` of the registry
+    (``core.versioning.PART_MODELS``) while a public page is served, and each time
+    otherwise (staff, writes, a shell); ``key`` names what it reads, among the rest.
+
+    For small reads from what that part's writes keep, which many pages make with every
+    request: no cache to ask, nothing to unpickle. The page reads the versions before
+    anything else and a write moves them in its own transaction, so what is kept here is
+    never older than the page's version. The caller must not change what it gets.
+    """
+    from . import versioning
+
+    versions = versioning.request_part_versions.get()
+    if versions is None:
+        return read()
+    version = versions[part]
+    kept_version, reads = _READS.get(part, (None, None))
+    if kept_version != version:
+        reads = {}
+        _READS[part] = (version, reads)
+    if key not in reads:
+        if len(reads) >= READS_KEPT:
+            reads.clear()
+        reads[key] = read()
+    return reads[key]
+
+
 def forget_local():
-    """Drop the values this process keeps for itself (``per_version(local=True)``)."""
+    """Drop the values this process keeps for itself (``per_version(local=True)``,
+    ``read_once``)."""
     _LOCAL.clear()
+    _READS.clear()
 
 
 def _described(parts):

@@ -240,8 +240,17 @@ class RecordFilterSet(django_filters.FilterSet):
         ]
         # Asked by the count and by the facets; counted once either way.
         if self._facet_counts is None:
-            self._facet_counts = per_version("facets", [self.queryset, chosen, *records], count)
+            self._facet_counts = per_version(
+                "facets", [self.queryset, chosen, *records], count, of=self.counted_from()
+            )
         return self._facet_counts
+
+    def counted_from(self):
+        """The parts of the registry (``core.versioning.PART_MODELS``) whose records alone
+        decide the facet counts of what this filter keeps, when known; else none, the
+        whole registry. The counts are kept under those parts' versions
+        (``facet_counts``), across writes to anything else."""
+        return ()
 
     def unfiltered_facets(self):
         """The facets whose counts no other filter narrows: each counts every record."""

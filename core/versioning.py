@@ -12,14 +12,16 @@ signal. A bulk write to an automatic many-to-many table (``Model.field.through``
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
 
-Three more numbers, the places version, the organisations version and the map version,
-move only with writes to the places, to the organisations, or to the counts the map draws
-(``PART_MODELS``; each also with every write of unknown kind). What is worked out from
-those alone is kept under them and outlives every other write: the map's layout and
+Four more numbers, the places, organisations, map and counts versions, move only with
+writes to the places, to the organisations, to the counts the map draws, or to any kept
+count (``PART_MODELS``; each also with every write of unknown kind). What is worked out
+from those alone is kept under them and outlives every other write: the map's layout and
 drawing (``atlas.explore``), a place's own parts of its page (``places.views``), an
-organisation's, and the first organisations of a place (``organisations``). The map's
-counts are written by their keeper (``partnerships.facets``), which moves the map version
-when one of them changes, or the kind or status of a partnership on the map.
+organisation's, the first organisations of a place (``organisations``), and the facets of
+a list filtered only by what the counts keep (``core.filters``). The counts are written
+by their keeper (``partnerships.facets``), which moves the counts version when one of
+them changes, and the map version when one of the map's does, or the kind or status of
+a partnership on the map.
 
 ``bulk_written`` tells the model layer's other keepers (the partnership facet counts,
 ``partnerships.facets``) what a bulk path wrote, since it sends no per-row signal;
@@ -78,6 +80,13 @@ PART_MODELS = {
     # The partnerships counted on the map's places and ties, kept by
     # ``partnerships.facets``, which bumps with this model when one of them moves.
     "map": frozenset({"partnerships.facetcount"}),
+    # Every partnership's kept facet values and counts, moved by the same keeper when any
+    # of them changes (``partnerships.facets``), and the themes they name by id: what the
+    # facets of a list count from those alone is kept under it
+    # (``core.filters.RecordFilterSet.counted_from``), across writes that move no count.
+    "counts": frozenset(
+        {"partnerships.facetcount", "partnerships.facetvalue", "partnerships.theme"}
+    ),
 }
 PARTS = tuple(PART_MODELS)
 
@@ -140,6 +149,9 @@ class RegistryVersion(models.Model):
     # And of the last write to the map's counts.
     map_value = models.BigIntegerField(_("map version"), default=1)
     map_changed_at = models.DateTimeField(_("map changed"), default=timezone.now)
+    # And of the last write to any kept count.
+    counts_value = models.BigIntegerField(_("counts version"), default=1)
+    counts_changed_at = models.DateTimeField(_("counts changed"), default=timezone.now)
 
     class Meta:
         verbose_name = _("registry version")
@@ -173,7 +185,7 @@ def current(using=DEFAULT_DB_ALIAS, parts=False):
 
 def part_version(part, using=DEFAULT_DB_ALIAS):
     """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations",
-    "map"): the request's, while a public page is served, else read as ``current()``
+    "map", "counts"): the request's, while a public page is served, else read as ``current()``
     reads the registry's."""
     return part_versions([part], using)[0]
 

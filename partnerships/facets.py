@@ -36,10 +36,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 
-from core.cache import records_sql, whole_sql
+from core.cache import read_once, records_sql, whole_sql
 from core.models import Publication, subtree_ids
 from core.search import id_list, text_list
-from core.versioning import batch_finished, bulk_written, bump, in_batch, request_version
+from core.versioning import (
+    batch_finished,
+    bulk_written,
+    bump,
+    in_batch,
+    request_part_versions,
+)
 from organisations.models import Organisation
 from places.models import CHAIN_DEPTH, Place, lineages, region_in
 
@@ -490,10 +496,14 @@ def _apply(deltas, using):
     rows = sorted((*key, delta) for key, delta in deltas.items() if delta)
     if not rows:
         return
+    # What is worked out from the counts alone is kept until they move: the facets of a
+    # list (``core.filters``) until any does (the counts version), and what the map draws
+    # (``atlas.explore``) until one of its own does (the map version, and the counts'
+    # with it). In the transaction that moves them, as the registry version moves.
     if any(facet.removeprefix(DRAFT) in MAPPED for _scope, facet, _value, _delta in rows):
-        # What the map draws is kept until its counts move (``atlas.explore``): in the
-        # transaction that moves them, as the registry version moves.
         bump(using, model=FacetCount)
+    else:
+        bump(using, model=FacetValue)
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(FacetCount._meta.db_table)
@@ -646,51 +656,55 @@ def _whole_tests():
 
 # The kept counts a public page reads of a scope: the total and the lists' facets (the
 # statuses), the starts (the chart) and the kinds by status (the home page). A page asks
-# for them in two to four parts; they are read together, once per request.
+# for them in two to four parts; they are read together.
 READ_TOGETHER = frozenset(LISTED | {"started", "kind_status", AS_OF_FROM})
-# The request's version and what was read for it: {(scopes, facets read, database):
-# {facet: {value: count}}}. Compared by identity: the middleware sets a new tuple for
-# each request, and the one held here cannot be freed and its id given to another's.
-_read_together = (None, {})
+
+
+def _kept_read(key, read, using):
+    """``read()``, the rows of a query of the kept counts that ``key`` names, read once
+    per counts version by this process while a public page is served
+    (``core.cache.read_once``): every write that changes a kept count moves that version
+    (``_apply``). The lists, the map and the network read the same few scopes with every
+    request: a list filtered by two countries read them three times, 1–2 ms each on
+    PostgreSQL at 10,000 partnerships, after any write, though few writes change a
+    count."""
+    if using != DEFAULT_DB_ALIAS:  # the request's versions are the default database's
+        return read()
+    return read_once("counts", key, lambda: tuple(read()))
 
 
 def counts(scope, facets, using=DEFAULT_DB_ALIAS):
     """{facet: {value: count}} of ``facets`` for ``scope``, values counted at least once.
 
-    While a public page is served (``request_version``, which a write moves), the
-    ``READ_TOGETHER`` facets of a scope come from one query for the whole request: the
-    partnership list asked three times, 1.6 ms on PostgreSQL at 10,000 partnerships,
-    against 0.8 ms at once.
+    While a public page is served, the ``READ_TOGETHER`` facets of a scope come from one
+    query (``_kept_read``): the partnership list asked three times, 1.6 ms on PostgreSQL
+    at 10,000 partnerships, against 0.8 ms at once.
     """
     return _together([scope], facets, READ_TOGETHER, using)
 
 
 def _together(scopes, facets, together, using):
-    """``_counted(scopes, facets)``, read with the rest of ``together`` once per request
-    while a public page is served (``counts``)."""
-    global _read_together
-    version = request_version.get()
-    if version is None or not together.issuperset(facets):
+    """``_counted(scopes, facets)``, read with the rest of ``together`` while a public
+    page is served (``counts``)."""
+    if request_part_versions.get() is None or not together.issuperset(facets):
         return _counted(scopes, facets, using)
-    read_version, read = _read_together
-    if read_version is not version:
-        read = {}
-        _read_together = (version, read)
-    key = (tuple(scopes), together, using)
-    if key not in read:
-        read[key] = _counted(scopes, together, using)
-    return {facet: dict(read[key][facet]) for facet in facets}
+    found = _counted(scopes, together, using)
+    return {facet: found[facet] for facet in facets}
 
 
 def _counted(scopes, facets, using):
-    """{facet: {value: count}} of ``facets``, added up over ``scopes``."""
+    """{facet: {value: count}} of ``facets``, added up over ``scopes``; new dicts, which
+    the caller may change."""
     found = {facet: {} for facet in facets}
     # Many scopes (one per year up to a year as of, or per kind of a status chosen) are
     # added up in SQL: the faceted list as of 2010 at 10,000 partnerships read 3,500 rows
     # of 94 scopes as 460 sums, 3 ms less of PostgreSQL's answer to read and add (no
     # change on SQLite, which adds up in the same process). A few scopes send few rows.
     read = _read_counts if len(scopes) <= SUMMED_FROM else _read_sums
-    for facet, value, count in read(using, list(facets), list(scopes)):
+    key = (read.__name__, using, tuple(sorted(facets)), tuple(scopes))
+    for facet, value, count in _kept_read(
+        key, lambda: read(using, list(facets), list(scopes)), using
+    ):
         found[facet][value] = found[facet].get(value, 0) + count
     return found
 
@@ -731,7 +745,10 @@ def count(scope, facet, value, using=DEFAULT_DB_ALIAS):
         found = found.filter(scope=scopes[0], facet=facets[0], value=values[0])
         return found.values_list("count").order_by("pk")[:1]
 
-    rows = _compiled(using, "count", build, [scope], [facet], [value])
+    key = ("count", using, scope, facet, value)
+    rows = _kept_read(
+        key, lambda: _compiled(using, "count", build, [scope], [facet], [value]), using
+    )
     return rows[0][0] if rows else 0
 
 

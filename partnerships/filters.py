@@ -3,7 +3,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 import django_filters
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     Aggregate,
     Case,
@@ -18,11 +18,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from core.cache import per_version
+from core.cache import per_version, read_once
 from core.fields import PartialDateFormField
 from core.filters import (
     MATCHED_IDS,
@@ -938,12 +939,23 @@ class PartnershipFilter(RecordFilterSet):
         """{id: (slug, name as the reader sees it)} of every theme, read once for the theme
         facet's values and its labels, which the form's choices read again."""
         if self.theme_rows is None:
-            rows = Theme.objects.using(self.queryset.db).order_by()
-            rows = rows.values("pk", "slug", *translated_columns("name"))
-            self.theme_rows = {
-                row["pk"]: (row["slug"], translated(SimpleNamespace(**row), "name")[0])
-                for row in rows
-            }
+            using = self.queryset.db
+
+            def read():
+                rows = Theme.objects.using(using).order_by()
+                rows = rows.values("pk", "slug", *translated_columns("name"))
+                return {
+                    row["pk"]: (row["slug"], translated(SimpleNamespace(**row), "name")[0])
+                    for row in rows
+                }
+
+            # Once per counts version, which the themes move too (core.versioning), in
+            # each language: a query on every list, map and network page.
+            self.theme_rows = (
+                read_once("counts", ("themes", get_language()), read)
+                if using == DEFAULT_DB_ALIAS
+                else read()
+            )
         return self.theme_rows
 
     def facet_labels(self, name):
@@ -1156,6 +1168,29 @@ class PartnershipFilter(RecordFilterSet):
 
     def search_groups(self, query, records):
         return search_groups(self, query, records)
+
+    # The filters that keep a partnership by one of its values kept by the facet keeper
+    # (``partnerships.facets``): its kind, status and themes, its participants' countries
+    # and kinds, and the places it lies in (by name: the places version). Not the search
+    # box, an organisation (a second Danish university taking part adds no value), a
+    # start's years or a review date: those test what no kept value holds.
+    COUNTED = frozenset(
+        {"status", "kind", "theme", "country", "place_kind", "organisation_kind", "place"}
+    )
+
+    def counted_from(self):
+        # Any write that changes what those filters keep moves a kept value, and with it
+        # the counts version: the facets of what they keep outlive every other write. So
+        # does "as of" a whole year, which keeps a partnership by the first year as of
+        # which it is listed (``facets.AS_OF_FROM``); not a month.
+        if not self.is_bound:
+            return ("counts",)
+        chosen = self.chosen()
+        if chosen is None or not chosen <= self.COUNTED | {"as_of"}:
+            return ()
+        if "as_of" in chosen and kept_year(self.form.cleaned_data["as_of"]) is None:
+            return ()
+        return ("counts", "places")
 
     def kept_counts(self, names):
         # Every partnership, or every published one, with nothing chosen in the other

@@ -21,12 +21,18 @@ def _private_cache(settings):
     # one of its own process, never the site's shared file cache.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
-    # Nor a value another test's process kept for itself (``per_version(local=True)``):
-    # each test's registry starts at the same versions.
+    # Nor a value another test's process kept for itself (``per_version(local=True)``,
+    # ``read_once``): each test's registry starts at the same versions.
     site_cache.forget_local()
-    # Views are tested as they render, their queries counted; tests/test_cache.py turns
-    # the page cache on.
+    # Views are tested as they render, their queries counted; the ``page_cache`` fixture
+    # turns the page cache on.
     settings.ATLAS_CACHE_PAGES = False
+
+
+@pytest.fixture
+def page_cache(_private_cache, settings):
+    """The page cache on, as in production (``pytest.mark.usefixtures("page_cache")``)."""
+    settings.ATLAS_CACHE_PAGES = True
 
 
 @pytest.fixture(autouse=True)

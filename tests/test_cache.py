@@ -37,12 +37,7 @@ from tests.pages import url
 from tests.test_history_inlines import place_form
 from tests.test_operations import backups_possible
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache(_private_cache, settings):
-    settings.ATLAS_CACHE_PAGES = True
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 
 def cached(client, address, **headers):

@@ -20,17 +20,12 @@ from tests.factories import (
 )
 from tests.pages import url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 # What only the organisation's own parts read: its other names and sources, and its parts.
 OWN_TABLES = ("organisations_organisationname", "organisations_organisation_sources")
 # The place's section of organisations counts them in the same query as it reads them.
 SECTION_COUNT = 'COUNT("organisations_organisation"."id") OVER ()'
-
-
-@pytest.fixture(autouse=True)
-def page_cache(_private_cache, settings):
-    settings.ATLAS_CACHE_PAGES = True
 
 
 @pytest.fixture

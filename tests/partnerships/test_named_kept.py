@@ -12,12 +12,7 @@ from places.models import Place, PlaceName
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
 from tests.pages import url
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache(_private_cache, settings):
-    settings.ATLAS_CACHE_PAGES = True
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 
 def listed(query):

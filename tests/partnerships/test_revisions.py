@@ -32,17 +32,12 @@ from tests.factories import (
 from tests.pages import url
 from tests.test_admin import inline_management
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 # The tie is the only sister city; the other partnership, a cooperation, is on no page of
 # the lists below.
 LIST = url("partnerships:partnership-list", query="kind=sister_city")
 API = "/api/partnerships/?kind=sister_city"
-
-
-@pytest.fixture(autouse=True)
-def page_cache(_private_cache, settings):
-    settings.ATLAS_CACHE_PAGES = True
 
 
 @pytest.fixture

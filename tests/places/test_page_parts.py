@@ -21,15 +21,10 @@ from tests.factories import (
 )
 from tests.pages import url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 # What only a place's own parts read: its other names, figures and sources.
 OWN_TABLES = ("places_placename", "places_placefigure", "places_place_sources")
-
-
-@pytest.fixture(autouse=True)
-def page_cache(_private_cache, settings):
-    settings.ATLAS_CACHE_PAGES = True
 
 
 @pytest.fixture
