@@ -12,13 +12,14 @@ signal. A bulk write to an automatic many-to-many table (``Model.field.through``
 SQL sends none either: call ``bump()`` in the same transaction. ``migrate`` and ``flush``
 bump too, and ``restore`` moves the version past the one it replaced.
 
-Four more numbers, the places, organisations, map and counts versions, move only with
-writes to the places, to the organisations, to the counts the map draws, or to any kept
-count (``PART_MODELS``; each also with every write of unknown kind). What is worked out
-from those alone is kept under them and outlives every other write: the map's layout and
-drawing (``atlas.explore``), a place's own parts of its page (``places.views``), an
-organisation's, the first organisations of a place (``organisations``), and the facets of
-a list filtered only by what the counts keep (``core.filters``). The counts are written
+Five more numbers, the places, organisations, map, counts and events versions, move only
+with writes to the places, to the organisations, to the counts the map draws, to any kept
+count, or to the events (``PART_MODELS``; each also with every write of unknown kind).
+What is worked out from those alone is kept under them and outlives every other write:
+the map's layout and drawing (``atlas.explore``), a place's own parts of its page
+(``places.views``), an organisation's, the first organisations of a place
+(``organisations``), the facets of a list filtered only by what the counts keep
+(``core.filters``), and which events a place's timeline shows. The counts are written
 by their keeper (``partnerships.facets``), which moves the counts version when one of
 them changes, and the map version when one of the map's does, or the kind or status of
 a partnership on the map.
@@ -87,6 +88,10 @@ PART_MODELS = {
     "counts": frozenset(
         {"partnerships.facetcount", "partnerships.facetvalue", "partnerships.theme"}
     ),
+    # The partnerships' events: with the counts (which partnerships lie in a place, and
+    # which the public sees) and the places, they decide which events a place's
+    # timeline shows (``partnerships.templatetags.partnership_tags``).
+    "events": frozenset({"partnerships.event"}),
 }
 PARTS = tuple(PART_MODELS)
 
@@ -152,6 +157,9 @@ class RegistryVersion(models.Model):
     # And of the last write to any kept count.
     counts_value = models.BigIntegerField(_("counts version"), default=1)
     counts_changed_at = models.DateTimeField(_("counts changed"), default=timezone.now)
+    # And of the last write to an event.
+    events_value = models.BigIntegerField(_("events version"), default=1)
+    events_changed_at = models.DateTimeField(_("events changed"), default=timezone.now)
 
     class Meta:
         verbose_name = _("registry version")
@@ -185,8 +193,8 @@ def current(using=DEFAULT_DB_ALIAS, parts=False):
 
 def part_version(part, using=DEFAULT_DB_ALIAS):
     """``(value, changed_at)`` of the last write to ``part`` ("places", "organisations",
-    "map", "counts"): the request's, while a public page is served, else read as ``current()``
-    reads the registry's."""
+    "map", "counts", "events"): the request's, while a public page is served, else read
+    as ``current()`` reads the registry's."""
     return part_versions([part], using)[0]
 
 

@@ -254,5 +254,5 @@ def test_a_region_is_drawn_where_it_is_whatever_the_filters(registry):
 def test_the_version_and_the_versions_of_the_parts_are_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
         (value, _changed_at), parts = versioning.current(parts=True)
-    assert set(parts) == {"places", "organisations", "map", "counts"}
+    assert set(parts) == {"places", "organisations", "map", "counts", "events"}
     assert all(part_value <= value for part_value, _part_changed_at in parts.values())
