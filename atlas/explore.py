@@ -36,7 +36,7 @@ from core.visibility import sees_drafts, viewer
 from organisations.models import Organisation
 from partnerships import facets
 from partnerships.filters import PartnershipFilter
-from partnerships.models import WITHIN, Participant, Partnership, ties_within
+from partnerships.models import WITHIN, Participant, Partnership, ties_within_kept
 from places.models import CHAIN, CHAIN_DEPTH, Place, region_in
 
 # More distinct lines than this and the map joins them up to regions (the places just
@@ -963,7 +963,7 @@ def _reach(partnerships, around, steps, limit, user, read_parties=True):
         # partnerships, reading every partnership to join them.
         every = facets.scope_of(Partnership.objects.all())
         held = None if every is None else facets.count(every, WITHIN, str(around.pk))
-        tied = ties_within([around.pk], held)
+        tied = ties_within_kept([around.pk], held)
     else:
         place_ids, organisation_ids = set(), {around.pk}
     for _step in range(steps):

@@ -56,7 +56,7 @@ from .models import (
     Participant,
     Partnership,
     Theme,
-    ties_within,
+    ties_within_kept,
 )
 
 # How far below a place or organisation named in the search box its parts are found:
@@ -1117,7 +1117,7 @@ class PartnershipFilter(RecordFilterSet):
         if value not in self.read:  # once, for the list and each facet
             held, total = self.held_within(named)
             ids = [pk for pk, _, _ in named]
-            self.read[value] = ties_within(ids, sum(held) if total else None)
+            self.read[value] = ties_within_kept(ids, sum(held) if total else None)
         return queryset.filter(pk__in=self.read[value])
 
     def within_share(self, named):

@@ -8,7 +8,7 @@ from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core.cache import per_version
+from core.cache import per_version, read_once
 from core.dates import parse_or_none
 from core.fields import PartialDateField, RowIdField
 from core.links import slug_url
@@ -83,6 +83,17 @@ def ties_within(place_ids, held=None):
     if held is not None and held <= READ_FIRST:
         return id_list(list(rows.values_list("partnership_id", flat=True)))
     return rows.values("partnership_id")
+
+
+def ties_within_kept(place_ids, held=None):
+    """``ties_within(place_ids, held)``: their ids, when read at once, kept by each worker
+    under the counts version (``core.cache.read_once``), which any change to the places a
+    partnership lies in moves. A place's page, its network and the list of its ties read
+    them after every write."""
+    if held is None or held > READ_FIRST:
+        return ties_within(place_ids, held)  # a subquery
+    key = ("ties-within", tuple(sorted(place_ids)))
+    return read_once("counts", key, lambda: ties_within(place_ids, held))
 
 
 # What a card names of a participant's place or organisation, and of a theme; each is

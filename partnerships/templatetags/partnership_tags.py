@@ -13,7 +13,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core.cache import per_version, read_once
+from core.cache import per_version
 from core.search import ArrayOf, any_of, id_list
 from core.translation import Localized
 from core.views import SECTION_SIZE, first_page
@@ -23,7 +23,7 @@ from organisations.models import Organisation
 from .. import facets
 from ..cards import kept_cards, partnership_card, partnership_dates, timeline
 from ..filters import part_ids
-from ..models import READ_FIRST, WITHIN, Event, Partnership, ties_within, timeline_events
+from ..models import WITHIN, Event, Partnership, ties_within_kept, timeline_events
 
 register = template.Library()
 
@@ -242,16 +242,8 @@ def place_partnerships(context, place, place_ids):
 
     else:
         # Made once, for its cards and its events alike: a place with few ties has their
-        # ids read at once, and each worker keeps them under the counts version, which
-        # moves with any tie's values (``facets.WITHIN``).
-        def tie_ids():
-            if total is None or total > READ_FIRST:
-                return ties_within([place.pk], total)  # a subquery
-            return read_once(
-                "counts", ("ties-within", place.pk), lambda: ties_within([place.pk], total)
-            )
-
-        every_tie = functools.cache(tie_ids)
+        # ids read at once.
+        every_tie = functools.cache(lambda: ties_within_kept([place.pk], total))
 
         def ties(among=None):
             visible = Partnership.objects.visible_to(user)

@@ -261,3 +261,19 @@ def test_staff_count_their_own(reader, registry, admin_client):
     assert staff.context["paginator"].count == 3
     assert shown(reader, "kind=sister_city")[1] == 2
     assert shown(reader, "")[0]["kind"]["sister_city"] == 2
+
+
+def test_the_network_around_a_place_after_a_tie_moves_in(reader, registry):
+    # Its first step's partnerships are the ties within the place, which each worker keeps
+    # under the counts version (``ties_within_kept``).
+    def around():
+        versioning.bump(model=Partnership)
+        response = reader.get("/api/network/?around=place:jiangsu")
+        assert response["X-Cache"] == "MISS"
+        return sorted(
+            node["label"] for node in response.json()["nodes"] if node["type"] == "partnership"
+        )
+
+    assert around() == ["Ringsted (Iowa)–Suzhou", "Ringsted–Suzhou"]
+    _parent_moved(registry)  # the other Suzhou, of the research, into Jiangsu
+    assert around() == ["Aarhus University–Suzhou", "Ringsted (Iowa)–Suzhou", "Ringsted–Suzhou"]
