@@ -149,7 +149,7 @@ def version_bump():
     with ``moves_the_counts``, as one that moves any kept count (the counts version),
     where the code has them."""
     try:
-        from core.versioning import PART_MODELS, bump
+        from core.versioning import PART_MODELS, ROW, RegistryVersion, bump
     except ImportError:
         return None
     from django.db import transaction
@@ -165,12 +165,26 @@ def version_bump():
     shown = first_pages()
 
     def committed(moves_the_map=False, moves_the_counts=False, writes_its_partnerships=None):
-        """Returns what undoes the write to the partnerships, for after the row: their
-        revisions as they were. A row after it that shows some of them (a country's list
-        shows the first page too) is then measured as after a write elsewhere, as the
-        bench measures every other row, not after a write to them."""
-        undo = None
+        """Returns what undoes the write, for after the row: the partnerships' revisions,
+        and the map and counts versions, as they were. A row after it is then measured as
+        after a write elsewhere, as the bench measures every other row, not after a write
+        to what it shows: a country's list shows the first page too, and the next round's
+        lists would find none of their facets kept after the map's rows."""
+        undoes = []
         with transaction.atomic():
+            moved = [
+                part
+                for part, moves in (
+                    ("map", moves_the_map),
+                    ("counts", moves_the_counts or moves_the_map),
+                )
+                if moves and part in PART_MODELS
+            ]
+            if moved:
+                columns = [f"{part}_{field}" for part in moved for field in ("value", "changed_at")]
+                versions = RegistryVersion.objects.filter(pk=ROW)
+                parts_before = versions.values(*columns).get()
+                undoes.append(lambda: QuerySet.update(versions, **parts_before))
             bump(model=Partnership)
             if moves_the_map and "map" in PART_MODELS:
                 bump(model=FacetCount)
@@ -181,11 +195,19 @@ def version_bump():
                 before = dict(Partnership.objects.filter(pk__in=pks).values_list("pk", "revision"))
                 move(pks)
 
-                def undo():
-                    with transaction.atomic():
-                        for pk, revision in before.items():
-                            QuerySet.update(Partnership.objects.filter(pk=pk), revision=revision)
-                        bump(model=Partnership)
+                def revisions_back():
+                    for pk, revision in before.items():
+                        QuerySet.update(Partnership.objects.filter(pk=pk), revision=revision)
+
+                undoes.append(revisions_back)
+        if not undoes:
+            return None
+
+        def undo():
+            with transaction.atomic():
+                for step in undoes:
+                    step()
+                bump(model=Partnership)
 
         return undo
 
