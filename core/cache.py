@@ -86,10 +86,11 @@ _READS = {}
 READS_KEPT = 256
 
 
-def read_once(part, key, read):
+def read_once(part, key, read, using=DEFAULT_DB_ALIAS):
     """``read()``, read once by this process per version of ``part`` of the registry
     (``core.versioning.PART_MODELS``) while a public page is served, and each time
-    otherwise (staff, writes, a shell); ``key`` names what it reads, among the rest.
+    otherwise (staff, writes, a shell, another database than the request's versions');
+    ``key`` names what it reads, among the rest.
 
     For small reads from what that part's writes keep, which many pages make with every
     request: no cache to ask, nothing to unpickle. The page reads the versions before
@@ -99,7 +100,7 @@ def read_once(part, key, read):
     from . import versioning
 
     versions = versioning.request_part_versions.get()
-    if versions is None:
+    if versions is None or using != DEFAULT_DB_ALIAS:
         return read()
     version = versions[part]
     kept_version, reads = _READS.get(part, (None, None))

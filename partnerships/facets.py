@@ -668,9 +668,7 @@ def _kept_read(key, read, using):
     request: a list filtered by two countries read them three times, 1–2 ms each on
     PostgreSQL at 10,000 partnerships, after any write, though few writes change a
     count."""
-    if using != DEFAULT_DB_ALIAS:  # the request's versions are the default database's
-        return read()
-    return read_once("counts", key, lambda: tuple(read()))
+    return read_once("counts", key, lambda: tuple(read()), using)
 
 
 def counts(scope, facets, using=DEFAULT_DB_ALIAS):

@@ -3,7 +3,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 import django_filters
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 from django.db.models import (
     Aggregate,
     Case,
@@ -951,11 +951,7 @@ class PartnershipFilter(RecordFilterSet):
 
             # Once per counts version, which the themes move too (core.versioning), in
             # each language: a query on every list, map and network page.
-            self.theme_rows = (
-                read_once("counts", ("themes", get_language()), read)
-                if using == DEFAULT_DB_ALIAS
-                else read()
-            )
+            self.theme_rows = read_once("counts", ("themes", get_language()), read, using)
         return self.theme_rows
 
     def facet_labels(self, name):

@@ -255,20 +255,19 @@ def started_chart(queryset=None, heading_id="chart-heading", filterset=None):
         counts = facets.started(scope, using=queryset.db)
     elif filterset is not None and (kept := filterset.kept_starts()) is not None:
         counts = kept  # one theme alone, or kinds and statuses alone
+    elif filterset is not None and filterset.left_out() is not None:
+        # Under the versions its facets are kept under (``counted_from``).
+        of = filterset.counted_from()
+        counts = per_version("started", [queryset], lambda: started_less(filterset), of=of)
     else:
-        # Under the versions its facets are kept under (``counted_from``), the registry's
-        # without a filterset.
-        of = filterset.counted_from() if filterset is not None else ()
-        if filterset is not None and filterset.left_out() is not None:
-            counts = per_version("started", [queryset], lambda: started_less(filterset), of=of)
-        else:
-            # From the lines its facets read in this request, where they did.
-            counts = per_version(
-                "started",
-                [queryset],
-                lambda: _counted_starts(filterset) or started_per_year(queryset),
-                of=of,
-            )
+        # From the lines its facets read in this request, where they did; under the
+        # versions its facets are kept under, the registry's without a filterset.
+        counts = per_version(
+            "started",
+            [queryset],
+            lambda: _counted_starts(filterset) or started_per_year(queryset),
+            of=filterset.counted_from() if filterset is not None else (),
+        )
     per_year, decade_only = counts
     frozen = tuple(sorted((year, tuple(sorted(kinds.items()))) for year, kinds in per_year.items()))
     return drawn_chart(get_language(), heading_id, frozen, decade_only)
