@@ -232,7 +232,7 @@ class NetworkViewSet(ExploreViewSet):
     )
     def list(self, request):
         around, steps = around_and_steps(request.query_params, request.user)
-        graph = explore.network(
+        written = explore.network_written(
             self.filtered(),
             around,
             steps,
@@ -240,7 +240,7 @@ class NetworkViewSet(ExploreViewSet):
             request=request,
             user=request.user,
         )
-        return Response(graph.as_json())
+        return Response(written)
 
 
 def around_and_steps(params, user=None):
