@@ -114,11 +114,50 @@ def read_once(part, key, read, using=DEFAULT_DB_ALIAS):
     return reads[key]
 
 
+# What this process has read of single records under their revisions (``by_revision``):
+# {name: {(id, key): value}}, at most BY_REVISION_KEPT per name, then dropped together.
+_BY_REVISION = {}
+BY_REVISION_KEPT = 4096
+
+
+def by_revision(name, keys, read):
+    """{id: value} for each id of ``keys`` ({id: key}): what this process read of that
+    record under ``key`` (its revision, with whatever else the value depends on) while a
+    public page was served, and ``read(ids)`` ({id: value}) of the others. Each time
+    otherwise (staff, writes, a shell).
+
+    For what a page shows of each of many records, after a write to one of them: what it
+    shows of the others is read once. The key holds a revision the page read itself, and
+    a write moves it in its own transaction: what is kept under it is never older than
+    the revision. The caller must not change what it gets.
+    """
+    from . import versioning
+
+    if versioning.request_part_versions.get() is None:
+        return read(list(keys))
+    kept = _BY_REVISION.setdefault(name, {})
+    found, missing = {}, []
+    for pk, key in keys.items():
+        if (value := kept.get((pk, key), _MISSING)) is _MISSING:
+            missing.append(pk)
+        else:
+            found[pk] = value
+    if missing:
+        read_now = read(missing)
+        if len(kept) + len(read_now) > BY_REVISION_KEPT:
+            kept.clear()
+        for pk, value in read_now.items():
+            kept[pk, keys[pk]] = value
+        found.update(read_now)
+    return found
+
+
 def forget_local():
     """Drop the values this process keeps for itself (``per_version(local=True)``,
-    ``read_once``)."""
+    ``read_once``, ``by_revision``)."""
     _LOCAL.clear()
     _READS.clear()
+    _BY_REVISION.clear()
 
 
 def _described(parts):

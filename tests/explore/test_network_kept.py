@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from atlas import explore
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
@@ -222,6 +223,50 @@ def test_a_write_to_another_partnership_leaves_them_kept(reader, other):
     # only which partnerships they show.
     assert "partnerships_participant" not in read
     assert '"title_en"' not in read
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The ids of the partnerships whose nodes and participants are read, read by read."""
+    reads = {"nodes": [], "participants": []}
+    read_nodes = explore._read_partnership_nodes
+
+    def nodes(ids, urls):
+        reads["nodes"].append(sorted(ids))
+        return read_nodes(ids, urls)
+
+    monkeypatch.setattr(explore, "_read_partnership_nodes", nodes)
+    for query in explore._PARTICIPANTS.values():
+
+        def participants(ids, using="default", rows=query.rows):
+            reads["participants"].append(sorted(ids))
+            return rows(ids, using)
+
+        monkeypatch.setattr(query, "rows", participants)
+    return reads
+
+
+def test_after_a_write_to_one_partnership_only_it_is_read_again(reader, tie, parties, reads):
+    """Each worker keeps what the graph and the table show of each partnership, its node
+    and its participants, under its revision (``core.cache.by_revision``): after a write
+    to one, the graph and the table are made again with that one's read alone."""
+    second = PartnershipFactory(
+        title="Suzhou–Ringsted",
+        slug="suzhou-ringsted",
+        parties=[parties["suzhou"], parties["ringsted"]],
+    )
+    shown(reader)
+    # The nodes once for the API's addresses and once for the page's.
+    assert reads == {"nodes": [[second.pk]] * 2, "participants": [[second.pk]]}
+    reads["nodes"].clear(), reads["participants"].clear()
+    tie.title = "Suzhou–Aarhus twin city"
+    tie.save()
+    nodes, edges, table = shown(reader)
+    assert reads == {"nodes": [[tie.pk]] * 2, "participants": [[tie.pk]]}
+    assert nodes["partnership:suzhou-aarhus"] == "Suzhou–Aarhus twin city"
+    assert nodes["partnership:suzhou-ringsted"] == "Suzhou–Ringsted"
+    assert ("place:ringsted", "partnership:suzhou-ringsted", "partner") in edges
+    assert "Suzhou–Aarhus twin city" in table and "Suzhou–Ringsted" in table
 
 
 def test_staff_get_them_built(reader, tie, admin_client):
