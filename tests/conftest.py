@@ -5,6 +5,7 @@ from django.utils import translation
 
 from core import cache as site_cache
 from core.permissions import EDITORS, VIEWERS
+from core.templatetags import atlas as atlas_tags
 
 from .factories import UserFactory
 
@@ -24,6 +25,8 @@ def _private_cache(settings):
     # Nor a value another test's process kept for itself (``per_version(local=True)``,
     # ``read_once``): each test's registry starts at the same versions.
     site_cache.forget_local()
+    # Nor a filter form written by another test (``filter_form``).
+    atlas_tags._FORMS.clear()
     # Views are tested as they render, their queries counted; the ``page_cache`` fixture
     # turns the page cache on.
     settings.ATLAS_CACHE_PAGES = False
