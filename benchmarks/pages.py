@@ -43,6 +43,9 @@ MOVES_THE_COUNTS = ", after a write that moves the counts"
 # the cards and API representations of the others are kept under each one's revision
 # (``partnerships.revisions``), and outlive writes to other partnerships.
 WRITES_ITS_PARTNERSHIPS = ", after a write to each of its partnerships"
+# And one after a write to one partnership of a network: its graph is kept under the
+# revisions of all of them (``atlas.explore._kept``), and built again after a write to any.
+WRITES_ONE_OF_ITS = ", after a write to one of its partnerships"
 
 
 def pages():
@@ -143,6 +146,11 @@ def pages():
             (f"API map data{MOVES_THE_MAP}", "/api/map/", "api"),
             ("API network", "/api/network/", "api"),
             ("API network around a province", f"/api/network/?around=place:{province.slug}", "api"),
+            (
+                f"API network around a province{WRITES_ONE_OF_ITS}",
+                f"/api/network/?around=place:{province.slug}",
+                "api",
+            ),
         ]
 
 

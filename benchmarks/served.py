@@ -13,8 +13,10 @@ Each public page is requested twice a round: as a cache miss (the registry versi
 on the same database just before, as a write to a partnership would) and as a cache hit.
 The rows ``WRITES_ITS_PARTNERSHIPS`` are misses after a write to each partnership of the
 first page of the partnership list and the API's (their revisions moved), whose cards and
-representations are then built again; the rows ``MOVES_THE_COUNTS``, after a write that
-moves a kept count (the counts version), whose facets and counts are then read again.
+representations are then built again; the row ``WRITES_ONE_OF_ITS``, after a write to the
+first partnership of the network around a province, whose graph is then built again; the
+rows ``MOVES_THE_COUNTS``, after a write that moves a kept count (the counts version),
+whose facets and counts are then read again.
 Every request opens its own connection and the server opens its own database connection,
 as in production.
 
@@ -40,7 +42,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, configure, production_environment
-from pages import MOVES_THE_COUNTS, MOVES_THE_MAP, WRITES_ITS_PARTNERSHIPS
+from pages import MOVES_THE_COUNTS, MOVES_THE_MAP, WRITES_ITS_PARTNERSHIPS, WRITES_ONE_OF_ITS
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
@@ -143,7 +145,7 @@ def admin_cookie():
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def version_bump():
+def version_bump(public):
     """``core.versioning.bump`` committed, or None while it does not exist yet; with
     ``moves_the_map``, as a write that moves the map's counts bumps (the map version), and
     with ``moves_the_counts``, as one that moves any kept count (the counts version),
@@ -162,7 +164,7 @@ def version_bump():
     except ImportError:  # no revisions yet: every write builds every card again
         move = None
 
-    shown = first_pages()
+    shown = first_pages(public)
 
     def committed(moves_the_map=False, moves_the_counts=False, writes_its_partnerships=None):
         """Returns what undoes the write, for after the row: the partnerships' revisions,
@@ -214,10 +216,11 @@ def version_bump():
     return committed
 
 
-def first_pages():
+def first_pages(public):
     """The ids of the partnerships on the first page of the public list ("page") and of
     the API's ("api"): each row after a write to its partnerships writes only its own,
-    so that the other list's next plain row still finds its own kept."""
+    so that the other list's next plain row still finds its own kept. And ("network")
+    the first partnership of the network of the ``public`` row ``WRITES_ONE_OF_ITS``."""
     import re
 
     from django.test import Client
@@ -229,7 +232,13 @@ def first_pages():
     slugs = {
         "page": re.findall(r'<h3><a href="/en/partnerships/([^/"]+)/">', page),
         "api": [found["slug"] for found in client.get("/api/partnerships/").json()["results"]],
+        "network": [],
     }
+    for label, url, _kind in public:
+        if label.endswith(WRITES_ONE_OF_ITS):
+            nodes = client.get(url).json()["nodes"]
+            first = next(node for node in nodes if node["type"] == "partnership")
+            slugs["network"] = [first["id"].removeprefix("partnership:")]
     return {
         name: list(Partnership.objects.filter(slug__in=found).values_list("pk", flat=True))
         for name, found in slugs.items()
@@ -285,7 +294,7 @@ def serve(database_url, log_path):
     public = public_pages()
     admin = admin_pages()
     cookie = admin_cookie()
-    bump = version_bump()
+    bump = version_bump(public)
     count = Partnership.objects.count()
     connection.close()
     try:
@@ -312,6 +321,8 @@ def serve(database_url, log_path):
                             writes_its_partnerships=(
                                 ("api" if url.startswith("/api/") else "page")
                                 if label.endswith(WRITES_ITS_PARTNERSHIPS)
+                                else "network"
+                                if label.endswith(WRITES_ONE_OF_ITS)
                                 else None
                             ),
                         )
