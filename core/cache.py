@@ -146,8 +146,11 @@ def by_revision(name, keys, read):
         read_now = read(missing)
         if len(kept) + len(read_now) > BY_REVISION_KEPT:
             kept.clear()
-        for pk, value in read_now.items():
-            kept[pk, keys[pk]] = value
+        # A read larger than the bound (the whole network's download at 100,000
+        # partnerships) is not kept at all.
+        if len(read_now) <= BY_REVISION_KEPT:
+            for pk, value in read_now.items():
+                kept[pk, keys[pk]] = value
         found.update(read_now)
     return found
 

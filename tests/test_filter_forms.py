@@ -5,6 +5,7 @@ import re
 
 import django_filters
 import pytest
+from django.template import engines
 
 from core.filters import RecordFilterSet
 from core.templatetags import atlas as atlas_tags
@@ -122,3 +123,13 @@ def test_a_process_keeps_a_bounded_number_of_forms(client, monkeypatch):
         client.get(f"/en/partnerships/?q={term}")
     assert len(atlas_tags._FORMS) <= 2
     assert written(client.get("/en/partnerships/?q=Aarhus"))
+
+
+def test_a_form_template_loaded_anew_is_written_anew(client):
+    """As when the development server's autoreload drops the loaded templates after an
+    edit: the form a process wrote from the old template is not served again."""
+    client.get("/en/partnerships/")
+    assert not written(client.get("/en/partnerships/"))
+    for loader in engines["django"].engine.template_loaders:
+        loader.reset()
+    assert written(client.get("/en/partnerships/"))

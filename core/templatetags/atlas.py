@@ -49,13 +49,17 @@ def filter_form(context, search_label):
     Its HTML is of the query alone: the values the reader gave, the errors they make,
     the fields the reader's filters have, the list's address, in the reader's language.
     No choice in it is read from the registry (the facets, whose counts are, are written
-    apart), so no write makes it stale. Written anew, it took 1.0-1.4 ms of each list's
-    miss at 10,000 partnerships, the widgets rendered in Python (``core.forms``).
+    apart), so no write makes it stale. Written anew, it took 1.0-1.9 ms of each list's
+    miss at 10,000 partnerships, the widgets rendered in Python (``core.forms``). The key
+    holds the template as loaded: edited while the development server runs, it is loaded
+    anew, and so written anew.
     """
+    template = context.template.engine.get_template("includes/_filter_form.html")
     request, filterset = context["request"], context["filter"]
     form = filterset.form
     data = form.data.lists() if hasattr(form.data, "lists") else form.data.items()
     key = (
+        template,
         type(filterset),
         request.path,
         get_language(),
@@ -66,7 +70,6 @@ def filter_form(context, search_label):
         bool(context.get("filters_active")),
     )
     if (html := _FORMS.get(key)) is None:
-        template = context.template.engine.get_template("includes/_filter_form.html")
         with context.push(search_label=search_label):
             html = template.render(context)
         if len(_FORMS) >= FORMS_KEPT:

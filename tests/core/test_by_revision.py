@@ -48,6 +48,9 @@ def test_past_the_bound_what_was_kept_is_dropped_together(public_page, reads, re
     cache.by_revision("records", {1: "a", 3: "a"}, read)
     assert reads == [[1, 2], [3], [1]]
     assert len(cache._BY_REVISION["records"]) <= 2
+    # A read larger than the bound is kept not even in part.
+    cache.by_revision("records", {4: "a", 5: "a", 6: "a"}, read)
+    assert cache._BY_REVISION["records"] == {}
 
 
 def test_outside_a_public_page_everything_is_read_each_time(reads, read):
