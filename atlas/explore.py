@@ -37,6 +37,7 @@ from organisations.models import Organisation
 from partnerships import facets
 from partnerships.filters import PartnershipFilter
 from partnerships.models import WITHIN, Participant, Partnership, ties_within_kept
+from partnerships.revisions import kept_under
 from places.models import CHAIN, CHAIN_DEPTH, Place, region_in
 
 # More distinct lines than this and the map joins them up to regions (the places just
@@ -907,24 +908,14 @@ def network_written(partnerships, around=None, steps=1, limit=None, request=None
 
 def _kept(name, reach, ids, urls, user, build, *key):
     """``build()``, what the partnerships of ``ids`` (of ``reach``) show with their
-    participants, as the graph and its table show them: for the public, kept under
-    their revisions and the places' and organisations' versions
-    (``core.cache.per_version``), with the language, the addresses, the kinds of party
+    participants, as the graph and its table show them: for the public, kept as cards
+    are (``partnerships.revisions.kept_under``), with the addresses, the kinds of party
     whose drafts ``user`` may not see, and ``key``. What a partnership shows of itself
-    and its participants moves its revision (``partnerships.revisions``), what a party
-    shows those versions; only which partnerships are shown is read at each answer.
-    Kept by the process too: nothing changes what it returns. Staff, who may see
-    drafts, have it built each time."""
-    if versioning.request_version.get() is None:
-        return build()
+    and its participants moves its revision, what a party shows the places' and
+    organisations' versions; only which partnerships are shown is read at each answer.
+    Kept by the process too: nothing changes what it returns."""
     shown = [(pk, reach.revision_of[pk]) for pk in ids]
-    return per_version(
-        name,
-        [get_language(), urls.patterns, sorted(_hidden(user)), *key, shown],
-        build,
-        of=("places", "organisations"),
-        local=True,
-    )
+    return kept_under(name, shown, build, urls.patterns, sorted(_hidden(user)), *key, local=True)
 
 
 def _grown(reach, around, steps, urls, user):
@@ -1105,7 +1096,8 @@ def _participants(partnership_ids, user=None, revisions=None):
     places' and organisations' versions (``core.cache.by_revision``): after a write to
     one of a network's partnerships, its graph is made again with only that one's read.
     """
-    query = _PARTICIPANTS[_hidden(user)]
+    hidden = _hidden(user)
+    query = _PARTICIPANTS[hidden]
     if revisions is None or versioning.request_part_versions.get() is None:
         # Not kept (``by_revision``), and no versions to read for its key.
         return query.rows(partnership_ids)
@@ -1116,7 +1108,7 @@ def _participants(partnership_ids, user=None, revisions=None):
             found[row[0]].append(row)
         return found
 
-    key = (_hidden(user), *versioning.part_versions(("places", "organisations")))
+    key = (hidden, *versioning.part_versions(("places", "organisations")))
     ids = sorted(set(partnership_ids))
     found = by_revision("graph-participants", {pk: (revisions[pk], key) for pk in ids}, read)
     return [row for pk in ids for row in found[pk]]

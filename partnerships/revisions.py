@@ -39,10 +39,20 @@ def kept(name, partnerships, build, *key):
     each one's revision and why a search found it, the places' and organisations'
     versions, the language and ``key``, for the day (``core.cache.per_version``). Staff,
     who may see drafts, have it built each time."""
-    if not partnerships or versioning.request_version.get() is None:
+    if not partnerships:
         return build()
     shown = [(p.pk, p.revision, p.found_via) for p in partnerships]
-    return per_version(name, [get_language(), *key, shown], build, of=("places", "organisations"))
+    return kept_under(name, shown, build, *key)
+
+
+def kept_under(name, shown, build, *key, local=False):
+    """``build()``, what the partnerships of ``shown`` ((id, revision, …) each) show, kept
+    as ``kept()`` keeps it; with ``local``, by the process too (``per_version``)."""
+    if versioning.request_version.get() is None:
+        return build()
+    return per_version(
+        name, [get_language(), *key, shown], build, of=("places", "organisations"), local=local
+    )
 
 
 def move(pks, using=DEFAULT_DB_ALIAS):
