@@ -243,10 +243,11 @@ class _Pending:
         pass
 
 
-def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
+def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None, parts=None):
     """Move the version on, inside the caller's transaction; a part's version too when
     ``model`` is one of its PART_MODELS, and every part's when ``model`` is not given (a
-    raw write, a restore, a migration).
+    raw write, a restore, a migration). ``parts``: the parts to move instead, by name,
+    for a keeper that knows which (a partnership renamed moves the map alone).
 
     One UPDATE per transaction: later writes in the same transaction skip theirs, unless
     the version was read (``current()``) since, as a page rendered inside the transaction
@@ -254,8 +255,13 @@ def bump(using=DEFAULT_DB_ALIAS, at_least=0, model=None):
     ``at_least`` moves it past a value, for a ``restore`` that brings back an older one.
     """
     connection = connections[using]
-    label = model._meta.label_lower if model is not None else None
-    parts = frozenset(p for p, labels in PART_MODELS.items() if label is None or label in labels)
+    if parts is not None:
+        parts = frozenset(parts)
+    else:
+        label = model._meta.label_lower if model is not None else None
+        parts = frozenset(
+            p for p, labels in PART_MODELS.items() if label is None or label in labels
+        )
     pending = getattr(connection, "atlas_pending_bump", None)
     # A bump of this transaction still to commit (not rolled back with a savepoint).
     if pending is not None and not any(e[1] is pending for e in connection.run_on_commit):

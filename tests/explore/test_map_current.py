@@ -1,7 +1,7 @@
 """The whole map, drawn from the kept counts, is kept until they move or a place changes
 (the map and places versions), across every other write; and it shows every write that
-moves it at once, on every write path. A line of one partnership names it: the name is
-read at each answer, since any write may rename that partnership."""
+moves it at once, on every write path. A line of one partnership names it, and is kept
+named: renaming a partnership, or giving it another address, moves the map version."""
 
 import pytest
 from django.db import connection
@@ -20,6 +20,7 @@ from tests.factories import (
     PlaceFactory,
     ThemeFactory,
 )
+from tests.reimport import reimport_partnerships
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_layouts")]
 
@@ -74,7 +75,7 @@ def test_writes_that_move_no_count_leave_the_drawing_kept(client, ties):
     assert not any("partnership" in line for line in lines(first.json()).values())
     partnership = ties["first"]
     writes = [
-        lambda: setattr(partnership, "title_en", "Renamed") or partnership.save(),
+        lambda: setattr(partnership, "description_en", "Described") or partnership.save(),
         lambda: Partnership.objects.filter(pk=partnership.pk).update(description_en="Renamed"),
         lambda: partnership.themes.add(ThemeFactory()),
         lambda: Event.objects.create(partnership=partnership, date="2012", kind="signing"),
@@ -118,28 +119,88 @@ def test_every_write_that_moves_the_map_shows_at_once(settings, ties):
         assert named == (number >= 4)
 
 
-def test_a_map_that_names_a_partnership_shows_it_renamed_at_once(settings, ties):
+def named(data):
+    return [
+        (line["partnership"]["title"], line["partnership"]["url"])
+        for line in lines(data).values()
+        if line["count"] == 1
+    ]
+
+
+def test_a_map_that_names_a_partnership_shows_it_renamed_at_once(client, settings, ties):
     alone = PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
-    named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
-    assert named == ["Alone"]
+    assert named(drawn()) == [("Alone", "/en/partnerships/alone/")]
+    # Every path that writes a title or an address, in either language.
+    writes = [
+        (lambda: setattr(alone, "title_en", "Alone no more") or alone.save(), "Alone no more"),
+        (
+            lambda: Partnership.objects.filter(pk=alone.pk).update(title_en="Updated"),
+            "Updated",
+        ),
+        (
+            lambda: (
+                setattr(alone, "title_en", "In bulk")
+                or Partnership.objects.bulk_update([alone], ["title_en"])
+            ),
+            "In bulk",
+        ),
+        (lambda: Partnership.objects.filter(pk=alone.pk).update(slug="moved"), "In bulk"),
+    ]
+    for write, title in writes:
+        version, counts = map_version(), versioning.part_versions(["counts"])
+        write()
+        assert map_version() != version
+        # No count moved: the lists' facets stay kept.
+        assert versioning.part_versions(["counts"]) == counts
+        alone.refresh_from_db()
+        assert named(drawn()) == [(title, f"/en/partnerships/{alone.slug}/")]
+        assert drawn() == counted(settings)
+        assert named(client.get("/api/map/").json())[0][0] == title
+    # The Danish title, shown where the English one is empty.
     version = map_version()
-    alone.title_en = "Alone no more"
+    alone.title_da, alone.title_en = "Alene", ""
     alone.save()
-    assert map_version() == version  # no count moved
-    named = [line["partnership"]["title"] for line in lines(drawn()).values() if line["count"] == 1]
-    assert named == ["Alone no more"]
-    assert drawn() == counted(settings)
+    assert map_version() != version
+    assert named(drawn()) == [("Alene", "/en/partnerships/moved/")]
 
 
-def test_a_map_that_names_a_partnership_reads_only_its_name_again(client, ties):
+def test_an_import_that_renames_a_partnership_moves_the_map(ties, tmp_path):
+    alone = PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
+    assert named(drawn()) == [("Alone", "/en/partnerships/alone/")]
+    version = map_version()
+
+    def renamed(row):
+        if row["slug"] == alone.slug:
+            row["title_en"] = "Alone, imported"
+
+    reimport_partnerships(tmp_path, renamed)
+    assert map_version() != version
+    assert named(drawn()) == [("Alone, imported", "/en/partnerships/alone/")]
+
+
+def test_a_save_that_renames_nothing_leaves_the_map_version(ties):
+    partnership = ties["first"]
+    version = map_version()
+    partnership.description_en = "Described"
+    partnership.save()
+    partnership.title_en = partnership.title_en  # written again as it was
+    partnership.save(update_fields=["title_en"])
+    Partnership.objects.filter(pk=partnership.pk).update(description_en="Updated")
+    Partnership.objects.bulk_update([partnership], ["description_en"])
+    assert map_version() == version
+
+
+def test_a_map_that_names_a_partnership_reads_no_name_after_another_write(client, ties):
     PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
     first = client.get("/api/map/")
-    Partnership.objects.filter(slug="first").update(title_en="Another title")
+    assert named(first.json()) == [("Alone", "http://testserver/en/partnerships/alone/")]
+    Partnership.objects.filter(slug="first").update(description_en="Another description")
     with CaptureQueriesContext(connection) as queries:
         again = client.get("/api/map/")
+    assert again["X-Cache"] == "MISS"
     sql = [query["sql"] for query in queries]
     assert not drawing_read(sql)
-    assert len([query for query in sql if "partnerships_partnership" in query]) == 1
+    assert not [query for query in sql if "partnerships_partnership" in query]
     assert again.content == first.content
 
 

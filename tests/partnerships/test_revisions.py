@@ -7,12 +7,10 @@ next reader gets the new content in both, though the page cache and the kept car
 other partnerships outlive it.
 """
 
-import csv
 import pickle
 import re
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -30,6 +28,7 @@ from tests.factories import (
     ThemeFactory,
 )
 from tests.pages import url
+from tests.reimport import reimport_partnerships
 from tests.test_admin import inline_management
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
@@ -206,17 +205,12 @@ def test_an_import_that_changes_only_themes(reader, tie, tmp_path):
     """The import writes the themes table itself, in bulk (``importing.columns``), and
     stamps the record."""
     ThemeFactory(name="Water management", slug="water")
-    file = tmp_path / "partnerships.csv"
-    call_command("export_records", "partnerships", output=str(file))
-    rows = list(csv.DictReader(file.open(encoding="utf-8-sig")))
-    for row in rows:
+
+    def themed(row):
         if row["slug"] == tie.slug:
             row["themes"] = "culture; water"
-    with file.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    call_command("import_records", "partnerships", str(file), verbosity=0)
+
+    reimport_partnerships(tmp_path, themed)
     assert "Water management" in card(reader)[0]
 
 
