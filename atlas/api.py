@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api import ContentLanguageMixin
-from core.rest import JSONRenderer, Written
+from core.rest import JSONRenderer
 from core.schema import ERROR, AutoSchema
 from partnerships.models import Partnership
 
@@ -202,8 +202,9 @@ class MapViewSet(ExploreViewSet):
                 partnerships.filter(slug=request.query_params["partnership"]),
                 None,
             )
-        written = explore.map_geojson(partnerships, request, user=request.user, filters=filters)
-        return Response(Written(written))
+        return Response(
+            explore.map_geojson(partnerships, request, user=request.user, filters=filters)
+        )
 
 
 class NetworkViewSet(ExploreViewSet):

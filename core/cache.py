@@ -244,8 +244,11 @@ class FileBasedCache(filebased.FileBasedCache):
 
     def _dumps(self, value):
         pickled = pickle.dumps(value, self.pickle_protocol)
-        if isinstance(value, HttpResponseBase) and value.has_header("Content-Encoding"):
-            # Compressed already: zlib takes longest to find that data shrinks no further.
+        if getattr(value, "gzipped", None) is not None or (
+            isinstance(value, HttpResponseBase) and value.has_header("Content-Encoding")
+        ):
+            # Compressed already (a response, or a ``core.rest.Written`` pickled as its
+            # gzipped form): zlib takes longest to find that data shrinks no further.
             # Trying took 1.9 ms for the map's 110 KB of gzipped GeoJSON at 100,000
             # partnerships, and 0.17 ms for a list page's 13 KB.
             return pickled

@@ -2,12 +2,16 @@
 
 import gzip
 import os
+import pickle
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.gzip import GZipMiddleware as DjangoGZipMiddleware
 from django.test import RequestFactory
 
-from core.middleware import GZipMiddleware
+from core import middleware
+from core.cache import FileBasedCache
+from core.middleware import GZipMiddleware, gzipped
+from core.rest import Written
 
 # A list page's worth of cards: compressing text this varied, zlib-ng comes within a few
 # percent of zlib (on a few bytes repeated it can write a third more).
@@ -84,3 +88,50 @@ def test_a_stream_is_compressed_as_it_is_sent_as_djangos_is():
             names.add(body[10 : body.index(b"\x00", 10)])
     assert len(names) > 1 and all(set(name) <= {ord("a")} for name in names)
     assert not stream(accept="br").has_header("Content-Encoding")
+
+
+def kept_respond(content, kept, accept="gzip"):
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING=accept)
+
+    def view(request):
+        response = HttpResponse(content)
+        response.gzipped = kept
+        return response
+
+    return GZipMiddleware(view)(request)
+
+
+def test_a_body_kept_gzipped_is_sent_so_padded_anew(monkeypatch):
+    kept = (PAGE, gzipped(PAGE))
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compressed again")
+
+    monkeypatch.setattr(middleware.gzip_ng, "compress", refused)
+    lengths = set()
+    for _ in range(20):
+        answer = kept_respond(PAGE, kept)
+        assert answer["Content-Encoding"] == "gzip" and "Accept-Encoding" in answer["Vary"]
+        assert gzip.decompress(answer.content) == PAGE
+        assert int(answer["Content-Length"]) == len(answer.content)
+        assert payload(answer.content) == payload(kept[1])
+        lengths.add(len(answer.content))
+    assert len(lengths) > 1  # padded anew for each answer
+    assert kept_respond(PAGE, kept, accept="br").content == PAGE
+
+
+def test_a_body_other_than_the_one_kept_is_compressed_itself():
+    other = PAGE.replace(b"Jiangsu", b"Anhui")
+    answer = kept_respond(other, (PAGE, gzipped(PAGE)))
+    assert gzip.decompress(answer.content) == other
+
+
+def test_a_written_body_is_kept_by_a_cache_as_its_gzipped_form(tmp_path):
+    kept = Written(PAGE, gzipped(PAGE))
+    cache = FileBasedCache(str(tmp_path), {})
+    stored = cache._dumps(kept)
+    assert len(stored) < len(kept.gzipped) + 100 < len(PAGE) / 4
+    read = cache._loads(stored)
+    assert (read.content, read.gzipped) == (PAGE, kept.gzipped)
+    plain = pickle.loads(pickle.dumps(Written(PAGE)))
+    assert (plain.content, plain.gzipped) == (PAGE, None)

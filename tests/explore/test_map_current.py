@@ -3,12 +3,14 @@
 moves it at once, on every write path. A line of one partnership names it, and is kept
 named: renaming a partnership, or giving it another address, moves the map version."""
 
+import gzip
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from atlas import explore
-from core import versioning
+from core import middleware, versioning
 from core.models import Publication
 from organisations.models import Organisation
 from partnerships import facets
@@ -365,3 +367,31 @@ def test_a_line_names_its_partnership_whatever_its_title_holds(client, ties):
         "Aarhus\u2028Suzhou ,&quot;partnership&quot;:[1] &quot;quoted&quot;"
         in page.content.decode()
     )
+
+
+def gzip_refused(monkeypatch):
+    """Nothing may be gzipped: what is sent gzipped was kept so."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("gzipped again")
+
+    monkeypatch.setattr(middleware.gzip_ng, "compress", refused)
+    return monkeypatch
+
+
+def test_the_geojson_is_kept_gzipped_with_its_addresses(client, ties, monkeypatch):
+    PartnershipFactory(slug="alone", title="Alone", parties=[ties["aarhus"], ties["anhui"]])
+    first = client.get("/api/map/").content
+    assert b'"url":"http://testserver/en/partnerships/alone/"' in first
+    Partnership.objects.filter(slug="first").update(description_en="A write elsewhere")
+    refused = gzip_refused(monkeypatch)
+    answer = client.get("/api/map/", HTTP_ACCEPT_ENCODING="gzip")
+    assert answer["X-Cache"] == "MISS" and answer["Content-Encoding"] == "gzip"
+    assert gzip.decompress(answer.content) == first
+    refused.undo()
+    # A write that moves the map: drawn, written and gzipped anew.
+    Partnership.objects.filter(slug="alone").update(title_en="Alone, renamed")
+    answer = client.get("/api/map/", HTTP_ACCEPT_ENCODING="gzip")
+    again = gzip.decompress(answer.content)
+    assert again == client.get("/api/map/").content != first
+    assert b'"title":"Alone, renamed"' in again

@@ -8,6 +8,7 @@ and kept; the write; the next reader gets the new content in both, though the pa
 and the kept graph of other partnerships outlive it.
 """
 
+import gzip
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from atlas import explore
+from core import middleware
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
@@ -280,3 +282,24 @@ def test_staff_get_them_built(reader, tie, admin_client):
     assert "place:aarhus" in {node["id"] for node in data["nodes"]}
     assert any("partnerships_participant" in query["sql"] for query in queries)
     assert "place:aarhus" not in shown(reader)[0]
+
+
+def test_the_graph_is_kept_gzipped(reader, tie, other, monkeypatch):
+    other.title = "A write elsewhere"
+    other.save()
+    plain = reader.get(GRAPH).content
+
+    def refused(*args, **kwargs):
+        raise AssertionError("gzipped again")
+
+    monkeypatch.setattr(middleware.gzip_ng, "compress", refused)
+    other.title = "Another write elsewhere"
+    other.save()
+    answer = reader.get(GRAPH, HTTP_ACCEPT_ENCODING="gzip")
+    assert answer["X-Cache"] == "MISS" and answer["Content-Encoding"] == "gzip"
+    assert gzip.decompress(answer.content) == plain
+    monkeypatch.undo()
+    tie.title = "Suzhou–Aarhus twin city"
+    tie.save()
+    answer = reader.get(GRAPH, HTTP_ACCEPT_ENCODING="gzip")
+    assert "Suzhou–Aarhus twin city" in gzip.decompress(answer.content).decode()
