@@ -423,6 +423,11 @@ def _refresh(ids, using):
         FacetValue.objects.using(using).filter(pk__in=id_list(removed)).delete()
     _insert(FacetValue, VALUE_COLUMNS, added, using)
     _write_lines(relisted, using)
+    if added or removed:
+        # The values moved, if no count did (two partnerships that swapped a kind in
+        # one batch): what is read of them is kept under the counts version too (the
+        # lines a search counts, ``filters.line_counts``; the ties within a place).
+        bump(using, model=FacetValue)
     if mapped:
         # Even with every count as it was: the map names a line's one partnership by the
         # ids kept with it, and keeps a map of some kinds and statuses (``atlas.explore``).
