@@ -424,8 +424,8 @@ def _refresh(ids, using):
     _insert(FacetValue, VALUE_COLUMNS, added, using)
     _write_lines(relisted, using)
     if added or removed:
-        # The values moved, if no count did (two partnerships that swapped a kind in
-        # one batch): what is read of them is kept under the counts version too (the
+        # The values moved, if no count did (two partnerships that swapped their themes
+        # in one batch): what is read of them is kept under the counts version too (the
         # lines a search counts, ``filters.line_counts``; the ties within a place).
         bump(using, model=FacetValue)
     if mapped:
