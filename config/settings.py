@@ -122,13 +122,17 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=60,
-        conn_health_checks=True,
-    )
-}
+# Empty counts as unset, as a shell's `export DATABASE_URL=` leaves it.
+_DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
+except ValueError:  # dj-database-url's unknown scheme, or an address it cannot split
+    raise ImproperlyConfigured(
+        f"DATABASE_URL {_DATABASE_URL!r} is not understood: use "
+        "sqlite:////absolute/path.sqlite3 or postgres://user:password@host:5432/name."
+    ) from None
 # SQLite reads the database file through the operating system's page cache, mapped into
 # each worker, instead of copying every page it reads into a private cache of 2 MB: a search
 # that scans every partnership's names (a term shorter than a trigram, 南宁) took 25% less

@@ -50,6 +50,20 @@ def test_production_starts_with_a_real_key():
     assert result.stdout.strip() == "False ['atlas.example.org']"
 
 
+def test_an_empty_database_url_is_the_default_and_a_bad_one_is_named():
+    development = {"DJANGO_DEBUG": "1"}
+    empty = run_django(
+        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
+        DATABASE_URL="",
+        **development,
+    )
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.strip() == str(ROOT / "db.sqlite3")
+    bad = run_django("print('started')", DATABASE_URL="postgress://atlas@db/atlas", **development)
+    assert bad.returncode != 0 and "started" not in bad.stdout
+    assert "DATABASE_URL 'postgress://atlas@db/atlas' is not understood" in bad.stderr
+
+
 @pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
     reason="SQLite settings only apply when SQLite is the database",
