@@ -186,7 +186,7 @@ class GZipMiddleware(gzip.GZipMiddleware):
 
     def compress(self, data):
         """``django.utils.text.compress_string``'s output, from zlib-ng."""
-        return self.padded(gzip_ng.compress(data, compresslevel=self.level, mtime=0))
+        return self.padded(gzipped(data))
 
     def padded(self, compressed):
         """``compressed`` (gzip, with a plain header) padded against BREACH."""

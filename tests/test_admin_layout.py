@@ -153,13 +153,12 @@ def test_a_participant_is_one_field_for_a_place_or_an_organisation(admin_client,
     assert 'data-ajax--url="/admin/partnerships/partnership/parties/"' in page
 
 
-def test_changing_a_partnership_can_swap_a_place_for_an_organisation(admin_client):
-    aarhus, harbin = PlaceFactory(), PlaceFactory()
-    partnership = PartnershipFactory(title_en="Aarhus–Harbin", parties=[aarhus, harbin])
-    university = OrganisationFactory()
-    first, second = partnership.participants.all()
+def second_party_made(admin_client, partnership, organisation):
+    """Save ``partnership`` through its admin page with its second participant (of two, a
+    place) made ``organisation``; its participants, as they were before."""
+    first, second = partnership.participants.order_by("pk")
     data = {
-        "title_en": "Aarhus–Harbin",
+        "title_en": partnership.title_en,
         "slug": partnership.slug,
         "kind": partnership.kind,
         "status": partnership.status,
@@ -168,7 +167,7 @@ def test_changing_a_partnership_can_swap_a_place_for_an_organisation(admin_clien
         "participants-0-party": f"place:{first.place_id}",
         "participants-0-role": first.role,
         "participants-1-id": second.pk,
-        "participants-1-party": f"organisation:{university.pk}",
+        "participants-1-party": f"organisation:{organisation.pk}",
         "participants-1-role": second.role,
         **inline_management("events"),
     }
@@ -176,6 +175,14 @@ def test_changing_a_partnership_can_swap_a_place_for_an_organisation(admin_clien
         reverse("admin:partnerships_partnership_change", args=[partnership.pk]), data
     )
     assert response.status_code == 302, response.context["errors"]
+    return first, second
+
+
+def test_changing_a_partnership_can_swap_a_place_for_an_organisation(admin_client):
+    aarhus, harbin = PlaceFactory(), PlaceFactory()
+    partnership = PartnershipFactory(title_en="Aarhus–Harbin", parties=[aarhus, harbin])
+    university = OrganisationFactory()
+    first, second = second_party_made(admin_client, partnership, university)
     second.refresh_from_db()
     assert (second.place, second.organisation) == (None, university)
     # The unchanged row was not saved again: no history row of its own.

@@ -15,14 +15,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from atlas import explore
 from core import middleware
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PartnershipFactory, PlaceFactory
-from tests.test_admin import inline_management
+from tests.test_admin_layout import second_party_made
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
@@ -175,25 +174,7 @@ def test_a_participant_moved_in_bulk_to_another_partnership(reader, tie, other, 
 
 
 def test_the_admin_inline_of_participants(reader, tie, admin_client, parties):
-    suzhou, aarhus = tie.participants.order_by("pk")
-    data = {
-        "title_en": tie.title,
-        "slug": tie.slug,
-        "kind": tie.kind,
-        "status": tie.status,
-        **inline_management("participants", total=2, initial=2),
-        "participants-0-id": suzhou.pk,
-        "participants-0-party": f"place:{suzhou.place_id}",
-        "participants-0-role": suzhou.role,
-        "participants-1-id": aarhus.pk,
-        "participants-1-party": f"organisation:{parties['university'].pk}",
-        "participants-1-role": aarhus.role,
-        **inline_management("events"),
-    }
-    response = admin_client.post(
-        reverse("admin:partnerships_partnership_change", args=[tie.pk]), data
-    )
-    assert response.status_code == 302, response.context["errors"]
+    second_party_made(admin_client, tie, parties["university"])
     nodes, _edges, table = shown(reader)
     assert "organisation:au" in nodes and "place:aarhus" not in nodes
     assert "Aarhus University" in table
