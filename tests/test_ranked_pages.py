@@ -9,7 +9,7 @@ every match by rank in one query.
 """
 
 import pytest
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from core.models import Publication
 from core.pagination import Ranked
@@ -397,6 +397,105 @@ class TestRanked:
             expected = [0, 0, 1] + [2] * 7
             assert [r.rank for r in page] == expected[start:stop]
 
+    @pytest.mark.parametrize("start, stop", [(0, 3), (1, 5), (3, 7), (6, 10), (0, 10)])
+    def test_a_rest_of_several_ranks_gives_each_its_rank(self, ranked, start, stop):
+        """7 and 8 first, then 0 and 1 ranked by the rest itself, then the others."""
+        rows = ranked.records.annotate(
+            rank=Case(When(title__in=["0", "1"], then=Value(1)), default=Value(2))
+        )
+        rest = rows.exclude(title__in=["7", "8"]).order_by("rank", "title", "pk")
+        fresh = Ranked(ranked.first[:1], rest, ranked.records, 10, "rank", ranked_rest=True)
+        order = ["7", "8", "0", "1", "2", "3", "4", "5", "6", "9"]
+        page = fresh[start:stop]
+        assert [str(r) for r in page] == order[start:stop]
+        assert [r.rank for r in page] == ([0, 0, 1, 1] + [2] * 6)[start:stop]
+
     def test_a_record_deleted_meanwhile_is_left_out(self, ranked):
         Partnership.objects.filter(title="8").delete()
         assert [str(r) for r in ranked[0:3]] == ["7", "2"]
+
+
+def titled_first(monkeypatch, reads=True):
+    """Whether a search that finds few enough to sort reads those titled with its words
+    first (``PartnershipFilter.titled_first``): from a match on, or never."""
+    monkeypatch.setattr(PartnershipFilter, "RANKED_SHARE", 2)
+    monkeypatch.setattr(PartnershipFilter, "TITLED_FIRST_FROM", 0 if reads else 10**9)
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 4, 7, 30])
+@pytest.mark.parametrize(
+    "query", ["q=china", "q=suzhou", "q=suzhou&kind=sister_city", "q=suzhou+aarhus"]
+)
+def test_the_titled_read_first_give_the_pages_sorting_by_rank_gives(
+    client, china, monkeypatch, per_page, query
+):
+    address = url("partnerships:partnership-list", query=query)
+    titled_first(monkeypatch)
+    titled, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, Ranked) and isinstance(paged.first[0], list)
+    titled_first(monkeypatch, reads=False)
+    sorted_, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, QuerySet)
+    assert titled == sorted_
+    ranks = [rank for _title, _pk, rank in titled]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+    if query == "q=china":  # every rank, the last two read sorted by rank
+        assert ranks == [0, 0, 1, 1] + [2] * 14
+
+
+def test_the_titled_read_first_with_drafts_and_in_danish(editor_client, china, monkeypatch):
+    for language in ("en", "da"):
+        address = url("partnerships:partnership-list", language=language, query="q=wuxi")
+        titled_first(monkeypatch)
+        titled, paged = read_pages(editor_client, address, monkeypatch, 2)
+        assert isinstance(paged, Ranked)
+        titled_first(monkeypatch, reads=False)
+        assert read_pages(editor_client, address, monkeypatch, 2)[0] == titled
+        titles = [title for title, _pk, _rank in titled]
+        # The draft among those its title names, in title order; China week through its
+        # place in Wuxi.
+        assert titles == ["Wuxi 0", "Wuxi 1", "Wuxi 2", "Wuxi 3", "Wuxi draft", "China week"]
+
+
+def test_the_search_page_and_the_api_read_the_titled_first(client, china, monkeypatch):
+    def read():
+        response = client.get(url("search", query="q=china"))
+        section = response.context["results"][2]
+        records = [(str(r), getattr(r, "found_via", "")) for r in section["records"]]
+        slugs, _pages = api_pages(client, "q=china", monkeypatch)
+        return records, section["count"], slugs
+
+    titled_first(monkeypatch)
+    read_titled = calls_of(monkeypatch, Ranked, "__getitem__")
+    titled = read()
+    assert read_titled
+    titled_first(monkeypatch, reads=False)
+    assert titled == read()
+    assert titled[1] == 18
+    assert titled[0][4] == ("Aarhus–Suzhou 0", "in China: Anhui")
+
+
+@pytest.mark.parametrize(
+    "query, why",
+    [
+        ("q=anhui", "no title names Anhui"),
+        ("q=wu", "a word shorter than the index's trigrams"),
+    ],
+)
+def test_without_titled_or_with_a_short_word_the_search_sorts_in_one_query(
+    client, china, monkeypatch, query, why
+):
+    titled_first(monkeypatch)
+    response = client.get(url("partnerships:partnership-list", query=query))
+    assert isinstance(response.context["paginator"].object_list, QuerySet), why
+    assert response.context["page_obj"].object_list, why
+
+
+def test_a_search_that_finds_fewer_sorts_in_one_query(client, china, monkeypatch):
+    titled_first(monkeypatch)
+    monkeypatch.setattr(PartnershipFilter, "TITLED_FIRST_FROM", 19)
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert isinstance(response.context["paginator"].object_list, Ranked)  # 19 found
+    monkeypatch.setattr(PartnershipFilter, "TITLED_FIRST_FROM", 20)
+    response = client.get(url("partnerships:partnership-list", query="q=china"))
+    assert isinstance(response.context["paginator"].object_list, QuerySet)
