@@ -193,14 +193,16 @@ def level_ids(ids):
 
 # A walk down a hierarchy as one recursive query, in the database. UNION (not UNION ALL)
 # drops a row met twice, so a walk ends even where a bulk update has made parents loop.
+# The walk starts from the rows the seed selects, read as the seed reads them: as ``id
+# IN (seed)`` PostgreSQL joined the seed to a scan of the whole table when it expected
+# many. At 100,000 partnerships the walk down from the places and organisations named
+# "hai" took 10.9 ms so, against 4.7; from those named "university", 11.8 against 7.0.
 _SUBTREE_SQL = (
-    "{name} (id) AS ("
-    "SELECT {pk} FROM {table} WHERE {pk} IN ({seed}) "
-    "UNION SELECT child.{pk} FROM {children})"
+    "{name} (id) AS (SELECT seed.* FROM ({seed}) seed UNION SELECT child.{pk} FROM {children})"
 )
 _LEVELS_SQL = (
     "{name} (id, parent_id, depth) AS ("
-    "SELECT {pk}, {parent}, 0 FROM {table} WHERE {pk} IN ({seed}) "
+    "SELECT seed.*, 0 FROM ({seed}) seed "
     "UNION SELECT child.{pk}, child.{parent}, {name}.depth + 1 FROM {children} "
     "WHERE {name}.depth < %s)"
 )
@@ -217,10 +219,11 @@ _CHILDREN_SQL = {
 _JOINED_CHILDREN_SQL = "{table} child JOIN {name} ON child.{parent} = {name}.id"
 
 
-def _walks(template, columns, seeds, params=(), order_by=None):
+def _walks(template, columns, seeds, params=(), order_by=None, seed_fields=("pk",)):
     """Rows (the seed's position, then ``columns``) of ``template`` walking down
     ``parent`` from the records each of ``seeds`` selects, as one statement; ``params``
-    are the template's own, for each seed.
+    are the template's own, for each seed; ``seed_fields`` those the seeds' rows start
+    the walk with.
 
     A query per level cost a round trip each, and sent each level's ids back as the next
     one's parameter: a country's 5,000 places below it took 14.3 ms on PostgreSQL at
@@ -235,17 +238,18 @@ def _walks(template, columns, seeds, params=(), order_by=None):
     for position, seed in enumerate(seeds):
         meta = seed.model._meta
         table, pk = quote(meta.db_table), quote(meta.pk.column)
-        try:
-            compiler = seed.order_by().values("pk").query.get_compiler(using)
-            seed_sql, seed_params = compiler.as_sql()
-        except EmptyResultSet:  # such as .none(): a walk from nothing
-            seed_sql, seed_params = f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
         names = {
             "name": f"walk{position}",
             "table": table,
             "pk": pk,
             "parent": quote(meta.get_field("parent").column),
         }
+        try:
+            compiler = seed.order_by().values(*seed_fields).query.get_compiler(using)
+            seed_sql, seed_params = compiler.as_sql()
+        except EmptyResultSet:  # such as .none(): a walk from nothing
+            read = ", ".join(names[field] for field in seed_fields)
+            seed_sql, seed_params = f"SELECT {read} FROM {table} WHERE 1 = 0", ()
         walks.append(template.format(seed=seed_sql, children=children.format(**names), **names))
         selects.append(f"SELECT {position}, {columns} FROM {names['name']}")
         all_params += [*seed_params, *params]
@@ -269,7 +273,14 @@ def levels_below(seeds, levels):
     query. A record below two of them, or below one and one of them itself, comes once
     for each."""
     found = [[] for _seed in seeds]
-    rows = _walks(_LEVELS_SQL, "id, parent_id, depth", seeds, [levels], order_by="depth")
+    rows = _walks(
+        _LEVELS_SQL,
+        "id, parent_id, depth",
+        seeds,
+        [levels],
+        order_by="depth",
+        seed_fields=("pk", "parent"),
+    )
     for position, *row in rows:
         found[position].append(tuple(row))
     return found
