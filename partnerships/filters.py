@@ -676,8 +676,8 @@ class PartnershipFilter(RecordFilterSet):
         rest = rest.order_by(*Partnership._meta.ordering, "pk")
         return Ranked(first, rest, others, count, "search_rank")
 
-    # A search that finds at least this many partnerships, and fewer than RANKED_FROM,
-    # reads those its words title first (``titled_first``).
+    # A search that finds at least this many partnerships, and few enough to sort in the
+    # database (``in_pages``), reads those its words title first (``titled_first``).
     TITLED_FIRST_FROM = 1000
 
     def titled_first(self, rows, found):

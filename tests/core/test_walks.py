@@ -61,3 +61,28 @@ def test_a_walk_from_nothing_finds_nothing_beside_one_from_something():
     )
     assert places == []
     assert organisations == [(group.pk, None, 0), (unit.pk, group.pk, 1)]
+
+
+def test_a_seed_that_selects_a_record_twice_walks_it_once():
+    """The walk starts from the rows the seed selects: a join that repeats a record (two
+    of its other names match) starts it once, as does a record that is also below
+    another seed record."""
+    china = PlaceFactory(name="China", kind=Place.Kind.COUNTRY)
+    suzhou = PlaceFactory(name="Suzhou", parent=china)
+    district = PlaceFactory(name="Gusu", parent=suzhou)
+    suzhou.other_names.create(name="Soochow", language="en")
+    suzhou.other_names.create(name="Sou-chou", language="fr")
+    china.other_names.create(name="Zhongguo", language="zh")
+    seed = Place.objects.filter(other_names__name__in=["Soochow", "Sou-chou", "Zhongguo"])
+    assert seed.count() == 3  # Suzhou twice
+    [rows] = levels_below([seed], 4)
+    assert sorted(rows) == sorted(
+        [
+            (china.pk, None, 0),
+            (suzhou.pk, china.pk, 0),
+            (suzhou.pk, china.pk, 1),
+            (district.pk, suzhou.pk, 1),
+            (district.pk, suzhou.pk, 2),
+        ]
+    )
+    assert sorted(subtree(seed)) == sorted([china.pk, suzhou.pk, district.pk])
