@@ -80,6 +80,24 @@ def identity(text):
     return _NOT_WORD.sub("", text)
 
 
+# Runs of Chinese and Japanese characters, which write a name without spaces, two of
+# them often a whole name. Korean needs none: ``fold`` writes a syllable as its two or
+# three letters (jamo), and two syllables are a trigram at least.
+_CJK_RUN = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]{2,}"
+)
+
+
+def cjk_pairs(text):
+    """Each two characters side by side in a run of Chinese or Japanese."""
+    return [run[at : at + 2] for run in _CJK_RUN.findall(text) for at in range(len(run) - 1)]
+
+
+def is_cjk_pair(term):
+    """Whether ``term`` is two Chinese or Japanese characters (南京)."""
+    return len(term) == 2 and _CJK_RUN.fullmatch(term) is not None
+
+
 def search_key(names):
     """The stored key that finds a record by any of ``names``."""
     folded = []
@@ -87,7 +105,24 @@ def search_key(names):
         value = fold(name)
         if value and value not in folded:
             folded.append(value)
-    return KEY_SEPARATOR + KEY_SEPARATOR.join(folded) + KEY_SEPARATOR if folded else ""
+    return _key(folded)
+
+
+def _key(folded):
+    # Each two Chinese or Japanese characters of a name are kept as a name of
+    # their own: a term of two (南京, 苏州), shorter than a trigram, is then looked up on
+    # the index as that whole name (``core.search.SearchKeyContains``), not scanned for.
+    # What a term finds stays what a plain scan of the names finds: a pair is part of a
+    # name, and a term never holds the separator.
+    pairs = [pair for value in folded for pair in cjk_pairs(value) if pair not in folded]
+    names = [*folded, *dict.fromkeys(pairs)]
+    return KEY_SEPARATOR + KEY_SEPARATOR.join(names) + KEY_SEPARATOR if names else ""
+
+
+def rekeyed(key):
+    """``key``, a stored search key, as ``search_key`` writes it now: for the migration
+    that added the pairs of characters to the keys written before."""
+    return _key(list(dict.fromkeys(name for name in key.split(KEY_SEPARATOR) if name)))
 
 
 # Every term adds a scan of the search keys: a bounded query keeps a search's cost bounded.

@@ -16,7 +16,7 @@ from django_filters.views import FilterView
 from .exports import csv_response
 from .filters import Facet, FacetOption
 from .pagination import EitherEndPaginator
-from .search import INDEXED_LENGTH
+from .search import indexed
 from .text import query_terms
 from .throttling import download_refused
 from .visibility import viewer
@@ -259,7 +259,7 @@ class SearchView(TemplateView):
             # sorted, then the page's rows read ("a" finds 20,000 organisations at 100,000
             # partnerships, whose first ten took 62 ms on PostgreSQL with every row and its
             # joins sorted). Other words find few, and one query does.
-            short = any(len(term) < INDEXED_LENGTH for term in query_terms(query))
+            short = not all(indexed(term) for term in query_terms(query))
             records, count = first_page(matches, self.per_section, rows=matches if short else None)
         if count is None and section.faceted:
             # Its facets are counted anyway: the count may come from them.

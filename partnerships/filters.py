@@ -43,11 +43,11 @@ from core.filters import (
 from core.models import Publication, load_parts
 from core.pagination import Merged, Ranked
 from core.search import (
-    INDEXED_LENGTH,
     ArrayOf,
     any_of,
     distinct_by_group,
     id_list,
+    indexed,
     level_ids,
     levels_below,
 )
@@ -692,7 +692,7 @@ class PartnershipFilter(RecordFilterSet):
         650 titled "kørborg" (35 ms, against 2.3 for all of them).
         """
         terms = query_terms(self.form.cleaned_data["q"])
-        if found < self.TITLED_FIRST_FROM or any(len(term) < INDEXED_LENGTH for term in terms):
+        if found < self.TITLED_FIRST_FROM or not all(indexed(term) for term in terms):
             return rows  # few to sort, or a word the index cannot find: a scan
         title_matches, _named = self.ranks
         # What the title names, the search found: no test against its ids. Read whole,

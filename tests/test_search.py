@@ -247,7 +247,7 @@ def test_a_word_shorter_than_a_trigram_sorts_the_ids_of_its_sections_first(
     shown, ids_first = sections()
     assert len(ids_first) == (2 if short else 0)
     assert shown[0][0] >= 13 and len(shown[0][1]) == 10
-    monkeypatch.setattr(views, "INDEXED_LENGTH", 0)
+    monkeypatch.setattr(views, "indexed", lambda term: True)
     assert sections() == (shown, [])
 
 

@@ -54,14 +54,22 @@ def registry():
     copenhagen = PlaceFactory(name="København", country="DK", kind=Place.Kind.MUNICIPALITY)
     OrganisationFactory(name="Jiangnan University", place=wuxi)
     OrganisationFactory(name="Aarhus Universitet", place=aarhus)
+    # Two characters inside longer names, and a name of two alone.
+    OrganisationFactory(name="Nanjing University", native_name="南京大学", place=nanjing)
+    OrganisationFactory(name="Jiangsu Nanjing Office", native_name="江苏南京办事处")
+    suzhou = PlaceFactory(name="Suzhou", native_name="苏州")
     PartnershipFactory(title="Aarhus–Nanjing friendship", parties=[aarhus, nanjing])
     PartnershipFactory(title="Copenhagen and Wuxi", parties=[copenhagen, wuxi])
+    PartnershipFactory(title="南京–苏州 学术交流", parties=[nanjing, suzhou])
 
 
 @pytest.mark.parametrize("model", INDEXED)
 @pytest.mark.parametrize(
     "term",
-    ["wuxi", "nanjing", "南京市", "南京", "南", "arhus", "kobenhavn", "universit", "ng", "x"],
+    [
+        *["wuxi", "nanjing", "南京市", "南京", "南", "arhus", "kobenhavn", "universit", "ng", "x"],
+        *["京市", "苏州", "大学", "京大", "江苏", "交流", "苏南", "京苏"],
+    ],
 )
 def test_index_finds_what_the_plain_scan_finds(registry, model, term):
     keys_holding = model.objects.filter(search_key__contains=term)
@@ -75,12 +83,44 @@ def test_terms_of_three_characters_or_more_use_the_index(registry):
     assert found(Place, "南京市") == ["Nanjing"]
 
 
-@pytest.mark.parametrize("query", ["南京", "wu", "å"])
+@pytest.mark.parametrize("query", ["wu", "å", "南"])
 def test_shorter_terms_are_scanned_for(registry, query):
     # A trigram index holds nothing shorter than three characters to look up.
     assert "MATCH" not in sql_of(Place, query)
     assert found(Place, query) == scanned(Place, query.replace("å", "a"))
     assert found(Place, query)
+
+
+@pytest.mark.parametrize(
+    "query, places, organisations",
+    [
+        ("南京", ["Nanjing"], ["Jiangsu Nanjing Office", "Nanjing University"]),
+        ("京市", ["Nanjing"], []),
+        ("苏州", ["Suzhou"], []),
+        ("江苏", [], ["Jiangsu Nanjing Office"]),
+        ("京苏", [], []),  # two characters no name holds side by side
+    ],
+)
+def test_two_chinese_characters_are_looked_up_as_a_name_of_the_key(
+    registry, query, places, organisations
+):
+    """Each two characters side by side in a name are a name of the key: the term is
+    looked up as that whole name, on the index, and finds what a scan finds."""
+    expected = "MATCH" if connection.vendor == "sqlite" else "|" + query + "|"
+    assert expected in sql_of(Place, query)
+    assert found(Place, query) == places == scanned(Place, query)
+    assert found(Organisation, query) == organisations == scanned(Organisation, query)
+    assert_index_in_step()
+
+
+def test_a_two_character_search_finds_partnerships_through_their_places(client, registry):
+    response = client.get(url("search", query="q=南京"))
+    places, organisations, partnerships = response.context["results"]
+    assert [str(record) for record in places["records"]] == ["Nanjing"]
+    assert organisations["count"] == 2
+    titles = sorted(str(record) for record in partnerships["records"])
+    # One titled so, the other tied to Nanjing.
+    assert titles == ["Aarhus–Nanjing friendship", "南京–苏州 学术交流"]
 
 
 @pytest.mark.parametrize(
@@ -225,3 +265,23 @@ def test_every_indexed_table_has_its_index():
                     [table, f"{table}_search_key_trgm"],
                 )
                 assert "gin_trgm_ops" in cursor.fetchone()[0]
+
+
+def test_the_migration_writes_the_pairs_into_keys_written_before(registry):
+    """Keys written before the pairs (as the seed and every registry held them) are
+    written as now, those that change alone; a two-character search then finds them."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from core.search import rekey
+
+    before = "|nanjing|南京市|"
+    Place.objects.filter(name="Nanjing").update(search_key=before)
+    assert found(Place, "南京") == []  # the key holds no pair yet
+    untouched = Place.objects.values_list("pk", "search_key").get(name="Wuxi")
+    rekey("places", "place")(apps, SimpleNamespace(connection=connection))
+    assert Place.objects.get(name="Nanjing").search_key == search_key(["Nanjing", "南京市"])
+    assert Place.objects.values_list("pk", "search_key").get(name="Wuxi") == untouched
+    assert found(Place, "南京") == ["Nanjing"]
+    assert_index_in_step()

@@ -1,6 +1,6 @@
 import pytest
 
-from core.text import fold, identity, query_terms, search_key, slug_base
+from core.text import fold, identity, is_cjk_pair, query_terms, rekeyed, search_key, slug_base
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,27 @@ def test_slug_keeps_danish_letters_readable():
 
 def test_slug_keeps_names_joined_by_a_dash_apart():
     assert slug_base("Bycirklen–Wuxi cooperation") == "bycirklen-wuxi-cooperation"
+
+
+def test_a_key_holds_each_two_chinese_characters_of_a_name_as_a_name():
+    key = search_key(["Nanjing", "南京市", "Nanjing University", "南京大学", "南京"])
+    assert key == "|nanjing|南京市|nanjinguniversity|南京大学|南京|京市|京大|大学|"
+    # Japanese too; a character alone, or one among Latin letters, is no pair. Korean is
+    # folded into its letters (jamo), three or more to a word of two syllables already.
+    assert search_key(["東京タワー"]).endswith("|東京|京タ|タワ|ワー|")
+    assert search_key(["서울시"]).count("|") == 2
+    assert search_key(["南", "a南b"]) == "|南|a南b|"
+
+
+def test_a_key_written_before_the_pairs_is_written_as_now():
+    assert rekeyed("|nanjing|南京市|") == search_key(["Nanjing", "南京市"])
+    assert rekeyed("|wuxi|") == "|wuxi|"
+    assert rekeyed("") == ""
+    key = search_key(["Shanghai University", "上海大学"])
+    assert rekeyed(key) == key  # written as now already
+
+
+@pytest.mark.parametrize("term, pair", [("南京", True), ("東京", True), ("南", False)])
+def test_two_chinese_japanese_or_korean_characters_are_a_pair(term, pair):
+    assert is_cjk_pair(term) is pair
+    assert is_cjk_pair("nj") is False and is_cjk_pair("南京市") is False
