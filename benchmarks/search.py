@@ -31,7 +31,8 @@ from common import standalone
 
 GOAL_MS = 50.0
 # Latin syllables, Danish letters, a Chinese name of two characters (shorter than a
-# trigram: scanned either way), two words, and a term that matches nothing.
+# trigram: looked up as a whole name of the key since 7 December 2026, scanned before),
+# two words, and a term that matches nothing.
 QUERIES = ["wuxi", "jiangsu", "kørborg", "南宁", "hai university", "zzqx"]
 
 
