@@ -39,8 +39,8 @@ class SearchKeyContains(Contains):
     Two Chinese or Japanese characters are looked for as a whole name of the key
     ("|南京|"), which every such pair in a name is (``core.text._key``): the key holds
     them wherever a name holds them, and the term, now four characters long, is found on
-    the index. At 100,000 partnerships PostgreSQL scanned every partnership's key for
-    "南宁" (78 ms).
+    the index. At 100,000 partnerships PostgreSQL read every partnership's key to count
+    and page what "南宁" finds (90 ms, now 6).
     """
 
     def get_prep_lookup(self):
