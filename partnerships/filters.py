@@ -670,11 +670,8 @@ class PartnershipFilter(RecordFilterSet):
             else:
                 first.append(ranked)
                 rest = rest.exclude(condition)
-        count = self.known_count()
-        if count is None:
-            count = rows.count()
         rest = rest.order_by(*Partnership._meta.ordering, "pk")
-        return Ranked(first, rest, others, count, "search_rank")
+        return Ranked(first, rest, others, self.count_of(rows), "search_rank")
 
     # A search that finds at least this many partnerships, and few enough to sort in the
     # database (``in_pages``), reads those its words title first (``titled_first``).
@@ -701,11 +698,14 @@ class PartnershipFilter(RecordFilterSet):
         titled = list(others.filter(title_matches).values_list("pk", flat=True))
         if not titled:
             return rows
-        count = self.known_count()
-        if count is None:
-            count = rows.count()
         rest = rows.exclude(pk__in=id_list(titled))
-        return Ranked([titled], rest, others, count, "search_rank", ranked_rest=True)
+        return Ranked([titled], rest, others, self.count_of(rows), "search_rank", ranked_rest=True)
+
+    def count_of(self, rows):
+        """How many ``rows``, what this filter keeps, are: known without a query when the
+        kept counts or the search's ids tell (``known_count``)."""
+        count = self.known_count()
+        return rows.count() if count is None else count
 
     # At most this many pairs of a kind and a status (for each publication the reader
     # sees) are read as the parts of a list (``merged``).

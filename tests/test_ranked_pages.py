@@ -422,6 +422,17 @@ def titled_first(monkeypatch, reads=True):
     monkeypatch.setattr(PartnershipFilter, "TITLED_FIRST_FROM", 0 if reads else 10**9)
 
 
+def titled_both_ways(client, address, monkeypatch, per_page):
+    """The pages with the titled read first, and sorted by rank in the database."""
+    titled_first(monkeypatch)
+    titled, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, Ranked) and isinstance(paged.first[0], list)
+    titled_first(monkeypatch, reads=False)
+    sorted_, paged = read_pages(client, address, monkeypatch, per_page)
+    assert isinstance(paged, QuerySet)
+    return titled, sorted_
+
+
 @pytest.mark.parametrize("per_page", [1, 2, 3, 4, 7, 30])
 @pytest.mark.parametrize(
     "query", ["q=china", "q=suzhou", "q=suzhou&kind=sister_city", "q=suzhou+aarhus"]
@@ -430,12 +441,7 @@ def test_the_titled_read_first_give_the_pages_sorting_by_rank_gives(
     client, china, monkeypatch, per_page, query
 ):
     address = url("partnerships:partnership-list", query=query)
-    titled_first(monkeypatch)
-    titled, paged = read_pages(client, address, monkeypatch, per_page)
-    assert isinstance(paged, Ranked) and isinstance(paged.first[0], list)
-    titled_first(monkeypatch, reads=False)
-    sorted_, paged = read_pages(client, address, monkeypatch, per_page)
-    assert isinstance(paged, QuerySet)
+    titled, sorted_ = titled_both_ways(client, address, monkeypatch, per_page)
     assert titled == sorted_
     ranks = [rank for _title, _pk, rank in titled]
     assert ranks == sorted(ranks) and ranks[0] == 0
@@ -446,11 +452,8 @@ def test_the_titled_read_first_give_the_pages_sorting_by_rank_gives(
 def test_the_titled_read_first_with_drafts_and_in_danish(editor_client, china, monkeypatch):
     for language in ("en", "da"):
         address = url("partnerships:partnership-list", language=language, query="q=wuxi")
-        titled_first(monkeypatch)
-        titled, paged = read_pages(editor_client, address, monkeypatch, 2)
-        assert isinstance(paged, Ranked)
-        titled_first(monkeypatch, reads=False)
-        assert read_pages(editor_client, address, monkeypatch, 2)[0] == titled
+        titled, sorted_ = titled_both_ways(editor_client, address, monkeypatch, 2)
+        assert sorted_ == titled
         titles = [title for title, _pk, _rank in titled]
         # The draft among those its title names, in title order; China week through its
         # place in Wuxi.
