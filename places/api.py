@@ -7,6 +7,8 @@ from .serializers import PlaceSerializer, place_queryset
 class PlaceViewSet(RecordViewSet):
     serializer_class = PlaceSerializer
     filterset_class = PlaceFilter
+    # A place's representation shows its parent, names, figures and sources: places alone.
+    kept_under = ("places",)
     ordering_fields = ["name", "kind", "country", "updated_at", "last_reviewed_on"]
 
     def get_queryset(self):
