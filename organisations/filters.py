@@ -48,6 +48,11 @@ class OrganisationFilter(RecordFilterSet):
         model = Organisation
         fields = ["q", "kind", "country", "place", "parent"]
 
+    def counted_from(self):
+        # Organisations, narrowed by the names of places and where those lie: a write to a
+        # partnership leaves the facets (and the count of the list) as they were.
+        return ("places", "organisations")
+
     def filter_place(self, queryset, name, value: str):
         places = self.filters["place"].matching(value).values_list("pk", flat=True)
         return queryset.in_places(places)

@@ -74,5 +74,10 @@ class PlaceFilter(RecordFilterSet):
         model = Place
         fields = ["q", "kind", "country", "parent"]
 
+    def counted_from(self):
+        # Places alone, searched and narrowed by their names and where they lie: a write
+        # to a partnership leaves the facets (and the count of the list) as they were.
+        return ("places",)
+
     def filter_parent(self, queryset, name, value: str):
         return queryset.filter(parent__in=self.filters["parent"].matching(value))
