@@ -70,9 +70,11 @@ def test_a_write_to_a_partnership_keeps_them(registry, kind, query):
 
 
 @pytest.mark.parametrize(
-    "write, query, before, after",
+    "kind, facet, write, query, before, after",
     [
         pytest.param(
+            "places",
+            "kind",
             lambda r: PlaceFactory(name="Kunshan", parent=r["suzhou"]),
             "",
             {"country": 1, "province": 2, "city": 3, "district": 2},
@@ -80,6 +82,8 @@ def test_a_write_to_a_partnership_keeps_them(registry, kind, query):
             id="a place added, save",
         ),
         pytest.param(
+            "places",
+            "kind",
             lambda r: Place.objects.filter(name="Gusu").update(kind=Place.Kind.CITY),
             "",
             {"country": 1, "province": 2, "city": 3, "district": 2},
@@ -87,6 +91,8 @@ def test_a_write_to_a_partnership_keeps_them(registry, kind, query):
             id="kind, update()",
         ),
         pytest.param(
+            "places",
+            "kind",
             lambda r: Place.objects.filter(name="Yongqiao").update(publication=Publication.DRAFT),
             "",
             {"country": 1, "province": 2, "city": 3, "district": 2},
@@ -94,6 +100,8 @@ def test_a_write_to_a_partnership_keeps_them(registry, kind, query):
             id="made a draft, update()",
         ),
         pytest.param(
+            "places",
+            "kind",
             lambda r: PlaceName.objects.create(place=r["suzhou"], name="Gusucheng"),
             "?parent=gusucheng",
             {},
@@ -101,26 +109,17 @@ def test_a_write_to_a_partnership_keeps_them(registry, kind, query):
             id="a name of the place they lie in, save",
         ),
         pytest.param(
+            "places",
+            "kind",
             lambda r: Place.objects.filter(name="Aarhus").update(name_en="Aros"),
             "?q=aros",
             {},
             {"city": 1},
             id="renamed, update()",
         ),
-    ],
-)
-def test_a_write_to_places_moves_the_place_list(registry, write, query, before, after):
-    assert facets("places", query)[0].get("kind", {}) == before
-    write(registry)
-    shown, total, _counted = facets("places", query)
-    assert shown.get("kind", {}) == after
-    assert total == sum(after.values())
-
-
-@pytest.mark.parametrize(
-    "write, query, before, after",
-    [
         pytest.param(
+            "organisations",
+            "country",
             lambda r: OrganisationFactory(name="Xi'an Jiaotong-Liverpool University", country="CN"),
             "",
             {"CN": 2, "DK": 1},
@@ -128,6 +127,8 @@ def test_a_write_to_places_moves_the_place_list(registry, write, query, before, 
             id="an organisation added, save",
         ),
         pytest.param(
+            "organisations",
+            "country",
             lambda r: Organisation.objects.filter(name="Suzhou University").update(country="DK"),
             "",
             {"CN": 2, "DK": 1},
@@ -135,6 +136,8 @@ def test_a_write_to_places_moves_the_place_list(registry, write, query, before, 
             id="country, update()",
         ),
         pytest.param(
+            "organisations",
+            "country",
             lambda r: PlaceName.objects.create(place=r["suzhou"], name="Gusucheng"),
             "?place=gusucheng",
             {},
@@ -142,6 +145,8 @@ def test_a_write_to_places_moves_the_place_list(registry, write, query, before, 
             id="a name of the place it is based in, save",
         ),
         pytest.param(
+            "organisations",
+            "country",
             lambda r: Place.objects.filter(name="Aarhus").update(parent=r["suzhou"]),
             "?place=suzhou",
             {"CN": 2},
@@ -150,11 +155,11 @@ def test_a_write_to_places_moves_the_place_list(registry, write, query, before, 
         ),
     ],
 )
-def test_a_write_moves_the_organisation_list(registry, write, query, before, after):
-    assert facets("organisations", query)[0].get("country", {}) == before
+def test_a_write_moves_the_list(registry, kind, facet, write, query, before, after):
+    assert facets(kind, query)[0].get(facet, {}) == before
     write(registry)
-    shown, total, _counted = facets("organisations", query)
-    assert shown.get("country", {}) == after
+    shown, total, _counted = facets(kind, query)
+    assert shown.get(facet, {}) == after
     assert total == sum(after.values())
 
 
