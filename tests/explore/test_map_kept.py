@@ -8,6 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from atlas import explore
+from core.cache import records_sql
 from core.models import Publication
 from organisations.models import Organisation
 from partnerships import facets
@@ -294,7 +295,8 @@ def test_a_stream_in_an_order_reads_each_row_once_in_slices(registry, size):
     expected = list(ranked_rows())
     assert len(expected) > 7
     with CaptureQueriesContext(connection) as queries, facets.streaming():
-        assert list(facets._stream(ranked_rows(), size)) == expected
+        stream = facets._stream(("test", "every facet"), ranked_rows, size, DEFAULT_DB_ALIAS)
+        assert list(stream) == expected
     if connection.vendor == "postgresql":
         # A query a slice, to the first that comes back short; no server-side cursor.
         assert len(queries) == len(expected) // size + 1
@@ -309,7 +311,9 @@ def test_the_slices_of_a_stream_see_what_the_first_saw(registry):
     other = connections.create_connection(DEFAULT_DB_ALIAS)  # another worker
     try:
         with facets.streaming():
-            stream = facets._stream(ranked_rows("place"), 1)
+            stream = facets._stream(
+                ("test", "place"), lambda: ranked_rows("place"), 1, DEFAULT_DB_ALIAS
+            )
             first = next(stream)
             with other.cursor() as cursor:
                 cursor.execute(
@@ -322,3 +326,45 @@ def test_the_slices_of_a_stream_see_what_the_first_saw(registry):
         assert list(ranked_rows("place")) != expected
     finally:
         other.close()
+
+
+def test_the_kept_map_builds_its_queries_once(registry, monkeypatch):
+    """The SQL of the map's reads is kept (``facets._sql``) under what it depends on:
+    drawn again, the map builds none of them; with a place that can no longer be placed,
+    its ties are left out by a query of their own."""
+    monkeypatch.setattr(explore, "MAX_LINES", 5)  # every tie drawn, read by ``at_most``
+    first = drawn(AnonymousUser(), "kept")
+    built, kept_rows = [], facets._kept_rows
+
+    def building(scope, names, using, leaving_out=()):
+        built.append(leaving_out)
+        return kept_rows(scope, names, using, leaving_out)
+
+    monkeypatch.setattr(facets, "_kept_rows", building)
+    assert drawn(AnonymousUser(), "kept") == first
+    assert built == []
+    odense = registry["odense"]
+    Place.objects.filter(pk=odense.pk).update(latitude=None, longitude=None)
+    Place.objects.filter(pk=odense.parent_id).update(latitude=None, longitude=None)
+    Place.objects.filter(name="Denmark").update(latitude=None, longitude=None)
+    moved = drawn(AnonymousUser(), "kept")
+    assert moved == drawn(AnonymousUser(), "counted")
+    assert odense.slug not in places(moved)
+    assert any(odense.pk in leaving_out for leaving_out in built)
+
+
+def test_each_view_of_drafts_describes_its_own_participants(registry):
+    """What the map and the network keep is kept under the SQL of the participants the
+    reader sees (``visible_participants``), written once for each view of drafts."""
+    staff, public = UserFactory(is_staff=True, is_superuser=True), AnonymousUser()
+    written = {}
+    for user in (staff, public):
+        explore._PARTICIPANTS_SQL.clear()
+        written[user.is_staff] = records_sql(explore.visible_participants(user))
+    assert written[True] != written[False]
+    assert "publication" in written[False] and "publication" not in written[True]
+    # Kept, in either order, each view gets its own.
+    for order in ([staff, public], [public, staff]):
+        explore._PARTICIPANTS_SQL.clear()
+        for user in order * 2:
+            assert records_sql(explore.visible_participants(user)) == written[user.is_staff]
