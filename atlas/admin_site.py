@@ -12,6 +12,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.forms import could_be_key
 
@@ -122,3 +123,7 @@ class AtlasAdminConfig(AdminConfig):
     def ready(self):
         super().ready()  # registers every app's admin
         from . import auth_admin  # noqa: F401 (re-registers users and groups)
+
+        # django-axes names its app after its label, "Axes", which no catalogue can
+        # translate: the admin's index, sidebar and breadcrumbs show this name instead.
+        self.apps.get_app_config("axes").verbose_name = gettext_lazy("Logins and lockouts")

@@ -74,6 +74,7 @@ ENGLISH = [
     "access",
     "attempt",
     "Auth Token",
+    "Axes",
     "None",
     "All",
     "Choose",
