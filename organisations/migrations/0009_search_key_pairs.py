@@ -1,5 +1,5 @@
-# The search keys hold each two Chinese, Japanese or Korean characters of a name as a
-# name of their own (core.text.search_key), so that a term of two is found on the index.
+# The search keys hold each two Chinese or Japanese characters of a name as a name of
+# their own (core.text.search_key), so that a term of two is found on the index.
 
 from django.db import migrations
 
