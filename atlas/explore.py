@@ -77,27 +77,29 @@ def visible_participants(user):
     PostgreSQL looked up each one's place by index to test it: 22 ms, against 14 (SQLite
     13 and 11).
     """
-    participants = Participant.objects.all()
-    seen = []
-    for party, model in (("place", Place), ("organisation", Organisation)):
-        seen.append(sees_drafts(model, user))
-        if not seen[-1]:
-            unpublished = model.objects.unpublished().values("pk")
-            participants = participants.exclude(**{f"{party}__in": unpublished})
-    # What the map and the network keep of them is kept under the SQL of what they hold
-    # (``core.cache.records_sql``), which took 0.7 ms to write at every map: written once
-    # for each of the four views of drafts.
-    key = tuple(seen)
-    if key in _PARTICIPANTS_SQL:
-        participants.__dict__["_records_sql"] = _PARTICIPANTS_SQL[key]
-    else:
-        _PARTICIPANTS_SQL[key] = records_sql(participants)
-    return participants
+    seen = tuple(sees_drafts(model, user) for _party, model in PARTIES)
+    # Built once for each of the four views of drafts, with the SQL that what the map
+    # and the network keep of them is kept under (``core.cache.records_sql``): building
+    # the two exclusions took 0.9 ms of each map drawn, their SQL 0.7 more. Each reader
+    # gets a copy, which nothing it does can change the one kept.
+    built = _VISIBLE.get(seen)
+    if built is None:
+        participants = Participant.objects.all()
+        for (party, model), sees in zip(PARTIES, seen, strict=True):
+            if not sees:
+                unpublished = model.objects.unpublished().values("pk")
+                participants = participants.exclude(**{f"{party}__in": unpublished})
+        built = _VISIBLE[seen] = (participants, records_sql(participants))
+    participants, sql = built
+    copy = participants.all()
+    copy.__dict__["_records_sql"] = sql
+    return copy
 
 
-# {(whether the reader sees draft places, and draft organisations): the SQL of the
-# participants they see}, for ``visible_participants``.
-_PARTICIPANTS_SQL = {}
+PARTIES = (("place", Place), ("organisation", Organisation))
+# {(whether the reader sees draft places, and draft organisations): (the participants
+# they see, their SQL)}, for ``visible_participants``.
+_VISIBLE = {}
 
 
 class Urls:
@@ -201,6 +203,7 @@ class _Layout:
             self.rows[pk] = (parent, kind, position)
             self.places[pk] = _Place((pk, slug, kind, country, *names))
         self.positions, self.regions, self.region_positions = {}, {}, {}
+        self.region_ties = {}  # value of a tie between regions: its ends drawn, or None
         self._pieces = {}
 
     def chain(self, pk):
@@ -276,6 +279,14 @@ class _Layout:
             found = self.region_positions[region] = self._region_position(region)
             return found
 
+    def region_tie(self, value):
+        """The ends of the tie between regions written as ``value`` (``facets.pair``), or
+        None when the map cannot place one of them. Kept with the layout by the tallies
+        that ask (``region_ties``): the 1,225 the map read at 10,000 partnerships took
+        1 ms to take apart and place at each drawing."""
+        a, b = facets.ends(value)
+        return (a, b) if self.region_position(a) and self.region_position(b) else None
+
     def _region_position(self, region):
         if region not in self.rows:
             return None
@@ -331,16 +342,19 @@ TABLE_ROWS = 200
 
 
 def map_drawing(partnerships, user=None, filters=None):
-    """The map of ``partnerships`` as ``user`` sees it: {"geojson": its GeoJSON as the API
-    writes it (``map_data``), with the site's own addresses; "meta": what it counts; "places" and
-    "lines": the properties of the first ``TABLE_ROWS`` of each}. ``filters``: the valid
-    ``ExploreFilter`` that narrowed the partnerships to ``partnerships``, if nothing else did.
+    """What the map page shows of the map of ``partnerships`` as ``user`` sees it:
+    {"meta": what it counts; "places" and "lines": the properties of the first
+    ``TABLE_ROWS`` of each}. ``filters``: the valid ``ExploreFilter`` that narrowed the
+    partnerships to ``partnerships``, if nothing else did.
 
     Without a filter the counts are those the writes keep (``partnerships.facets``);
-    with one, every participant of the partnerships is read and counted here. The map
-    page and the API share the drawing (``core.cache.per_version``). It is kept written:
-    at 100,000 partnerships its 4,000 features took 5.8 ms to pickle and 3.9 to write for
-    each answer, against 1.2 to write once.
+    with one, every participant of the partnerships is read and counted here.
+
+    The page writes none of the map's features: the browser reads them from the API
+    (``map_geojson``), which draws and keeps its own. Until 7 December 2026 the two
+    shared one drawing, so that the page, after a write that moved the map, waited for
+    2,000 points and 1,225 lines written that it never sent: at 10,000 partnerships
+    19-23 ms of CPU for the page, 14.5-16 so.
 
     Drawn from the kept counts, it is kept until they move or a place changes (the map
     and places versions, ``core.versioning``), across every other write: a theme, an
@@ -357,13 +371,13 @@ def map_drawing(partnerships, user=None, filters=None):
     status. At 100,000 partnerships the published active sister cities' took 70 ms of CPU
     to draw, after every write.
     """
-    return per_version(*_drawing(partnerships, user, filters))
+    return per_version(*_drawing(partnerships, user, filters, Urls(), features=False))
 
 
-def _drawing(partnerships, user, filters):
-    """What ``map_drawing`` keeps its drawing under, and draws it with: (name, parts,
-    draw, of), ``core.cache.per_version``'s arguments."""
-    urls = Urls()
+def _drawing(partnerships, user, filters, urls, features=True):
+    """What a map is kept under, and drawn with: (name, parts, draw, of),
+    ``core.cache.per_version``'s arguments. ``urls``: the addresses it writes;
+    ``features``: whether it writes its points and lines (``_map_data``)."""
     participants = visible_participants(user)
     kept_scope = _kept_scope(partnerships, user)
     by_kind_and_status = filters is not None and _by_kind_and_status(filters)
@@ -376,12 +390,13 @@ def _drawing(partnerships, user, filters):
                 tally = _Kept(*kept_scope, titles=partnerships)
             else:
                 tally = _Counted(partnerships, participants)
-            return _named(_written(_map_data(tally, urls)), tally.titles, urls)
+            drawing = _map_data(tally, urls, features)
+            return _named(_written(drawing, features), tally.titles, urls)
 
     # Named anew when what is kept changes, so that no entry kept before is read as one.
     parts = [partnerships, participants, urls.patterns, get_language()]
     of = ("map", "places") if kept_scope is not None or by_kind_and_status else ()
-    return "map-drawn-named", parts, drawn, of
+    return ("map-drawn-named" if features else "map-listed"), parts, drawn, of
 
 
 def _by_kind_and_status(filters):
@@ -394,31 +409,29 @@ def _by_kind_and_status(filters):
 
 
 def map_data(partnerships, user=None, filters=None):
-    """GeoJSON: a point per place with its count, a line per pair of places with theirs
-    (``map_drawing``, read)."""
-    return orjson.loads(map_drawing(partnerships, user, filters)["geojson"])
+    """GeoJSON: a point per place with its count, a line per pair of places with theirs,
+    with the site's own addresses (``map_geojson``'s, read)."""
+    return orjson.loads(per_version(*_drawing(partnerships, user, filters, Urls()))["geojson"])
 
 
 def map_geojson(partnerships, request, user=None, filters=None):
-    """``map_data`` as the API gives it (``core.rest.Written``): its addresses absolute,
-    and gzipped once. The addresses are the values of its keys "url" (of a place, of a
-    partnership) and "place_url"; JSON writes a quote within a text as \\", so no text
-    can be taken for one of those keys.
+    """The map of ``partnerships`` as ``user`` sees it, as the API gives it
+    (``core.rest.Written``): its GeoJSON written with absolute addresses, and gzipped
+    once. ``filters``: as for ``map_drawing``.
 
-    Kept as the drawing is, and by each process for its next answers (``per_version``,
-    ``local``): at 10,000 partnerships an answer after a write that did not move the map
-    read the drawing back (0.7 ms), made its addresses absolute (0.6) and gzipped it
-    (1.7); at 100,000, of the published active sister cities, 1.0, 1.4 and 4.0 ms."""
-    origin = request.build_absolute_uri("/").rstrip("/").encode()
-    name, parts, drawn, of = _drawing(partnerships, user, filters)
+    Kept as the page's drawing is (``map_drawing``), and by each process for its next
+    answers (``per_version``, ``local``). Written with the addresses as the request
+    names the site, under which it is kept: until 7 December 2026 it was written with the
+    site's own and made absolute afterwards, and kept twice, drawn and as sent: at
+    10,000 partnerships an answer after a write that moved the map took 18-19 ms of CPU,
+    14-15.5 so."""
+    _name, parts, drawn, of = _drawing(partnerships, user, filters, Urls(request))
 
     def written():
-        geojson = per_version(name, parts, drawn, of=of)["geojson"]
-        for key in (b'"url":"/', b'"place_url":"/'):
-            geojson = geojson.replace(key, key[:-1] + origin + b"/")
+        geojson = drawn()["geojson"]
         return Written(geojson, gzipped(geojson))
 
-    return per_version("map-geojson", [*parts, origin], written, of=of, local=True)
+    return per_version("map-geojson", parts, written, of=of, local=True)
 
 
 class _Counted:
@@ -553,11 +566,15 @@ class _Kept:
 
     def region_ties(self, layout):
         ranked, read = [], 0
+        drawable = layout.region_ties
         for value, count in facets.ranked(self.scope, "region_tie", self.drafts, self.using):
             read += 1
-            a, b = facets.ends(value)
-            if layout.region_position(a) and layout.region_position(b):
-                ranked.append(((a, b), [count, None]))
+            try:
+                pair = drawable[value]
+            except KeyError:
+                pair = drawable[value] = layout.region_tie(value)
+            if pair is not None:
+                ranked.append((pair, [count, None]))
                 if len(ranked) == MAX_LINES:
                     total = facets.distinct(self.scope, "region_tie", self.drafts, self.using)
                     return ranked, total
@@ -587,10 +604,11 @@ def _kept_tally(partnerships, user):
     return None if kept is None else _Kept(*kept, titles=partnerships)
 
 
-def _map_data(tally, urls):
-    """The map of ``tally``: {"data": its GeoJSON, the features written (``_Pieces``);
-    "places" and "lines": the properties of the first ``TABLE_ROWS`` of each; "ids": the
-    ids of the partnerships its lines of one partnership may be}."""
+def _map_data(tally, urls, features=True):
+    """The map of ``tally``: {"data": its GeoJSON, the features written (``_Pieces``), or
+    none without ``features``; "places" and "lines": the properties of the first
+    ``TABLE_ROWS`` of each; "ids": the ids of the partnerships its lines of one
+    partnership may be, of those it writes}."""
     counts, layout, counted = tally.places(lambda ids: _layout(ids, tally.using))
     order = _name_order()
     # The places with the most partnerships; those that tie with the last one drawn are
@@ -616,27 +634,30 @@ def _map_data(tally, urls):
         key=lambda pk: (-counts[pk], names[pk][0], pk),
     )[:MAX_POINTS]
     pieces = layout.pieces(order, urls)
-    # A region is drawn where the lines joined up to it end.
-    at_region = {pk for pair, _tie in ranked for pk in pair} if level == "region" else ()
-    points = [pieces.point(pk, counts[pk], pk in at_region) for pk in drawn]
     # A line of one partnership names it (``_named``): here, its id.
-    singles = {pair: {first} for pair, (count, first) in ranked if count == 1}
+    written = ranked if features else ranked[:TABLE_ROWS]
+    singles = {pair: {first} for pair, (count, first) in written if count == 1}
     singles.update(tally.firsts(level, [pair for pair, ids in singles.items() if None in ids]))
     singles = {pair: sorted(ids - {None}) for pair, ids in singles.items()}
-    lines = [pieces.line(pair, count, level, singles.get(pair)) for pair, (count, _) in ranked]
+    points, lines = [], []
+    if features:
+        # A region is drawn where the lines joined up to it end.
+        at_region = {pk for pair, _tie in ranked for pk in pair} if level == "region" else ()
+        points = [pieces.point(pk, counts[pk], pk in at_region) for pk in drawn]
+        lines = [pieces.line(pair, count, level, singles.get(pair)) for pair, (count, _) in ranked]
     return {
         "data": {
             "type": "FeatureCollection",
             "meta": {
                 "partnerships": tally.partnerships,
-                "places": len(points),
+                "places": len(drawn),
                 # Places not drawn: past MAX_POINTS, or without coordinates of their own
                 # or of any place they lie in.
-                "places_omitted": counted - len(points),
-                "lines": len(lines),
+                "places_omitted": counted - len(drawn),
+                "lines": len(ranked),
                 "line_level": level,
                 # Ties not drawn: past MAX_LINES, or between regions the map cannot place.
-                "lines_omitted": ties - len(lines),
+                "lines_omitted": ties - len(ranked),
                 "participants_without_place": tally.unplaced,
                 "place_url": urls.patterns["place"].replace("{}", "{slug}"),
             },
@@ -769,21 +790,21 @@ class _Pieces:
         return found
 
 
-def _written(drawn):
+def _written(drawn, features=True):
     """``drawn`` (``_map_data``) written once: {"geojson": written, or None until its
-    lines of one partnership are named (``_named``); "pieces": the GeoJSON cut where such
-    a line holds the ids of the partnerships it may be, and those ids, in turns; "meta":
-    what it counts; "places" and "lines": the properties of the first ``TABLE_ROWS`` of
-    each; "ids": every id in "pieces"}."""
+    lines of one partnership are named (``_named``), or without ``features``; "pieces":
+    the GeoJSON cut where such a line holds the ids of the partnerships it may be, and
+    those ids, in turns; "meta": what it counts; "places" and "lines": the properties of
+    the first ``TABLE_ROWS`` of each; "ids": every id in "pieces" and in "lines"}."""
     data, ids = drawn["data"], drawn["ids"]
+    listed = {"meta": data["meta"], "places": drawn["places"], "lines": drawn["lines"], "ids": ids}
+    if not features:
+        return {"geojson": None, "pieces": None, **listed}
     geojson = JSONRenderer().render(data)
     return {
         "geojson": None if ids else geojson,
         "pieces": WRITTEN_IDS.split(geojson) if ids else None,
-        "meta": data["meta"],
-        "places": drawn["places"],
-        "lines": drawn["lines"],
-        "ids": ids,
+        **listed,
     }
 
 
@@ -829,19 +850,22 @@ def _named(written, partnerships, urls):
             }
         return named.get(pk)
 
-    pieces = written["pieces"][:]
-    written_for = {}  # {ids as written: what stands for them}
-    for at in range(1, len(pieces), 2):
-        ids = pieces[at]
-        if ids not in written_for:
-            found = partnership(int(pk) for pk in ids.split(b",") if pk)
-            # Its texts written as the renderer writes them (``core.rest``).
-            written_for[ids] = (
-                b""
-                if found is None
-                else b',"partnership":' + separators_escaped(orjson.dumps(found))
-            )
-        pieces[at] = written_for[ids]
+    named_written = {}
+    if written["pieces"] is not None:
+        pieces = written["pieces"][:]
+        written_for = {}  # {ids as written: what stands for them}
+        for at in range(1, len(pieces), 2):
+            ids = pieces[at]
+            if ids not in written_for:
+                found = partnership(int(pk) for pk in ids.split(b",") if pk)
+                # Its texts written as the renderer writes them (``core.rest``).
+                written_for[ids] = (
+                    b""
+                    if found is None
+                    else b',"partnership":' + separators_escaped(orjson.dumps(found))
+                )
+            pieces[at] = written_for[ids]
+        named_written = {"geojson": b"".join(pieces), "pieces": None}
     lines = []
     for line in written["lines"]:
         if "partnership" in line:
@@ -850,7 +874,7 @@ def _named(written, partnerships, urls):
             if (found := partnership(ids)) is not None:
                 line["partnership"] = found
         lines.append(line)
-    return {**written, "geojson": b"".join(pieces), "pieces": None, "lines": lines}
+    return {**written, **named_written, "lines": lines}
 
 
 def _rank(item):

@@ -32,6 +32,10 @@ def sees_drafts(model, user):
     """Whether ``user`` sees ``model``'s drafts: the rule is ``RecordQuerySet.visible_to``'s."""
     if not hasattr(model, "publication"):
         return True
+    if user is None or not (user.is_active and user.is_staff):
+        # ``visible_to`` gives them the published records alone; asked four times for
+        # each map drawn, building its queryset took 0.3 ms.
+        return False
     return not model.objects.visible_to(user).query.has_filters()
 
 

@@ -133,15 +133,32 @@ def test_the_map_is_drawn_once_per_version_and_language(
     assert aarhus["geometry"]["coordinates"] == [10.0, 50.0]
 
 
-def test_the_map_page_and_the_api_share_one_drawing(client, registry):
+def test_the_map_page_lists_what_the_api_draws_and_writes_no_feature(client, registry, monkeypatch):
+    """The page and the API each draw the map (``explore.map_drawing``, ``map_geojson``):
+    the page lists the places and lines the API draws, with the site's own addresses, and
+    writes none of the features, which the browser reads from the API."""
+    written = []
+    for name in ("point", "line"):
+        writes = getattr(explore._Pieces, name)
+
+        def writing(pieces, *args, name=name, writes=writes):
+            written.append(name)
+            return writes(pieces, *args)
+
+        monkeypatch.setattr(explore._Pieces, name, writing)
     page = client.get("/en/map/")
     assert page.status_code == 200
-    with CaptureQueriesContext(connection) as queries:
-        data = client.get("/api/map/?lang=en").json()
-    drawn = [q["sql"] for q in queries if "facetcount" in q["sql"] or "participant" in q["sql"]]
-    assert not drawn, drawn
-    # The API's addresses are absolute, the page's own; the drawing the page keeps is not
-    # changed by making them.
+    assert written == []
+    data = client.get("/api/map/?lang=en").json()
+    assert sorted(set(written)) == ["line", "point"]
+    features = {"Point": [], "LineString": []}
+    for feature in data["features"]:
+        features[feature["geometry"]["type"]].append(own_addresses(feature["properties"]))
+    assert page.context["places"] == features["Point"]
+    assert page.context["lines"] == features["LineString"]
+    assert any("partnership" in line for line in page.context["lines"])
+    assert page.context["meta"] == own_addresses(data["meta"])
+    # The API's addresses are absolute, as the request names the site.
     aarhus = next(f for f in data["features"] if f.get("id") == "place:aarhus")
     assert aarhus["properties"]["url"] == "http://testserver/en/places/aarhus/"
     assert data["meta"]["place_url"] == "http://testserver/en/places/{slug}/"
@@ -149,6 +166,15 @@ def test_the_map_page_and_the_api_share_one_drawing(client, registry):
     assert kept["meta"]["place_url"] == "/en/places/{slug}/"
     line = next(f for f in data["features"] if "partnership" in f["properties"])
     assert line["properties"]["partnership"]["url"].startswith("http://testserver/en/")
+
+
+def own_addresses(value):
+    """``value`` with the API's absolute addresses as the site's own."""
+    if isinstance(value, dict):
+        return {key: own_addresses(item) for key, item in value.items()}
+    if isinstance(value, str):
+        return value.removeprefix("http://testserver")
+    return value
 
 
 def test_without_the_page_cache_nothing_is_kept(client, registry, settings):

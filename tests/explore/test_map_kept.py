@@ -359,12 +359,17 @@ def test_each_view_of_drafts_describes_its_own_participants(registry):
     staff, public = UserFactory(is_staff=True, is_superuser=True), AnonymousUser()
     written = {}
     for user in (staff, public):
-        explore._PARTICIPANTS_SQL.clear()
+        explore._VISIBLE.clear()
         written[user.is_staff] = records_sql(explore.visible_participants(user))
     assert written[True] != written[False]
     assert "publication" in written[False] and "publication" not in written[True]
     # Kept, in either order, each view gets its own.
     for order in ([staff, public], [public, staff]):
-        explore._PARTICIPANTS_SQL.clear()
+        explore._VISIBLE.clear()
         for user in order * 2:
             assert records_sql(explore.visible_participants(user)) == written[user.is_staff]
+    # Each reader gets a copy: what one reads is not kept for the next.
+    first = explore.visible_participants(public)
+    assert list(first) and first._result_cache is not None
+    again = explore.visible_participants(public)
+    assert again is not first and again._result_cache is None
