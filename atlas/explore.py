@@ -462,10 +462,11 @@ class _Counted:
         self.titles = Partnership.objects.using(partnerships.db)
         self.using = partnerships.db
 
-    def places(self, layout_for):
+    def places(self, layout_for, listed=MAX_POINTS):
         """({place id: count} of the places the map may draw, the layout that places them,
-        how many places are counted in all): here, every place counted."""
-        return self.counts, layout_for(self.counts.keys()), len(self.counts)
+        how many places are counted in all, how many of them the map draws or None to
+        count those it may draw, MAX_POINTS at most): here, every place counted."""
+        return self.counts, layout_for(self.counts.keys()), len(self.counts), None
 
     def ties(self, layout):
         """Each tie between located places: [how many partnerships, the first of them],
@@ -517,24 +518,39 @@ class _Kept:
     def drawn(self, *names, **options):
         return facets.drawn(self.scope, names, self.drafts, self.using, **options)
 
-    def places(self, layout_for):
+    def places(self, layout_for, listed=MAX_POINTS):
         """The places with the most partnerships, read until MAX_POINTS of them are
         located and the next has fewer partnerships than the last of those: at 100,000
-        partnerships 2,000 of the 9,998 counted (11 ms of the map's 53 on PostgreSQL)."""
+        partnerships 2,000 of the 9,998 counted (11 ms of the map's 53 on PostgreSQL).
+
+        With fewer ``listed`` (the page's table, ``map_drawing``), read until that many
+        are located, the same way, when so many places are counted that the map draws
+        MAX_POINTS of them, whichever they are: more than MAX_POINTS besides the places
+        the layout cannot place. At 100,000 partnerships reading 2,000 took 4.4 ms of the
+        map page's 24 on SQLite, after a write that moved the map."""
         layout = layout_for(set())
+        counted = drawable = None
+        if listed < MAX_POINTS:
+            counted = facets.distinct(self.scope, "place", self.drafts, self.using)
+            if counted - len(layout.unlocated) >= MAX_POINTS:
+                drawable = MAX_POINTS
+            else:  # the map may draw fewer: read them as it does
+                listed = MAX_POINTS
         counts, located, least = {}, 0, None
         for value, count in facets.ranked(self.scope, "place", self.drafts, self.using):
             if least is not None and count < least:
-                return counts, layout, facets.distinct(self.scope, "place", self.drafts, self.using)
+                if counted is None:
+                    counted = facets.distinct(self.scope, "place", self.drafts, self.using)
+                return counts, layout, counted, drawable
             pk = int(value)
             if pk not in layout.rows:  # written since the layout was read
                 layout = layout_for({pk})
             counts[pk] = count
             if least is None and layout.locates(pk):
                 located += 1
-                if located == MAX_POINTS:
+                if located == listed:
                     least = count
-        return counts, layout, len(counts)
+        return counts, layout, len(counts), drawable
 
     def ties(self, layout):
         # The query leaves out the ties of places the map cannot place (``at_most``
@@ -609,13 +625,18 @@ def _map_data(tally, urls, features=True):
     none without ``features``; "places" and "lines": the properties of the first
     ``TABLE_ROWS`` of each; "ids": the ids of the partnerships its lines of one
     partnership may be, of those it writes}."""
-    counts, layout, counted = tally.places(lambda ids: _layout(ids, tally.using))
+    # Without features, the page lists the first TABLE_ROWS places and counts the rest.
+    listed = MAX_POINTS if features else min(TABLE_ROWS, MAX_POINTS)
+    counts, layout, counted, drawable = tally.places(lambda ids: _layout(ids, tally.using), listed)
     order = _name_order()
+    located = layout.located.intersection(counts)
+    if drawable is None:
+        drawable = min(MAX_POINTS, len(located))
     # The places with the most partnerships; those that tie with the last one drawn are
     # named too, since the name decides between them.
-    candidates = sorted(layout.located.intersection(counts), key=counts.__getitem__, reverse=True)
-    if len(candidates) > MAX_POINTS:
-        least = counts[candidates[MAX_POINTS - 1]]
+    candidates = sorted(located, key=counts.__getitem__, reverse=True)
+    if len(candidates) > listed:
+        least = counts[candidates[listed - 1]]
         candidates = [pk for pk in candidates if counts[pk] >= least]
 
     level = "place"
@@ -632,7 +653,7 @@ def _map_data(tally, urls, features=True):
         candidates,
         # Two places of one name (two Suzhous) in one order, however they were read.
         key=lambda pk: (-counts[pk], names[pk][0], pk),
-    )[:MAX_POINTS]
+    )[:listed]
     pieces = layout.pieces(order, urls)
     # A line of one partnership names it (``_named``): here, its id.
     written = ranked if features else ranked[:TABLE_ROWS]
@@ -650,10 +671,10 @@ def _map_data(tally, urls, features=True):
             "type": "FeatureCollection",
             "meta": {
                 "partnerships": tally.partnerships,
-                "places": len(drawn),
+                "places": drawable,
                 # Places not drawn: past MAX_POINTS, or without coordinates of their own
                 # or of any place they lie in.
-                "places_omitted": counted - len(drawn),
+                "places_omitted": counted - drawable,
                 "lines": len(ranked),
                 "line_level": level,
                 # Ties not drawn: past MAX_LINES, or between regions the map cannot place.

@@ -373,3 +373,38 @@ def test_each_view_of_drafts_describes_its_own_participants(registry):
     assert list(first) and first._result_cache is not None
     again = explore.visible_participants(public)
     assert again is not first and again._result_cache is None
+
+
+@pytest.mark.parametrize("points,rows", [(3, 1), (3, 2), (2, 1), (explore.MAX_POINTS, 2)])
+def test_the_page_lists_the_first_places_the_map_draws(registry, monkeypatch, points, rows):
+    """The map page lists the first ``TABLE_ROWS`` places the map draws and counts the
+    others as the map does; with more places counted than the map draws, besides those it
+    cannot place, it reads only those it lists."""
+    monkeypatch.setattr(explore, "MAX_POINTS", points)
+    monkeypatch.setattr(explore, "TABLE_ROWS", rows)
+    read, ranked = [], facets.ranked
+
+    def reading(*args, **kwargs):
+        for row in ranked(*args, **kwargs):
+            read.append(row)
+            yield row
+
+    monkeypatch.setattr(facets, "ranked", reading)
+    urls = explore.Urls()
+    for user in readers():
+        partnerships = Partnership.objects.visible_to(user)
+        read.clear()
+        drawn_whole = named(explore._kept_tally(partnerships, user), partnerships, urls)
+        read_whole = len(read)
+        read.clear()
+        listed = explore._map_data(explore._kept_tally(partnerships, user), urls, features=False)
+        drawn_points = [
+            f["properties"] for f in drawn_whole["features"] if f["geometry"]["type"] == "Point"
+        ]
+        assert listed["places"] == drawn_points[:rows]
+        assert listed["data"]["meta"] == drawn_whole["meta"]
+        assert listed["data"]["features"] == []
+        if points < explore.MAX_POINTS or points >= drawn_whole["meta"]["places"]:
+            assert len(read) <= read_whole
+        if (points, rows) == (3, 1):  # more than 3 places counted, besides the one unplaced
+            assert len(read) < read_whole
