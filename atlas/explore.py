@@ -410,7 +410,7 @@ def _by_kind_and_status(filters):
 
 def map_data(partnerships, user=None, filters=None):
     """GeoJSON: a point per place with its count, a line per pair of places with theirs,
-    with the site's own addresses (``map_geojson``'s, read)."""
+    drawn as ``map_geojson`` draws it but with the site's own addresses, read."""
     return orjson.loads(per_version(*_drawing(partnerships, user, filters, Urls()))["geojson"])
 
 
