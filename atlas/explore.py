@@ -77,19 +77,15 @@ def visible_participants(user):
     PostgreSQL looked up each one's place by index to test it: 22 ms, against 14 (SQLite
     13 and 11).
     """
-    seen = tuple(sees_drafts(model, user) for _party, model in PARTIES)
+    hidden = _hidden(user)
     # Built once for each of the four views of drafts, with the SQL that what the map
     # and the network keep of them is kept under (``core.cache.records_sql``): building
     # the two exclusions took 0.9 ms of each map drawn, their SQL 0.7 more. Each reader
     # gets a copy, which nothing it does can change the one kept.
-    built = _VISIBLE.get(seen)
+    built = _VISIBLE.get(hidden)
     if built is None:
-        participants = Participant.objects.all()
-        for (party, model), sees in zip(PARTIES, seen, strict=True):
-            if not sees:
-                unpublished = model.objects.unpublished().values("pk")
-                participants = participants.exclude(**{f"{party}__in": unpublished})
-        built = _VISIBLE[seen] = (participants, records_sql(participants))
+        participants = _participants_seen(hidden)
+        built = _VISIBLE[hidden] = (participants, records_sql(participants))
     participants, sql = built
     copy = participants.all()
     copy.__dict__["_records_sql"] = sql
@@ -97,9 +93,25 @@ def visible_participants(user):
 
 
 PARTIES = (("place", Place), ("organisation", Organisation))
-# {(whether the reader sees draft places, and draft organisations): (the participants
-# they see, their SQL)}, for ``visible_participants``.
+# {the kinds of party whose drafts the reader may not see (``_hidden``): (the
+# participants they see, their SQL)}, for ``visible_participants``.
 _VISIBLE = {}
+
+
+def _hidden(user):
+    """The kinds of party ("place", "organisation") whose drafts ``user`` may not see."""
+    return frozenset(party for party, model in PARTIES if not sees_drafts(model, user))
+
+
+def _participants_seen(hidden):
+    """The participants whose party a reader may see who may not see the draft parties of
+    the kinds ``hidden``."""
+    participants = Participant.objects.all()
+    for party, model in PARTIES:
+        if party in hidden:
+            unpublished = model.objects.unpublished().values("pk")
+            participants = participants.exclude(**{f"{party}__in": unpublished})
+    return participants
 
 
 class Urls:
@@ -608,10 +620,10 @@ def _kept_scope(partnerships, user):
     is what they count and ``user`` sees either every party or only the published ones;
     None otherwise."""
     scope = facets.scope_of(partnerships)
-    drafts = {sees_drafts(model, user) for model in (Place, Organisation)}
-    if scope is None or len(drafts) > 1:
+    hidden = _hidden(user)
+    if scope is None or len(hidden) == 1:
         return None
-    return scope, drafts == {True}
+    return scope, not hidden
 
 
 def _kept_tally(partnerships, user):
@@ -1193,25 +1205,12 @@ def _participants(partnership_ids, user=None, revisions=None):
     return [row for pk in ids for row in found[pk]]
 
 
-def _hidden(user):
-    """The kinds of party ("place", "organisation") whose drafts ``user`` may not see."""
-    return frozenset(
-        party
-        for party, model in (("place", Place), ("organisation", Organisation))
-        if not sees_drafts(model, user)
-    )
-
-
 def _participants_query(hidden):
     """``_participants``' query for a reader who may not see the draft parties of the
     kinds ``hidden``."""
 
     def build(ids):
-        participants = Participant.objects.filter(partnership_id__in=ids)
-        for party, model in (("place", Place), ("organisation", Organisation)):
-            if party in hidden:
-                unpublished = model.objects.unpublished().values("pk")
-                participants = participants.exclude(**{f"{party}__in": unpublished})
+        participants = _participants_seen(hidden).filter(partnership_id__in=ids)
         return participants.order_by("partnership_id", "pk").values_list(
             "partnership_id", "place_id", "organisation_id", "role"
         )

@@ -68,6 +68,17 @@ class StampedQuerySet(VersionedQuerySet):
         return super().update(**kwargs)
 
 
+def sees_every(model, user):
+    """Whether ``user`` sees every record of ``model``, drafts too: staff who may view or
+    change that type (``RecordQuerySet.visible_to``'s rule)."""
+    if user is None or not (user.is_active and user.is_staff):
+        return False
+    opts = model._meta
+    return user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
+        f"{opts.app_label}.change_{opts.model_name}"
+    )
+
+
 class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
     # Whether the records are read with what their cards show besides their own fields
     # (``with_card_parts``).
@@ -157,13 +168,7 @@ class RecordQuerySet(StampedQuerySet, DerivedQuerySet):
 
     def visible_to(self, user):
         """Everything for staff who may view this type; the published records for others."""
-        opts = self.model._meta
-        if user is not None and user.is_active and user.is_staff:
-            if user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
-                f"{opts.app_label}.change_{opts.model_name}"
-            ):
-                return self
-        return self.published()
+        return self if sees_every(self.model, user) else self.published()
 
     def reviewed_since(self, day):
         return self.filter(last_reviewed_on__gte=day)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.lookups import Exact
 
-from .models import Publication, Publishable
+from .models import Publication, Publishable, sees_every
 
 
 def viewer(request):
@@ -29,14 +29,10 @@ def viewer(request):
 
 
 def sees_drafts(model, user):
-    """Whether ``user`` sees ``model``'s drafts: the rule is ``RecordQuerySet.visible_to``'s."""
-    if not hasattr(model, "publication"):
-        return True
-    if user is None or not (user.is_active and user.is_staff):
-        # ``visible_to`` gives them the published records alone; asked four times for
-        # each map drawn, building its queryset took 0.3 ms.
-        return False
-    return not model.objects.visible_to(user).query.has_filters()
+    """Whether ``user`` sees ``model``'s drafts: the rule is ``RecordQuerySet.visible_to``'s
+    (``sees_every``), asked without building its queryset: four times for each map drawn,
+    building them took 0.3 ms."""
+    return not hasattr(model, "publication") or sees_every(model, user)
 
 
 def published_through(path, model, user):

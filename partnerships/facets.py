@@ -931,16 +931,20 @@ def _stream(key, build, size, using, ordered=True):
         return
     start = 0
     while True:
-        sql, params = _sql(
-            (*key, size, start), lambda start=start: build()[start : start + size], using
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchall()
+        found = _read((*key, size, start), lambda start=start: build()[start : start + size], using)
         yield from found
         if len(found) < size:
             return
         start += size
+
+
+def _read(key, build, using):
+    """Every row of the queryset ``build()``, its SQL kept under ``key`` (``_sql``), read
+    through the cursor: Django's rows of values took 0.9 ms more for 2,001 ties."""
+    sql, params = _sql(key, build, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 # The SQL of the map's reads of its kept counts (``_sql``): {key: (sql, params)}.
@@ -994,10 +998,7 @@ def drawn(scope, names, drafts, using=DEFAULT_DB_ALIAS, leaving_out=(), chunk=50
 
     key = ("drawn", using, scope, tuple(names), drafts, frozenset(leaving_out))
     if chunk is None:
-        sql, params = _sql(key, build, using)
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = _read(key, build, using)
     else:
         rows = _stream(key, build, chunk, using, ordered=False)
     for facet, value, count in rows:
@@ -1023,12 +1024,7 @@ def at_most(scope, facet, number, using=DEFAULT_DB_ALIAS, leaving_out=()):
         rows = _kept_rows(scope, [facet], using, leaving_out).order_by("count", "-value")
         return rows.values_list("value", "count")[: number + 1]
 
-    key = ("at_most", using, scope, facet, number, frozenset(leaving_out))
-    sql, params = _sql(key, build, using)
-    # Through the cursor: Django's rows of values took 0.9 ms more for 2,001 ties.
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
+    found = _read(("at_most", using, scope, facet, number, frozenset(leaving_out)), build, using)
     return None if len(found) > number else found
 
 
