@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -62,6 +63,22 @@ def page(browser, live_server, seeded):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def log_in(page, username):
+    """Make ``username`` a superuser and log ``page`` in to the admin as them."""
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser(username, f"{username}@example.org", PASSWORD)
+    page.goto(reverse("admin:login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    return page
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 import time
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from places.models import Place
 
-pytestmark = pytest.mark.browser
+from .conftest import log_in
 
-PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.browser
 
 # Playwright's own second click would wait for the first click's page to load.
 CLICK_TWICE = """(selector) => new Promise((done) => {
@@ -22,13 +21,7 @@ CLICK_TWICE = """(selector) => new Promise((done) => {
 
 @pytest.fixture
 def staff_page(page):
-    User.objects.create_superuser("root", "root@example.org", PASSWORD)
-    page.goto(reverse("admin:login"))
-    page.fill("#id_username", "root")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
-    return page
+    return log_in(page, "root")
 
 
 def test_a_second_click_on_save_adds_no_second_place(staff_page, live_server, monkeypatch):
