@@ -97,6 +97,22 @@ def test_import_page_and_template_download(editor_client):
     assert [cell.value for cell in sheet[1]][:4] == ["slug", "name_da", "name_en", "short_name"]
 
 
+def test_import_form_is_laid_out_as_the_admins_forms(editor_client):
+    # Each field a row of the admin's aligned form, its label beside it and its help
+    # below, tied to it for a screen reader; as a form's paragraphs, the help ran on
+    # after the field and the admin's form styles were not loaded.
+    page = editor_client.get(reverse("admin:places_place_import")).content.decode()
+    assert "admin/css/forms" in page
+    assert '<fieldset class="module aligned">' in page
+    for name in ("file", "source", "language", "publish"):
+        assert f'class="form-row field-{name}"' in page
+        assert f'aria-describedby="id_{name}_helptext"' in page
+        assert f'<div class="help" id="id_{name}_helptext">' in page
+    response = editor_client.post(reverse("admin:places_place_import"), {"source": ""})
+    assert response.status_code == 200
+    assert 'class="form-row field-file errors"' in response.content.decode()
+
+
 def test_errors_are_listed_and_the_failed_rows_download(editor_client):
     PlaceFactory(name="Anhui", country="CN")
     data = csv_bytes([HEADER, ["Wuxi", "city", "CN", ""], ["Nowhere", "city", "CN", "Atlantis"]])
