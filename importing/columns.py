@@ -35,6 +35,41 @@ from .readers import (
 LIST_SEPARATOR = "; "
 
 
+def comma_separated(text, names_one):
+    """The names between the commas of ``text`` when it holds several and each names one
+    record exactly (``names_one``: by slug, name or other name), else None.
+
+    A Danish spreadsheet lists several partners as "Bycirklen, Wuxi": read as one name,
+    it named nothing. It is only tried once the whole text has named nothing, so a name
+    with a comma in it comes first, and never with a looser spelling of any part: two
+    guesses on one cell would be one too many."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if len(parts) < 2 or not all(parts) or not all(names_one(part) for part in parts):
+        return None
+    return parts
+
+
+def read_commas(text, parts, row, column, job):
+    """Warn that ``text`` was read as the ``parts`` between its commas."""
+    row.warn(
+        _("%(column)s: read '%(value)s' as %(count)d names between commas: %(names)s")
+        % {
+            "column": job.label(column),
+            "value": text,
+            "count": len(parts),
+            "names": LIST_SEPARATOR.join(parts),
+        }
+    )
+
+
+def listed_once(error, text):
+    """``error``'s message, and where ``text`` has a comma, how a cell lists several."""
+    message = str(error)
+    if "," in str(text):
+        message += "; " + _("separate several with ; or a line break")
+    return message
+
+
 def read_text(value):
     return cell_text(value)
 
@@ -419,6 +454,9 @@ class ManyReference(ListColumn):
     """A many-to-many relation named by the other records' names; the cell is the whole set."""
 
     adds_only = False
+    # A name that fits nothing is read as the names between its commas, where each fits
+    # one record (``comma_separated``): themes, not a source's title.
+    reads_commas = True
 
     def __init__(self, name, field=None, *, target, **kwargs):
         super().__init__(name, field, **kwargs)
@@ -434,8 +472,20 @@ class ManyReference(ListColumn):
             try:
                 resolved.append(job.resolve(self.target, text, row, self.name))
             except CellError as error:
-                row.error(self.name, text, str(error))
+                parts = None
+                if self.reads_commas:
+                    parts = comma_separated(text, lambda part: self.names_one(part, job))
+                if parts is None:
+                    row.error(self.name, text, listed_once(error, text))
+                    continue
+                read_commas(text, parts, row, self.name, job)
+                resolved += [job.resolve(self.target, part, row, self.name) for part in parts]
         return resolved
+
+    def names_one(self, text, job):
+        """Whether ``text`` names one record by its slug, name or other name."""
+        targets, how = job.names(self.target).find(text)
+        return len(targets) == 1 and how != "spelling"
 
     def current(self, record, job):
         return frozenset(job.links(self.record_type.label, self.field_name).get(record.pk, ()))
@@ -496,6 +546,7 @@ class RemoveSources(ManyReference):
     """Sources to take off the record: the explicit way to remove a citation."""
 
     exported = False
+    reads_commas = False
 
     def __init__(self, name="remove_source", field="sources", **kwargs):
         super().__init__(name, field, target="core.source", **kwargs)

@@ -19,12 +19,17 @@ from importing.columns import (
     Slug,
     SourceReference,
     Sources,
+    comma_separated,
     in_languages,
+    listed_once,
+    read_commas,
 )
 from importing.names import CANDIDATES, Names, identity
 from importing.readers import CellError, ChoiceReader
 from importing.rows import UPDATED
 from importing.types import RecordType, drop_known_names, row_translations, stored_translations
+from organisations.models import Organisation
+from places.models import CHAIN, Place
 
 from .models import Event, Participant, Partnership, Theme
 
@@ -77,12 +82,12 @@ class Participants(ListColumn):
 
     def resolve(self, value, row, job):
         parties, seen = [], set()
-        for text in value or ():
+        for text in self.listed(value, row, job):
             name, role = self.split_role(text)
             try:
                 kind, target = self.party(name, row, job)
             except CellError as error:
-                row.error(self.name, text, str(error))
+                row.error(self.name, text, listed_once(error, text))
                 continue
             if (kind, target) in seen:
                 row.error(self.name, text, _("'%(value)s' is named twice") % {"value": name})
@@ -95,11 +100,57 @@ class Participants(ListColumn):
                 row.error(self.name, row.cells.get(self.name, ""), " ".join(error.messages))
         return frozenset(parties)
 
-    def party(self, name, row, job):
+    def listed(self, value, row, job):
+        """The cell's participants, each that names none read between its commas where
+        every part names one (``importing.columns.comma_separated``)."""
+        for text in value or ():
+            parts = None
+            if "," in text and self.matches(self.split_role(text)[0], job) is None:
+                parts = comma_separated(text, lambda part: self.names_one(part, job))
+                if parts is not None and self.one_within_another(parts, job):
+                    parts = None
+            if parts is None:
+                yield text
+            else:
+                read_commas(text, parts, row, self.name, job)
+                yield from parts
+
+    def one_within_another(self, names, job):
+        """Whether a party ``names`` names lies in, or is based in, a place another names:
+        "Wuxi, Jiangsu" or "Aarhus Universitet, Aarhus" says where one party is, and is
+        not read as two."""
+        parties = [self.matches(self.split_role(name)[0], job)[0][:2] for name in names]
+        organisations = [pk for kind, pk in parties if kind == "organisation"]
+        based_in = dict(
+            Organisation.objects.filter(pk__in=organisations).values_list("pk", "place_id")
+        )
+        places = {(kind, pk): pk if kind == "place" else based_in.get(pk) for kind, pk in parties}
+        chains = {
+            row[0]: set(row)
+            for row in Place.objects.filter(pk__in=set(places.values()) - {None}).values_list(
+                "pk", *(f"{link}__pk" for link in CHAIN)
+            )
+        }
+        return any(
+            places[other] in chains.get(places[party], ())
+            for party in parties
+            for other in parties
+            if other != party and other[0] == "place"
+        )
+
+    def names_one(self, text, job):
+        """Whether ``text`` (a role in brackets aside) names one place or organisation by
+        its slug, name or other name."""
+        found = self.matches(self.split_role(text)[0], job)
+        return found is not None and len(found) == 1 and found[0][2] != "spelling"
+
+    def matches(self, name, job):
+        """[(kind, target, how)] of the parties ``name`` names best, None for none."""
         prefix, colon, rest = name.partition(":")
         kind = PREFIXES.get(prefix.strip().lower()) if colon else None
         if kind:
-            return kind, job.resolve(PARTIES[kind], rest.strip(), row, self.name)
+            targets, how = job.names(PARTIES[kind]).find(rest.strip())
+            return [(kind, target, how) for target in targets] or None
         found = []
         for kind, label in PARTIES.items():
             targets, how = job.names(label).find(name)
@@ -113,6 +164,14 @@ class Participants(ListColumn):
             if targets and rank[how] == best
             for target in targets
         ]
+        return matches or None
+
+    def party(self, name, row, job):
+        prefix, colon, rest = name.partition(":")
+        kind = PREFIXES.get(prefix.strip().lower()) if colon else None
+        if kind:
+            return kind, job.resolve(PARTIES[kind], rest.strip(), row, self.name)
+        matches = self.matches(name, job) or []
         if len(matches) == 1:
             kind, target, how = matches[0]
             if how == "spelling":
