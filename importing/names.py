@@ -22,6 +22,51 @@ from .readers import CellError, fold
 
 CANDIDATES = 3
 
+# Words a place's name is written with or without: "Ballerup" for Ballerup Kommune, "Jiangsu
+# Province" or "Jiangsu Sheng" for Jiangsu, "Region Hovedstaden" for Hovedstaden. Staff
+# write the names they use; the registry holds each name once.
+PLACE_WORDS = frozenset(
+    fold(word)
+    for word in (
+        "kommune",
+        "municipality",
+        "region",
+        "regionen",
+        "provins",
+        "provinsen",
+        "province",
+        "city",
+        "by",
+        "amt",
+        "county",
+        "state",
+        "delstat",
+        "district",
+        "distrikt",
+        "prefecture",
+        "shi",
+        "sheng",
+    )
+)
+# The same in Chinese, written without spaces: 苏州市 for 苏州, 江苏省 for 江苏.
+PLACE_SUFFIXES = ("市", "省", "县", "縣", "区", "區")
+
+
+def bare(text, words):
+    """The loose form (``fold``) of ``text`` without a word of ``words`` at its start or
+    end, or without a suffix of ``PLACE_SUFFIXES``; "" if it has none."""
+    text = str(text).strip()
+    parts = text.split()
+    if len(parts) > 1:
+        if fold(parts[-1]) in words:
+            return fold(" ".join(parts[:-1]))
+        if fold(parts[0]) in words:
+            return fold(" ".join(parts[1:]))
+    elif len(text) > 2 and text.endswith(PLACE_SUFFIXES):
+        return fold(text[:-1])
+    return ""
+
+
 identity = functools.lru_cache(maxsize=65_536)(identity_uncached)
 
 
@@ -38,8 +83,10 @@ class Entry:
 
 
 class Names:
-    def __init__(self, noun):
+    def __init__(self, noun, generic_words=frozenset()):
         self.noun = noun
+        # Words a name is written with or without (``bare``), read as a looser spelling.
+        self.generic_words = generic_words
         self.slugs = {}
         self.primary = defaultdict(list)
         self.other = defaultdict(list)
@@ -66,12 +113,19 @@ class Names:
             if key and key not in keys:
                 keys.add(key)
                 self.primary[key].append(target)
-                self.loose[fold(text)].append(target)
+                self.add_loose(text, target)
         for other in others:
             other_key = identity(other)
             if other_key and other_key not in keys:
                 self.other[other_key].append(target)
-                self.loose[fold(other)].append(target)
+                self.add_loose(other, target)
+
+    def add_loose(self, text, target):
+        self.loose[fold(text)].append(target)
+        if self.generic_words:
+            key = bare(text, self.generic_words)
+            if key and target not in self.loose[key]:
+                self.loose[key].append(target)
 
     def discard(self, target):
         """Forget a row that turned out to be a stored record (its pk is indexed already)."""
@@ -123,7 +177,12 @@ class Names:
             found = _distinct(mapping.get(key, ()), exclude)
             if found:
                 return found, how
-        return _distinct(self.loose.get(fold(text), ()), exclude), "spelling"
+        found = _distinct(self.loose.get(fold(text), ()), exclude)
+        if not found and self.generic_words:
+            # "Ballerup Kommune" for a place the registry calls Ballerup.
+            key = bare(text, self.generic_words)
+            found = _distinct(self.loose.get(key, ()), exclude) if key else []
+        return found, "spelling"
 
     def resolve(self, text, exclude=None):
         """``(target, how)`` for the one record ``text`` names; ``CellError`` otherwise."""

@@ -316,6 +316,8 @@ class NamedRecordType(RecordType):
     other_name_fields = ("native_name",)
     name_model = None
     name_owner = ""
+    # Words a reference may write a name with or without (``importing.names.bare``).
+    generic_words = frozenset()
 
     def queryset(self):
         return self.model._default_manager.all()
@@ -341,7 +343,7 @@ class NamedRecordType(RecordType):
 
     @classmethod
     def build_names(cls, job):
-        names = Names(cls.model._meta.verbose_name)
+        names = Names(cls.model._meta.verbose_name, cls.generic_words)
         # An export only asks whether a record's own name names it alone, which other
         # names never decide (main names come first): it need not read them.
         others = {} if job.exporting else job.other_names(cls.label)

@@ -22,6 +22,7 @@ from importing.columns import (
     in_languages,
     show_number,
 )
+from importing.names import PLACE_WORDS
 from importing.readers import CellError, parse_integer, parse_number
 from importing.rows import NEW
 from importing.types import NamedRecordType, RecordType
@@ -203,6 +204,7 @@ class PlaceType(NamedRecordType):
     noun = gettext_lazy("place")
     name_model = PlaceName
     name_owner = "place"
+    generic_words = PLACE_WORDS
     columns = [
         Slug(),
         *in_languages("name", aliases=["navn"], required=True),

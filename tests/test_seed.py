@@ -138,6 +138,9 @@ def test_ostergotland_is_found_by_any_spelling(seed, spelling):
         ("Region Midtjylland", "Central Denmark Region"),
         ("Nederlandene", "Netherlands"),
         ("Region Syddanmark", "Region of Southern Denmark"),
+        # Former Danish names, as older papers and spreadsheets have them.
+        ("Peking", "Beijing"),
+        ("Nanking", "Nanjing"),
     ],
 )
 def test_danish_and_seed_spellings_find_the_place(seed, spelling, name):
