@@ -10,6 +10,7 @@ a reading to check. More than one candidate is an error that lists each of them.
 
 import difflib
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -54,9 +55,11 @@ PLACE_SUFFIXES = ("市", "省", "县", "縣", "区", "區")
 
 def bare(text, words):
     """The loose form (``fold``) of ``text`` without a word of ``words`` at its start or
-    end, or without a suffix of ``PLACE_SUFFIXES``; "" if it has none."""
+    end (after a space or a hyphen), or without a suffix of ``PLACE_SUFFIXES``; "" if it
+    has none."""
     text = str(text).strip()
-    parts = text.split()
+    # "Jiangsu-provinsen" as Danish writes it, and "Jiangsu provinsen".
+    parts = re.split(r"[\s\-‐–]+", text)
     if len(parts) > 1:
         if fold(parts[-1]) in words:
             return fold(" ".join(parts[:-1]))

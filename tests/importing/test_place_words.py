@@ -60,6 +60,7 @@ WUXI = "Wuxi (city, in Jiangsu, slug wuxi)"
         ("Jiangsu Province", JIANGSU),
         ("jiangsu sheng", JIANGSU),
         ("Provinsen Jiangsu", JIANGSU),
+        ("Jiangsu-provinsen", JIANGSU),
         ("江苏省", JIANGSU),
         ("Wuxi Shi", WUXI),
     ],
