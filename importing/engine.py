@@ -52,6 +52,8 @@ from .spreadsheets import Table, read_table, write_table
 from .types import TYPES
 
 BATCH_SIZE = 500
+# What an empty cell reads as, in every column.
+EMPTY = (None, "", frozenset(), [], ())
 
 
 class ImportBusy(Exception):
@@ -786,9 +788,7 @@ class Importer:
             )
         if record is None:
             row.changes = [
-                column.name
-                for column in columns
-                if row.wanted[column.name] not in (None, "", frozenset(), [], ())
+                column.name for column in columns if row.wanted[column.name] not in EMPTY
             ]
             instance = record_type.new_instance(row)
         else:
@@ -798,6 +798,7 @@ class Importer:
                 if column.differs(row.current[column.name], row.wanted[column.name])
             ]
             instance = record
+            self.warn_cleared(row, job)
         row.instance = instance
         if record is not None and not row.changes:
             row.action = UNCHANGED
@@ -829,6 +830,25 @@ class Importer:
         if row.problems:
             return
         row.action = NEW if record is None else UPDATED
+
+    def warn_cleared(self, row, job):
+        """Say which stored values the row's empty cells remove. An empty cell clears, so
+        that a file exported, edited and imported again says what the registry holds; but
+        a spreadsheet's blank often means "not filled in", and the preview listed the
+        removal among the changes with nothing to make it stand out."""
+        cleared = [
+            job.label(name)
+            for name in row.changes
+            if row.wanted[name] in EMPTY and row.current.get(name) not in EMPTY
+        ]
+        if cleared:
+            row.warn(
+                _(
+                    "empty cells remove what is stored: %(columns)s; to keep a value, fill "
+                    "in the cell or leave the column out of the file"
+                )
+                % {"columns": ", ".join(cleared)}
+            )
 
     def unchecked(self, columns, opts):
         """The fields ``clean_fields`` skips on a row with these columns: those the row
