@@ -29,6 +29,7 @@ from .readers import (
     parse_date,
     parse_integer,
     parse_number,
+    read_url,
     split_list,
 )
 
@@ -166,6 +167,8 @@ class Column:
             return parse_number
         if isinstance(field, models.IntegerField):
             return parse_integer
+        if isinstance(field, models.URLField):
+            return read_url
         if isinstance(field, models.CharField | models.TextField):
             return read_text
         return None

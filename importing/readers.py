@@ -202,6 +202,16 @@ def parse_date(text):
         raise CellError(" ".join(error.messages)) from None
 
 
+def read_url(value):
+    """A web address as staff type it: "www.sdu.dk" is https://www.sdu.dk, as the admin's
+    own form reads it (``core.admin``: ``assume_scheme``); the field's validator judges
+    the rest."""
+    text = cell_text(value)
+    if text and "://" not in text and not text.startswith(("/", "mailto:")):
+        return "https://" + text
+    return text
+
+
 def split_list(text):
     return [part for part in _LIST_SPLIT.split(cell_text(text).strip()) if part]
 
