@@ -399,7 +399,8 @@ class SpreadsheetAdminMixin:
         by_row = {}
         for problem in report.problems:
             by_row.setdefault(problem.row, []).append(str(problem))
-        content = write_failed_rows(table, by_row, _("errors"))
+        # The table as the import read it: its header where the column names were found.
+        content = write_failed_rows(report.table, by_row, _("errors"))
         content_type, extension = file_type(table, content)
         response = HttpResponse(content, content_type=content_type)
         stem = Path(file_name).stem or "import"

@@ -15,6 +15,7 @@ Record types (``importing.types``) declare their columns (``importing.columns``)
    in bulk, with history rows and an ``ImportBatch``.
 """
 
+import dataclasses
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -48,10 +49,12 @@ from core.versioning import written
 from .names import identity
 from .readers import CellError, cell_text, clean_cell, fold
 from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
-from .spreadsheets import Table, read_table, write_table
+from .spreadsheets import Table, header_cells, read_table, write_table
 from .types import TYPES
 
 BATCH_SIZE = 500
+# How far below the first row a sheet's column names are looked for (``find_header``).
+HEADER_SEARCH = 10
 # What an empty cell reads as, in every column.
 EMPTY = (None, "", frozenset(), [], ())
 
@@ -529,7 +532,8 @@ class Importer:
             publication=self.publication,
         )
         problems, warnings = [], []
-        columns = self.map_header(table.header, problems, warnings)
+        table = self.find_header(table, warnings)
+        columns = self.map_header(table.header, problems, warnings, table.header_number)
         job.header_labels = {column: table.header[position] for position, column in columns.items()}
         for column in self.record_type.in_file_language():
             # What a plain 'navn' column fills is shown and blamed as the file names it.
@@ -587,7 +591,35 @@ class Importer:
         self.progress("read", total, total)
         return rows
 
-    def map_header(self, header, problems, warnings):
+    def find_header(self, table, warnings):
+        """``table`` with its column names where they are. A sheet kept for people often
+        has a title, a date or a note above them ("Oversigt over kommunens samarbejder,
+        2024"), and its first row then named no column and the file was refused for
+        lacking every required one. Only when the first row names no column at all are
+        the next rows looked at, for the first that names two; row numbers stay those the
+        spreadsheet shows."""
+        lookup = self.record_type.header_map()
+
+        def named(cells):
+            return sum(1 for name in header_cells(cells) if fold(name.strip()) in lookup)
+
+        if named(table.header):
+            return table
+        for index, (number, cells) in enumerate(table.rows[:HEADER_SEARCH]):
+            if named(cells) >= 2:
+                warnings.append(
+                    _("the column names are in row %(row)d; the rows above them are skipped")
+                    % {"row": number}
+                )
+                return dataclasses.replace(
+                    table,
+                    header=header_cells(cells),
+                    rows=table.rows[index + 1 :],
+                    header_number=number,
+                )
+        return table
+
+    def map_header(self, header, problems, warnings, header_number=1):
         record_type = self.record_type
         lookup = record_type.header_map()
         columns, seen = {}, {}
@@ -601,7 +633,7 @@ class Importer:
                 if meant:
                     problems.append(
                         Problem(
-                            1,
+                            header_number,
                             name,
                             name,
                             _("unknown column '%(name)s'; did you mean '%(column)s'?")
@@ -616,7 +648,7 @@ class Importer:
             elif column in seen:
                 problems.append(
                     Problem(
-                        1,
+                        header_number,
                         name,
                         name,
                         _("column '%(name)s' appears twice; keep one of them") % {"name": column},
@@ -631,7 +663,7 @@ class Importer:
             if column.required and not any(name in seen for name in names):
                 problems.append(
                     Problem(
-                        1,
+                        header_number,
                         column.name,
                         "",
                         _("the required column '%(name)s' is missing")

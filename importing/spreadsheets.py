@@ -57,6 +57,8 @@ class Table:
     format: str = "csv"
     delimiter: str | None = ","
     encoding: str | None = "utf-8"
+    # The row the spreadsheet shows the column names in.
+    header_number: int = 1
 
     def __iter__(self):
         # Callers written for the older ``header, rows = read_table(...)`` keep working.
@@ -125,8 +127,10 @@ def _decode(data):
 def _delimiter(text):
     sample = text[:8192]
     # Header names hold neither separator, so a header line with only one of them
-    # settles it; the cells below may hold either (a list cell 'Aarhus; Odense').
-    first_line = sample.splitlines()[0] if sample else ""
+    # settles it; the cells below may hold either (a list cell 'Aarhus; Odense'). A title
+    # above the header ("Steder i Kina") holds neither, and says nothing.
+    lines = sample.splitlines()
+    first_line = next((line for line in lines if ";" in line or "," in line), "")
     if (";" in first_line) != ("," in first_line):
         return ";" if ";" in first_line else ","
     try:
@@ -258,7 +262,7 @@ def _is_blank(cell):
 
 
 def _table(numbered_lines):
-    header, rows = None, []
+    header, header_number, rows = None, 1, []
     limit = max_rows()
     for number, cells in numbered_lines:
         if number > 10 * limit:
@@ -270,12 +274,17 @@ def _table(numbered_lines):
         if all(_is_blank(cell) for cell in cells):
             continue
         if header is None:
-            header = [cell_text(clean_cell(cell)) for cell in cells]
+            header, header_number = header_cells(cells), number
             continue
         rows.append((number, cells))
         if len(rows) > limit:
             break
-    return Table(header or [], rows)
+    return Table(header or [], rows, header_number=header_number)
+
+
+def header_cells(cells):
+    """A row's cells as column names."""
+    return [cell_text(clean_cell(cell)) for cell in cells]
 
 
 # Writing ------------------------------------------------------------------------------

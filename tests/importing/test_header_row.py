@@ -1,0 +1,98 @@
+"""A sheet kept for people has a title or a note above its column names: the column names
+are found below it, and the rows above are skipped with a warning."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from places.models import Place
+from tests.factories import PlaceFactory
+
+from .conftest import csv_bytes, messages, run, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+TITLED = [
+    ["Oversigt over steder, 2024"],
+    [],
+    ["Udarbejdet af Internationalt Kontor", "", ""],
+    ["Navn", "Type", "Land"],
+    ["Wuxi", "by", "Kina"],
+    ["Nanjing", "by", "Kina"],
+]
+
+
+def test_the_column_names_are_found_below_a_title():
+    report = run("places", xlsx_bytes(TITLED), file_name="steder.xlsx")
+    assert messages(report) == []
+    assert report.warnings == ["the column names are in row 4; the rows above them are skipped"]
+    # Row numbers are those the spreadsheet shows.
+    assert [row.number for row in report.rows] == [5, 6]
+    assert set(Place.objects.values_list("name_en", flat=True)) == {"Wuxi", "Nanjing"}
+
+
+def test_problems_of_those_names_are_told_at_their_row():
+    lines = [["Steder i Kina"], ["Navn", "Typpe", "Land"], ["Wuxi", "by", "Kina"]]
+    report = run("places", csv_bytes(lines, delimiter=";"))
+    assert messages(report) == [
+        "row 2: Typpe: unknown column 'Typpe'; did you mean 'kind'?",
+        "row 2: kind: the required column 'kind' is missing",
+    ]
+
+
+def test_a_first_row_that_names_a_column_is_the_header():
+    # "navn" is a column: the first row is the header, and what it lacks is an error there,
+    # however a row further down looks.
+    lines = [["Navn", "Note"], ["Navn", "Type", "Land"], ["Wuxi", "by", "Kina"]]
+    report = run("places", csv_bytes(lines))
+    assert "row 1: kind: the required column 'kind' is missing" in messages(report)
+    assert report.warnings == ["the column 'Note' is not one the import knows; it is ignored"]
+    assert not Place.objects.exists()
+
+
+def test_without_column_names_near_the_top_the_first_row_is_blamed():
+    lines = [["Oversigt"], *[[f"note {n}"] for n in range(12)], ["Navn", "Type", "Land"]]
+    report = run("places", csv_bytes(lines))
+    assert messages(report)[0].startswith("row 1: name: the required column")
+    assert not Place.objects.exists()
+
+
+def test_the_admin_previews_and_confirms_such_a_sheet(editor_client):
+    PlaceFactory(name="Jiangsu", kind="province", country="CN")
+    file = io.BytesIO(xlsx_bytes(TITLED))
+    file.name = "steder.xlsx"
+    response = editor_client.post(reverse("admin:places_place_import"), {"file": file})
+    page = response.content.decode()
+    assert "the column names are in row 4; the rows above them are skipped" in page
+    assert "2 new, 0 changed, 0 unchanged" in page
+    token = response.context["token"]
+    response = editor_client.post(reverse("admin:places_place_import_confirm"), {"token": token})
+    assert response.status_code == 302
+    assert Place.objects.filter(name_en__in=["Wuxi", "Nanjing"]).count() == 2
+
+
+def test_the_command_reads_such_a_sheet(tmp_path):
+    path = tmp_path / "steder.xlsx"
+    path.write_bytes(xlsx_bytes(TITLED))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_records", "places", str(path), stdout=out, stderr=err)
+    assert "the column names are in row 4; the rows above them are skipped" in (
+        out.getvalue() + err.getvalue()
+    )
+    assert Place.objects.count() == 2
+
+
+def test_the_failed_rows_of_such_a_sheet_come_back_under_its_column_names(editor_client):
+    lines = [["Steder i Kina"], ["Navn", "Type", "Land"], ["Wuxi", "landsby", "Kina"]]
+    file = io.BytesIO(csv_bytes(lines, delimiter=";"))
+    file.name = "steder.csv"
+    response = editor_client.post(reverse("admin:places_place_import"), {"file": file})
+    failed = editor_client.get(
+        reverse("admin:places_place_import_failed", args=[response.context["token"]])
+    )
+    lines = failed.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Navn;Type;Land;errors"
+    assert lines[1].startswith("Wuxi;landsby;Kina;row 3: Type: 'landsby' is not one of")
+    assert len(lines) == 2
