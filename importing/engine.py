@@ -49,12 +49,17 @@ from core.versioning import written
 from .names import identity
 from .readers import CellError, cell_text, clean_cell, fold
 from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
-from .spreadsheets import Table, header_cells, read_table, write_table
+from .spreadsheets import (
+    HEADER_SEARCH,
+    Table,
+    header_cells,
+    names_columns,
+    read_table,
+    write_table,
+)
 from .types import TYPES
 
 BATCH_SIZE = 500
-# How far below the first row a sheet's column names are looked for (``find_header``).
-HEADER_SEARCH = 10
 # What an empty cell reads as, in every column.
 EMPTY = (None, "", frozenset(), [], ())
 
@@ -508,7 +513,7 @@ class Importer:
 
     def read(self, data, file_name=""):
         """The file as a ``Table``; ``UnreadableFile`` if it is no spreadsheet."""
-        return read_table(data, file_name)
+        return read_table(data, file_name, frozenset(self.record_type.header_map()))
 
     def run(self, data, file_name="", dry_run=False):
         return self.run_table(self.read(data, file_name), file_name, dry_run)
@@ -599,14 +604,18 @@ class Importer:
         the next rows looked at, for the first that names two; row numbers stay those the
         spreadsheet shows."""
         lookup = self.record_type.header_map()
-
-        def named(cells):
-            return sum(1 for name in header_cells(cells) if fold(name.strip()) in lookup)
-
-        if named(table.header):
+        if table.sheet:
+            warnings.append(
+                _(
+                    "the worksheet '%(sheet)s' is read: the worksheets before it name no "
+                    "column this import knows"
+                )
+                % {"sheet": table.sheet}
+            )
+        if any(fold(name.strip()) in lookup for name in table.header):
             return table
         for index, (number, cells) in enumerate(table.rows[:HEADER_SEARCH]):
-            if named(cells) >= 2:
+            if names_columns(cells, lookup):
                 warnings.append(
                     _("the column names are in row %(row)d; the rows above them are skipped")
                     % {"row": number}

@@ -18,13 +18,14 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.exports import BOM, FORMULA_STARTS, csv_text, neutralise
 
-from .readers import cell_text, clean_cell
+from .readers import cell_text, clean_cell, fold
 
 XLSX_MAGIC = b"PK\x03\x04"
 # An XLSX file is a zip archive; these keep a small upload from unpacking into gigabytes.
@@ -59,22 +60,30 @@ class Table:
     encoding: str | None = "utf-8"
     # The row the spreadsheet shows the column names in.
     header_number: int = 1
+    # The worksheet read, where it is not a workbook's first (``_sheet_with_columns``).
+    sheet: str | None = None
 
     def __iter__(self):
         # Callers written for the older ``header, rows = read_table(...)`` keep working.
         return iter((self.header, self.rows))
 
 
+# How far below the first row a sheet's column names are looked for.
+HEADER_SEARCH = 10
+
+
 def max_rows():
     return getattr(settings, "ATLAS_IMPORT_MAX_ROWS", 20_000)
 
 
-def read_table(data, filename=""):
-    """The ``Table`` in the bytes of a CSV or XLSX file; blank rows are skipped."""
+def read_table(data, filename="", column_names=frozenset()):
+    """The ``Table`` in the bytes of a CSV or XLSX file; blank rows are skipped.
+    ``column_names``: the folded names of the columns the import knows, by which a
+    workbook's worksheet of data is told from a front page (``_sheet_with_columns``)."""
     if not data or not data.strip():
         raise UnreadableFile(_("The file is empty."))
     if data.startswith(XLSX_MAGIC):
-        table = _read_xlsx(data)
+        table = _read_xlsx(data, column_names)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) that can be read."))
     else:
@@ -178,7 +187,7 @@ def _damaged_workbook():
     )
 
 
-def _read_xlsx(data):
+def _read_xlsx(data, column_names=frozenset()):
     import openpyxl
     from defusedxml import DefusedXmlException
 
@@ -188,10 +197,10 @@ def _read_xlsx(data):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         if not workbook.worksheets:
             raise UnreadableFile(_("The workbook has no worksheet."))
-        sheet = workbook.worksheets[0]
-        # Read the cells that are there, not the size the sheet claims (see XLSX_MAX_CELLS).
-        sheet.reset_dimensions()
+        sheet = _sheet_with_columns(workbook.worksheets, column_names)
         table = _table(_xlsx_lines(sheet.iter_rows(values_only=True)))
+        if sheet is not workbook.worksheets[0]:
+            table.sheet = sheet.title
     except UnreadableFile:
         raise
     except Exception as error:  # openpyxl, zipfile and XML parsers raise many kinds
@@ -212,6 +221,29 @@ def _read_xlsx(data):
             workbook.close()
     table.format, table.delimiter, table.encoding = "xlsx", None, None
     return table
+
+
+def _sheet_with_columns(sheets, column_names):
+    """The first worksheet whose first rows name two columns of ``column_names``, else
+    the first: a workbook often opens on a front page or a sheet of instructions
+    ("Vejledning"), and its data were refused for lacking every column."""
+    for sheet in sheets:
+        # Read the cells that are there, not the size the sheet claims (XLSX_MAX_CELLS).
+        sheet.reset_dimensions()
+    if len(sheets) == 1 or not column_names:
+        return sheets[0]
+    for sheet in sheets:
+        # Its first hundred rows at most, however many blank rows it claims.
+        rows = sheet.iter_rows(max_row=100, values_only=True)
+        filled = (cells for _number, cells in _xlsx_lines(rows) if not _blank_row(cells))
+        if any(names_columns(cells, column_names) for cells in islice(filled, HEADER_SEARCH + 1)):
+            return sheet
+    return sheets[0]
+
+
+def names_columns(cells, column_names):
+    """Whether a row's cells name two columns of ``column_names`` (folded): a header."""
+    return sum(1 for name in header_cells(cells) if fold(name.strip()) in column_names) >= 2
 
 
 def _xlsx_lines(rows):
@@ -261,6 +293,10 @@ def _is_blank(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _blank_row(cells):
+    return all(_is_blank(cell) for cell in cells)
+
+
 def _table(numbered_lines):
     header, header_number, rows = None, 1, []
     limit = max_rows()
@@ -271,7 +307,7 @@ def _table(numbered_lines):
                 _("The file has more than %(count)d lines; at most %(limit)d rows can be imported.")
                 % {"count": 10 * limit, "limit": limit}
             )
-        if all(_is_blank(cell) for cell in cells):
+        if _blank_row(cells):
             continue
         if header is None:
             header, header_number = header_cells(cells), number

@@ -3,6 +3,7 @@ are found below it, and the rows above are skipped with a warning."""
 
 import io
 
+import openpyxl
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -96,3 +97,39 @@ def test_the_failed_rows_of_such_a_sheet_come_back_under_its_column_names(editor
     assert lines[0] == "Navn;Type;Land;errors"
     assert lines[1].startswith("Wuxi;landsby;Kina;row 3: Type: 'landsby' is not one of")
     assert len(lines) == 2
+
+
+def workbook(*sheets):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, lines in sheets:
+        sheet = book.create_sheet(title)
+        for cells in lines:
+            sheet.append(list(cells))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+INSTRUCTIONS = ("Vejledning", [["Udfyld arket Data"], ["Én række pr. sted"]])
+
+
+def test_a_workbook_is_read_from_its_first_worksheet_of_data():
+    data = workbook(INSTRUCTIONS, ("Data", TITLED[3:]), ("Noter", [["navn", "type"]]))
+    report = run("places", data, file_name="steder.xlsx")
+    assert messages(report) == []
+    assert report.warnings == [
+        "the worksheet 'Data' is read: the worksheets before it name no column this import knows"
+    ]
+    assert [row.number for row in report.rows] == [2, 3]
+    assert Place.objects.count() == 2
+
+
+def test_a_workbook_without_such_a_worksheet_is_read_from_its_first():
+    data = workbook(INSTRUCTIONS, ("Ark2", [["Wuxi", "by", "Kina"]]))
+    report = run("places", data, file_name="steder.xlsx")
+    assert report.warnings == [
+        "the column 'Udfyld arket Data' is not one the import knows; it is ignored"
+    ]
+    assert messages(report)[0].startswith("row 1: name: the required column")
+    assert not Place.objects.exists()
