@@ -26,9 +26,11 @@ CANDIDATES = 3
 # Words a place's name is written with or without: "Ballerup" for Ballerup Kommune, "Jiangsu
 # Province" or "Jiangsu Sheng" for Jiangsu, "Region Hovedstaden" for Hovedstaden. Staff
 # write the names they use; the registry holds each name once.
-PLACE_WORDS = frozenset(
-    fold(word)
-    for word in (
+PLACE_WORDS = (
+    # before the name
+    ("region", "regionen", "provins", "provinsen", "province"),
+    # after it
+    (
         "kommune",
         "municipality",
         "region",
@@ -47,27 +49,37 @@ PLACE_WORDS = frozenset(
         "prefecture",
         "shi",
         "sheng",
-    )
+    ),
 )
 # The same in Chinese, written without spaces: 苏州市 for 苏州, 江苏省 for 江苏.
 PLACE_SUFFIXES = ("市", "省", "县", "縣", "区", "區")
 
 
+@functools.cache
+def _generic(words):
+    """A pattern of ``words`` at the start or the end of a name, after a space or a
+    hyphen ("Jiangsu provinsen", "Jiangsu-provinsen"), or of a suffix of PLACE_SUFFIXES.
+    One search a name: split into words and folded one by one, the 10,000 places of a
+    registry took a fifth longer to index than without."""
+    before, after = ("|".join(map(re.escape, group)) for group in words)
+    suffixes = "".join(PLACE_SUFFIXES)
+    return re.compile(
+        rf"^(?:{before})[\s\-‐–]+(?=\S)|(?<=\S)[\s\-‐–]+(?:{after})$"
+        # At least two characters before the suffix: 省会 is no place.
+        rf"|(?<=\S\S)[{suffixes}]$",
+        re.IGNORECASE,
+    )
+
+
 def bare(text, words):
-    """The loose form (``fold``) of ``text`` without a word of ``words`` at its start or
-    end (after a space or a hyphen), or without a suffix of ``PLACE_SUFFIXES``; "" if it
-    has none."""
+    """The loose form (``fold``) of ``text`` without a word of ``words`` (a pair: those
+    that go before a name, and those after) at its start or end, or without a suffix of
+    PLACE_SUFFIXES; "" if it has none."""
     text = str(text).strip()
-    # "Jiangsu-provinsen" as Danish writes it, and "Jiangsu provinsen".
-    parts = re.split(r"[\s\-‐–]+", text)
-    if len(parts) > 1:
-        if fold(parts[-1]) in words:
-            return fold(" ".join(parts[:-1]))
-        if fold(parts[0]) in words:
-            return fold(" ".join(parts[1:]))
-    elif len(text) > 2 and text.endswith(PLACE_SUFFIXES):
-        return fold(text[:-1])
-    return ""
+    match = _generic(words).search(text)
+    if match is None:
+        return ""
+    return fold(text[: match.start()] + text[match.end() :])
 
 
 identity = functools.lru_cache(maxsize=65_536)(identity_uncached)
@@ -86,8 +98,11 @@ class Entry:
 
 
 class Names:
-    def __init__(self, noun, generic_words=frozenset()):
+    def __init__(self, noun, generic_words=()):
         self.noun = noun
+        # The reader's languages in order, asked once: asked for each of the 30,000
+        # names of a registry's 10,000 places, they took a third of the time to index.
+        self.order = fallback_order()
         # Words a name is written with or without (``bare``), read as a looser spelling.
         self.generic_words = generic_words
         self.slugs = {}
@@ -108,7 +123,7 @@ class Names:
         translations = {}
         if isinstance(name, dict):
             translations = {code: text for code, text in name.items() if text}
-            name = pick(translations)
+            name = first_text(translations, self.order)
         self.entries[target] = Entry(str(name), slug, detail, tuple(forms), translations)
         keys = set()
         for text in dict.fromkeys([name, *translations.values()]):
@@ -246,7 +261,12 @@ class Names:
 
 def pick(translations, language=None):
     """The text in ``language`` (the reader's by default), else in the other."""
-    return next((translations[c] for c in fallback_order(language) if translations.get(c)), "")
+    return first_text(translations, fallback_order(language))
+
+
+def first_text(translations, order):
+    """The text in the first language of ``order`` that has one."""
+    return next((translations[code] for code in order if translations.get(code)), "")
 
 
 def _distinct(targets, exclude):

@@ -16,7 +16,7 @@ from core.models import ParentsInDatabase, Publication, contains_itself
 from core.translation import LANGUAGES, localized_field, translations
 
 from .columns import PublicationColumn, Reference, check_declaration
-from .names import Names, identity, pick
+from .names import Names, first_text, identity
 from .readers import fold
 from .rows import NEW, UPDATED, Row
 
@@ -317,7 +317,7 @@ class NamedRecordType(RecordType):
     name_model = None
     name_owner = ""
     # Words a reference may write a name with or without (``importing.names.bare``).
-    generic_words = frozenset()
+    generic_words = ()
 
     def queryset(self):
         return self.model._default_manager.all()
@@ -356,7 +356,7 @@ class NamedRecordType(RecordType):
             record["pk"]: {code: record[localized_field("name", code)] for code in LANGUAGES}
             for record in records
         }
-        name_of = {pk: pick(names) for pk, names in translated.items()}
+        name_of = {pk: first_text(texts, names.order) for pk, texts in translated.items()}
         kinds = dict(cls.model.Kind.choices)
         for record in records:
             names.add(
