@@ -4,6 +4,7 @@ looser spelling: found only where no name fits exactly, and warned of in the pre
 
 import pytest
 
+from importing.names import PLACE_WORDS, bare
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PlaceFactory
@@ -100,3 +101,22 @@ def test_an_organisation_keeps_every_word_of_its_name(registry):
     report = parties("Aarhus; Wuxi")
     [message] = messages(report)
     assert message.startswith("row 2: participants: unknown place or organisation 'Aarhus'")
+
+
+@pytest.mark.parametrize(
+    ("name", "without"),
+    [
+        ("Ballerup Kommune", "ballerup"),
+        ("Region Hovedstaden", "hovedstaden"),
+        ("Central Denmark Region", "centraldenmark"),
+        ("苏州市", "苏州"),
+        # Not a kind word where it stands, or the whole name.
+        ("Shi Jiazhuang", ""),
+        ("Stoke by Nayland", ""),
+        ("Baden-Württemberg", ""),
+        ("Kommune", ""),
+        ("省会", ""),
+    ],
+)
+def test_the_kind_word_is_taken_off_only_where_it_goes(name, without):
+    assert bare(name, PLACE_WORDS) == without
