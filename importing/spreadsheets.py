@@ -198,7 +198,7 @@ def _read_xlsx(data, column_names=frozenset()):
         if not workbook.worksheets:
             raise UnreadableFile(_("The workbook has no worksheet."))
         sheet = _sheet_with_columns(workbook.worksheets, column_names)
-        table = _table(_xlsx_lines(sheet.iter_rows(values_only=True)))
+        table = _table(_xlsx_lines(_shown(sheet.iter_rows())))
         if sheet is not workbook.worksheets[0]:
             table.sheet = sheet.title
     except UnreadableFile:
@@ -244,6 +244,36 @@ def _sheet_with_columns(sheets, column_names):
 def names_columns(cells, column_names):
     """Whether a row's cells name two columns of ``column_names`` (folded): a header."""
     return sum(1 for name in header_cells(cells) if fold(name.strip()) in column_names) >= 2
+
+
+def _shown(rows):
+    """Each row's values, a date as precise as the sheet shows it (``_date_as_shown``)."""
+    for cells in rows:
+        yield tuple(
+            _date_as_shown(cell.value, cell.number_format)
+            if isinstance(cell.value, datetime.datetime)
+            else cell.value
+            for cell in cells
+        )
+
+
+# What a number format says besides its codes: "quoted text", [$-406] and [Red], \x.
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+def _date_as_shown(value, number_format):
+    """A date cell as vague as its format shows it: Excel turns "2011-05" typed into a
+    cell into 1 May 2011 shown as "maj-11" (``mmm-yy``), and "2007" formatted ``yyyy``
+    is 1 January 2007. Read as a day, a month or a year the sheet never claimed became
+    exact; read by its format, it stays "2011-05" and "2007"."""
+    if value.time() != datetime.time(0):
+        return value
+    codes = _FORMAT_LITERALS.sub("", number_format or "").lower()
+    if "d" in codes or "h" in codes or "s" in codes or "y" not in codes:
+        return value
+    if "m" in codes:
+        return f"{value.year:04d}-{value.month:02d}"
+    return f"{value.year:04d}"
 
 
 def _xlsx_lines(rows):
