@@ -23,10 +23,68 @@ MONTH = "month"
 DAY = "day"
 
 _CIRCA = re.compile(
-    r"^(?:circa|cirka|omkring|approx\.?|about|ca\.?|c\.?)\s*(?=\d|the\s)", re.IGNORECASE
+    r"^(?:circa|cirka|omkring|approx\.?|about|ca\.?|c\.?)(?:\s*(?=\d|the\s)|\s+(?=[^\W\d_]))",
+    re.IGNORECASE,
 )
 _DECADE_FORMS = re.compile(r"^(?:the\s+)?(\d{3})0\s*(?:s|'s|’s|'erne|’erne|erne)$", re.IGNORECASE)
 _DATE_FORMS = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+# Dates as Danish and English spreadsheets write them besides ISO's, each read into
+# (year, month, day): "maj 2011" and "May 2011", "3. maj 2011" and "May 3, 2011", Danish
+# Excel's short date "03-05-2011" (day first, as Danish writes it; never "05/03/2011",
+# which the United States reads the other way round) and "maj-11", what Excel writes of
+# a date shown as month and year.
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januar", "january", "jan"),
+            ("februar", "february", "feb"),
+            ("marts", "march", "mar"),
+            ("april", "apr"),
+            ("maj", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WRITTEN_FORMS = [
+    re.compile(r"^(?P<month>[^\W\d_]+)\.?[\s-]+(?P<year>\d{4})$"),
+    re.compile(r"^(?:den\s+)?(?P<day>\d{1,2})\.?\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{4})$"),
+    re.compile(r"^(?P<month>[^\W\d_]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$"),
+    re.compile(r"^(?P<day>\d{1,2})([.-])(?P<month>\d{1,2})\2(?P<year>\d{4})$"),
+    re.compile(r"^(?P<month>[^\W\d_]+)-(?P<short_year>\d{2})$"),
+]
+
+
+def _written(text):
+    """(year, month, day) as texts, or None, of a date written in words or day first."""
+    for form in _WRITTEN_FORMS:
+        match = form.match(text)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        month = parts["month"]
+        if not month.isdigit():
+            month = _MONTHS.get(month.lower())
+            if month is None:
+                return None
+        if parts.get("short_year"):
+            # Two digits of a year, as Excel reads them: 00-29 this century, 30-99 the last.
+            short = int(parts["short_year"])
+            year = short + (2000 if short < 30 else 1900)
+        else:
+            year = int(parts["year"])
+        return str(year), str(month), parts.get("day")
+    return None
+
 
 HELP_TEXT = gettext_lazy(
     "As precise as the source is: 2007, 2011-05, 2011-05-03 or 1980s; "
@@ -60,7 +118,8 @@ class PartialDate:
         if decade:
             return cls(int(decade.group(1)) * 10, precision=DECADE, circa=circa)
         match = _DATE_FORMS.match(text)
-        if not match:
+        groups = match.groups() if match else _written(text)
+        if not groups:
             raise ValidationError(
                 _(
                     "'%(value)s' is not a date this registry understands. Write 2007, "
@@ -69,7 +128,7 @@ class PartialDate:
                 code="invalid_partial_date",
                 params={"value": value},
             )
-        year, month, day = (int(part) if part else None for part in match.groups())
+        year, month, day = (int(part) if part else None for part in groups)
         if year < 1000:
             raise ValidationError(_("Write the year with four digits."), code="invalid_year")
         if month is not None and not 1 <= month <= 12:

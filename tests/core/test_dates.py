@@ -24,6 +24,21 @@ from core.dates import DAY, DECADE, MONTH, YEAR, PartialDate
         ("c.1990s", "c. 1990s", DECADE, True),
         (2007, "2007", YEAR, False),
         (datetime.date(2012, 4, 1), "2012-04-01", DAY, False),
+        # As Danish and English spreadsheets write them.
+        ("maj 2011", "2011-05", MONTH, False),
+        ("May 2011", "2011-05", MONTH, False),
+        ("sept. 2011", "2011-09", MONTH, False),
+        ("ca. marts 2011", "c. 2011-03", MONTH, True),
+        ("3. maj 2011", "2011-05-03", DAY, False),
+        ("den 3. maj 2011", "2011-05-03", DAY, False),
+        ("3 May 2011", "2011-05-03", DAY, False),
+        ("May 3, 2011", "2011-05-03", DAY, False),
+        # Danish Excel's short date, day first.
+        ("03-05-2011", "2011-05-03", DAY, False),
+        ("3.5.2011", "2011-05-03", DAY, False),
+        # What Excel writes to CSV of a date shown as month and year.
+        ("maj-11", "2011-05", MONTH, False),
+        ("okt-95", "1995-10", MONTH, False),
     ],
 )
 def test_parse_reads_what_sources_write(text, canonical, precision, circa):
@@ -34,7 +49,24 @@ def test_parse_reads_what_sources_write(text, canonical, precision, circa):
     assert PartialDate.parse(str(date)) == date
 
 
-@pytest.mark.parametrize("text", ["", "spring", "2011-13", "2011-02-30", "07", "1985s", "20077"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "spring",
+        "2011-13",
+        "2011-02-30",
+        "07",
+        "1985s",
+        "20077",
+        # Which is the day and which the month, the United States and Denmark disagree.
+        "05/03/2011",
+        "foråret 2012",
+        "31-02-2011",
+        "13-13-2011",
+        "Cambodia 2011",
+    ],
+)
 def test_parse_refuses_what_it_cannot_read(text):
     with pytest.raises(ValidationError):
         PartialDate.parse(text)
