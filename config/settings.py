@@ -6,6 +6,7 @@ everything else is fixed here so that every machine runs the same configuration.
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -21,7 +22,10 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DJANGO_DEBUG")
+# Under pytest, development settings unless the environment says otherwise: a bare
+# `pytest` runs as `make test` does, instead of stopping for want of a secret key.
+# Production processes never import pytest.
+DEBUG = env_bool("DJANGO_DEBUG", default="pytest" in sys.modules)
 
 # A throw-away key is only acceptable while developing; production must bring its own.
 _DEV_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
