@@ -10,76 +10,26 @@ a reading to check. More than one candidate is an error that lists each of them.
 
 import difflib
 import functools
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from core.text import identity as identity_uncached
+from core.text import without_kind_word
 from core.translation import fallback_order
 
 from .readers import CellError, fold
 
 CANDIDATES = 3
 
-# Words a place's name is written with or without: "Ballerup" for Ballerup Kommune, "Jiangsu
-# Province" or "Jiangsu Sheng" for Jiangsu, "Region Hovedstaden" for Hovedstaden. Staff
-# write the names they use; the registry holds each name once.
-PLACE_WORDS = (
-    # before the name
-    ("region", "regionen", "provins", "provinsen", "province"),
-    # after it
-    (
-        "kommune",
-        "municipality",
-        "region",
-        "regionen",
-        "provins",
-        "provinsen",
-        "province",
-        "city",
-        "by",
-        "amt",
-        "county",
-        "state",
-        "delstat",
-        "district",
-        "distrikt",
-        "prefecture",
-        "shi",
-        "sheng",
-    ),
-)
-# The same in Chinese, written without spaces: 苏州市 for 苏州, 江苏省 for 江苏.
-PLACE_SUFFIXES = ("市", "省", "县", "縣", "区", "區")
-
-
-@functools.cache
-def _generic(words):
-    """A pattern of ``words`` at the start or the end of a name, after a space or a
-    hyphen ("Jiangsu provinsen", "Jiangsu-provinsen"), or of a suffix of PLACE_SUFFIXES.
-    One search a name: split into words and folded one by one, the 10,000 places of a
-    registry took a fifth longer to index than without."""
-    before, after = ("|".join(map(re.escape, group)) for group in words)
-    suffixes = "".join(PLACE_SUFFIXES)
-    return re.compile(
-        rf"^(?:{before})[\s\-‐–]+(?=\S)|(?<=\S)[\s\-‐–]+(?:{after})$"
-        # At least two characters before the suffix: 省会 is no place.
-        rf"|(?<=\S\S)[{suffixes}]$",
-        re.IGNORECASE,
-    )
-
 
 def bare(text, words):
     """The loose form (``fold``) of ``text`` without a word of ``words`` (a pair: those
-    that go before a name, and those after) at its start or end, or without a suffix of
-    PLACE_SUFFIXES; "" if it has none."""
-    text = str(text).strip()
-    match = _generic(words).search(text)
-    if match is None:
-        return ""
-    return fold(text[: match.start()] + text[match.end() :])
+    that go before a name, and those after; ``core.text.PLACE_WORDS``) at its start or
+    end, or without a Chinese suffix; "" if it has none."""
+    shorter = without_kind_word(text, words)
+    return fold(shorter) if shorter else ""
 
 
 identity = functools.lru_cache(maxsize=65_536)(identity_uncached)

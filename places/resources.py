@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.models import listed
+from core.text import PLACE_WORDS
 from core.translation import Localized
 from importing.columns import (
     Column,
@@ -22,7 +23,6 @@ from importing.columns import (
     in_languages,
     show_number,
 )
-from importing.names import PLACE_WORDS
 from importing.readers import CellError, parse_integer, parse_number
 from importing.rows import NEW
 from importing.types import NamedRecordType, RecordType

@@ -4,7 +4,8 @@ looser spelling: found only where no name fits exactly, and warned of in the pre
 
 import pytest
 
-from importing.names import PLACE_WORDS, bare
+from core.text import PLACE_WORDS
+from importing.names import bare
 from partnerships.models import Participant, Partnership
 from places.models import Place
 from tests.factories import OrganisationFactory, PlaceFactory
