@@ -623,13 +623,31 @@ class ImportBatchAdmin(admin.ModelAdmin):
             self.message_user(request, _("%(batch)s was undone.") % {"batch": batch})
 
     def undo_view(self, request, pk):
-        if request.method != "POST" or not self.has_undo_permission(request):
+        """Asked first, as a delete is (GET), then done (POST): one click on the batch's
+        page took back an import of thousands of records."""
+        if not self.has_undo_permission(request):
             raise PermissionDenied
         batch = self.get_object(request, str(pk))
         if batch is None:
             raise Http404
-        self._undo(request, batch)
-        return redirect(reverse("admin:core_importbatch_change", args=[pk]))
+        batch_page = reverse("admin:core_importbatch_change", args=[pk])
+        if request.method == "POST":
+            self._undo(request, batch)
+            return redirect(batch_page)
+        if batch.undone_at is not None:
+            self.message_user(request, _("%(batch)s was already undone.") % {"batch": batch})
+            return redirect(batch_page)
+        return TemplateResponse(
+            request,
+            "admin/core/importbatch/undo_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "batch": batch,
+                "batch_page": batch_page,
+                "title": _("Undo %(batch)s?") % {"batch": batch},
+            },
+        )
 
     @admin.action(description=gettext_lazy("Undo the selected imports"), permissions=["undo"])
     def undo(self, request, queryset):

@@ -158,8 +158,9 @@ def needs(kind, model):
             lambda user: importer(user) or exporter(user),
         ),
         "export": (exporter, exporter),
+        # GET asks whether to undo (and undoes nothing); POST undoes.
         "undo": (
-            lambda user: False,  # GET never undoes
+            lambda user: user.has_perm("core.import_records") and viewer(user),
             lambda user: user.has_perm("core.import_records") and viewer(user),
         ),
         "password_change": (has("change"), has("change")),

@@ -368,6 +368,37 @@ def test_undo_restores_values_and_removes_created_records(editor_client, editor)
     assert reasons[:2] == [f"undo of import #{batch.pk}", f"import #{batch.pk}"]
 
 
+def test_undo_asks_first_and_says_what_it_will_do(editor_client, editor):
+    PlaceFactory(name="Wuxi", kind="city", country="CN", description="Old text")
+    data = csv_bytes(
+        [
+            HEADER + ["description"],
+            ["Wuxi", "city", "CN", "", "New"],
+            ["Suzhou", "city", "CN", "", ""],
+        ]
+    )
+    batch = run("places", data, user=editor).batch
+    undo = reverse("admin:core_importbatch_undo", args=[batch.pk])
+    page = editor_client.get(reverse("admin:core_importbatch_change", args=[batch.pk]))
+    # The batch's page links to the question; it undoes nothing itself.
+    assert f'href="{undo}" class="atlas-undo"' in page.content.decode()
+
+    response = editor_client.get(undo)
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f"Undo {batch}?" in text
+    assert "The undo removes the 1 record this import created." in text
+    assert "It puts the 1 record the import changed back as it was before." in text
+    assert "Yes, undo this import" in text
+    batch.refresh_from_db()
+    assert batch.undone_at is None and Place.objects.filter(name="Suzhou").exists()
+    # Once undone, the question is not asked again.
+    editor_client.post(undo)
+    response = editor_client.get(undo, follow=True)
+    assert f"Import #{batch.pk} of test.csv was already undone." in response.content.decode()
+
+
 def test_viewer_cannot_undo(viewer_client, editor):
     report = run("places", csv_bytes([HEADER, ["Wuxi", "city", "CN", ""]]), user=editor)
     response = viewer_client.post(reverse("admin:core_importbatch_undo", args=[report.batch.pk]))
