@@ -217,9 +217,10 @@ def split_list(text):
 
 
 class ChoiceReader:
-    """A choice by its value or its label in English or Danish, in any case."""
+    """A choice by its value or its label in English or Danish, in any case; or by one of
+    ``synonyms`` ({value: [words]}), other words spreadsheets use for it."""
 
-    def __init__(self, choices):
+    def __init__(self, choices, synonyms=None):
         self.lookup = {}
         # Lazy labels, so that a message lists them in the reader's language.
         self.labels = [label for _value, label in choices]
@@ -228,6 +229,9 @@ class ChoiceReader:
             for language in ("en", "da"):
                 with translation.override(language):
                     self.lookup.setdefault(fold(str(label)), value)
+        for value, words in (synonyms or {}).items():
+            for word in words:
+                self.lookup.setdefault(fold(word), value)
 
     def __call__(self, text):
         text = cell_text(text)

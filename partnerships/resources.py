@@ -33,6 +33,33 @@ from places.models import CHAIN, Place
 
 from .models import Event, Participant, Partnership, Theme
 
+# Other words Danish and English sheets use for a status. "Under negotiation" is planned,
+# as the registry counts it (DOMAIN: "planned or under negotiation").
+STATUS_WORDS = {
+    Partnership.Status.PLANNED: [
+        "under forhandling",
+        "forhandles",
+        "i forhandling",
+        "under negotiation",
+        "negotiating",
+        "proposed",
+        "foreslået",
+    ],
+    Partnership.Status.ACTIVE: ["igangværende", "i gang", "løbende", "ongoing", "current"],
+    Partnership.Status.ENDED: [
+        "ophørt",
+        "udløbet",
+        "stoppet",
+        "nedlagt",
+        "lukket",
+        "expired",
+        "terminated",
+        "closed",
+        "former",
+        "tidligere",
+    ],
+}
+
 _ROLE_SUFFIX = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)$")
 PARTIES = {"place": "places.place", "organisation": "organisations.organisation"}
 PREFIXES = {"place": "place", "sted": "place", "organisation": "organisation"}
@@ -329,7 +356,11 @@ class PartnershipType(RecordType):
         Slug(),
         *in_languages("title", aliases=["titel", "navn"]),
         Column("kind", required=True, aliases=["type", "art"]),
-        Column("status", empty=Partnership.Status.UNKNOWN),
+        Column(
+            "status",
+            empty=Partnership.Status.UNKNOWN,
+            reader=ChoiceReader(Partnership.Status.choices, synonyms=STATUS_WORDS),
+        ),
         Column("status_as_of", aliases=["status pr.", "status per", "status bekræftet"]),
         Participants(required=True, aliases=["deltagere", "parter"]),
         Column("start", aliases=["begyndt"]),
