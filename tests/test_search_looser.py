@@ -1,6 +1,8 @@
 """A search that finds nothing tries again without the word for the kind of place
 ("Jiangsu provinsen", 江苏省), and says so on the page."""
 
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -61,4 +63,23 @@ def test_a_search_that_finds_something_is_not_loosened(client, jiangsu):
 def test_nothing_found_either_way_says_what_was_asked(client, jiangsu):
     page = client.get(url("search", query="q=Atlantis Province")).content.decode()
     assert "0 records match “Atlantis Province”" in page
+    assert "data-looser-query" not in page
+
+
+@pytest.mark.parametrize("name", ["partnerships:partnership-list", "places:place-list"])
+def test_a_list_that_finds_nothing_offers_the_name_alone(client, jiangsu, name):
+    response = client.get(url(name, query="q=Jiangsu provinsen&sort=name"))
+    page = response.content.decode()
+    link = re.search(r'<a href="([^"]*)" data-looser-query>([^<]*)</a>', page)
+    assert link is not None
+    address = html.unescape(link[1])
+    # The same list, as sorted, searched for the name alone.
+    assert parse_qs(urlsplit(address).query) == {"q": ["Jiangsu"], "sort": ["name"]}
+    assert "“Jiangsu”, without the word for the kind of place" in link[2]
+    followed = client.get(address).content.decode()
+    assert "Jiangsu" in followed and "data-looser-query" not in followed
+
+
+def test_no_such_offer_without_a_kind_word(client, jiangsu):
+    page = client.get(url("places:place-list", query="q=Atlantis")).content.decode()
     assert "data-looser-query" not in page

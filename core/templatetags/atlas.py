@@ -12,6 +12,7 @@ from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from core import labels, numbers
+from core.text import looser_query
 
 register = template.Library()
 
@@ -153,6 +154,22 @@ def absolute_url(context, path=None):
     if request is None:
         return ""
     return request.build_absolute_uri(path if path is not None else request.path)
+
+
+@register.simple_tag(takes_context=True)
+def looser_search(context):
+    """(The search box entry without the words for a place's kind, this list's address
+    searched for it), where the entry has such words (``core.text.looser_query``): what a
+    list that found nothing offers to search for instead ("Jiangsu provinsen": Jiangsu).
+    Else None."""
+    request = context.get("request")
+    looser = looser_query(request.GET.get("q", "")) if request is not None else ""
+    if not looser:
+        return None
+    params = request.GET.copy()
+    params["q"] = looser
+    params.pop("page", None)
+    return looser, f"{request.path}?{params.urlencode()}"
 
 
 @register.simple_tag(takes_context=True)
