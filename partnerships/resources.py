@@ -33,6 +33,32 @@ from places.models import CHAIN, Place
 
 from .models import Event, Participant, Partnership, Theme
 
+# Other words Danish and English sheets use for a kind: a twinning directory's "twin
+# town", the agreement a tie is named after ("søsterbyaftale"), an MoU.
+KIND_WORDS = {
+    Partnership.Kind.SISTER_CITY: [
+        "søsterbyaftale",
+        "søsterbysamarbejde",
+        "twin town",
+        "twin towns",
+        "twin city",
+        "twinning",
+        "sister cities",
+    ],
+    Partnership.Kind.FRIENDSHIP_CITY: [
+        "venskabsbyaftale",
+        "venskabsbysamarbejde",
+        "friendship cities",
+    ],
+    Partnership.Kind.COOPERATION_AGREEMENT: [
+        "memorandum of understanding",
+        "mou",
+        "hensigtserklæring",
+    ],
+    Partnership.Kind.EXCHANGE_AGREEMENT: ["studenterudveksling", "student exchange"],
+    Partnership.Kind.RESEARCH_COLLABORATION: ["forskningsprojekt", "research project"],
+}
+
 # Other words Danish and English sheets use for a status. "Under negotiation" is planned,
 # as the registry counts it (DOMAIN: "planned or under negotiation").
 STATUS_WORDS = {
@@ -355,7 +381,12 @@ class PartnershipType(RecordType):
     columns = [
         Slug(),
         *in_languages("title", aliases=["titel", "navn"]),
-        Column("kind", required=True, aliases=["type", "art"]),
+        Column(
+            "kind",
+            required=True,
+            aliases=["type", "art"],
+            reader=ChoiceReader(Partnership.Kind.choices, synonyms=KIND_WORDS),
+        ),
         Column(
             "status",
             empty=Partnership.Status.UNKNOWN,
