@@ -8,6 +8,7 @@ from the declaration; nothing else lists a type's columns.
 """
 
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
@@ -50,17 +51,24 @@ def comma_separated(text, names_one):
     return parts
 
 
-def read_commas(text, parts, row, column, job):
-    """Warn that ``text`` was read as the ``parts`` between its commas."""
-    row.warn(
-        _("%(column)s: read '%(value)s' as %(count)d names between commas: %(names)s")
-        % {
-            "column": job.label(column),
-            "value": text,
-            "count": len(parts),
-            "names": LIST_SEPARATOR.join(parts),
-        }
-    )
+def split_at_commas(values, split, row, column, job):
+    """Each of a list cell's ``values``; one that ``split`` reads as the names between its
+    commas (``comma_separated``, or None) as those names, with a warning."""
+    for text in values or ():
+        parts = split(text) if "," in text else None
+        if parts is None:
+            yield text
+            continue
+        row.warn(
+            _("%(column)s: read '%(value)s' as %(count)d names between commas: %(names)s")
+            % {
+                "column": job.label(column),
+                "value": text,
+                "count": len(parts),
+                "names": LIST_SEPARATOR.join(parts),
+            }
+        )
+        yield from parts
 
 
 def listed_once(error, text):
@@ -471,24 +479,26 @@ class ManyReference(ListColumn):
 
     def resolve(self, value, row, job):
         resolved = []
-        for text in value or ():
+        split = partial(self.split_commas, job=job)
+        for text in split_at_commas(value, split, row, self.name, job):
             try:
                 resolved.append(job.resolve(self.target, text, row, self.name))
             except CellError as error:
-                parts = None
-                if self.reads_commas:
-                    parts = comma_separated(text, lambda part: self.names_one(part, job))
-                if parts is None:
-                    row.error(self.name, text, listed_once(error, text))
-                    continue
-                read_commas(text, parts, row, self.name, job)
-                resolved += [job.resolve(self.target, part, row, self.name) for part in parts]
+                row.error(self.name, text, listed_once(error, text))
         return resolved
 
-    def names_one(self, text, job):
-        """Whether ``text`` names one record by its slug, name or other name."""
-        targets, how = job.names(self.target).find(text)
-        return len(targets) == 1 and how != "spelling"
+    def split_commas(self, text, job):
+        """The names between the commas of ``text`` when it names nothing and each of
+        them names one record by its slug, name or other name; else None."""
+        names = job.names(self.target)
+        if not self.reads_commas or names.find(text)[0]:
+            return None
+
+        def names_one(part):
+            targets, how = names.find(part)
+            return len(targets) == 1 and how != "spelling"
+
+        return comma_separated(text, names_one)
 
     def current(self, record, job):
         return frozenset(job.links(self.record_type.label, self.field_name).get(record.pk, ()))

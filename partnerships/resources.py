@@ -2,11 +2,13 @@
 
 import re
 from collections import defaultdict
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.models import ParentsInDatabase, contains_itself
 from core.text import unique_slug
 from core.translation import DEFAULT_LANGUAGE, LANGUAGES, Localized, localized_field, translated
 from importing.columns import (
@@ -22,14 +24,14 @@ from importing.columns import (
     comma_separated,
     in_languages,
     listed_once,
-    read_commas,
+    split_at_commas,
 )
 from importing.names import CANDIDATES, Names, identity
 from importing.readers import CellError, ChoiceReader
 from importing.rows import UPDATED
 from importing.types import RecordType, drop_known_names, row_translations, stored_translations
 from organisations.models import Organisation
-from places.models import CHAIN, Place
+from places.models import Place
 
 from .models import Event, Participant, Partnership, Theme
 
@@ -135,7 +137,8 @@ class Participants(ListColumn):
 
     def resolve(self, value, row, job):
         parties, seen = [], set()
-        for text in self.listed(value, row, job):
+        split = partial(self.split_commas, job=job)
+        for text in split_at_commas(value, split, row, self.name, job):
             name, role = self.split_role(text)
             try:
                 kind, target = self.party(name, row, job)
@@ -153,39 +156,29 @@ class Participants(ListColumn):
                 row.error(self.name, row.cells.get(self.name, ""), " ".join(error.messages))
         return frozenset(parties)
 
-    def listed(self, value, row, job):
-        """The cell's participants, each that names none read between its commas where
-        every part names one (``importing.columns.comma_separated``)."""
-        for text in value or ():
-            parts = None
-            if "," in text and self.matches(self.split_role(text)[0], job) is None:
-                parts = comma_separated(text, lambda part: self.names_one(part, job))
-                if parts is not None and self.one_within_another(parts, job):
-                    parts = None
-            if parts is None:
-                yield text
-            else:
-                read_commas(text, parts, row, self.name, job)
-                yield from parts
+    def split_commas(self, text, job):
+        """The names between the commas of ``text`` when it names no party and each of
+        them names one (``importing.columns.comma_separated``), none lying in another;
+        else None."""
+        if self.matches(self.split_role(text)[0], job) is not None:
+            return None
+        parts = comma_separated(text, lambda part: self.names_one(part, job))
+        return None if parts is None or self.one_within_another(parts, job) else parts
 
     def one_within_another(self, names, job):
         """Whether a party ``names`` names lies in, or is based in, a place another names:
         "Wuxi, Jiangsu" or "Aarhus Universitet, Aarhus" says where one party is, and is
-        not read as two."""
+        not read as two. What it reads, it reads once an import, and only for a cell with
+        commas."""
         parties = [self.matches(self.split_role(name)[0], job)[0][:2] for name in names]
-        organisations = [pk for kind, pk in parties if kind == "organisation"]
-        based_in = dict(
-            Organisation.objects.filter(pk__in=organisations).values_list("pk", "place_id")
+        parent_of = job.cached("place parents", lambda: ParentsInDatabase(Place))
+        based_in = job.cached(
+            "organisations' places",
+            lambda: dict(Organisation.objects.values_list("pk", "place_id")),
         )
-        places = {(kind, pk): pk if kind == "place" else based_in.get(pk) for kind, pk in parties}
-        chains = {
-            row[0]: set(row)
-            for row in Place.objects.filter(pk__in=set(places.values()) - {None}).values_list(
-                "pk", *(f"{link}__pk" for link in CHAIN)
-            )
-        }
+        place_of = {(kind, pk): pk if kind == "place" else based_in.get(pk) for kind, pk in parties}
         return any(
-            places[other] in chains.get(places[party], ())
+            contains_itself(place_of[other], place_of[party], parent_of)
             for party in parties
             for other in parties
             if other != party and other[0] == "place"

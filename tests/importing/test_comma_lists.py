@@ -6,6 +6,8 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from partnerships.models import Participant, Partnership
 from tests.factories import (
@@ -114,3 +116,15 @@ def test_the_command_refuses_as_the_admin_does(registry, tmp_path):
         "row 3: deltagere: unknown place or organisation 'Wuxi, Jiangsu' "
     )
     assert not Partnership.objects.exists()
+
+
+def test_comma_cells_are_read_with_the_same_queries_for_2_rows_and_20(registry):
+    # Where each party lies is read once an import, not for each cell with commas.
+    def queries(count):
+        rows = [[f"Tie {n}", "samarbejde", "Bycirklen, Wuxi", ""] for n in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            run("partnerships", csv_bytes([HEADER, *rows]), dry_run=True)
+        return len(captured)
+
+    queries(1)  # what any import reads once per process
+    assert queries(2) == queries(20)
