@@ -47,7 +47,7 @@ from core.versioning import batch as batched
 from core.versioning import written
 
 from .names import identity
-from .readers import CellError, cell_text, clean_cell, fold
+from .readers import CellError, cell_text, clean_cell, fold, lost_letters, only_question_marks
 from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
 from .spreadsheets import (
     HEADER_SEARCH,
@@ -827,6 +827,7 @@ class Importer:
             row.wanted[column.name] = column.wanted(
                 row.values[column.name], row.current.get(column.name), row, job
             )
+        self.keep_lost_letters(row, columns, job)
         if record is None:
             row.changes = [
                 column.name for column in columns if row.wanted[column.name] not in EMPTY
@@ -871,6 +872,61 @@ class Importer:
         if row.problems:
             return
         row.action = NEW if record is None else UPDATED
+
+    def keep_lost_letters(self, row, columns, job):
+        """Keep the stored text where the file has question marks for its letters; refuse
+        text that is only question marks (``readers.lost_letters``).
+
+        Danish Excel saves "CSV (semikolonsepareret)" in Windows-1252: an export of the
+        places, a population corrected and the file saved that way would otherwise have
+        replaced every Chinese name with ?? and called it seventeen changes."""
+        kept = []
+        for column in columns:
+            name = column.name
+            wanted, current = row.wanted[name], row.current.get(name)
+            if isinstance(wanted, str):
+                if lost_letters(current, wanted):
+                    row.wanted[name] = current
+                    kept.append((name, current, wanted))
+                elif only_question_marks(wanted) and column.differs(current or "", wanted):
+                    self.question_marks(row, name, wanted)
+            elif isinstance(wanted, frozenset) and all(isinstance(i, str) for i in wanted):
+                current = current or frozenset()
+                gone = [item for item in current if item not in wanted]
+                restored = set(wanted)
+                for item in sorted(wanted - current):
+                    stored = next((old for old in gone if lost_letters(old, item)), None)
+                    if stored is not None:
+                        gone.remove(stored)
+                        restored = (restored - {item}) | {stored}
+                        kept.append((name, stored, item))
+                    elif only_question_marks(item):
+                        self.question_marks(row, name, item)
+                row.wanted[name] = frozenset(restored)
+        if kept:
+            row.warn(
+                _(
+                    "the file has question marks where the registry has letters its "
+                    "encoding cannot hold, so what is stored stays: %(cells)s. To change "
+                    "them, save the file as ‘CSV UTF-8’ or as an Excel workbook"
+                )
+                % {
+                    "cells": "; ".join(
+                        f"{job.label(name)} ‘{stored}’ (‘{text}’)" for name, stored, text in kept
+                    )
+                }
+            )
+
+    def question_marks(self, row, name, text):
+        row.error(
+            name,
+            text,
+            _(
+                "only question marks: a spreadsheet program writes them for letters the "
+                "file's encoding cannot hold (Chinese, in a CSV saved as Windows-1252). Save "
+                "the file as ‘CSV UTF-8’ or as an Excel workbook, or leave the cell empty"
+            ),
+        )
 
     def warn_cleared(self, row, job):
         """Say which stored values the row's empty cells remove. An empty cell clears, so

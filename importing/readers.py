@@ -216,6 +216,31 @@ def split_list(text):
     return [part for part in _LIST_SPLIT.split(cell_text(text).strip()) if part]
 
 
+# A spreadsheet program that saves text in an 8-bit encoding (Danish Excel's "CSV
+# (semikolonsepareret)" is Windows-1252) writes '?' for every character the encoding
+# cannot hold: 苏州 comes back as ??, Łódź as ?ódz. The file no longer says what the cell
+# held, so it must not be read as a change.
+_NOT_A_WORD = re.compile(r"\W")
+
+
+def lost_letters(stored, text):
+    """True when ``text`` is ``stored`` with '?' in place of some of its non-ASCII
+    characters and otherwise the same: what such a file makes of a stored value."""
+    if not isinstance(stored, str) or not isinstance(text, str):
+        return False
+    stored = stored.strip().replace("\r\n", "\n")
+    text = text.strip()
+    if len(stored) != len(text) or stored == text:
+        return False
+    return all(s == t or (t == "?" and not s.isascii()) for s, t in zip(stored, text, strict=True))
+
+
+def only_question_marks(text):
+    """True for text that is nothing but question marks (and spaces or punctuation): what
+    such a file makes of text with no letter it can hold, '??' for 苏州."""
+    return text.count("?") >= 2 and not _NOT_A_WORD.sub("", text)
+
+
 class ChoiceReader:
     """A choice by its value or its label in English or Danish, in any case; or by one of
     ``synonyms`` ({value: [words]}), other words spreadsheets use for it."""
