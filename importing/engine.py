@@ -60,6 +60,8 @@ from .spreadsheets import (
 from .types import TYPES
 
 BATCH_SIZE = 500
+# How many merged ranges a warning names before it counts the rest.
+MERGES_SHOWN = 5
 # What an empty cell reads as, in every column.
 EMPTY = (None, "", frozenset(), [], ())
 
@@ -611,6 +613,17 @@ class Importer:
                     "column this import knows"
                 )
                 % {"sheet": table.sheet}
+            )
+        if table.merged:
+            shown = [f"{name} (‘{cell_text(clean_cell(value))}’)" for name, value in table.merged]
+            if len(shown) > MERGES_SHOWN:
+                shown[MERGES_SHOWN:] = [_("%(count)d more") % {"count": len(shown) - MERGES_SHOWN}]
+            warnings.append(
+                _(
+                    "cells merged over several rows are read as their value in each of "
+                    "those rows: %(ranges)s"
+                )
+                % {"ranges": "; ".join(shown)}
             )
         if any(fold(name.strip()) in lookup for name in table.header):
             return table

@@ -62,6 +62,9 @@ class Table:
     header_number: int = 1
     # The worksheet read, where it is not a workbook's first (``_sheet_with_columns``).
     sheet: str | None = None
+    # Cells merged over several rows, read as their value in each (``_fill_merged``):
+    # (range as the spreadsheet names it, value).
+    merged: list = field(default_factory=list)
 
     def __iter__(self):
         # Callers written for the older ``header, rows = read_table(...)`` keep working.
@@ -198,7 +201,10 @@ def _read_xlsx(data, column_names=frozenset()):
         if not workbook.worksheets:
             raise UnreadableFile(_("The workbook has no worksheet."))
         sheet = _sheet_with_columns(workbook.worksheets, column_names)
-        table = _table(_xlsx_lines(_shown(sheet.iter_rows())))
+        merged = []
+        lines = _fill_merged(_xlsx_lines(_shown(sheet.iter_rows())), _merged_down(sheet), merged)
+        table = _table(lines)
+        table.merged = merged
         if sheet is not workbook.worksheets[0]:
             table.sheet = sheet.title
     except UnreadableFile:
@@ -239,6 +245,70 @@ def _sheet_with_columns(sheets, column_names):
         if any(names_columns(cells, column_names) for cells in islice(filled, HEADER_SEARCH + 1)):
             return sheet
     return sheets[0]
+
+
+# <mergeCell ref="B3:B7"/>, with or without a namespace prefix.
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _merged_down(sheet):
+    """The sheet's merged cells that span several rows, as (column index, first row, last
+    row, range name), by first row. A sheet kept for people merges a country or a
+    municipality over the rows of its partners; openpyxl gives the value to the first row
+    only, and the others read as empty: "a value is required", or a stored value cleared.
+
+    The ranges are listed after the cells in the sheet's XML, so they are found by one
+    pass over its text in pieces, before the rows are read."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    found, tail = [], b""
+    # openpyxl's own way to the sheet's XML in a read-only workbook.
+    with sheet._get_source() as source:
+        while True:
+            chunk = source.read(1 << 20)
+            text = tail + chunk
+            # An element cut by the end of the piece is read with the next one.
+            cut = text.rfind(b"<") if chunk else len(text)
+            cut = len(text) if cut == -1 else cut
+            for match in _MERGE_CELL.finditer(text, 0, cut):
+                first, last = int(match[2]), int(match[4])
+                if last > first:
+                    column = column_index_from_string(match[1].decode()) - 1
+                    name = b"%s%s:%s%s" % (match[1], match[2], match[3], match[4])
+                    found.append((column, first, last, name.decode()))
+            tail = text[cut:]
+            if not chunk:
+                break
+    return sorted(found, key=lambda merge: (merge[1], merge[0]))
+
+
+def _fill_merged(lines, merges, filled):
+    """``lines`` with each range of ``merges`` read as its first cell's value in every row
+    below it that has other values; ``filled`` collects (range, value) of those used.
+    What a merge covers is shown as that value, and it is what the person who merged the
+    cells meant; a row that is otherwise blank stays blank (a merge reaching past the
+    data), and a covered cell with a value of its own keeps it."""
+    if not merges:
+        yield from lines
+        return
+    waiting, active, used = list(reversed(merges)), [], set()
+    for number, cells in lines:
+        while waiting and waiting[-1][1] <= number:
+            column, first, last, name = waiting.pop()
+            value = cells[column] if column < len(cells) else None
+            if first == number and not _is_blank(value):
+                active.append((column, last, name, value))
+        active = [merge for merge in active if merge[1] >= number]
+        if active and not _blank_row(cells):
+            for column, _last, name, value in active:
+                if column >= len(cells):
+                    cells = cells + [None] * (column + 1 - len(cells))
+                if _is_blank(cells[column]):
+                    cells[column] = value
+                    if name not in used:
+                        used.add(name)
+                        filled.append((name, value))
+        yield number, cells
 
 
 def names_columns(cells, column_names):
