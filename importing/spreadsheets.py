@@ -85,6 +85,7 @@ def read_table(data, filename="", column_names=frozenset()):
     workbook's worksheet of data is told from a front page (``_sheet_with_columns``)."""
     if not data or not data.strip():
         raise UnreadableFile(_("The file is empty."))
+    _refuse_other_formats(data)
     if data.startswith(XLSX_MAGIC):
         table = _read_xlsx(data, column_names)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
@@ -102,6 +103,42 @@ def read_table(data, filename="", column_names=frozenset()):
             % {"count": len(table.rows), "limit": max_rows()}
         )
     return table
+
+
+# Compound documents: Excel 97-2003's .xls, and any workbook saved with a password.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An OpenDocument file is a zip whose first entry, stored, names its type.
+ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+
+
+def _refuse_other_formats(data):
+    """Spreadsheets in formats the import does not read, told apart by their first bytes
+    (whatever their name says), each with how to save it so that it can."""
+    if data.startswith(OLE2_MAGIC):
+        raise UnreadableFile(
+            _(
+                "The file is in Excel's older format (.xls), or is a workbook protected by "
+                "a password. Open it in Excel and save it as an Excel workbook (.xlsx) "
+                "without a password, or as CSV UTF-8."
+            )
+        )
+    if data.startswith(XLSX_MAGIC) and ODS_MIMETYPE in data[:100]:
+        raise UnreadableFile(
+            _(
+                "The file is an OpenDocument spreadsheet (.ods), as LibreOffice saves it. "
+                "Save it as an Excel workbook (.xlsx) or as CSV UTF-8: in LibreOffice, "
+                "File, Save As, and the type Excel 2007-365 or Text CSV."
+            )
+        )
+    if data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        # Web systems export an HTML table named .xls, which Excel opens with a warning.
+        raise UnreadableFile(
+            _(
+                "The file is a web page or other markup (HTML or XML), not a spreadsheet, "
+                "whatever its name says. Open it in Excel and save it as an Excel workbook "
+                "(.xlsx) or as CSV UTF-8."
+            )
+        )
 
 
 def _decode(data):
