@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 from . import history
 from .fields import PartialDateField
 from .search import ID_LIST_SQL, SearchKeyField, compiled_by_ids, id_list, run_by_ids, subtree
-from .text import query_terms, search_key, unique_slug
+from .text import query_terms, search_key, tidy_fields, unique_slug
 from .translation import DEFAULT_LANGUAGE, translated, untranslated
 from .versioning import RegistryVersion, VersionedQuerySet  # noqa: F401 (a core model)
 
@@ -231,7 +231,28 @@ def locked_stamp(record, *fields):
     return rows.values("updated_at", *fields).first()
 
 
-class Record(models.Model):
+class Tidied(models.Model):
+    """A model whose ``save()`` tidies the text fields (``core.text.tidy``), as its bulk
+    writers do (``VersionedQuerySet``), and then derives what is derived from them."""
+
+    # VersionedQuerySet's update() and bulk_create() tidy the text of models that say so.
+    tidy_text = True
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        # Before derive(): a slug made from a Mac's decomposed 'Skåne' would be 'skane'.
+        tidy_fields(self)
+        self.derive()
+        super().save(*args, **kwargs)
+
+    def derive(self):
+        """Fill the fields computed from others on the same row; ``save()`` and bulk
+        writers both call it."""
+
+
+class Record(Tidied):
     """What every registry record carries: who made it, when, and when it was checked."""
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -273,10 +294,6 @@ class Record(models.Model):
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        self.derive()
-        super().save(*args, **kwargs)
 
     def derive(self, names=None, taken_slugs=None):
         """Fill the fields computed from others on the same row; ``save()`` and bulk writers
@@ -760,7 +777,7 @@ class AlternativeNameQuerySet(VersionedQuerySet):
         record_model._default_manager.using(self.db).all().derive_again(sorted(record_ids))
 
 
-class AlternativeName(models.Model):
+class AlternativeName(Tidied):
     """A name a record also goes by: a seed spelling, a former name, a transliteration."""
 
     class Kind(models.TextChoices):

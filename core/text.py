@@ -51,6 +51,59 @@ def fold(text):
     return _NOT_WORD.sub("", text)
 
 
+# What copying from a web page, a PDF or a Mac puts in text that no one sees: spaces that
+# do not break (U+00A0, U+2007, U+202F) and the other widths of space, and characters of
+# no width (a soft hyphen, a zero-width space, a word joiner, a byte order mark).
+# A name that has them looks like the stored one and compared as a change; a Mac's
+# decomposed å (a + ring, NFD) is two characters where Windows has one.
+_TIDY = str.maketrans(
+    {
+        **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008", " "),
+        **dict.fromkeys("\u2009\u200a\u202f\u205f", " "),
+        **dict.fromkeys("\u00ad\u200b\u2060\ufeff"),
+    }
+)
+
+
+def tidy(text):
+    """``text`` composed (NFC), its other spaces plain spaces and its characters of no
+    width removed; CJK's full-width space and joiners that shape a script stay."""
+    if not isinstance(text, str) or text.isascii():
+        return text
+    # In this order tidying twice changes nothing: a zero-width space between a letter
+    # and its accent would keep NFC from composing them, if it went after.
+    return unicodedata.normalize("NFC", text.translate(_TIDY))
+
+
+@functools.cache
+def _text_fields(model):
+    from django.db import models
+
+    from .translation import LANGUAGES, localized_field
+
+    fields = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField) and field.editable
+    ]
+    # A translated field's own name ('name') reads and writes the active language's
+    # column through modeltranslation: tidying it would copy a fallback into that column.
+    return tuple(
+        name
+        for name in fields
+        if not all(localized_field(name, code) in fields for code in LANGUAGES)
+    )
+
+
+def tidy_fields(instance):
+    """``tidy`` every text field a person writes of a model instance: ``save()`` and the
+    bulk writers (``core.versioning.VersionedQuerySet``) call it."""
+    for name in _text_fields(type(instance)):
+        value = getattr(instance, name)
+        if isinstance(value, str) and not value.isascii():
+            setattr(instance, name, tidy(value))
+
+
 def _first_letter(match):
     return match.group(0)[0]
 

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .search import RowsById
+from .text import tidy, tidy_fields
 from .translation import PlainRowsQuerySet
 
 # The apps whose rows the public site shows.
@@ -295,6 +296,8 @@ class VersionedQuerySet(PlainRowsQuerySet):
     reach ``bump()`` through signals. ``bulk_update()`` runs through ``update()``."""
 
     def update(self, **kwargs):
+        if getattr(self.model, "tidy_text", False):
+            kwargs = {name: tidy(value) for name, value in kwargs.items()}
         derives = self.derives_from(kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
             # Which rows, read only when a keeper listens or fields derived from those
@@ -321,6 +324,10 @@ class VersionedQuerySet(PlainRowsQuerySet):
         """Derive those fields again for the rows of ``pks``."""
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if getattr(self.model, "tidy_text", False):
+            for obj in objs:
+                tidy_fields(obj)
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             if created:

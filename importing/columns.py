@@ -18,6 +18,7 @@ from django_countries.fields import Country, CountryField
 
 from core.exports import plain_number
 from core.fields import PartialDateField
+from core.text import tidy
 from core.translation import LANGUAGES, localized_field
 from core.versioning import written
 
@@ -214,8 +215,11 @@ class Column:
 
     def differs(self, current, wanted):
         if isinstance(current, str) and isinstance(wanted, str):
-            # Cells lose surrounding white space and Windows line ends on the way.
-            return current.strip().replace("\r\n", "\n") != wanted.strip().replace("\r\n", "\n")
+            # Cells lose surrounding white space and Windows line ends on the way, and
+            # are tidied (``core.text.tidy``): a value stored before it was is the same.
+            return tidy(current).strip().replace("\r\n", "\n") != wanted.strip().replace(
+                "\r\n", "\n"
+            )
         return current != wanted
 
     # Writing the record -----------------------------------------------------------

@@ -23,6 +23,7 @@ from django_countries import countries
 from core.dates import PartialDate
 from core.exports import needs_apostrophe
 from core.text import fold as fold_uncached
+from core.text import tidy
 
 # Multi-valued cells separate values with ';' or a line break.
 _LIST_SPLIT = re.compile(r"\s*(?:;|\r\n|\n|\r)\s*")
@@ -41,14 +42,16 @@ _NUMBER_TYPES = (int, float, Decimal)
 def clean_cell(value):
     """A raw cell as the readers take it: trimmed text, or a number or date as typed.
 
-    Text loses the whitespace around it and the apostrophe our exports put in front
-    (the exact inverse of ``core.exports.neutralise``); whitespace right behind that
-    apostrophe belongs to the value and stays. Windows line breaks become '\\n'.
+    Text is tidied (``core.text.tidy``: no-break spaces, characters of no width, a
+    Mac's decomposed letters) and loses the whitespace around it and the apostrophe our
+    exports put in front (the exact inverse of ``core.exports.neutralise``); whitespace
+    right behind that apostrophe belongs to the value and stays. Windows line breaks
+    become '\\n'.
     """
     if value is None:
         return ""
     if isinstance(value, str):
-        text = value.replace("\r\n", "\n").lstrip()
+        text = tidy(value).replace("\r\n", "\n").lstrip()
         if text.startswith("'") and needs_apostrophe(text[1:]):
             return text[1:].rstrip()
         return text.rstrip()

@@ -12,7 +12,14 @@ from core.cache import per_version, read_once
 from core.dates import parse_or_none
 from core.fields import PartialDateField, RowIdField
 from core.links import slug_url
-from core.models import DerivedQuerySet, Publishable, RecordQuerySet, Source, StampedQuerySet
+from core.models import (
+    DerivedQuerySet,
+    Publishable,
+    RecordQuerySet,
+    Source,
+    StampedQuerySet,
+    Tidied,
+)
 from core.search import RowsById, any_of, id_list
 from core.translation import Localized, localized_indexes
 from core.versioning import VersionedQuerySet
@@ -32,7 +39,7 @@ WITHIN = "within"
 READ_FIRST = 5000
 
 
-class Theme(models.Model):
+class Theme(Tidied):
     """The managed list of subjects a partnership can be about."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -485,7 +492,7 @@ class Partnership(Publishable):
             )
 
 
-class Participant(models.Model):
+class Participant(Tidied):
     """One party to a partnership: exactly one place or one organisation."""
 
     class Role(models.TextChoices):
@@ -566,7 +573,7 @@ class Participant(models.Model):
             )
 
 
-class Event(models.Model):
+class Event(Tidied):
     """Something that happened in a partnership, on the timeline."""
 
     class Kind(models.TextChoices):
@@ -625,10 +632,6 @@ class Event(models.Model):
     def __str__(self):
         when = self.date.display() if self.date else _("undated")
         return f"{when}: {self.get_kind_display()}"
-
-    def save(self, *args, **kwargs):
-        self.derive()
-        super().save(*args, **kwargs)
 
     def derive(self):
         """Fill ``date_on`` from the partial date; ``save()`` and bulk writers both call it."""

@@ -16,6 +16,7 @@ from core.models import (
     Publishable,
     RecordQuerySet,
     Source,
+    Tidied,
     ancestors_of,
     listed,
     subtree_ids,
@@ -309,7 +310,7 @@ class PlaceName(AlternativeName):
         ]
 
 
-class PlaceFigure(models.Model):
+class PlaceFigure(Tidied):
     """A dated, sourced figure. Older figures stay; the newest year is the current one."""
 
     class Kind(models.TextChoices):
