@@ -15,10 +15,11 @@ import datetime
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -493,17 +494,68 @@ def _xlsx_bytes(headers, rows, numeric_columns):
     )
 
 
-def _workbook_bytes(headers, rows):
-    import openpyxl
+# An export's columns are as wide as the longest value in their first rows (in
+# characters, a Chinese one counting two), within these bounds: Excel's default of 8.43
+# showed 'Baggrund' of a source's title and 'Sino-Dan' of a name.
+COLUMN_WIDTHS = (8, 60)
+WIDTH_SAMPLE = 500
 
+
+def _workbook_bytes(headers, rows):
+    """A workbook as an Excel user expects an export: the column names in bold, kept in
+    view while scrolling and with Excel's filter on them, each column wide enough to read."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    rows = iter(rows)
+    # The rows stream into the workbook; only the first are held, for the widths.
+    first = list(islice(rows, WIDTH_SAMPLE))
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append([_xlsx_text(header) for header in headers])
-    for row in rows:
+    # Write-only sheets take their layout before the first row.
+    widths = [_shown_width(header) for header in headers]
+    for row in first:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _shown_width(value))
+    narrowest, widest = COLUMN_WIDTHS
+    for index, width in enumerate(widths, start=1):
+        column = sheet.column_dimensions[get_column_letter(index)]
+        column.width = min(max(width + 2, narrowest), widest)
+    if headers:
+        sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    names = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=_xlsx_text(header))
+        cell.font = bold
+        names.append(cell)
+    sheet.append(names)
+    count = 0
+    for row in chain(first, rows):
         sheet.append(row)
+        count += 1
+    if headers:
+        # Written after the rows, so it may be set once they are counted.
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _shown_width(value):
+    """How many characters wide ``value`` shows in a cell: its longest line, a wide (CJK)
+    character counting two."""
+    if value is None or value == "":
+        return 0
+    text = str(value)
+    if text.isascii():
+        return max(map(len, text.split("\n")))
+    return max(
+        sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in line)
+        for line in text.split("\n")
+    )
 
 
 def _xlsx_cell(value, is_number):
