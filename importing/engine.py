@@ -33,7 +33,7 @@ from django.db import (
     transaction,
 )
 from django.utils import timezone
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from import_export.fields import Field as ExportField
 from import_export.resources import ModelDeclarativeMetaclass
@@ -722,11 +722,28 @@ class Importer:
             if not row.problems:
                 record_type.identify_late(row)
         self.unique(rows, keys)
+        self.rows_with_lost_letters = 0
         for done, row in enumerate(rows, start=1):
             if not row.problems:
                 self.compare(record_type, row, job)
             if done % 1000 == 0:
                 self.progress("checked", (total + done) // 2, total)
+        if self.rows_with_lost_letters:
+            # Once for the file, with what to do; each row says which of its cells.
+            report.warnings.append(
+                ngettext(
+                    "%(count)d row has question marks where the registry has letters the "
+                    "file's encoding cannot hold (a CSV saved as Windows-1252, as Excel's "
+                    "‘CSV (semikolonsepareret)’ is): what is stored stays. To change such "
+                    "text, save the file as ‘CSV UTF-8’ or as an Excel workbook",
+                    "%(count)d rows have question marks where the registry has letters the "
+                    "file's encoding cannot hold (a CSV saved as Windows-1252, as Excel's "
+                    "‘CSV (semikolonsepareret)’ is): what is stored stays. To change such "
+                    "text, save the file as ‘CSV UTF-8’ or as an Excel workbook",
+                    self.rows_with_lost_letters,
+                )
+                % {"count": self.rows_with_lost_letters}
+            )
         record_type.check_rows(rows)
         for row in rows:
             if row.action == NEW:
@@ -917,11 +934,11 @@ class Importer:
                         self.question_marks(row, name, item)
                 row.wanted[name] = frozenset(restored)
         if kept:
+            self.rows_with_lost_letters += 1
             row.warn(
                 _(
-                    "the file has question marks where the registry has letters its "
-                    "encoding cannot hold, so what is stored stays: %(cells)s. To change "
-                    "them, save the file as ‘CSV UTF-8’ or as an Excel workbook"
+                    "what is stored stays where the file has question marks for letters "
+                    "it cannot hold: %(cells)s"
                 )
                 % {
                     "cells": "; ".join(

@@ -63,9 +63,15 @@ def test_an_export_saved_as_windows_1252_imports_unchanged_with_warnings(registr
     assert [row.action for row in report.rows] == ["unchanged"] * 3
     warnings = {row.number: row.warnings for row in report.rows}
     assert warnings[3] == [
-        "the file has question marks where the registry has letters its encoding cannot "
-        "hold, so what is stored stays: native_name ‘苏州’ (‘??’). To change them, save the "
-        "file as ‘CSV UTF-8’ or as an Excel workbook"
+        "what is stored stays where the file has question marks for letters it cannot "
+        "hold: native_name ‘苏州’ (‘??’)"
+    ]
+    # What to do, once for the file.
+    assert report.warnings == [
+        "3 rows have question marks where the registry has letters the file's encoding "
+        "cannot hold (a CSV saved as Windows-1252, as Excel's ‘CSV (semikolonsepareret)’ "
+        "is): what is stored stays. To change such text, save the file as ‘CSV UTF-8’ or "
+        "as an Excel workbook"
     ]
     # Łódź keeps the ó Windows-1252 has, and loses Ł and ź: '?ód?' in the name columns.
     assert "name_en ‘Łódź’ (‘?ód?’)" in warnings[4][0]
