@@ -238,12 +238,16 @@ def _read_xlsx(data, column_names=frozenset()):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         if not workbook.worksheets:
             raise UnreadableFile(_("The workbook has no worksheet."))
-        sheet = _sheet_with_columns(workbook.worksheets, column_names)
+        # A hidden sheet (the lists a template's drop-downs offer) is no one's data: it
+        # is read only when no sheet the editor sees names a column.
+        sheets = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+        sheets += [sheet for sheet in workbook.worksheets if sheet not in sheets]
+        sheet = _sheet_with_columns(sheets, column_names)
         merged = []
         lines = _fill_merged(_xlsx_lines(_shown(sheet.iter_rows())), _merged_down(sheet), merged)
         table = _table(lines)
         table.merged = merged
-        if sheet is not workbook.worksheets[0]:
+        if sheet is not sheets[0]:
             table.sheet = sheet.title
     except UnreadableFile:
         raise
@@ -268,8 +272,8 @@ def _read_xlsx(data, column_names=frozenset()):
 
 
 def _sheet_with_columns(sheets, column_names):
-    """The first worksheet whose first rows name two columns of ``column_names``, else
-    the first: a workbook often opens on a front page or a sheet of instructions
+    """The first of ``sheets`` whose first rows name two columns of ``column_names``,
+    else the first: a workbook often opens on a front page or a sheet of instructions
     ("Vejledning"), and its data were refused for lacking every column."""
     for sheet in sheets:
         # Read the cells that are there, not the size the sheet claims (XLSX_MAX_CELLS).

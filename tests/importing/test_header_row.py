@@ -99,13 +99,16 @@ def test_the_failed_rows_of_such_a_sheet_come_back_under_its_column_names(editor
     assert len(lines) == 2
 
 
-def workbook(*sheets):
+def workbook(*sheets, hidden=()):
     book = openpyxl.Workbook()
     book.remove(book.active)
     for title, lines in sheets:
         sheet = book.create_sheet(title)
         for cells in lines:
             sheet.append(list(cells))
+        if title in hidden:
+            sheet.sheet_state = "hidden"
+    book.active = next(i for i, (title, _lines) in enumerate(sheets) if title not in hidden)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -133,3 +136,25 @@ def test_a_workbook_without_such_a_worksheet_is_read_from_its_first():
     ]
     assert messages(report)[0].startswith("row 1: name: the required column")
     assert not Place.objects.exists()
+
+
+# The lists a template's drop-downs offer, kept on a hidden sheet: they name columns too.
+LISTS = ("Lister", [["type", "land"], ["kommune", "Danmark"], ["by", "Kina"]])
+
+
+def test_a_hidden_worksheet_is_passed_over_for_the_data_the_editor_sees():
+    data = workbook(LISTS, ("Steder", TITLED[3:]), hidden={"Lister"})
+    report = run("places", data, file_name="steder.xlsx")
+    assert messages(report) == []
+    # The first sheet the editor sees is the one read: nothing to warn of.
+    assert report.warnings == []
+    assert Place.objects.count() == 2
+
+
+def test_a_hidden_worksheet_is_read_when_no_other_names_a_column():
+    data = workbook(INSTRUCTIONS, ("Data", TITLED[3:]), hidden={"Data"})
+    report = run("places", data, file_name="steder.xlsx")
+    assert messages(report) == []
+    assert report.warnings == [
+        "the worksheet 'Data' is read: the worksheets before it name no column this import knows"
+    ]
