@@ -14,10 +14,11 @@ from django.db import models
 from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.translator import NotRegistered, translator
 
-from .numbers import grouped
+from .numbers import degrees, grouped
 from .translation import LANGUAGES, localized_field
 
 
@@ -68,6 +69,27 @@ class LocalizedDecimalField(UngroupedInputMixin, forms.DecimalField):
         return {"inputmode": "decimal"}
 
 
+class CoordinateField(LocalizedDecimalField):
+    """A latitude or a longitude (``axis``) in decimal degrees as the language writes
+    them, or in degrees, minutes and seconds with the hemisphere, as copied from an
+    encyclopaedia or a map ('55°40′34″N', '12°34′06″Ø'): ``core.numbers.degrees``."""
+
+    def __init__(self, *, axis, **kwargs):
+        self.axis = axis
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and "°" in value:
+            try:
+                number = degrees(value, self.axis)
+            except ValueError as problem:
+                raise ValidationError(str(problem), code="invalid") from None
+            if number is None:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            return number
+        return super().to_python(value)
+
+
 class LocalizedIntegerField(UngroupedInputMixin, forms.IntegerField):
     widget = forms.TextInput
 
@@ -82,8 +104,18 @@ class LocalizedNumbersMixin:
     """
 
     plain_numbers = {"year"}
+    coordinates = {"latitude", "longitude"}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.coordinates:
+            kwargs.setdefault("form_class", CoordinateField)
+            kwargs.setdefault("axis", db_field.name)
+            kwargs.setdefault(
+                "help_text",
+                format_lazy(
+                    "{} {}", db_field.help_text, _("Or as maps write it: 55°40′34″N, 12°34′06″Ø.")
+                ),
+            )
         if db_field.name not in self.plain_numbers and not db_field.choices:
             if isinstance(db_field, models.DecimalField):
                 kwargs.setdefault("form_class", LocalizedDecimalField)

@@ -332,10 +332,12 @@ class Slug(Column):
 
 
 class Coordinate(Column):
+    """A latitude or a longitude (the field's name says which)."""
+
     numeric = True
 
     def default_reader(self):
-        return parse_coordinate
+        return partial(parse_coordinate, axis=self.field_name)
 
 
 class Reference(Column):

@@ -22,6 +22,7 @@ from django_countries import countries
 
 from core.dates import PartialDate
 from core.exports import needs_apostrophe
+from core.numbers import degrees
 from core.text import fold as fold_uncached
 from core.text import tidy
 
@@ -167,11 +168,21 @@ def parse_integer(text):
     return int(number)
 
 
-def parse_coordinate(text):
-    """Decimal degrees with a decimal comma or point: '55,6761', '-8.2'."""
+def parse_coordinate(text, axis="latitude"):
+    """Decimal degrees with a decimal comma or point: '55,6761', '-8.2'; or degrees,
+    minutes and seconds with the hemisphere, as encyclopaedias and maps write them
+    ('55°40′34″N', '12°34′06″Ø'), for ``axis``: 'latitude' or 'longitude'."""
     error = CellError(
         _("'%(value)s' is not a coordinate in decimal degrees") % {"value": cell_text(text)}
     )
+    if isinstance(text, str) and "°" in text:
+        try:
+            number = degrees(text, axis)
+        except ValueError as problem:
+            raise CellError(str(problem)) from None
+        if number is None:
+            raise error
+        return number
     if _is_number(text):
         number = clean_cell(text)
         if not isinstance(number, (int, Decimal)):

@@ -89,3 +89,32 @@ def test_the_danish_admin_shows_numbers_the_danish_way(admin_client):
     assert 'value="367.095,00"' in content
     assert 'value="56,156700"' in content
     assert 'value="2024"' in content  # a year is no quantity: never 2.024
+
+
+def test_coordinates_copied_from_an_encyclopaedia_are_read_in_either_language(admin_client):
+    # Danish Wikipedia writes east as Ø; English, and maps, as E.
+    for language, longitude in (("da", "10°12′14″Ø"), ("en", "10°12'14\"E")):
+        Place.objects.all().delete()
+        data = place_data(SourceFactory(), latitude="56°09′46″N", longitude=longitude)
+        data.update({"figures-0-value": "", "figures-1-value": "", **inline_management("figures")})
+        response = admin_client.post(
+            reverse("admin:places_place_add"), data, HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 302, response.context["errors"]
+        place = Place.objects.get()
+        assert (place.latitude, place.longitude) == (Decimal("56.162778"), Decimal("10.203889"))
+
+
+def test_a_coordinate_of_the_other_axis_is_refused_with_a_message(admin_client):
+    data = place_data(SourceFactory(), latitude="10°12′14″Ø", longitude="56°09′46″")
+    data.update(inline_management("figures"))
+    response = admin_client.post(reverse("admin:places_place_add"), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["latitude"] == [
+        "'10°12′14″Ø' is a longitude (Ø); a latitude is north (N) or south (S)"
+    ]
+    assert errors["longitude"] == [
+        "'56°09′46″' needs its hemisphere: east (E or Ø) or west (W or V)"
+    ]
+    assert not Place.objects.exists()

@@ -1,6 +1,7 @@
 """Files as offices make them: encodings, delimiters, XLSX, blank rows, Danish headers."""
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -217,3 +218,36 @@ def test_line_breaks_separate_values_in_a_cell():
         "Wutsih",
         "无锡",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "axis", "value"),
+    [
+        ("55°40′34″N", "latitude", "55.676111"),
+        ("55° 40' 34\" N", "latitude", "55.676111"),
+        ("55°40'34.0\"N", "latitude", "55.676111"),  # as Google Maps writes it
+        ("N 55°40′34″", "latitude", "55.676111"),
+        ("33°52′S", "latitude", "-33.866667"),
+        ("12°34′06″Ø", "longitude", "12.568333"),  # Danish: øst
+        ("12°34′06″E", "longitude", "12.568333"),
+        ("8°12′V", "longitude", "-8.200000"),  # Danish: vest
+        ("55,6761° N", "latitude", "55.676100"),
+    ],
+)
+def test_coordinates_in_degrees_minutes_and_seconds(text, axis, value):
+    assert parse_coordinate(text, axis) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "axis", "message"),
+    [
+        ("55°40′34″E", "latitude", "is a longitude (E); a latitude is north (N) or south (S)"),
+        ("12°34′N", "longitude", "is a latitude (N); a longitude is east (E or Ø) or west"),
+        ("55°40′34″", "latitude", "needs its hemisphere: north (N) or south (S)"),
+        ("55°70′N", "latitude", "has 60 or more minutes or seconds"),
+        ("N 55°40′ N", "latitude", "is not a coordinate in decimal degrees"),
+    ],
+)
+def test_coordinates_in_degrees_that_say_something_else(text, axis, message):
+    with pytest.raises(CellError, match=re.escape(message)):
+        parse_coordinate(text, axis)
