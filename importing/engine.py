@@ -614,6 +614,14 @@ class Importer:
                 )
                 % {"sheet": table.sheet}
             )
+        if table.encoding == "mac_roman":
+            warnings.append(
+                _(
+                    "the file is read as Mac Roman, the text encoding of Excel for Mac's "
+                    "‘Comma Separated Values’ (its letters read as no other encoding's "
+                    "would); check the names below, or save it as ‘CSV UTF-8’"
+                )
+            )
         if table.merged:
             shown = [f"{name} (‘{cell_text(clean_cell(value))}’)" for name, value in table.merged]
             if len(shown) > MERGES_SHOWN:

@@ -163,15 +163,46 @@ def _decode(data):
     except UnicodeDecodeError:
         pass
     try:
-        text = data.decode("cp1252")
+        text, encoding = data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
+        text, encoding = None, None
+    # Excel for Mac saves "Comma Separated Values" in Mac Roman, which no byte tells from
+    # Windows-1252: read as that, København was 'K¿benhavn', and Århus a refused file.
+    # The reading with fewer signs inside words ('K¿benhavn', 'K¯ge') is the one, then
+    # the one with more of the letters European names have.
+    mac = data.decode("mac_roman")
+    mac_fit = _fit(mac)
+    if (text is None and mac_fit[0] == 0 and mac_fit[1] < 0) or (
+        text is not None and mac_fit < _fit(text)
+    ):
+        text, encoding = mac, "mac_roman"
+    if text is None:
         raise UnreadableFile(
             _("The file's text encoding is unknown; save it as CSV UTF-8 or as CSV (Windows).")
-        ) from None
-    # cp1252 decodes nearly any bytes; control characters mean it was no text at all.
+        )
+    # Both decode nearly any bytes; control characters mean it was no text at all.
     if any(ord(char) < 32 and char not in "\r\n\t" for char in text):
         raise UnreadableFile(_("The file is not a spreadsheet (CSV or XLSX)."))
-    return text, "cp1252"
+    return text, encoding
+
+
+# Letters with accents European names have; what one 8-bit encoding's letters read as in
+# another are mostly signs (¿ ¾ ® ¯) or capitals no one writes (Ê Â).
+_EUROPEAN_LETTERS = re.compile("[æøåÆØÅéèêëáàâäöüóòôíìïúùûçñßÄÖÜÉÈÓÚÍÇÑłŁšŠžŽčČřŘ]")
+# A sign that is neither ASCII nor a letter or digit; 'K¿benhavn' has one inside a word.
+_SIGN = re.compile(r"[^\x00-\x7f\w]")
+
+
+def _fit(text):
+    """(signs inside words, minus the European letters): the lower, the likelier ``text``
+    is the file read in the encoding it was saved in."""
+    end = len(text) - 1
+    signs = sum(
+        1
+        for match in _SIGN.finditer(text)
+        if 0 < (at := match.start()) < end and text[at - 1].isalpha() and text[at + 1].isalpha()
+    )
+    return signs, -len(_EUROPEAN_LETTERS.findall(text))
 
 
 def _delimiter(text):
