@@ -740,14 +740,16 @@ class Importer:
             # Once for the file, with what to do; each row says which of its cells.
             report.warnings.append(
                 ngettext(
-                    "%(count)d row has question marks where the registry has letters the "
-                    "file's encoding cannot hold (a CSV saved as Windows-1252, as Excel's "
-                    "‘CSV (semikolonsepareret)’ is): what is stored stays. To change such "
-                    "text, save the file as ‘CSV UTF-8’ or as an Excel workbook",
-                    "%(count)d rows have question marks where the registry has letters the "
-                    "file's encoding cannot hold (a CSV saved as Windows-1252, as Excel's "
-                    "‘CSV (semikolonsepareret)’ is): what is stored stays. To change such "
-                    "text, save the file as ‘CSV UTF-8’ or as an Excel workbook",
+                    "%(count)d row has question marks or underscores where the registry "
+                    "has letters the file's encoding cannot hold (a CSV saved as "
+                    "Windows-1252, as Excel's ‘CSV (semikolonsepareret)’ is, or as Mac "
+                    "Roman): what is stored stays. To change such text, save the file as "
+                    "‘CSV UTF-8’ or as an Excel workbook",
+                    "%(count)d rows have question marks or underscores where the registry "
+                    "has letters the file's encoding cannot hold (a CSV saved as "
+                    "Windows-1252, as Excel's ‘CSV (semikolonsepareret)’ is, or as Mac "
+                    "Roman): what is stored stays. To change such text, save the file as "
+                    "‘CSV UTF-8’ or as an Excel workbook",
                     self.rows_with_lost_letters,
                 )
                 % {"count": self.rows_with_lost_letters}
@@ -945,8 +947,8 @@ class Importer:
             self.rows_with_lost_letters += 1
             row.warn(
                 _(
-                    "what is stored stays where the file has question marks for letters "
-                    "it cannot hold: %(cells)s"
+                    "what is stored stays where the file has question marks or underscores "
+                    "for letters it cannot hold: %(cells)s"
                 )
                 % {
                     "cells": "; ".join(
@@ -960,9 +962,10 @@ class Importer:
             name,
             text,
             _(
-                "only question marks: a spreadsheet program writes them for letters the "
-                "file's encoding cannot hold (Chinese, in a CSV saved as Windows-1252). Save "
-                "the file as ‘CSV UTF-8’ or as an Excel workbook, or leave the cell empty"
+                "only question marks or underscores: a spreadsheet program writes them for "
+                "letters the file's encoding cannot hold (Chinese, in a CSV saved as "
+                "Windows-1252 or Mac Roman). Save the file as ‘CSV UTF-8’ or as an Excel "
+                "workbook, or leave the cell empty"
             ),
         )
 

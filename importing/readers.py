@@ -231,14 +231,16 @@ def split_list(text):
 
 
 # A spreadsheet program that saves text in an 8-bit encoding (Danish Excel's "CSV
-# (semikolonsepareret)" is Windows-1252) writes '?' for every character the encoding
-# cannot hold: 苏州 comes back as ??, Łódź as ?ódz. The file no longer says what the cell
-# held, so it must not be read as a change.
-_NOT_A_WORD = re.compile(r"\W")
+# (semikolonsepareret)" is Windows-1252, Excel for Mac's CSV Mac Roman) writes '?' (or,
+# on a Mac, '_') for every character the encoding cannot hold: 苏州 comes back as ??,
+# Łódź as ?ódz. The file no longer says what the cell held, so it must not be read as a
+# change.
+_REPLACEMENTS = "?_"
+_NOT_A_LETTER = re.compile(r"[\W_]")
 
 
 def lost_letters(stored, text):
-    """True when ``text`` is ``stored`` with '?' in place of some of its non-ASCII
+    """True when ``text`` is ``stored`` with '?' or '_' in place of some of its non-ASCII
     characters and otherwise the same: what such a file makes of a stored value."""
     if not isinstance(stored, str) or not isinstance(text, str):
         return False
@@ -246,13 +248,16 @@ def lost_letters(stored, text):
     text = text.strip()
     if len(stored) != len(text) or stored == text:
         return False
-    return all(s == t or (t == "?" and not s.isascii()) for s, t in zip(stored, text, strict=True))
+    return all(
+        s == t or (t in _REPLACEMENTS and not s.isascii())
+        for s, t in zip(stored, text, strict=True)
+    )
 
 
 def only_question_marks(text):
-    """True for text that is nothing but question marks (and spaces or punctuation): what
-    such a file makes of text with no letter it can hold, '??' for 苏州."""
-    return text.count("?") >= 2 and not _NOT_A_WORD.sub("", text)
+    """True for text that is nothing but question marks or underscores (and spaces or
+    punctuation): what such a file makes of text with no letter it can hold, ?? for 苏州."""
+    return sum(text.count(mark) for mark in _REPLACEMENTS) >= 2 and not _NOT_A_LETTER.sub("", text)
 
 
 class ChoiceReader:

@@ -63,15 +63,15 @@ def test_an_export_saved_as_windows_1252_imports_unchanged_with_warnings(registr
     assert [row.action for row in report.rows] == ["unchanged"] * 3
     warnings = {row.number: row.warnings for row in report.rows}
     assert warnings[3] == [
-        "what is stored stays where the file has question marks for letters it cannot "
-        "hold: native_name ‘苏州’ (‘??’)"
+        "what is stored stays where the file has question marks or underscores for "
+        "letters it cannot hold: native_name ‘苏州’ (‘??’)"
     ]
     # What to do, once for the file.
     assert report.warnings == [
-        "3 rows have question marks where the registry has letters the file's encoding "
-        "cannot hold (a CSV saved as Windows-1252, as Excel's ‘CSV (semikolonsepareret)’ "
-        "is): what is stored stays. To change such text, save the file as ‘CSV UTF-8’ or "
-        "as an Excel workbook"
+        "3 rows have question marks or underscores where the registry has letters the "
+        "file's encoding cannot hold (a CSV saved as Windows-1252, as Excel's ‘CSV "
+        "(semikolonsepareret)’ is, or as Mac Roman): what is stored stays. To change such "
+        "text, save the file as ‘CSV UTF-8’ or as an Excel workbook"
     ]
     # Łódź keeps the ó Windows-1252 has, and loses Ł and ź: '?ód?' in the name columns.
     assert "name_en ‘Łódź’ (‘?ód?’)" in warnings[4][0]
@@ -121,6 +121,8 @@ def test_other_names_keep_the_lost_one_and_take_the_new_one(registry):
         ["Wuxi", "city", "CN", "??"],
         # A stored record with no native name.
         ["Jiangsu", "province", "CN", "?? ??"],
+        # Excel for Mac writes underscores.
+        ["Wuxi", "city", "CN", "__"],
     ],
 )
 def test_text_that_is_only_question_marks_is_refused(cells):
@@ -130,10 +132,10 @@ def test_text_that_is_only_question_marks_is_refused(cells):
     report = run("places", csv_bytes([header, cells], ";", "cp1252"))
 
     assert messages(report) == [
-        "row 2: native_name: only question marks: a spreadsheet program writes "
-        "them for letters the file's encoding cannot hold (Chinese, in a CSV saved as "
-        "Windows-1252). Save the file as ‘CSV UTF-8’ or as an Excel workbook, or leave the "
-        "cell empty"
+        "row 2: native_name: only question marks or underscores: a spreadsheet program "
+        "writes them for letters the file's encoding cannot hold (Chinese, in a CSV saved "
+        "as Windows-1252 or Mac Roman). Save the file as ‘CSV UTF-8’ or as an Excel "
+        "workbook, or leave the cell empty"
     ]
     assert not Place.objects.filter(name="Wuxi").exists()
     assert Place.objects.get(slug="jiangsu").native_name == ""
@@ -179,3 +181,12 @@ def test_the_command_says_so_too(registry, tmp_path):
 
     assert "native_name ‘江苏’ (‘??’)" in out.getvalue()
     assert "0 new, 0 updated, 3 unchanged places" in out.getvalue()
+
+
+def test_underscores_from_a_mac_keep_the_stored_text_too(registry):
+    header = ["slug", "name", "kind", "country", "native_name", "description_en"]
+    row = ["suzhou", "Suzhou", "city", "CN", "__", "A city in Jiangsu."]
+    report = run("places", csv_bytes([header, row], ";", "mac_roman"))
+    assert messages(report) == []
+    assert report.rows[0].changes == ["description_en"]
+    assert Place.objects.get(slug="suzhou").native_name == "苏州"
