@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -415,7 +416,12 @@ class SpreadsheetAdminMixin:
         file_format = request.GET.get("format", "csv")
         if file_format not in ("csv", "xlsx"):
             file_format = "csv"
-        data = write_table(self.import_spec.column_names(), [], file_format)
+        data = write_table(
+            self.import_spec.column_names(),
+            [],
+            file_format,
+            title=capfirst(str(self.opts.verbose_name_plural)),
+        )
         return self._download(data, f"{self.opts.model_name}-template", file_format)
 
     def export_view(self, request):

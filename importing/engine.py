@@ -33,6 +33,7 @@ from django.db import (
     transaction,
 )
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from import_export.fields import Field as ExportField
@@ -1142,7 +1143,9 @@ def export_table(record_type, queryset, file_format):
     """The bytes of ``queryset`` in the record type's columns, as CSV, XLSX or JSON."""
     dataset = record_type.resource()().export(queryset=queryset)
     numeric = [column.name for column in record_type.columns if column.numeric]
-    return write_table(dataset.headers, list(dataset), file_format, numeric)
+    # The worksheet is named for what it holds ("Steder" in Danish), not Excel's "Sheet".
+    title = capfirst(str(record_type.model._meta.verbose_name_plural))
+    return write_table(dataset.headers, list(dataset), file_format, numeric, title=title)
 
 
 # Undo ------------------------------------------------------------------------------------

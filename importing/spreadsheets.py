@@ -505,7 +505,7 @@ FORMATS = {
 }
 
 
-def write_table(headers, rows, file_format, numeric_columns=()):
+def write_table(headers, rows, file_format, numeric_columns=(), title=None):
     """The bytes of a CSV, XLSX or JSON document; formula-like cells neutralised."""
     rows = [["" if cell is None else cell for cell in row] for row in rows]
     if file_format == "csv":
@@ -514,11 +514,11 @@ def write_table(headers, rows, file_format, numeric_columns=()):
         records = [dict(zip(headers, (str(cell) for cell in row), strict=True)) for row in rows]
         return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8")
     if file_format == "xlsx":
-        return _xlsx_bytes(headers, rows, set(numeric_columns))
+        return _xlsx_bytes(headers, rows, set(numeric_columns), title)
     raise ValueError(file_format)
 
 
-def _xlsx_bytes(headers, rows, numeric_columns):
+def _xlsx_bytes(headers, rows, numeric_columns, title=None):
     numeric = [header in numeric_columns for header in headers]
     return _workbook_bytes(
         headers,
@@ -526,6 +526,7 @@ def _xlsx_bytes(headers, rows, numeric_columns):
             [_xlsx_cell(cell, is_number) for cell, is_number in zip(row, numeric, strict=True)]
             for row in rows
         ),
+        title,
     )
 
 
@@ -536,7 +537,11 @@ COLUMN_WIDTHS = (8, 60)
 WIDTH_SAMPLE = 500
 
 
-def _workbook_bytes(headers, rows):
+# What Excel does not allow in a worksheet's name, which has at most 31 characters.
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+
+
+def _workbook_bytes(headers, rows, title=None):
     """A workbook as an Excel user expects an export: the column names in bold, kept in
     view while scrolling and with Excel's filter on them, each column wide enough to read."""
     import openpyxl
@@ -548,7 +553,7 @@ def _workbook_bytes(headers, rows):
     # The rows stream into the workbook; only the first are held, for the widths.
     first = list(islice(rows, WIDTH_SAMPLE))
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet()
+    sheet = workbook.create_sheet(_NOT_IN_SHEET_NAMES.sub(" ", title)[:31] if title else None)
     # Write-only sheets take their layout before the first row.
     widths = [_shown_width(header) for header in headers]
     for row in first:

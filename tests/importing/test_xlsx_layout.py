@@ -58,3 +58,19 @@ def test_the_laid_out_export_imports_back_unchanged(exported):
     report = run("places", exported, dry_run=True, file_name="steder.xlsx")
     assert report.problems == []
     assert [row.action for row in report.rows] == ["unchanged", "unchanged"]
+
+
+def test_the_worksheet_is_named_for_what_it_holds_in_the_admins_language(editor_client):
+    PlaceFactory(name="Wuxi")
+    url = reverse("admin:places_place_export") + "?format=xlsx"
+    names = {
+        language: openpyxl.load_workbook(
+            io.BytesIO(editor_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content)
+        ).sheetnames
+        for language in ("da", "en")
+    }
+    assert names == {"da": ["Steder"], "en": ["Places"]}
+    template = editor_client.get(
+        reverse("admin:places_place_import_template") + "?format=xlsx", HTTP_ACCEPT_LANGUAGE="da"
+    )
+    assert openpyxl.load_workbook(io.BytesIO(template.content)).sheetnames == ["Steder"]
