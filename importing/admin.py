@@ -60,7 +60,9 @@ def max_bytes():
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet"),
-        help_text=gettext_lazy("A CSV file (comma or semicolon) or an Excel workbook (.xlsx)."),
+        help_text=gettext_lazy(
+            "A CSV file (comma, semicolon or tab between cells) or an Excel workbook (.xlsx)."
+        ),
     )
     source = forms.CharField(
         label=gettext_lazy("Source of the figures"),

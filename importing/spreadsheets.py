@@ -1,13 +1,13 @@
 """Reading spreadsheets as offices save them, and writing ones Excel opens safely.
 
-Reading turns CSV (comma or semicolon, UTF-8 with or without BOM, or Windows-1252) and
-XLSX into a ``Table``: a header and a list of ``(row number, cells)`` pairs, numbered as
-the spreadsheet shows them (the header is row 1), with what the file was (format,
-delimiter, encoding) so that the failed rows can go back in the same form. Cells are raw:
-text from CSV; from XLSX, text or what the workbook typed (``int``, ``Decimal``,
-``datetime.date``...). ``importing.readers.clean_cell`` makes a cell ready for reading.
-Anything that cannot be read raises ``UnreadableFile`` with a sentence a person
-understands.
+Reading turns CSV (comma, semicolon or tab; UTF-8 with or without BOM, Windows-1252 or
+Mac Roman) and XLSX into a ``Table``: a header and a list of ``(row number, cells)``
+pairs, numbered as the spreadsheet shows them (the header is row 1), with what the file
+was (format, delimiter, encoding) so that the failed rows can go back in the same form.
+Cells are raw: text from CSV; from XLSX, text or what the workbook typed (``int``,
+``Decimal``, ``datetime.date``...). ``importing.readers.clean_cell`` makes a cell ready
+for reading. Anything that cannot be read raises ``UnreadableFile`` with a sentence a
+person understands.
 """
 
 import csv
@@ -205,19 +205,25 @@ def _fit(text):
     return signs, -len(_EUROPEAN_LETTERS.findall(text))
 
 
+# Between cells: a comma, Danish Excel's semicolon, or the tab of Excel's "Tekst
+# (tabulatorsepareret)".
+DELIMITERS = ",;\t"
+
+
 def _delimiter(text):
     sample = text[:8192]
-    # Header names hold neither separator, so a header line with only one of them
-    # settles it; the cells below may hold either (a list cell 'Aarhus; Odense'). A title
-    # above the header ("Steder i Kina") holds neither, and says nothing.
+    # Header names hold no separator, so a header line with only one of them settles
+    # it; the cells below may hold any (a list cell 'Aarhus; Odense'). A title above the
+    # header ("Steder i Kina") holds none, and says nothing.
     lines = sample.splitlines()
-    first_line = next((line for line in lines if ";" in line or "," in line), "")
-    if (";" in first_line) != ("," in first_line):
-        return ";" if ";" in first_line else ","
+    first_line = next((line for line in lines if any(d in line for d in DELIMITERS)), "")
+    present = [d for d in DELIMITERS if d in first_line]
+    if len(present) == 1:
+        return present[0]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        return ";" if first_line.count(";") > first_line.count(",") else ","
+        return max(DELIMITERS, key=first_line.count)
 
 
 def _read_csv(text, delimiter):
@@ -670,7 +676,11 @@ def file_type(table, data=b""):
     if table.format == "xlsx":
         return FORMATS["xlsx"]
     utf8 = table.encoding != "cp1252" or data.startswith(BOM.encode("utf-8"))
-    return ("text/csv; charset=" + ("utf-8" if utf8 else "windows-1252"), "csv")
+    charset = "utf-8" if utf8 else "windows-1252"
+    if table.delimiter == "\t":
+        # Excel opens a .txt of tabs into columns, and a .csv of them into one.
+        return (f"text/tab-separated-values; charset={charset}", "txt")
+    return (f"text/csv; charset={charset}", "csv")
 
 
 def _width(cells):

@@ -55,6 +55,17 @@ def test_a_cp1252_semicolon_file_comes_back_as_cp1252_with_semicolons():
     assert clean_cell(again.rows[-1][1][0]) == "=1+1"
 
 
+def test_a_tab_separated_text_file_from_excel_comes_back_as_one():
+    # Excel's "Tekst (tabulatorsepareret)": tabs between cells, Windows-1252, a .txt.
+    table = read_table(csv_bytes(DANISH, "\t", "cp1252"), "byer.txt")
+    assert table.header == ["navn", "art", "land", "indbyggere"]
+    data = write_failed_rows(table, PROBLEMS, "fejl")
+    assert parse_csv(data, "cp1252", "\t")[2][:2] == ["Græsted", "nowhere"]
+    assert file_type(table, data) == ("text/tab-separated-values; charset=windows-1252", "txt")
+    again = read_table(data, "byer-failed-rows.txt")
+    assert (again.delimiter, again.encoding) == ("\t", "cp1252")
+
+
 def test_text_cp1252_cannot_hold_turns_the_file_into_utf8_with_a_bom():
     table = read_table(csv_bytes(DANISH, ";", "cp1252"), "byer.csv")
     # Messages are never imported, so only a formula start is escaped in them.
