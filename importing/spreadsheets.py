@@ -93,7 +93,7 @@ def read_table(data, filename="", column_names=frozenset()):
         raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) that can be read."))
     else:
         text, encoding = _decode(data)
-        delimiter = _delimiter(text)
+        delimiter = _delimiter(text, column_names)
         table = _read_csv(text, delimiter)
         table.encoding = encoding
     if not table.header or not any(table.header):
@@ -210,12 +210,19 @@ def _fit(text):
 DELIMITERS = ",;\t"
 
 
-def _delimiter(text):
+def _delimiter(text, column_names=frozenset()):
     sample = text[:8192]
+    lines = sample.splitlines()
+    # The separator that makes one of the first lines name two columns the import knows:
+    # a title above them may hold another ("Oversigt over samarbejder, 2024").
+    if column_names:
+        for line in [line for line in lines if line.strip()][: HEADER_SEARCH + 1]:
+            for delimiter in DELIMITERS:
+                if delimiter in line and names_columns(line.split(delimiter), column_names):
+                    return delimiter
     # Header names hold no separator, so a header line with only one of them settles
     # it; the cells below may hold any (a list cell 'Aarhus; Odense'). A title above the
     # header ("Steder i Kina") holds none, and says nothing.
-    lines = sample.splitlines()
     first_line = next((line for line in lines if any(d in line for d in DELIMITERS)), "")
     present = [d for d in DELIMITERS if d in first_line]
     if len(present) == 1:

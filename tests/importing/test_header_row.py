@@ -158,3 +158,12 @@ def test_a_hidden_worksheet_is_read_when_no_other_names_a_column():
     assert report.warnings == [
         "the worksheet 'Data' is read: the worksheets before it name no column this import knows"
     ]
+
+
+def test_a_title_with_a_comma_above_a_semicolon_header_keeps_the_semicolon():
+    # The title's comma made the file a comma CSV whose header was one cell.
+    data = "Oversigt over samarbejder, 2024\r\n\r\nnavn;type;land\r\nWuxi;by;Kina\r\n"
+    report = run("places", data.encode("cp1252"), file_name="steder.csv")
+    assert messages(report) == []
+    assert report.warnings == ["the column names are in row 3; the rows above them are skipped"]
+    assert Place.objects.get().country.code == "CN"
