@@ -48,7 +48,15 @@ from core.versioning import batch as batched
 from core.versioning import written
 
 from .names import identity
-from .readers import CellError, cell_text, clean_cell, fold, lost_letters, only_question_marks
+from .readers import (
+    CellError,
+    cell_text,
+    clean_cell,
+    fold,
+    has_replacement,
+    lost_letters,
+    only_question_marks,
+)
 from .rows import NEW, UNCHANGED, UPDATED, NewSource, Problem, Row
 from .spreadsheets import (
     HEADER_SEARCH,
@@ -925,13 +933,16 @@ class Importer:
         for column in columns:
             name = column.name
             wanted, current = row.wanted[name], row.current.get(name)
+            if not has_replacement(wanted):
+                # Nearly every cell: no '?' or '_', nothing lost.
+                continue
             if isinstance(wanted, str):
                 if lost_letters(current, wanted):
                     row.wanted[name] = current
                     kept.append((name, current, wanted))
                 elif only_question_marks(wanted) and column.differs(current or "", wanted):
                     self.question_marks(row, name, wanted)
-            elif isinstance(wanted, frozenset) and all(isinstance(i, str) for i in wanted):
+            elif isinstance(wanted, frozenset):
                 current = current or frozenset()
                 gone = [item for item in current if item not in wanted]
                 restored = set(wanted)

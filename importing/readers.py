@@ -239,6 +239,16 @@ _REPLACEMENTS = "?_"
 _NOT_A_LETTER = re.compile(r"[\W_]")
 
 
+def has_replacement(value):
+    """Whether ``value``, a cell's text or a set of them, has a '?' or '_' at all: what
+    ``lost_letters`` and ``only_question_marks`` need to be asked."""
+    if isinstance(value, str):
+        return "?" in value or "_" in value
+    if isinstance(value, frozenset):
+        return any(isinstance(item, str) and ("?" in item or "_" in item) for item in value)
+    return False
+
+
 def lost_letters(stored, text):
     """True when ``text`` is ``stored`` with '?' or '_' in place of some of its non-ASCII
     characters and otherwise the same: what such a file makes of a stored value."""
